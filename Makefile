@@ -1,0 +1,41 @@
+# ----------------------------------------------------------------------------
+# Makefile for tdgen (PGXS)
+#
+#     make && make install    build and install into the server of PG_CONFIG
+#     make demo               the demo on a throwaway cluster (tools/demo.sh)
+#     make test               every test suite on a throwaway cluster (tools/test.sh)
+# ----------------------------------------------------------------------------
+
+EXTENSION = tdgen
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = tdgen
+OBJS = \
+	src/tdgen.o
+
+DATA = $(wildcard $(EXTENSION)--*.sql)
+
+REGRESS = \
+	install \
+	fdw_loopback
+
+PG_CONFIG ?= pg_config
+
+# Warnings are errors unless WERROR= is given on the command line.  Unused
+# parameters are allowed: PostgreSQL's own inline functions have them, and
+# every V1 function receives fcinfo whether it reads arguments or not.
+WERROR ?= -Werror
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter $(WERROR)
+PG_CPPFLAGS = -DTDGEN_VERSION=\"$(EXTVERSION)\"
+SHLIB_LINK = -lsodium
+
+EXTRA_CLEAN = results regression.diffs regression.out test/isolation/output
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+.PHONY: demo test
+demo:
+	bash tools/demo.sh
+test:
+	bash tools/test.sh

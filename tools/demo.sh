@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# ----------------------------------------------------------------------------
+# demo.sh
+#     The demo: install what is missing, build and install tdgen, start a
+#     throwaway cluster, fill "prod" with the demo shop, set up "staging"
+#     with tdgen and a foreign server to prod, show what staging sees of
+#     production, and stop the cluster.
+#
+# Environment: TDGEN_DEMO_SCALE (default 0.01 = 10,000 customers),
+# TDGEN_DEMO_PORT (default 55431).
+# ----------------------------------------------------------------------------
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$TDGEN_ROOT"
+
+scale=${TDGEN_DEMO_SCALE:-0.01}
+
+ensure_packages
+build_and_install
+
+say "starting a throwaway PostgreSQL 15 cluster in /tmp/tdgen-demo"
+cluster_init demo "${TDGEN_DEMO_PORT:-55431}"
+trap cluster_stop EXIT
+cluster_start
+
+say "creating prod with the demo shop (scale $scale)"
+start=$(date +%s)
+create_prod prod "$scale"
+echo "generated in $(($(date +%s) - start)) s"
+
+say "creating staging: CREATE EXTENSION tdgen CASCADE, foreign server \"prod\""
+create_staging staging prod
+psql -X -d staging -c "SELECT tdgen_version() AS tdgen, srvname AS foreign_server, array_to_string(srvoptions, ', ') AS options FROM pg_foreign_server"
+
+say "production as staging sees it through the foreign server"
+psql_run -d staging <<'SQL'
+-- production's table list, read through a foreign table over its catalog
+CREATE SCHEMA prod_view;
+CREATE FOREIGN TABLE prod_view.remote_class
+	(relname name, relnamespace oid, relkind "char", relispartition boolean)
+	SERVER prod OPTIONS (schema_name 'pg_catalog', table_name 'pg_class');
+CREATE FOREIGN TABLE prod_view.remote_namespace (oid oid, nspname name)
+	SERVER prod OPTIONS (schema_name 'pg_catalog', table_name 'pg_namespace');
+CREATE VIEW prod_view.remote_tables AS
+	SELECT c.relname AS tablename
+	FROM prod_view.remote_class AS c
+	JOIN prod_view.remote_namespace AS n ON n.oid = c.relnamespace
+	WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition;
+-- a column-less foreign table per production table is enough to count rows
+SELECT format('CREATE FOREIGN TABLE prod_view.%I () SERVER prod OPTIONS (schema_name %L, table_name %L)',
+			  tablename, 'public', tablename)
+FROM prod_view.remote_tables
+\gexec
+SQL
+psql -X -d staging <<'SQL'
+SELECT string_agg(format('SELECT %L AS "table", count(*) AS "rows" FROM prod_view.%I', tablename, tablename),
+				  ' UNION ALL ' ORDER BY tablename) || ' ORDER BY 1'
+FROM prod_view.remote_tables
+\gexec
+
+\echo 'A few customers, raw, as they are in production:'
+IMPORT FOREIGN SCHEMA public LIMIT TO (customers) FROM SERVER prod INTO public;
+SELECT id, full_name, email, phone, ssn, birth_date, signup_ip
+FROM public.customers ORDER BY id LIMIT 5;
+SQL
+
+cat <<'EOF'
+These values are production data: staging reads them through postgres_fdw
+but has stored none of them.  Masking them on the way in and swapping the
+result into a target schema is the refresh (CALL tdgen_refresh('qa')),
+which this demo will run once it exists.
+EOF
+
+say "stopping the cluster"
