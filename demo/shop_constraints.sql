@@ -5,6 +5,7 @@
 
 \set ON_ERROR_STOP on
 SET maintenance_work_mem = '512MB';
+SET work_mem = '256MB';
 
 ALTER TABLE countries ADD PRIMARY KEY (code), ADD UNIQUE (name);
 ALTER TABLE stores ADD PRIMARY KEY (id);

@@ -10,6 +10,7 @@
 
 \set ON_ERROR_STOP on
 SET synchronous_commit = off;
+SET work_mem = '256MB';
 
 -- Row counts; customers is a multiple of 4 so every derived count is exact.
 SELECT greatest(100, (round(:scale * 250000))::bigint * 4) AS customers,

@@ -45,10 +45,11 @@ build_and_install() {
 	make -C "$TDGEN_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 }
 
-# Run a server-side command as the server's OS user.
+# Run a server-side command as the server's OS user, from a directory that
+# user can enter (a checkout under /root is closed to it).
 as_server_user() {
 	if [ "$(id -u)" = 0 ]; then
-		runuser -u postgres -- "$@"
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi

@@ -36,9 +36,13 @@ step schema psql_run -d prod -f demo/shop_schema.sql
 step data psql_run -d prod -v scale="$scale" -f demo/shop_data.sql
 step constraints psql_run -d prod -f demo/shop_constraints.sql
 show total $(($(now_ms) - start))
-psql -X -At -d prod -c "SELECT format('%s customers, %s rows in %s tables, %s on disk',
-		(SELECT count(*) FROM customers),
-		(SELECT sum(n_live_tup) FROM pg_stat_user_tables),
-		(SELECT count(*) FROM pg_tables WHERE schemaname = 'public'
-			AND tablename NOT IN (SELECT inhrelid::regclass::text FROM pg_inherits)),
-		pg_size_pretty(pg_database_size('prod')))"
+psql -X -At -d prod <<'SQL'
+SELECT format('%s customers, %s rows in %s tables, %s on disk',
+			  (SELECT count(*) FROM customers), sum(n), count(*), pg_size_pretty(pg_database_size('prod')))
+FROM (SELECT (xpath('/row/n/text()',
+					query_to_xml(format('SELECT count(*) AS n FROM %I.%I', schemaname, tablename),
+								 false, true, '')))[1]::text::bigint AS n
+	  FROM pg_tables
+	  WHERE schemaname = 'public'
+		AND tablename NOT IN (SELECT inhrelid::regclass::text FROM pg_inherits)) AS t;
+SQL

@@ -79,7 +79,7 @@ sub pg_ctl
 	my @cmd = ('pg_ctl', '-D', "$ENV{TDGEN_CLUSTER_DIR}/data", '-w', '-t', '120', @_);
 	unshift @cmd, 'runuser', '-u', 'postgres', '--' if $> == 0;
 	my ($out, $err) = ('', '');
-	IPC::Run::run(\@cmd, '<', \'', '>', \$out, '2>', \$err)
+	IPC::Run::run(\@cmd, '<', \'', '>', \$out, '2>', \$err, init => sub { chdir '/' })
 	  or die "pg_ctl @_ failed: $err\n";
 }
 
