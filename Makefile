@@ -11,7 +11,15 @@ EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).
 
 MODULE_big = tdgen
 OBJS = \
-	src/tdgen.o
+	src/dict.o \
+	src/dict_data.o \
+	src/keys.o \
+	src/prf.o \
+	src/tdgen.o \
+	src/transform_fake.o \
+	src/transform_hash.o \
+	src/transform_id.o \
+	src/transform_text.o
 
 DATA = $(wildcard $(EXTENSION)--*.sql)
 
@@ -29,10 +37,14 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter $(WERROR)
 PG_CPPFLAGS = -DTDGEN_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium
 
-EXTRA_CLEAN = results regression.diffs regression.out test/isolation/output
+EXTRA_CLEAN = src/dict_data.c results regression.diffs regression.out test/isolation/output
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# dictionaries are compiled in from data/
+src/dict_data.c: tools/gen_dict.pl data/first_names.tsv data/last_names.tsv data/places.tsv data/states.tsv
+	perl tools/gen_dict.pl data > $@.tmp && mv $@.tmp $@
 
 .PHONY: demo test
 demo:

@@ -10,6 +10,19 @@
 -- entry points (tdgen_*) live in the schema the extension is created in, so
 -- they resolve with a default search_path.
 CREATE SCHEMA tdgen;
+GRANT USAGE ON SCHEMA tdgen TO PUBLIC;
+
+-- Keyed transforms are oracles (whoever may call one can test guesses of
+-- an original value against a pseudonym), so only this role and
+-- superusers may run them.  Roles are cluster-wide: a second database
+-- installing tdgen finds the role already there.
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'tdgen_admin') THEN
+		CREATE ROLE tdgen_admin NOLOGIN;
+	END IF;
+END
+$$;
 
 -- ---------------------------------------------------------------------------
 -- C functions
@@ -20,6 +33,154 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'tdgen_version'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+CREATE FUNCTION tdgen_key_status(OUT version integer, OUT versions integer[], OUT fingerprint text)
+AS 'MODULE_PATHNAME', 'tdgen_key_status'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- Transforms.  Keyed ones are STABLE, not IMMUTABLE: their result depends
+-- on the key settings.  The scope argument separates consistency domains:
+-- equal inputs map to equal outputs only within one scope.
+
+CREATE FUNCTION tdgen.hash(value text, length integer DEFAULT 16, scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_hash'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.pseudo_int(value smallint, scope text DEFAULT '')
+RETURNS smallint
+AS 'MODULE_PATHNAME', 'tdgen_pseudo_int2'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.pseudo_int(value integer, scope text DEFAULT '')
+RETURNS integer
+AS 'MODULE_PATHNAME', 'tdgen_pseudo_int4'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.pseudo_int(value bigint, scope text DEFAULT '')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'tdgen_pseudo_int8'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.uuid(value uuid, scope text DEFAULT '')
+RETURNS uuid
+AS 'MODULE_PATHNAME', 'tdgen_uuid'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.partial(value text, keep_first integer DEFAULT 0,
+							  keep_last integer DEFAULT 4, mask text DEFAULT '*')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_partial'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.scramble(value text, scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_scramble'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.first_name(value text, scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_first_name'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.last_name(value text, scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_last_name'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.full_name(value text, scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_full_name'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.username(value text, scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_username'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.email(value text, keep_domain boolean DEFAULT false, scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_email'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.street_address(value text, entity text DEFAULT '', scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_street_address'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.city(value text, entity text DEFAULT '', scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_city'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.state(value text, entity text DEFAULT '', scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_state'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.zip(value text, entity text DEFAULT '', scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_zip'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.address(value text, entity text DEFAULT '', scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_address'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.lorem(value text, scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_lorem'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.phone(value text, keep_leading integer DEFAULT 0, scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_phone'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.ssn(value text, scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_ssn'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.credit_card(value text, keep_bin boolean DEFAULT false, scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_credit_card'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.iban(value text, scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_iban'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.ip(value inet, keep_prefix integer DEFAULT 0, scope text DEFAULT '')
+RETURNS inet
+AS 'MODULE_PATHNAME', 'tdgen_ip'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- ---------------------------------------------------------------------------
+-- Privileges
+-- ---------------------------------------------------------------------------
+
+-- Every function with a "scope" argument is keyed: none for PUBLIC, all for
+-- tdgen_admin.
+DO $$
+DECLARE
+	f regprocedure;
+BEGIN
+	FOR f IN
+		SELECT p.oid::regprocedure
+		FROM pg_catalog.pg_proc AS p
+		WHERE p.pronamespace = 'tdgen'::regnamespace AND 'scope' = ANY (p.proargnames)
+	LOOP
+		EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO tdgen_admin', f);
+	END LOOP;
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION tdgen_key_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tdgen_key_status() TO tdgen_admin;
+
 -- ---------------------------------------------------------------------------
 -- Comments
 -- ---------------------------------------------------------------------------
@@ -28,3 +189,51 @@ COMMENT ON SCHEMA tdgen IS
 	'tdgen catalog (sources, environments, rules, runs, alerts) and internal helpers';
 COMMENT ON FUNCTION tdgen_version() IS
 	'version of the loaded tdgen library; equals the extension version when SQL objects and library match';
+COMMENT ON FUNCTION tdgen_key_status() IS
+	'masking key in use: its version, the versions in the key file, and a fingerprint that identifies it without revealing it';
+COMMENT ON FUNCTION tdgen.hash(text, integer, text) IS
+	'keyed pseudonym: the first LENGTH hex digits of keyed BLAKE2b over the value';
+COMMENT ON FUNCTION tdgen.pseudo_int(smallint, text) IS
+	'keyed bijection on smallint that keeps the sign; unique in, unique out';
+COMMENT ON FUNCTION tdgen.pseudo_int(integer, text) IS
+	'keyed bijection on integer that keeps the sign; unique in, unique out';
+COMMENT ON FUNCTION tdgen.pseudo_int(bigint, text) IS
+	'keyed bijection on bigint that keeps the sign; unique in, unique out';
+COMMENT ON FUNCTION tdgen.uuid(uuid, text) IS
+	'keyed version-4 uuid; distinct version-4 inputs give distinct outputs';
+COMMENT ON FUNCTION tdgen.partial(text, integer, integer, text) IS
+	'keeps the first and last characters and masks the rest; not keyed';
+COMMENT ON FUNCTION tdgen.scramble(text, text) IS
+	'keyed: same length, digits stay digits, letters stay letters of the same case, the rest kept';
+COMMENT ON FUNCTION tdgen.first_name(text, text) IS
+	'keyed: a first name drawn by census frequency; case follows the input';
+COMMENT ON FUNCTION tdgen.last_name(text, text) IS
+	'keyed: a surname drawn by census frequency; case follows the input';
+COMMENT ON FUNCTION tdgen.full_name(text, text) IS
+	'keyed: "First Last" drawn by census frequency; case follows the input';
+COMMENT ON FUNCTION tdgen.username(text, text) IS
+	'keyed: a login made from a fake name (jsmith, john.smith, johnsmith42, smithj); not injective';
+COMMENT ON FUNCTION tdgen.email(text, boolean, text) IS
+	'keyed: first.last.SUFFIX@example.com/.net/.org (or the original domain); unique-preserving';
+COMMENT ON FUNCTION tdgen.street_address(text, text, text) IS
+	'keyed: "1234 Maple Ave"; the same value or entity gives the same place in every address transform';
+COMMENT ON FUNCTION tdgen.city(text, text, text) IS
+	'keyed: a census place name, consistent with state/zip/address of the same value or entity';
+COMMENT ON FUNCTION tdgen.state(text, text, text) IS
+	'keyed: the state of the same fake place; a USPS code for two-letter input, else the full name';
+COMMENT ON FUNCTION tdgen.zip(text, text, text) IS
+	'keyed: a five-digit ZIP code (ZIP+4 for ZIP+4 input) of the same fake place';
+COMMENT ON FUNCTION tdgen.address(text, text, text) IS
+	'keyed: a one-line postal address "1234 Maple Ave, City, ST 01234"';
+COMMENT ON FUNCTION tdgen.lorem(text, text) IS
+	'keyed: placeholder sentences of about the same length; nothing of the text survives';
+COMMENT ON FUNCTION tdgen.phone(text, integer, text) IS
+	'keyed, format-preserving, unique-preserving: digits permuted, layout and leading + kept';
+COMMENT ON FUNCTION tdgen.ssn(text, text) IS
+	'keyed: AAA-GG-SSSS with area 900-999 (never issued); unique among inputs sharing their first digit';
+COMMENT ON FUNCTION tdgen.credit_card(text, boolean, text) IS
+	'keyed, format-preserving, unique-preserving, Luhn-valid; optionally keeps the six-digit BIN';
+COMMENT ON FUNCTION tdgen.iban(text, text) IS
+	'keyed, format-preserving, unique-preserving: same country and length, valid mod-97 check digits';
+COMMENT ON FUNCTION tdgen.ip(inet, integer, text) IS
+	'keyed: same family and netmask, optional kept prefix; unique within the kept prefix';

@@ -4,8 +4,9 @@
  *	  Module entry points: PG_MODULE_MAGIC, _PG_init and library metadata.
  *
  * Loading the library initialises libsodium, which every keyed transform
- * relies on, and reserves the "tdgen." configuration prefix so that a
- * misspelt setting is reported instead of silently ignored.
+ * relies on, defines the key settings, and reserves the "tdgen."
+ * configuration prefix so that a misspelt setting is reported instead of
+ * silently ignored.
  *
  *-------------------------------------------------------------------------
  */
@@ -43,6 +44,7 @@ _PG_init(void)
 				 errdetail("The cryptographic library tdgen depends on failed its self-initialisation."),
 				 errhint("Check that the server can read /dev/urandom or that the getrandom() system call is allowed.")));
 
+	TdgenKeysInit();
 	MarkGUCPrefixReserved(TDGEN_GUC_PREFIX);
 }
 

@@ -8,6 +8,9 @@
 #ifndef TDGEN_H
 #define TDGEN_H
 
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+
 /* Version of the library, from tdgen.control at build time. */
 #ifndef TDGEN_VERSION
 #error "TDGEN_VERSION must be defined by the build"
@@ -15,5 +18,50 @@
 
 /* Prefix of every tdgen configuration parameter. */
 #define TDGEN_GUC_PREFIX "tdgen"
+
+/* Size of the master key and of every sub-key. */
+#define TDGEN_KEY_BYTES 32
+
+/*
+ * Per-expression cache of a transform call, kept in fn_extra: the sub-key
+ * for the scope last seen, and room for a transform's own parsed state.
+ */
+typedef struct TdgenCallCache
+{
+	uint64		key_generation; /* TdgenKeyGeneration() when derived */
+	int			scope_len;
+	int			scope_cap;
+	char	   *scope;
+	uint8		subkey[TDGEN_KEY_BYTES];
+	void	   *state;			/* transform-specific, in fn_mcxt */
+} TdgenCallCache;
+
+/* keys.c */
+extern void TdgenKeysInit(void);
+extern uint64 TdgenKeyGeneration(void);
+extern int	TdgenKeyVersion(void);
+extern void TdgenDeriveSubkey(const char *transform, const char *scope, int scopelen,
+							  uint8 out[TDGEN_KEY_BYTES]);
+extern TdgenCallCache *TdgenCallCacheGet(FunctionCallInfo fcinfo);
+extern const uint8 *TdgenCallSubkey(FunctionCallInfo fcinfo, const char *transform, text *scope);
+
+/* prf.c */
+typedef struct TdgenStream
+{
+	uint8		key[16];
+	uint64		block[2];		/* seed, counter */
+} TdgenStream;
+
+extern uint64 TdgenPrf64(const uint8 *subkey, const void *data, size_t len);
+extern void TdgenStreamInit(TdgenStream *stream, const uint8 *subkey, const void *data, size_t len);
+extern uint64 TdgenStreamNext(TdgenStream *stream);
+extern uint32 TdgenStreamBelow(TdgenStream *stream, uint32 n);
+extern int	TdgenRadixCapacity(uint32 radix, uint64 *modulus);
+extern uint64 TdgenPermuteInt(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 x);
+extern uint64 TdgenUnpermuteInt(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 y);
+extern void TdgenPermuteDigits(const uint8 *subkey, uint64 tweak, uint32 radix, uint8 *digits, int n);
+
+/* transform_text.c */
+extern void TdgenScramble(TdgenStream *stream, char *s, int len);
 
 #endif							/* TDGEN_H */

@@ -20,6 +20,7 @@ build_and_install
 
 say "starting a throwaway PostgreSQL 15 cluster in /tmp/tdgen-demo"
 cluster_init demo "${TDGEN_DEMO_PORT:-55431}"
+cluster_key
 trap cluster_stop EXIT
 cluster_start
 

@@ -83,6 +83,22 @@ cluster_init() {
 		PGUSER=postgres PGDATABASE=postgres
 }
 
+# cluster_key [FILE]: give the cluster a masking key file, a copy of FILE or
+# a fresh random key, private to the server user, named by tdgen.key_file.
+cluster_key() {
+	local key=$CLUSTER_DIR/tdgen.key
+	(
+		umask 077
+		if [ -n "${1:-}" ]; then
+			cp "$1" "$key"
+		else
+			printf '1:%s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$key"
+		fi
+	)
+	[ "$(id -u)" = 0 ] && chown postgres: "$key"
+	echo "tdgen.key_file = '$key'" >>"$CLUSTER_DIR/data/postgresql.conf"
+}
+
 cluster_start() {
 	as_server_user pg_ctl -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
 		-w -t 120 start >/dev/null ||

@@ -66,6 +66,7 @@ cluster_init test "${TDGEN_TEST_PORT:-55432}" \
 	"cron.use_background_workers = on" \
 	"max_worker_processes = 16" ||
 	{ record cluster 0 1; finish; exit 1; }
+cluster_key test/fixtures/test.key
 trap 'cluster_stop immediate' INT TERM
 cluster_start &&
 	create_staging staging prod &&

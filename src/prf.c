@@ -1,0 +1,262 @@
+/*-------------------------------------------------------------------------
+ *
+ * prf.c
+ *	  Keyed primitives every transform is built from: a pseudo-random
+ *	  function, a pseudo-random stream, and keyed permutations of digit
+ *	  strings in any radix.
+ *
+ * The PRF is SipHash-2-4 keyed with the first 16 bytes of a transform's
+ * sub-key: fast on the short values masking sees, and a PRF under its key.
+ *
+ * The permutations make format-preserving transforms injective.  A numeral
+ * of n digits in radix r is split in two halves (each below 2^63) and run
+ * through ten Feistel rounds with modular addition, the structure of NIST
+ * FF1, with the PRF as round function; every output is again an n-digit
+ * numeral and distinct inputs stay distinct.  Longer numerals are cut into
+ * chunks that are permuted in turn, each with a tweak derived from all the
+ * other chunks, twice over: every step is invertible, so the whole is a
+ * permutation too, and every output digit depends on every input digit.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <sodium.h>
+
+#include "tdgen.h"
+
+#define FEISTEL_ROUNDS 10
+#define CHUNK_PASSES 2
+
+/*
+ * TdgenPrf64
+ *		64-bit keyed hash of a byte string.
+ */
+uint64
+TdgenPrf64(const uint8 *subkey, const void *data, size_t len)
+{
+	uint64		out;
+
+	crypto_shorthash_siphash24((unsigned char *) &out, data, len, subkey);
+	return out;
+}
+
+/*
+ * TdgenStreamInit / TdgenStreamNext / TdgenStreamBelow
+ *		Pseudo-random words determined by (sub-key, input): SipHash in
+ *		counter mode over a seed that is itself the keyed hash of the input.
+ */
+void
+TdgenStreamInit(TdgenStream *stream, const uint8 *subkey, const void *data, size_t len)
+{
+	memcpy(stream->key, subkey, sizeof(stream->key));
+	stream->block[0] = TdgenPrf64(subkey, data, len);
+	stream->block[1] = 0;
+}
+
+uint64
+TdgenStreamNext(TdgenStream *stream)
+{
+	stream->block[1]++;
+	return TdgenPrf64(stream->key, stream->block, sizeof(stream->block));
+}
+
+uint32
+TdgenStreamBelow(TdgenStream *stream, uint32 n)
+{
+	/* 64 random bits reduced mod n < 2^32: bias below 2^-32 */
+	return (uint32) (TdgenStreamNext(stream) % n);
+}
+
+/*
+ * TdgenRadixCapacity
+ *		Largest n with radix^n <= 2^63, and radix^n through *modulus.
+ */
+int
+TdgenRadixCapacity(uint32 radix, uint64 *modulus)
+{
+	uint64		m = 1;
+	int			n = 0;
+
+	Assert(radix >= 2);
+	while (m <= (UINT64CONST(1) << 63) / radix)
+	{
+		m *= radix;
+		n++;
+	}
+	if (modulus)
+		*modulus = m;
+	return n;
+}
+
+static uint64
+ipow(uint32 radix, int n)
+{
+	uint64		m = 1;
+
+	while (n-- > 0)
+		m *= radix;
+	return m;
+}
+
+/* The Feistel round function: PRF of (tweak, round, shape, half). */
+static uint64
+round_value(const uint8 *subkey, uint64 tweak, int round, uint32 radix, int n, uint64 half)
+{
+	uint64		block[3];
+
+	block[0] = tweak;
+	block[1] = ((uint64) round << 48) | ((uint64) radix << 16) | (uint64) n;
+	block[2] = half;
+	return TdgenPrf64(subkey, block, sizeof(block));
+}
+
+/*
+ * Ten Feistel rounds over the halves (a, b) of an n-digit numeral, a of
+ * n/2 digits and b of the rest, as in FF1: round i adds the PRF of the
+ * other half to one half modulo radix^(its length) and swaps them.
+ */
+static void
+feistel(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 *a, uint64 *b)
+{
+	uint64		mod_u = ipow(radix, n / 2);
+	uint64		mod_v = ipow(radix, n - n / 2);
+
+	for (int i = 0; i < FEISTEL_ROUNDS; i++)
+	{
+		uint64		m = (i % 2 == 0) ? mod_u : mod_v;
+		uint64		c = (*a + round_value(subkey, tweak, i, radix, n, *b) % m) % m;
+
+		*a = *b;
+		*b = c;
+	}
+}
+
+static void
+feistel_inverse(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 *a, uint64 *b)
+{
+	uint64		mod_u = ipow(radix, n / 2);
+	uint64		mod_v = ipow(radix, n - n / 2);
+
+	for (int i = FEISTEL_ROUNDS - 1; i >= 0; i--)
+	{
+		uint64		m = (i % 2 == 0) ? mod_u : mod_v;
+		uint64		c = *b;
+
+		*b = *a;
+		*a = (c + m - round_value(subkey, tweak, i, radix, n, *b) % m) % m;
+	}
+}
+
+/*
+ * TdgenPermuteInt / TdgenUnpermuteInt
+ *		Keyed permutation of [0, radix^n) and its inverse, for radix^n up to
+ *		2^63 (n <= TdgenRadixCapacity(radix)).
+ */
+uint64
+TdgenPermuteInt(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 x)
+{
+	uint64		mod_v = ipow(radix, n - n / 2);
+	uint64		a = x / mod_v;
+	uint64		b = x % mod_v;
+
+	feistel(subkey, tweak, radix, n, &a, &b);
+	return a * mod_v + b;
+}
+
+uint64
+TdgenUnpermuteInt(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 y)
+{
+	uint64		mod_v = ipow(radix, n - n / 2);
+	uint64		a = y / mod_v;
+	uint64		b = y % mod_v;
+
+	feistel_inverse(subkey, tweak, radix, n, &a, &b);
+	return a * mod_v + b;
+}
+
+static uint64
+digits_to_int(const uint8 *digits, int n, uint32 radix)
+{
+	uint64		x = 0;
+
+	for (int i = 0; i < n; i++)
+		x = x * radix + digits[i];
+	return x;
+}
+
+static void
+int_to_digits(uint64 x, uint8 *digits, int n, uint32 radix)
+{
+	for (int i = n - 1; i >= 0; i--)
+	{
+		digits[i] = (uint8) (x % radix);
+		x /= radix;
+	}
+}
+
+/* One Feistel permutation of a numeral of at most twice the capacity. */
+static void
+feistel_digits(const uint8 *subkey, uint64 tweak, uint32 radix, uint8 *digits, int n)
+{
+	int			u = n / 2;
+	uint64		a = digits_to_int(digits, u, radix);
+	uint64		b = digits_to_int(digits + u, n - u, radix);
+
+	feistel(subkey, tweak, radix, n, &a, &b);
+	int_to_digits(a, digits, u, radix);
+	int_to_digits(b, digits + u, n - u, radix);
+}
+
+/*
+ * TdgenPermuteDigits
+ *		Keyed permutation, in place, of the numeral digits[0..n-1] (each
+ *		digit below radix, radix <= 256).  Any n.
+ */
+void
+TdgenPermuteDigits(const uint8 *subkey, uint64 tweak, uint32 radix, uint8 *digits, int n)
+{
+	int			capacity = TdgenRadixCapacity(radix, NULL);
+	int			chunks;
+	int			chunk_len;
+
+	Assert(radix >= 2 && radix <= 256);
+	if (n <= 0)
+		return;
+	if (n <= 2 * capacity)
+	{
+		feistel_digits(subkey, tweak, radix, digits, n);
+		return;
+	}
+
+	/*
+	 * Cut into near-equal chunks; each step permutes one chunk under a tweak
+	 * that hashes every other digit, which stay as they are during the step.
+	 */
+	chunks = (n + 2 * capacity - 1) / (2 * capacity);
+	chunk_len = (n + chunks - 1) / chunks;
+	{
+		uint8	   *others = palloc(n + 2 * sizeof(uint64));
+
+		for (int pass = 0; pass < CHUNK_PASSES; pass++)
+		{
+			for (int c = 0; c < chunks; c++)
+			{
+				int			start = c * chunk_len;
+				int			len = Min(chunk_len, n - start);
+				uint64		header[2];
+				uint64		chunk_tweak;
+
+				header[0] = tweak;
+				header[1] = ((uint64) pass << 32) | (uint64) c;
+				memcpy(others, header, sizeof(header));
+				memcpy(others + sizeof(header), digits, start);
+				memcpy(others + sizeof(header) + start, digits + start + len, n - start - len);
+				chunk_tweak = TdgenPrf64(subkey, others, sizeof(header) + n - len);
+
+				feistel_digits(subkey, chunk_tweak, radix, digits + start, len);
+			}
+		}
+		pfree(others);
+	}
+}

@@ -1,0 +1,398 @@
+/*-------------------------------------------------------------------------
+ *
+ * transform_fake.c
+ *	  Fake values drawn from the dictionaries: names, usernames, emails,
+ *	  postal addresses and placeholder text.
+ *
+ * Every value is drawn from a keyed stream seeded by the input, so the same
+ * input always gives the same fake.  The address parts share one stream
+ * ("place"): city, state, zip, street_address and address of the same seed
+ * describe the same place.  Their optional entity argument replaces the
+ * value as seed, so the columns of one row (seeded by, say, its id) agree.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+
+#include "dict.h"
+#include "tdgen.h"
+
+PG_FUNCTION_INFO_V1(tdgen_first_name);
+PG_FUNCTION_INFO_V1(tdgen_last_name);
+PG_FUNCTION_INFO_V1(tdgen_full_name);
+PG_FUNCTION_INFO_V1(tdgen_username);
+PG_FUNCTION_INFO_V1(tdgen_email);
+PG_FUNCTION_INFO_V1(tdgen_street_address);
+PG_FUNCTION_INFO_V1(tdgen_city);
+PG_FUNCTION_INFO_V1(tdgen_state);
+PG_FUNCTION_INFO_V1(tdgen_zip);
+PG_FUNCTION_INFO_V1(tdgen_address);
+PG_FUNCTION_INFO_V1(tdgen_lorem);
+
+typedef enum CaseStyle
+{
+	CASE_AS_IS,
+	CASE_UPPER,
+	CASE_LOWER
+} CaseStyle;
+
+/* All-caps input gets all-caps output, all-lowercase gets lowercase. */
+static CaseStyle
+case_style(text *value)
+{
+	const char *p = VARDATA_ANY(value);
+	int			len = VARSIZE_ANY_EXHDR(value);
+	bool		upper = false;
+	bool		lower = false;
+
+	for (int i = 0; i < len; i++)
+	{
+		upper |= (p[i] >= 'A' && p[i] <= 'Z');
+		lower |= (p[i] >= 'a' && p[i] <= 'z');
+	}
+	if (upper && !lower)
+		return CASE_UPPER;
+	if (lower && !upper)
+		return CASE_LOWER;
+	return CASE_AS_IS;
+}
+
+static text *
+styled_text(StringInfo s, CaseStyle style)
+{
+	for (int i = 0; i < s->len; i++)
+	{
+		if (style == CASE_UPPER)
+			s->data[i] = pg_ascii_toupper((unsigned char) s->data[i]);
+		else if (style == CASE_LOWER)
+			s->data[i] = pg_ascii_tolower((unsigned char) s->data[i]);
+	}
+	return cstring_to_text_with_len(s->data, s->len);
+}
+
+/* A stream for `transform` seeded by the value (argument 0). */
+static void
+value_stream(FunctionCallInfo fcinfo, const char *transform, int scope_arg, TdgenStream *stream)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	const uint8 *subkey = TdgenCallSubkey(fcinfo, transform, PG_GETARG_TEXT_PP(scope_arg));
+
+	TdgenStreamInit(stream, subkey, VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+}
+
+static void
+append_lower(StringInfo s, const char *word)
+{
+	for (; *word; word++)
+		appendStringInfoChar(s, pg_ascii_tolower((unsigned char) *word));
+}
+
+/*
+ * first_name / last_name / full_name(value text, scope text) returns text
+ *		A name drawn by census frequency; case follows the input's.
+ */
+Datum
+tdgen_first_name(PG_FUNCTION_ARGS)
+{
+	TdgenStream stream;
+	StringInfoData s;
+
+	value_stream(fcinfo, "first_name", 1, &stream);
+	initStringInfo(&s);
+	appendStringInfoString(&s, TdgenDictPick(&tdgen_first_names, TdgenStreamNext(&stream)));
+	PG_RETURN_TEXT_P(styled_text(&s, case_style(PG_GETARG_TEXT_PP(0))));
+}
+
+Datum
+tdgen_last_name(PG_FUNCTION_ARGS)
+{
+	TdgenStream stream;
+	StringInfoData s;
+
+	value_stream(fcinfo, "last_name", 1, &stream);
+	initStringInfo(&s);
+	appendStringInfoString(&s, TdgenDictPick(&tdgen_last_names, TdgenStreamNext(&stream)));
+	PG_RETURN_TEXT_P(styled_text(&s, case_style(PG_GETARG_TEXT_PP(0))));
+}
+
+Datum
+tdgen_full_name(PG_FUNCTION_ARGS)
+{
+	TdgenStream stream;
+	StringInfoData s;
+
+	value_stream(fcinfo, "full_name", 1, &stream);
+	initStringInfo(&s);
+	appendStringInfoString(&s, TdgenDictPick(&tdgen_first_names, TdgenStreamNext(&stream)));
+	appendStringInfoChar(&s, ' ');
+	appendStringInfoString(&s, TdgenDictPick(&tdgen_last_names, TdgenStreamNext(&stream)));
+	PG_RETURN_TEXT_P(styled_text(&s, case_style(PG_GETARG_TEXT_PP(0))));
+}
+
+/*
+ * username(value text, scope text) returns text
+ *		A login built from a fake name in one of a few common patterns
+ *		(jsmith, john.smith, johnsmith42, smithj).  Not injective.
+ */
+Datum
+tdgen_username(PG_FUNCTION_ARGS)
+{
+	TdgenStream stream;
+	StringInfoData s;
+	const char *first;
+	const char *last;
+	uint64		r;
+
+	value_stream(fcinfo, "username", 1, &stream);
+	first = TdgenDictPick(&tdgen_first_names, TdgenStreamNext(&stream));
+	last = TdgenDictPick(&tdgen_last_names, TdgenStreamNext(&stream));
+	r = TdgenStreamNext(&stream);
+
+	initStringInfo(&s);
+	switch (r % 4)
+	{
+		case 0:
+			appendStringInfoChar(&s, pg_ascii_tolower((unsigned char) first[0]));
+			append_lower(&s, last);
+			break;
+		case 1:
+			append_lower(&s, first);
+			appendStringInfoChar(&s, '.');
+			append_lower(&s, last);
+			break;
+		case 2:
+			append_lower(&s, first);
+			append_lower(&s, last);
+			appendStringInfo(&s, "%d", (int) ((r >> 8) % 100));
+			break;
+		default:
+			append_lower(&s, last);
+			appendStringInfoChar(&s, pg_ascii_tolower((unsigned char) first[0]));
+			break;
+	}
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(s.data, s.len));
+}
+
+/*
+ * email(value text, keep_domain boolean, scope text) returns text
+ *		first.last.SUFFIX@DOMAIN, where SUFFIX is 64 bits of the keyed hash
+ *		of the whole value in base 36: distinct inputs collide with
+ *		probability n^2 / 2^65 (3e-8 for a million addresses).  DOMAIN is
+ *		example.com, .net or .org, or the input's own domain when
+ *		keep_domain is true and it has one.
+ */
+Datum
+tdgen_email(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	bool		keep_domain = PG_GETARG_BOOL(1);
+	const char *p = VARDATA_ANY(value);
+	int			len = VARSIZE_ANY_EXHDR(value);
+	TdgenStream stream;
+	StringInfoData s;
+	uint64		suffix;
+	char		digits[16];
+	int			ndigits = 0;
+	const char *at = NULL;
+
+	value_stream(fcinfo, "email", 2, &stream);
+	initStringInfo(&s);
+	append_lower(&s, TdgenDictPick(&tdgen_first_names, TdgenStreamNext(&stream)));
+	appendStringInfoChar(&s, '.');
+	append_lower(&s, TdgenDictPick(&tdgen_last_names, TdgenStreamNext(&stream)));
+	appendStringInfoChar(&s, '.');
+
+	/* the stream's seed is the 64-bit keyed hash of the value */
+	suffix = stream.block[0];
+	do
+	{
+		digits[ndigits++] = "0123456789abcdefghijklmnopqrstuvwxyz"[suffix % 36];
+		suffix /= 36;
+	} while (suffix > 0);
+	while (ndigits > 0)
+		appendStringInfoChar(&s, digits[--ndigits]);
+	appendStringInfoChar(&s, '@');
+
+	if (keep_domain)
+	{
+		for (int i = len - 1; i >= 0; i--)
+			if (p[i] == '@')
+			{
+				at = p + i;
+				break;
+			}
+	}
+	if (at != NULL && at + 1 < p + len)
+		appendBinaryStringInfo(&s, at + 1, p + len - at - 1);
+	else
+		appendStringInfoString(&s, TdgenDictPick(&tdgen_example_domains, TdgenStreamNext(&stream)));
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(s.data, s.len));
+}
+
+/* ---------------------------------------------------------------------
+ * Postal addresses
+ * ---------------------------------------------------------------------
+ */
+
+typedef struct FakePlace
+{
+	const TdgenPlace *place;
+	int			number;			/* house number */
+	const char *street;
+	const char *suffix;
+	int			zip;
+	int			zip4;
+} FakePlace;
+
+/*
+ * Draw a place from the "place" stream of the entity (argument 1) when it
+ * is not empty, else of the value, always in the same order.
+ */
+static void
+draw_place(FunctionCallInfo fcinfo, FakePlace *fp)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	text	   *entity = PG_GETARG_TEXT_PP(1);
+	text	   *seed = VARSIZE_ANY_EXHDR(entity) > 0 ? entity : value;
+	const uint8 *subkey = TdgenCallSubkey(fcinfo, "place", PG_GETARG_TEXT_PP(2));
+	TdgenStream stream;
+	uint64		r;
+
+	TdgenStreamInit(&stream, subkey, VARDATA_ANY(seed), VARSIZE_ANY_EXHDR(seed));
+	fp->place = &tdgen_places[TdgenStreamBelow(&stream, tdgen_place_count)];
+	fp->number = 1 + TdgenStreamBelow(&stream, 9899);
+	r = TdgenStreamNext(&stream);
+	fp->street = (r % 5 < 2) ? TdgenDictPick(&tdgen_street_names, r >> 8)
+		: TdgenDictPick(&tdgen_last_names, r >> 8);
+	fp->suffix = TdgenDictPick(&tdgen_street_suffixes, TdgenStreamNext(&stream));
+	fp->zip = 501 + TdgenStreamBelow(&stream, 99000);
+	fp->zip4 = TdgenStreamBelow(&stream, 10000);
+}
+
+static void
+append_street(StringInfo s, const FakePlace *fp)
+{
+	appendStringInfo(s, "%d %s %s", fp->number, fp->street, fp->suffix);
+}
+
+/*
+ * street_address / city / state / zip / address
+ *		(value text, entity text, scope text) returns text
+ *
+ * state gives the USPS code for a two-letter input and the full name
+ * otherwise; zip keeps a ZIP+4 shape.  address is one line:
+ * "number street suffix, city, ST zip".
+ */
+Datum
+tdgen_street_address(PG_FUNCTION_ARGS)
+{
+	FakePlace	fp;
+	StringInfoData s;
+
+	draw_place(fcinfo, &fp);
+	initStringInfo(&s);
+	append_street(&s, &fp);
+	PG_RETURN_TEXT_P(styled_text(&s, case_style(PG_GETARG_TEXT_PP(0))));
+}
+
+Datum
+tdgen_city(PG_FUNCTION_ARGS)
+{
+	FakePlace	fp;
+	StringInfoData s;
+
+	draw_place(fcinfo, &fp);
+	initStringInfo(&s);
+	appendStringInfoString(&s, fp.place->city);
+	PG_RETURN_TEXT_P(styled_text(&s, case_style(PG_GETARG_TEXT_PP(0))));
+}
+
+Datum
+tdgen_state(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	const TdgenState *state;
+	FakePlace	fp;
+	StringInfoData s;
+
+	draw_place(fcinfo, &fp);
+	state = &tdgen_states[fp.place->state];
+	initStringInfo(&s);
+	appendStringInfoString(&s, VARSIZE_ANY_EXHDR(value) == 2 ? state->code : state->name);
+	PG_RETURN_TEXT_P(styled_text(&s, case_style(value)));
+}
+
+Datum
+tdgen_zip(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	FakePlace	fp;
+	char		buf[16];
+
+	draw_place(fcinfo, &fp);
+	if (VARSIZE_ANY_EXHDR(value) == 10 && VARDATA_ANY(value)[5] == '-')
+		snprintf(buf, sizeof(buf), "%05d-%04d", fp.zip, fp.zip4);
+	else
+		snprintf(buf, sizeof(buf), "%05d", fp.zip);
+	PG_RETURN_TEXT_P(cstring_to_text(buf));
+}
+
+Datum
+tdgen_address(PG_FUNCTION_ARGS)
+{
+	FakePlace	fp;
+	StringInfoData s;
+
+	draw_place(fcinfo, &fp);
+	initStringInfo(&s);
+	append_street(&s, &fp);
+	appendStringInfo(&s, ", %s, %s %05d", fp.place->city, tdgen_states[fp.place->state].code, fp.zip);
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(s.data, s.len));
+}
+
+/*
+ * lorem(value text, scope text) returns text
+ *		Placeholder words of about the value's length in characters, as
+ *		sentences: capitalised, ending with a period when the value does.
+ *		Nothing of the value but its length survives.
+ */
+Datum
+tdgen_lorem(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	const char *p = VARDATA_ANY(value);
+	int			len = VARSIZE_ANY_EXHDR(value);
+	int			target = pg_mbstrlen_with_len(p, len);
+	bool		period = len > 0 && p[len - 1] == '.';
+	TdgenStream stream;
+	StringInfoData s;
+	bool		sentence_start = true;
+
+	value_stream(fcinfo, "lorem", 1, &stream);
+	initStringInfo(&s);
+	while (s.len < target - (period ? 1 : 0))
+	{
+		const char *word = TdgenDictPick(&tdgen_lorem_words, TdgenStreamNext(&stream));
+
+		if (s.len > 0)
+			appendStringInfoChar(&s, ' ');
+		appendStringInfoString(&s, word);
+		if (sentence_start)
+			s.data[s.len - strlen(word)] = pg_ascii_toupper((unsigned char) word[0]);
+		sentence_start = false;
+
+		/* end a sentence every dozen words or so */
+		if (TdgenStreamBelow(&stream, 12) == 0 && s.len < target - 2)
+		{
+			appendStringInfoChar(&s, '.');
+			sentence_start = true;
+		}
+	}
+	if (period && (s.len == 0 || s.data[s.len - 1] != '.'))
+		appendStringInfoChar(&s, '.');
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(s.data, s.len));
+}

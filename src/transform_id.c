@@ -1,0 +1,352 @@
+/*-------------------------------------------------------------------------
+ *
+ * transform_id.c
+ *	  Format-preserving, unique-preserving masks of identifiers: phone
+ *	  numbers, SSNs, card numbers, IBANs and IP addresses.
+ *
+ * Each keeps the value's layout (separators, spaces, letter positions) and
+ * runs the characters it replaces through a keyed permutation (prf.c)
+ * whose tweak covers everything it keeps, so distinct inputs give distinct
+ * outputs.  Check digits (Luhn, IBAN mod 97) are recomputed.  Errors about
+ * malformed input never quote the input.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <sys/socket.h>
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/inet.h"
+
+#include "tdgen.h"
+
+PG_FUNCTION_INFO_V1(tdgen_phone);
+PG_FUNCTION_INFO_V1(tdgen_ssn);
+PG_FUNCTION_INFO_V1(tdgen_credit_card);
+PG_FUNCTION_INFO_V1(tdgen_iban);
+PG_FUNCTION_INFO_V1(tdgen_ip);
+
+/* A working copy of a text value and the positions of its digits. */
+typedef struct Numeral
+{
+	char	   *chars;			/* copy of the value */
+	int			len;
+	int		   *pos;			/* index in chars of each digit */
+	uint8	   *digits;			/* digit values */
+	int			n;
+} Numeral;
+
+static void
+collect(Numeral *num, text *value, bool (*accept) (char c), uint8 (*digit_value) (char c))
+{
+	num->len = VARSIZE_ANY_EXHDR(value);
+	num->chars = palloc(num->len + 1);
+	memcpy(num->chars, VARDATA_ANY(value), num->len);
+	num->chars[num->len] = '\0';
+	num->pos = palloc(sizeof(int) * (num->len + 1));
+	num->digits = palloc(num->len + 1);
+	num->n = 0;
+	for (int i = 0; i < num->len; i++)
+	{
+		if (accept(num->chars[i]))
+		{
+			num->pos[num->n] = i;
+			num->digits[num->n++] = digit_value(num->chars[i]);
+		}
+	}
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static uint8
+decimal_value(char c)
+{
+	return (uint8) (c - '0');
+}
+
+/* Write digits[from..] back over their positions. */
+static void
+store_digits(Numeral *num, int from)
+{
+	for (int i = from; i < num->n; i++)
+		num->chars[num->pos[i]] = '0' + num->digits[i];
+}
+
+/*
+ * Tweak for the digits from index `from` on: the layout (every character
+ * with the free digits blanked) under the transform's sub-key, so values
+ * that differ in what is kept are permuted independently.
+ */
+static uint64
+layout_tweak(const uint8 *subkey, const Numeral *num, int from)
+{
+	char	   *layout = pnstrdup(num->chars, num->len);
+	uint64		tweak;
+
+	for (int i = from; i < num->n; i++)
+		layout[num->pos[i]] = '#';
+	tweak = TdgenPrf64(subkey, layout, num->len);
+	pfree(layout);
+	return tweak;
+}
+
+static void
+bad_format(const char *what, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("value is not %s", what),
+			 errhint("%s", hint)));
+}
+
+/*
+ * phone(value text, keep_leading int, scope text) returns text
+ *		Same length, punctuation and spaces; a leading '+' and the first
+ *		keep_leading digits are kept, the other digits permuted.  A value
+ *		without digits to replace is returned as it is.
+ */
+Datum
+tdgen_phone(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	int32		keep_leading = PG_GETARG_INT32(1);
+	const uint8 *subkey;
+	Numeral		num;
+
+	if (keep_leading < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("keep_leading must not be negative")));
+	subkey = TdgenCallSubkey(fcinfo, "phone", PG_GETARG_TEXT_PP(2));
+	collect(&num, value, is_digit, decimal_value);
+	if (keep_leading < num.n)
+	{
+		TdgenPermuteDigits(subkey, layout_tweak(subkey, &num, keep_leading), 10,
+						   num.digits + keep_leading, num.n - keep_leading);
+		store_digits(&num, keep_leading);
+	}
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(num.chars, num.len));
+}
+
+/*
+ * ssn(value text, scope text) returns text
+ *		AAA-GG-SSSS (or AAAGGSSSS, dashes as in the input) with the area
+ *		number in 900-999, never issued.  The eight digits after the first
+ *		are permuted under a tweak of the first, so two inputs with the same
+ *		first digit never collide.  Only 10^8 SSNs start with 9, fewer than
+ *		the valid inputs, so inputs that differ in the first digit can.
+ */
+Datum
+tdgen_ssn(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	const uint8 *subkey = TdgenCallSubkey(fcinfo, "ssn", PG_GETARG_TEXT_PP(1));
+	Numeral		num;
+	bool		dashed;
+
+	collect(&num, value, is_digit, decimal_value);
+	dashed = num.len == 11 && num.chars[3] == '-' && num.chars[6] == '-';
+	if (num.n != 9 || !(num.len == 9 || dashed))
+		bad_format("a social security number",
+				   "Expected nine digits as AAA-GG-SSSS or AAAGGSSSS.");
+
+	TdgenPermuteDigits(subkey, num.digits[0], 10, num.digits + 1, 8);
+	num.digits[0] = 9;
+	store_digits(&num, 0);
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(num.chars, num.len));
+}
+
+/* Luhn check digit for digits[0..n-1] followed by the check digit. */
+static uint8
+luhn_check_digit(const uint8 *digits, int n)
+{
+	int			sum = 0;
+
+	for (int i = n - 1, k = 0; i >= 0; i--, k++)
+	{
+		int			d = digits[i];
+
+		if (k % 2 == 0)
+			d = (d * 2 > 9) ? d * 2 - 9 : d * 2;
+		sum += d;
+	}
+	return (uint8) ((10 - sum % 10) % 10);
+}
+
+static bool
+is_card_separator(char c)
+{
+	return c == ' ' || c == '-';
+}
+
+/*
+ * credit_card(value text, keep_bin boolean, scope text) returns text
+ *		Same length and separators; the digits before the check digit are
+ *		permuted (after the first six when keep_bin) and the Luhn check
+ *		digit recomputed.  12 to 19 digits, separated by spaces or dashes.
+ */
+Datum
+tdgen_credit_card(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	bool		keep_bin = PG_GETARG_BOOL(1);
+	const uint8 *subkey = TdgenCallSubkey(fcinfo, "credit_card", PG_GETARG_TEXT_PP(2));
+	Numeral		num;
+	int			from = keep_bin ? 6 : 0;
+
+	collect(&num, value, is_digit, decimal_value);
+	for (int i = 0; i < num.len; i++)
+		if (!is_digit(num.chars[i]) && !is_card_separator(num.chars[i]))
+			num.n = 0;
+	if (num.n < 12 || num.n > 19)
+		bad_format("a card number",
+				   "Expected 12 to 19 digits, optionally grouped by spaces or dashes.");
+
+	/* the check digit is recomputed, so it takes no part in the tweak */
+	num.digits[num.n - 1] = 0;
+	num.chars[num.pos[num.n - 1]] = '#';
+	TdgenPermuteDigits(subkey, layout_tweak(subkey, &num, from), 10,
+					   num.digits + from, num.n - 1 - from);
+	num.digits[num.n - 1] = luhn_check_digit(num.digits, num.n - 1);
+	store_digits(&num, 0);
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(num.chars, num.len));
+}
+
+static bool
+is_alnum(char c)
+{
+	return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static uint8
+alnum_value(char c)
+{
+	if (is_digit(c))
+		return (uint8) (c - '0');
+	return (uint8) (10 + pg_ascii_toupper((unsigned char) c) - 'A');
+}
+
+/* IBAN check digits: 98 - (BBAN + country + "00" as base-36 digits) mod 97 */
+static int
+iban_check(const uint8 *chars, int n)
+{
+	int			mod = 0;
+
+	for (int k = 0; k < n; k++)
+	{
+		int			i = (k + 4) % n;	/* BBAN first, then country, check */
+		int			v = (k >= n - 2) ? 0 : chars[i];
+
+		mod = (v >= 10) ? (mod * 100 + v) % 97 : (mod * 10 + v) % 97;
+	}
+	return 98 - mod;
+}
+
+/*
+ * iban(value text, scope text) returns text
+ *		Same country, length, spacing and letter positions, valid mod-97
+ *		check digits.  The BBAN's digits are permuted under a tweak of its
+ *		letters, then its letters under a tweak of the new digits: each step
+ *		is invertible, so distinct BBANs stay distinct.
+ */
+Datum
+tdgen_iban(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	const uint8 *subkey = TdgenCallSubkey(fcinfo, "iban", PG_GETARG_TEXT_PP(1));
+	Numeral		num;
+	uint8	   *digits;
+	uint8	   *letters;
+	int			ndigits = 0;
+	int			nletters = 0;
+	int			check;
+
+	collect(&num, value, is_alnum, alnum_value);
+	for (int i = 0; i < num.len; i++)
+		if (!is_alnum(num.chars[i]) && num.chars[i] != ' ')
+			num.n = 0;
+	if (num.n < 15 || num.n > 34 ||
+		num.digits[0] < 10 || num.digits[1] < 10 || num.digits[2] >= 10 || num.digits[3] >= 10)
+		bad_format("an IBAN",
+				   "Expected a two-letter country code, two check digits and 11 to 30 letters or digits, optionally grouped by spaces.");
+
+	/* split the BBAN (from index 4) by class */
+	digits = palloc(num.n);
+	letters = palloc(num.n);
+	for (int i = 4; i < num.n; i++)
+	{
+		if (num.digits[i] < 10)
+			digits[ndigits++] = num.digits[i];
+		else
+			letters[nletters++] = num.digits[i] - 10;
+	}
+	TdgenPermuteDigits(subkey, TdgenPrf64(subkey, letters, nletters) ^ (num.digits[0] << 8 | num.digits[1]),
+					   10, digits, ndigits);
+	TdgenPermuteDigits(subkey, TdgenPrf64(subkey, digits, ndigits) ^ (num.digits[0] << 8 | num.digits[1]),
+					   26, letters, nletters);
+	ndigits = nletters = 0;
+	for (int i = 4; i < num.n; i++)
+		num.digits[i] = (num.digits[i] < 10) ? digits[ndigits++] : 10 + letters[nletters++];
+
+	check = iban_check(num.digits, num.n);
+	num.digits[2] = check / 10;
+	num.digits[3] = check % 10;
+	for (int i = 0; i < num.n; i++)
+	{
+		char		c = num.chars[num.pos[i]];
+		uint8		v = num.digits[i];
+
+		if (v < 10)
+			num.chars[num.pos[i]] = '0' + v;
+		else
+			num.chars[num.pos[i]] = (c >= 'a' ? 'a' : 'A') + (v - 10);
+	}
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(num.chars, num.len));
+}
+
+/*
+ * ip(value inet, keep_prefix int, scope text) returns inet
+ *		Same family and netmask; the first keep_prefix bits are kept and the
+ *		others permuted under a tweak of the kept ones, so addresses stay
+ *		distinct within every kept prefix.
+ */
+Datum
+tdgen_ip(PG_FUNCTION_ARGS)
+{
+	inet	   *in = PG_GETARG_INET_PP(0);
+	int32		keep_prefix = PG_GETARG_INT32(1);
+	const uint8 *subkey = TdgenCallSubkey(fcinfo, "ip", PG_GETARG_TEXT_PP(2));
+	int			nbits = ip_maxbits(in);
+	inet	   *out = (inet *) palloc0(sizeof(inet));
+	uint8		bits[128];
+	uint8		kept[17];
+
+	if (keep_prefix < 0 || keep_prefix > nbits)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("keep_prefix must be between 0 and %d for this address family", nbits)));
+
+	for (int i = 0; i < nbits; i++)
+		bits[i] = (ip_addr(in)[i / 8] >> (7 - i % 8)) & 1;
+
+	/* tweak: family and the kept prefix */
+	memset(kept, 0, sizeof(kept));
+	kept[0] = (uint8) ip_family(in);
+	for (int i = 0; i < keep_prefix; i++)
+		kept[1 + i / 8] |= bits[i] << (7 - i % 8);
+	TdgenPermuteDigits(subkey, TdgenPrf64(subkey, kept, sizeof(kept)) ^ (uint64) keep_prefix,
+					   2, bits + keep_prefix, nbits - keep_prefix);
+
+	ip_family(out) = ip_family(in);
+	ip_bits(out) = ip_bits(in);
+	for (int i = 0; i < nbits; i++)
+		ip_addr(out)[i / 8] |= bits[i] << (7 - i % 8);
+	SET_INET_VARSIZE(out);
+	PG_RETURN_INET_P(out);
+}
