@@ -17,6 +17,7 @@ OBJS = \
 	src/prf.o \
 	src/tdgen.o \
 	src/transform_fake.o \
+	src/transform_fpe.o \
 	src/transform_hash.o \
 	src/transform_id.o \
 	src/transform_text.o
@@ -35,7 +36,7 @@ PG_CONFIG ?= pg_config
 WERROR ?= -Werror
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter $(WERROR)
 PG_CPPFLAGS = -DTDGEN_VERSION=\"$(EXTVERSION)\"
-SHLIB_LINK = -lsodium
+SHLIB_LINK = -lsodium -lcrypto
 
 EXTRA_CLEAN = src/dict_data.c results regression.diffs regression.out test/isolation/output
 

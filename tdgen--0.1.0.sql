@@ -157,6 +157,24 @@ RETURNS inet
 AS 'MODULE_PATHNAME', 'tdgen_ip'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
+CREATE FUNCTION tdgen.fpe_encrypt(value text, alphabet text DEFAULT '0123456789',
+								  tweak text DEFAULT '', scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_fpe_encrypt'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.fpe_decrypt(value text, alphabet text DEFAULT '0123456789',
+								  tweak text DEFAULT '', scope text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_fpe_decrypt'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.ff1_raw(aes_key bytea, tweak bytea, alphabet text, value text,
+							  decrypt boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'tdgen_ff1_raw'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 -- ---------------------------------------------------------------------------
 -- Privileges
 -- ---------------------------------------------------------------------------
@@ -177,6 +195,10 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- Decryption turns every pseudonym back into its original: superusers only,
+-- unless one grants it deliberately.
+REVOKE EXECUTE ON FUNCTION tdgen.fpe_decrypt(text, text, text, text) FROM tdgen_admin;
 
 REVOKE EXECUTE ON FUNCTION tdgen_key_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tdgen_key_status() TO tdgen_admin;
@@ -237,3 +259,9 @@ COMMENT ON FUNCTION tdgen.iban(text, text) IS
 	'keyed, format-preserving, unique-preserving: same country and length, valid mod-97 check digits';
 COMMENT ON FUNCTION tdgen.ip(inet, integer, text) IS
 	'keyed: same family and netmask, optional kept prefix; unique within the kept prefix';
+COMMENT ON FUNCTION tdgen.fpe_encrypt(text, text, text, text) IS
+	'keyed, reversible, format-preserving: NIST SP 800-38G FF1 with AES-256 over the alphabet';
+COMMENT ON FUNCTION tdgen.fpe_decrypt(text, text, text, text) IS
+	'inverse of fpe_encrypt; superusers only unless granted';
+COMMENT ON FUNCTION tdgen.ff1_raw(bytea, bytea, text, text, boolean) IS
+	'FF1 under a caller-supplied AES key, to check the cipher against published test vectors; not keyed by tdgen';
