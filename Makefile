@@ -15,12 +15,16 @@ OBJS = \
 	src/dict_data.o \
 	src/keys.o \
 	src/prf.o \
+	src/registry.o \
 	src/tdgen.o \
 	src/transform_fake.o \
 	src/transform_fpe.o \
 	src/transform_hash.o \
 	src/transform_id.o \
-	src/transform_text.o
+	src/transform_json.o \
+	src/transform_number.o \
+	src/transform_text.o \
+	src/transform_time.o
 
 DATA = $(wildcard $(EXTENSION)--*.sql)
 

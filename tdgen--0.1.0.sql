@@ -175,6 +175,96 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'tdgen_ff1_raw'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+CREATE FUNCTION tdgen.date_shift(value date, max_days integer DEFAULT 30,
+								 entity text DEFAULT '', scope text DEFAULT '')
+RETURNS date
+AS 'MODULE_PATHNAME', 'tdgen_date_shift_date'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.date_shift(value timestamp, max_days integer DEFAULT 30,
+								 entity text DEFAULT '', scope text DEFAULT '')
+RETURNS timestamp
+AS 'MODULE_PATHNAME', 'tdgen_date_shift_timestamp'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.date_shift(value timestamptz, max_days integer DEFAULT 30,
+								 entity text DEFAULT '', scope text DEFAULT '')
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'tdgen_date_shift_timestamptz'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.birth_date(value date, year_band integer DEFAULT 1, scope text DEFAULT '')
+RETURNS date
+AS 'MODULE_PATHNAME', 'tdgen_birth_date'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.noise(value integer, pct double precision DEFAULT 10,
+							allow_sign_change boolean DEFAULT false, scope text DEFAULT '')
+RETURNS integer
+AS 'MODULE_PATHNAME', 'tdgen_noise_int4'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.noise(value bigint, pct double precision DEFAULT 10,
+							allow_sign_change boolean DEFAULT false, scope text DEFAULT '')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'tdgen_noise_int8'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.noise(value double precision, pct double precision DEFAULT 10,
+							allow_sign_change boolean DEFAULT false, scope text DEFAULT '')
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'tdgen_noise_float8'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.noise(value numeric, pct double precision DEFAULT 10,
+							allow_sign_change boolean DEFAULT false, scope text DEFAULT '')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'tdgen_noise_numeric'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.jsonb_mask(value jsonb, spec jsonb, scope text DEFAULT '')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'tdgen_jsonb_mask'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.array_mask(value text[], transform text, params jsonb DEFAULT '{}',
+								 scope text DEFAULT '')
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'tdgen_array_mask'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.transform_registry(OUT name text, OUT input_types text[], OUT parameters jsonb,
+										 OUT keyed boolean, OUT injective boolean,
+										 OUT reversible boolean, OUT format_preserving boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tdgen_transform_registry'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION tdgen.generalize(value numeric, bucket numeric)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'tdgen_generalize_numeric'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- Truncation of dates and times is date_trunc's: these inline into the
+-- query.  An unknown unit is date_trunc's error (22023).
+CREATE FUNCTION tdgen.generalize(value date, unit text DEFAULT 'month')
+RETURNS date
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN pg_catalog.date_trunc(unit, value::timestamp)::date;
+
+CREATE FUNCTION tdgen.generalize(value timestamptz, unit text DEFAULT 'month')
+RETURNS timestamptz
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+RETURN pg_catalog.date_trunc(unit, value);
+
+-- ---------------------------------------------------------------------------
+-- Views
+-- ---------------------------------------------------------------------------
+
+CREATE VIEW tdgen.transform AS
+	SELECT name, input_types, parameters, keyed, injective, reversible, format_preserving
+	FROM tdgen.transform_registry();
+
 -- ---------------------------------------------------------------------------
 -- Privileges
 -- ---------------------------------------------------------------------------
@@ -265,3 +355,33 @@ COMMENT ON FUNCTION tdgen.fpe_decrypt(text, text, text, text) IS
 	'inverse of fpe_encrypt; superusers only unless granted';
 COMMENT ON FUNCTION tdgen.ff1_raw(bytea, bytea, text, text, boolean) IS
 	'FF1 under a caller-supplied AES key, to check the cipher against published test vectors; not keyed by tdgen';
+COMMENT ON FUNCTION tdgen.date_shift(date, integer, text, text) IS
+	'keyed: moves the date by a non-zero number of days within +-max_days; one offset per entity when given';
+COMMENT ON FUNCTION tdgen.date_shift(timestamp, integer, text, text) IS
+	'keyed: moves the timestamp by whole days within +-max_days; one offset per entity when given';
+COMMENT ON FUNCTION tdgen.date_shift(timestamptz, integer, text, text) IS
+	'keyed: moves the timestamp by whole days within +-max_days; one offset per entity when given';
+COMMENT ON FUNCTION tdgen.birth_date(date, integer, text) IS
+	'keyed: another day of the same year, or of a year in the same band of year_band years';
+COMMENT ON FUNCTION tdgen.noise(integer, double precision, boolean, text) IS
+	'keyed: the value times 1 +- up to pct percent, rounded; keeps the sign unless allowed';
+COMMENT ON FUNCTION tdgen.noise(bigint, double precision, boolean, text) IS
+	'keyed: the value times 1 +- up to pct percent, rounded; keeps the sign unless allowed';
+COMMENT ON FUNCTION tdgen.noise(double precision, double precision, boolean, text) IS
+	'keyed: the value times 1 +- up to pct percent; keeps the sign unless allowed';
+COMMENT ON FUNCTION tdgen.noise(numeric, double precision, boolean, text) IS
+	'keyed: the value times 1 +- up to pct percent, at the value''s scale; keeps the sign unless allowed';
+COMMENT ON FUNCTION tdgen.generalize(numeric, numeric) IS
+	'rounds down to a multiple of bucket; not keyed';
+COMMENT ON FUNCTION tdgen.generalize(date, text) IS
+	'truncates to the unit (year, quarter, month, week, day...); not keyed';
+COMMENT ON FUNCTION tdgen.generalize(timestamptz, text) IS
+	'truncates to the unit (year, quarter, month, week, day, hour...); not keyed';
+COMMENT ON FUNCTION tdgen.jsonb_mask(jsonb, jsonb, text) IS
+	'applies the spec''s transforms ({"$.path": "transform" or {"transform": ..., params}}) at JSON paths, the rest unchanged';
+COMMENT ON FUNCTION tdgen.array_mask(text[], text, jsonb, text) IS
+	'applies a named text transform, with jsonb parameters, to every element; NULL elements stay NULL';
+COMMENT ON FUNCTION tdgen.transform_registry() IS
+	'the transforms compiled into the library; read it through the view tdgen.transform';
+COMMENT ON VIEW tdgen.transform IS
+	'every transform: name, input types, parameters with types and defaults, keyed, injective, reversible, format-preserving';
