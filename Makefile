@@ -30,7 +30,11 @@ DATA = $(wildcard $(EXTENSION)--*.sql)
 
 REGRESS = \
 	install \
-	fdw_loopback
+	fdw_loopback \
+	transform_fpe \
+	transform_values \
+	transform_properties \
+	transform_registry
 
 PG_CONFIG ?= pg_config
 

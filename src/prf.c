@@ -13,9 +13,7 @@
  * through ten Feistel rounds with modular addition, the structure of NIST
  * FF1, with the PRF as round function; every output is again an n-digit
  * numeral and distinct inputs stay distinct.  Longer numerals are cut into
- * chunks that are permuted in turn, each with a tweak derived from all the
- * other chunks, twice over: every step is invertible, so the whole is a
- * permutation too, and every output digit depends on every input digit.
+ * chunks permuted in two chained passes (see TdgenPermuteDigits).
  *
  *-------------------------------------------------------------------------
  */
@@ -230,33 +228,35 @@ TdgenPermuteDigits(const uint8 *subkey, uint64 tweak, uint32 radix, uint8 *digit
 	}
 
 	/*
-	 * Cut into near-equal chunks; each step permutes one chunk under a tweak
-	 * that hashes every other digit, which stay as they are during the step.
+	 * Cut into near-equal chunks and permute them in two chained passes:
+	 * left to right, each chunk under a tweak of the previous chunk's new
+	 * value, then right to left, each under a tweak of the next chunk's.
+	 * Each step can be undone knowing its neighbour's output, so the whole
+	 * is a permutation, and every output digit depends on every input
+	 * digit, at linear cost.
 	 */
 	chunks = (n + 2 * capacity - 1) / (2 * capacity);
 	chunk_len = (n + chunks - 1) / chunks;
+	for (int pass = 0; pass < CHUNK_PASSES; pass++)
 	{
-		uint8	   *others = palloc(n + 2 * sizeof(uint64));
+		int			prev_start = -1;
+		int			prev_len = 0;
 
-		for (int pass = 0; pass < CHUNK_PASSES; pass++)
+		for (int k = 0; k < chunks; k++)
 		{
-			for (int c = 0; c < chunks; c++)
-			{
-				int			start = c * chunk_len;
-				int			len = Min(chunk_len, n - start);
-				uint64		header[2];
-				uint64		chunk_tweak;
+			int			c = (pass % 2 == 0) ? k : chunks - 1 - k;
+			int			start = c * chunk_len;
+			int			len = Min(chunk_len, n - start);
+			uint64		header[3];
 
-				header[0] = tweak;
-				header[1] = ((uint64) pass << 32) | (uint64) c;
-				memcpy(others, header, sizeof(header));
-				memcpy(others + sizeof(header), digits, start);
-				memcpy(others + sizeof(header) + start, digits + start + len, n - start - len);
-				chunk_tweak = TdgenPrf64(subkey, others, sizeof(header) + n - len);
-
-				feistel_digits(subkey, chunk_tweak, radix, digits + start, len);
-			}
+			header[0] = tweak;
+			header[1] = ((uint64) pass << 32) | (uint64) c;
+			header[2] = (prev_start < 0) ? 0 :
+				TdgenPrf64(subkey, digits + prev_start, prev_len);
+			feistel_digits(subkey, TdgenPrf64(subkey, header, sizeof(header)), radix,
+						   digits + start, len);
+			prev_start = start;
+			prev_len = len;
 		}
-		pfree(others);
 	}
 }

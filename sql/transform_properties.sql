@@ -1,0 +1,113 @@
+-- Properties of the keyed transforms under the test key: determinism and
+-- consistency, scope and key separation, injectivity on 100,000 realistic
+-- inputs, validity of what they produce, and very long values.
+\set VERBOSITY terse
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS tdgen CASCADE;
+RESET client_min_messages;
+
+-- 100,000 distinct realistic values of each kind
+CREATE TEMP TABLE sample AS
+SELECT g,
+	   'user' || g || '@' || (ARRAY['gmail.com', 'acme.com', 'mail.example'])[1 + g % 3] AS email,
+	   format('+1 (%s) %s-%s', 200 + g % 800, 200 + (g / 800) % 800, lpad((g % 9973)::text, 4, '0')) AS phone,
+	   -- SSNs with a first digit of 1: distinct in their last eight digits
+	   '1' || lpad((g % 100)::text, 2, '0') || '-' || lpad((1 + (g / 100) % 99)::text, 2, '0') || '-' ||
+		   lpad((1 + g / 9900)::text, 4, '0') AS ssn,
+	   '4' || lpad((g * 7919)::text, 14, '0') || '0' AS card,
+	   'DE' || '00' || lpad((g::bigint * 104729)::text, 18, '0') AS iban,
+	   md5(g::text)::uuid AS uid,
+	   lpad((g * 31)::text, 12, '0') AS digits
+FROM generate_series(1, 100000) AS g;
+SELECT count(DISTINCT email) = 100000 AND count(DISTINCT phone) = 100000 AND count(DISTINCT ssn) = 100000
+	   AND count(DISTINCT card) = 100000 AND count(DISTINCT iban) = 100000 AND count(DISTINCT uid) = 100000
+	   AS inputs_distinct
+FROM sample;
+
+-- injective: distinct in, distinct out
+SELECT count(DISTINCT tdgen.email(email)) AS email,
+	   count(DISTINCT tdgen.phone(phone)) AS phone,
+	   count(DISTINCT tdgen.ssn(ssn)) AS ssn_same_first_digit,
+	   count(DISTINCT tdgen.credit_card(card)) AS credit_card,
+	   count(DISTINCT tdgen.iban(iban)) AS iban,
+	   count(DISTINCT tdgen.uuid(uid)) AS uuid,
+	   count(DISTINCT tdgen.pseudo_int(g)) AS pseudo_int,
+	   count(DISTINCT tdgen.pseudo_int((g % 32767)::smallint)) AS pseudo_int2_32767,
+	   count(DISTINCT tdgen.fpe_encrypt(digits)) AS fpe
+FROM sample;
+
+-- valid, and in the input's format character class by character class
+SELECT bool_and(tdgen.email(email) ~ '^[a-z]+\.[a-z]+\.[0-9a-z]+@example\.(com|net|org)$') AS emails_valid,
+	   bool_and(regexp_replace(tdgen.phone(phone), '[0-9]', '9', 'g') = regexp_replace(phone, '[0-9]', '9', 'g')) AS phone_format,
+	   bool_and(tdgen.ssn(ssn) ~ '^9[0-9]{2}-[0-9]{2}-[0-9]{4}$') AS ssn_area_9xx
+FROM sample;
+
+CREATE FUNCTION pg_temp.luhn_ok(digits text) RETURNS boolean LANGUAGE sql AS $$
+	SELECT sum(CASE WHEN (length(d) - i) % 2 = 1
+					THEN (ARRAY[0, 2, 4, 6, 8, 1, 3, 5, 7, 9])[substr(d, i, 1)::int + 1]
+					ELSE substr(d, i, 1)::int END) % 10 = 0
+	FROM (SELECT regexp_replace(digits, '[^0-9]', '', 'g') AS d) AS x, generate_series(1, length(d)) AS i
+$$;
+-- IBAN mod 97: move the first four characters to the end, letters as 10..35
+CREATE FUNCTION pg_temp.iban_ok(iban text) RETURNS boolean LANGUAGE sql AS $$
+	SELECT (string_agg(CASE WHEN c ~ '[0-9]' THEN c ELSE (ascii(c) - 55)::text END, '' ORDER BY i))::numeric % 97 = 1
+	FROM (SELECT upper(substr(r, 5) || substr(r, 1, 4)) AS s FROM (SELECT replace(iban, ' ', '') AS r) AS x) AS y,
+		 LATERAL (SELECT substr(s, i, 1) AS c, i FROM generate_series(1, length(s)) AS i) AS z
+$$;
+SELECT bool_and(pg_temp.luhn_ok(tdgen.credit_card(card))) AS cards_pass_luhn,
+	   bool_and(length(tdgen.credit_card(card)) = length(card)) AS cards_same_length,
+	   bool_and(pg_temp.iban_ok(tdgen.iban(iban))) AS ibans_pass_mod97,
+	   bool_and(left(tdgen.iban(iban), 2) = 'DE' AND length(tdgen.iban(iban)) = length(iban)) AS ibans_same_country
+FROM (SELECT * FROM sample WHERE g <= 5000) AS s;
+SELECT bool_and(substr(tdgen.uuid(uid)::text, 15, 1) = '4' AND substr(tdgen.uuid(uid)::text, 20, 1) IN ('8', '9', 'a', 'b'))
+	   AS uuids_version_4
+FROM sample;
+
+-- an output equals its input no more often than chance
+SELECT count(*) FILTER (WHERE tdgen.phone(phone) = phone) AS phone_same,
+	   count(*) FILTER (WHERE tdgen.credit_card(card) = card) AS card_same,
+	   count(*) FILTER (WHERE tdgen.pseudo_int(g) = g) AS int_same,
+	   count(*) FILTER (WHERE tdgen.date_shift(DATE '2020-01-01' + g % 1000) = DATE '2020-01-01' + g % 1000) AS date_same,
+	   count(*) FILTER (WHERE tdgen.birth_date(DATE '1950-01-01' + g) = DATE '1950-01-01' + g) < 100000 / 365 * 1.3
+		   AS birth_date_near_chance
+FROM sample;
+
+-- deterministic and consistent: equal inputs in two tables map alike
+CREATE TEMP TABLE a AS SELECT email FROM sample WHERE g % 2 = 0;
+CREATE TEMP TABLE b AS SELECT email FROM sample WHERE g % 3 = 0;
+SELECT count(*) AS joined_after_masking
+FROM (SELECT tdgen.email(email) AS m FROM a) AS x
+JOIN (SELECT tdgen.email(email) AS m FROM b) AS y USING (m);
+SELECT count(*) AS joined_before_masking FROM a JOIN b USING (email);
+
+-- scopes and key versions separate
+SELECT tdgen.hash('x') <> tdgen.hash('x', scope => 'other') AS scope_differs,
+	   tdgen.email('x@y.z') <> tdgen.email('x@y.z', scope => 'other') AS email_scope_differs;
+SELECT tdgen.hash('alice@example.com') AS newest_key FROM (SELECT) AS x;
+SET tdgen.key_version = 1;
+SELECT tdgen.hash('alice@example.com') AS key_version_1, version FROM tdgen_key_status();
+SET tdgen.key_version = 3;
+SELECT tdgen.hash('x');
+\echo :LAST_ERROR_SQLSTATE
+RESET tdgen.key_version;
+SELECT version, versions FROM tdgen_key_status();
+
+-- date shifts: one offset per entity
+SELECT count(DISTINCT tdgen.date_shift(d, 10, 'patient 7') - d) AS offsets_for_one_entity,
+	   count(DISTINCT tdgen.date_shift(d, 10) - d) AS offsets_without_entity
+FROM (SELECT DATE '2020-01-01' + i AS d FROM generate_series(0, 365) AS i) AS days;
+
+-- noise stays within its bounds and keeps the sign
+SELECT bool_and(tdgen.noise(v, 10) BETWEEN v * 0.9 AND v * 1.1) AS within_10_percent,
+	   bool_and(sign(tdgen.noise(-v::numeric, 500)) <= 0) AS sign_kept
+FROM generate_series(1000, 2000) AS v;
+
+-- very long values
+SELECT length(tdgen.hash(repeat('a', 1048576))) AS hash_1mb,
+	   length(tdgen.scramble(repeat('ab1-', 262144))) AS scramble_1mb,
+	   length(tdgen.partial(repeat('é', 1048576), 2, 2)) AS partial_1m_chars,
+	   length(tdgen.lorem(repeat('word ', 209715))) BETWEEN 1048570 AND 1048600 AS lorem_1mb,
+	   length(tdgen.phone(repeat('5', 1048576))) AS phone_1m_digits,
+	   tdgen.email(repeat('x', 1048576) || '@example.com') ~ '@example\.(com|net|org)$' AS email_1mb;
+SELECT tdgen.ssn(repeat('1', 1048576));
+\echo :LAST_ERROR_SQLSTATE

@@ -1,0 +1,32 @@
+-- The registry lists exactly the transforms the schema holds, and every
+-- keyed one is closed to PUBLIC.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS tdgen CASCADE;
+RESET client_min_messages;
+
+SELECT name, input_types, keyed, injective, reversible, format_preserving
+FROM tdgen.transform ORDER BY name;
+
+-- every transform has a function of its name in schema tdgen, and back
+SELECT t.name AS registered_without_function
+FROM tdgen.transform AS t
+WHERE NOT EXISTS (SELECT FROM pg_proc WHERE pronamespace = 'tdgen'::regnamespace AND proname = t.name);
+SELECT DISTINCT proname AS function_not_registered
+FROM pg_proc
+WHERE pronamespace = 'tdgen'::regnamespace
+  AND proname NOT IN (SELECT name FROM tdgen.transform)
+ORDER BY 1;
+
+-- keyed transforms: no EXECUTE for PUBLIC; unkeyed ones open
+SELECT p.oid::regprocedure AS function,
+	   has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute
+FROM pg_proc AS p
+JOIN tdgen.transform AS t ON t.name = p.proname
+WHERE p.pronamespace = 'tdgen'::regnamespace AND t.keyed = has_function_privilege('public', p.oid, 'EXECUTE')
+ORDER BY 1;
+
+-- every function is STRICT and PARALLEL SAFE
+SELECT p.oid::regprocedure AS not_strict_or_parallel_safe
+FROM pg_proc AS p
+WHERE p.pronamespace = 'tdgen'::regnamespace AND (NOT p.proisstrict OR p.proparallel <> 's')
+ORDER BY 1;
