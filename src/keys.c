@@ -4,10 +4,11 @@
  *	  The masking key: where it lives, how it is loaded, and the sub-keys
  *	  every keyed transform derives from it.
  *
- * The key never passes through SQL.  A superuser names a key file with the
- * tdgen.key_file setting (postgresql.conf or ALTER SYSTEM); the file must
- * belong to the server's OS user and be closed to group and others, like a
- * TLS private key.  It holds one or more versioned 32-byte keys, one per
+ * The key never passes through SQL.  It lives in a file: tdgen.key in the
+ * data directory, or the file a superuser names with the tdgen.key_file
+ * setting (postgresql.conf or ALTER SYSTEM).  The file must belong to the
+ * server's OS user and be closed to group and others, like a TLS private
+ * key.  It holds one or more versioned 32-byte keys, one per
  * line as "VERSION:64 hex digits", so a key can be rotated by adding a
  * version.  tdgen.key_version picks one (0, the default, means the highest).
  *
@@ -99,7 +100,7 @@ TdgenKeysInit(void)
 		elog(DEBUG1, "tdgen could not lock its key ring in memory");
 
 	DefineCustomStringVariable(TDGEN_GUC_PREFIX ".key_file",
-							   "File holding the tdgen masking keys.",
+							   "File holding the tdgen masking keys; empty means tdgen.key in the data directory.",
 							   "One key per line as VERSION:HEX with 32-byte keys; the file must "
 							   "belong to the server's OS user and have no group or other access.",
 							   &key_file,
@@ -131,9 +132,9 @@ no_key_error(const char *detail)
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("no tdgen masking key is configured"),
 			 errdetail_internal("%s", detail),
-			 errhint("Create a key file readable only by the server's OS user, e.g. "
-					 "(umask 077; printf '1:%%s\\n' \"$(openssl rand -hex 32)\" > $PGDATA/tdgen.key), "
-					 "set tdgen.key_file to its path in postgresql.conf, and reload the configuration.")));
+			 errhint("As the server's OS user, create the key file in the data directory: "
+					 "(umask 077; printf '1:%%s\\n' \"$(openssl rand -hex 32)\" > \"$PGDATA/tdgen.key\"), "
+					 "or name another file with tdgen.key_file in postgresql.conf and reload.")));
 }
 
 static void
@@ -225,20 +226,22 @@ load_key_ring(void)
 	struct stat st;
 	char		buf[MAX_KEY_FILE_SIZE + 1];
 	ssize_t		len;
+	bool		default_path = (key_file == NULL || key_file[0] == '\0');
+	const char *path = default_path ? psprintf("%s/tdgen.key", DataDir) : key_file;
 
 	forget_keys();
 
-	if (key_file == NULL || key_file[0] == '\0')
-		no_key_error("The setting tdgen.key_file is empty.");
-
-	fd = open(key_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		no_key_error(psprintf("The key file named by tdgen.key_file could not be opened: %s.",
-							  strerror(errno)));
+		no_key_error(default_path
+					 ? psprintf("tdgen.key_file is not set and the data directory holds no readable tdgen.key (%s).",
+								strerror(errno))
+					 : psprintf("The key file named by tdgen.key_file could not be opened: %s.",
+								strerror(errno)));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 	{
 		close(fd);
-		no_key_error("The key file named by tdgen.key_file is not a regular file.");
+		no_key_error("The tdgen key file is not a regular file.");
 	}
 	if (st.st_uid != geteuid() || (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
 	{
@@ -247,7 +250,7 @@ load_key_ring(void)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("the tdgen key file is not private to the server"),
 				 errdetail("It must belong to the operating-system user running the server and have no group or other access."),
-				 errhint("Run chown and chmod 600 on the file named by tdgen.key_file.")));
+				 errhint("Give the key file to the server's OS user and chmod it 600.")));
 	}
 
 	len = read(fd, buf, MAX_KEY_FILE_SIZE + 1);

@@ -83,10 +83,11 @@ cluster_init() {
 		PGUSER=postgres PGDATABASE=postgres
 }
 
-# cluster_key [FILE]: give the cluster a masking key file, a copy of FILE or
-# a fresh random key, private to the server user, named by tdgen.key_file.
+# cluster_key [FILE]: give the cluster a masking key, a copy of FILE or a
+# fresh random key, as tdgen.key in its data directory, private to the
+# server user.
 cluster_key() {
-	local key=$CLUSTER_DIR/tdgen.key
+	local key=$CLUSTER_DIR/data/tdgen.key
 	(
 		umask 077
 		if [ -n "${1:-}" ]; then
@@ -96,7 +97,7 @@ cluster_key() {
 		fi
 	)
 	[ "$(id -u)" = 0 ] && chown postgres: "$key"
-	echo "tdgen.key_file = '$key'" >>"$CLUSTER_DIR/data/postgresql.conf"
+	return 0
 }
 
 cluster_start() {

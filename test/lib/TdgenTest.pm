@@ -16,27 +16,38 @@ use Exporter 'import';
 use IPC::Run ();
 use Time::HiRes ();
 
-our @EXPORT = qw(sql sql_result sql_bg bg_finish poll_until restart_server server_log);
+our @EXPORT = qw(sql sql_result sql_bg bg_finish poll_until restart_server server_log sqlstate);
 
-my @psql = ('psql', '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1');
+my @psql = ('psql', '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-v', 'VERBOSITY=verbose');
 
 sub chomped { my $s = shift // ''; $s =~ s/\s+\z//; return $s; }
 
-# sql_result($db, $query) -> ($exit_code, $stdout, $stderr)
+# sql_result($db, $query, user => $role) -> ($exit_code, $stdout, $stderr);
+# $query may be an array of commands run one after another in one session;
+# errors come with their SQLSTATE (VERBOSITY verbose)
 sub sql_result
 {
-	my ($db, $query) = @_;
+	my ($db, $query, %opt) = @_;
 	my ($out, $err) = ('', '');
-	IPC::Run::run([@psql, '-d', $db, '-c', $query], '<', \'', '>', \$out, '2>', \$err);
+	my @user = $opt{user} ? ('-U', $opt{user}) : ();
+	my @commands = map { ('-c', $_) } (ref $query eq 'ARRAY' ? @$query : ($query));
+	IPC::Run::run([@psql, @user, '-d', $db, @commands], '<', \'', '>', \$out, '2>', \$err);
 	return ($? >> 8, chomped($out), chomped($err));
 }
 
-# sql($db, $query) -> $stdout; dies with psql's message on any error
+# sql($db, $query, user => $role) -> $stdout; dies with psql's message on any error
 sub sql
 {
 	my ($rc, $out, $err) = sql_result(@_);
 	die "query failed in $_[0]: $err\n" if $rc != 0;
 	return $out;
+}
+
+# sqlstate($stderr) -> the SQLSTATE of the first error, or ''
+sub sqlstate
+{
+	my $err = shift // '';
+	return $err =~ /ERROR:\s+([0-9A-Z]{5}):/ ? $1 : '';
 }
 
 # sql_bg($db, $query) -> $handle: the query runs in its own psql process
