@@ -371,13 +371,27 @@ tdgen_lorem(PG_FUNCTION_ARGS)
 	TdgenStream stream;
 	StringInfoData s;
 	bool		sentence_start = true;
+	uint64		bits = 0;
+	int			draws_left = 0;
 
 	value_stream(fcinfo, "lorem", 1, &stream);
 	initStringInfo(&s);
 	while (s.len < target - (period ? 1 : 0))
 	{
-		const char *word = TdgenDictPick(&tdgen_lorem_words, TdgenStreamNext(&stream));
+		const char *word;
+		uint32		draw;
 
+		/* four 16-bit draws from each 64-bit word of the stream */
+		if (draws_left == 0)
+		{
+			bits = TdgenStreamNext(&stream);
+			draws_left = 4;
+		}
+		draw = (uint32) (bits & 0xffff);
+		bits >>= 16;
+		draws_left--;
+
+		word = TdgenDictPick(&tdgen_lorem_words, draw);
 		if (s.len > 0)
 			appendStringInfoChar(&s, ' ');
 		appendStringInfoString(&s, word);
@@ -386,7 +400,7 @@ tdgen_lorem(PG_FUNCTION_ARGS)
 		sentence_start = false;
 
 		/* end a sentence every dozen words or so */
-		if (TdgenStreamBelow(&stream, 12) == 0 && s.len < target - 2)
+		if ((draw / tdgen_lorem_words.count) % 12 == 0 && s.len < target - 2)
 		{
 			appendStringInfoChar(&s, '.');
 			sentence_start = true;

@@ -129,13 +129,12 @@ aes_block(Ff1 *ff1, const uint8 *in, uint8 *out)
 		openssl_failed();
 }
 
-/* PRF(X) = CBC-MAC under AES of X, len a multiple of 16 */
+/* CBC-MAC under AES of x (len a multiple of 16), continuing from r */
 static void
 cbc_mac(Ff1 *ff1, const uint8 *x, int len, uint8 *r)
 {
 	uint8		block[16];
 
-	memset(r, 0, 16);
 	for (int j = 0; j < len; j += 16)
 	{
 		for (int k = 0; k < 16; k++)
@@ -162,8 +161,31 @@ str_radix(BIGNUM *c, uint16 *x, int m, uint32 radix)
 		x[i] = (uint16) BN_div_word(c, radix);
 }
 
+/* the same for numbers below 2^63 */
+static uint64
+num_radix64(const uint16 *x, int n, uint32 radix)
+{
+	uint64		v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v * radix + x[i];
+	return v;
+}
+
+static void
+str_radix64(uint64 c, uint16 *x, int m, uint32 radix)
+{
+	for (int i = m - 1; i >= 0; i--)
+	{
+		x[i] = (uint16) (c % radix);
+		c /= radix;
+	}
+}
+
 /*
- * Run FF1 over x[0..n-1] in place; encrypt or decrypt.
+ * Run FF1 over x[0..n-1] in place; encrypt or decrypt.  Halves whose
+ * values stay below 2^63 (every case masking meets) use machine integers;
+ * longer ones OpenSSL's BIGNUM.
  */
 static void
 ff1_run(Ff1 *ff1, uint16 *x, int n, bool encrypt)
@@ -171,83 +193,125 @@ ff1_run(Ff1 *ff1, uint16 *x, int n, bool encrypt)
 	int			u = n / 2;
 	int			v = n - u;
 	int			t = ff1->tweak_len;
+	uint64		capacity_mod;
+	bool		native = (v <= TdgenRadixCapacity(ff1->radix, &capacity_mod));
 	int			b;
 	int			d;
 	int			qlen;
-	int			plen;
-	uint8	   *pq;
+	uint8		p_block[16];
+	uint8		p_state[16];
+	uint8	   *q;
 	uint8	   *s;
 	uint16	   *a = palloc(sizeof(uint16) * n);
 	uint16	   *bb = palloc(sizeof(uint16) * n);
-	int			la;
-	int			lb;
-	BN_CTX	   *bnctx = BN_CTX_new();
-	BIGNUM	   *num = BN_new();
-	BIGNUM	   *y = BN_new();
-	BIGNUM	   *mod_u = BN_new();
-	BIGNUM	   *mod_v = BN_new();
-	BIGNUM	   *radix_bn = BN_new();
-	BIGNUM	   *exp = BN_new();
+	int			la = u;
+	int			lb = v;
+	uint64		mod64_u = 1;
+	uint64		mod64_v = 1;
+	BN_CTX	   *bnctx = NULL;
+	BIGNUM	   *num = NULL;
+	BIGNUM	   *y = NULL;
+	BIGNUM	   *mod_u = NULL;
+	BIGNUM	   *mod_v = NULL;
 
-	if (!bnctx || !num || !y || !mod_u || !mod_v || !radix_bn || !exp)
-		openssl_failed();
+	/* b = ceil(ceil(v * log2(radix)) / 8): the bytes of radix^v - 1 */
+	if (native)
+	{
+		uint64		top;
 
-	/* b = ceil(ceil(v * log2(radix)) / 8), computed exactly as radix^v's size */
-	BN_set_word(radix_bn, ff1->radix);
-	BN_set_word(exp, v);
-	if (!BN_exp(mod_v, radix_bn, exp, bnctx))
-		openssl_failed();
-	BN_sub_word(mod_v, 1);
-	b = BN_num_bytes(mod_v);
-	BN_add_word(mod_v, 1);
-	BN_set_word(exp, u);
-	if (!BN_exp(mod_u, radix_bn, exp, bnctx))
-		openssl_failed();
+		for (int i = 0; i < u; i++)
+			mod64_u *= ff1->radix;
+		for (int i = 0; i < v; i++)
+			mod64_v *= ff1->radix;
+		top = mod64_v - 1;
+		for (b = 0; top > 0; b++)
+			top >>= 8;
+	}
+	else
+	{
+		BIGNUM	   *radix_bn;
+		BIGNUM	   *exp;
+
+		bnctx = BN_CTX_new();
+		num = BN_new();
+		y = BN_new();
+		mod_u = BN_new();
+		mod_v = BN_new();
+		radix_bn = BN_new();
+		exp = BN_new();
+		if (!bnctx || !num || !y || !mod_u || !mod_v || !radix_bn || !exp)
+			openssl_failed();
+		BN_set_word(radix_bn, ff1->radix);
+		BN_set_word(exp, v);
+		if (!BN_exp(mod_v, radix_bn, exp, bnctx))
+			openssl_failed();
+		BN_sub_word(mod_v, 1);
+		b = BN_num_bytes(mod_v);
+		BN_add_word(mod_v, 1);
+		BN_set_word(exp, u);
+		if (!BN_exp(mod_u, radix_bn, exp, bnctx))
+			openssl_failed();
+		BN_free(radix_bn);
+		BN_free(exp);
+	}
 	d = 4 * ((b + 3) / 4) + 4;
 
-	/* P || Q, with Q = T || 0^((-t-b-1) mod 16) || [i] || [NUM(B)]^b */
-	plen = 16;
+	/* P = [1,2,1] [radix]^3 [10] [u mod 256] [n]^4 [t]^4, MACed once */
+	p_block[0] = 1;
+	p_block[1] = 2;
+	p_block[2] = 1;
+	p_block[3] = (ff1->radix >> 16) & 0xff;
+	p_block[4] = (ff1->radix >> 8) & 0xff;
+	p_block[5] = ff1->radix & 0xff;
+	p_block[6] = 10;
+	p_block[7] = u & 0xff;
+	p_block[8] = (n >> 24) & 0xff;
+	p_block[9] = (n >> 16) & 0xff;
+	p_block[10] = (n >> 8) & 0xff;
+	p_block[11] = n & 0xff;
+	p_block[12] = (t >> 24) & 0xff;
+	p_block[13] = (t >> 16) & 0xff;
+	p_block[14] = (t >> 8) & 0xff;
+	p_block[15] = t & 0xff;
+	aes_block(ff1, p_block, p_state);
+
+	/* Q = T || 0^((-t-b-1) mod 16) || [i] || [NUM(B)]^b */
 	qlen = t + ((((-t - b - 1) % 16) + 16) % 16) + 1 + b;
-	pq = palloc0(plen + qlen);
-	pq[0] = 1;
-	pq[1] = 2;
-	pq[2] = 1;
-	pq[3] = (ff1->radix >> 16) & 0xff;
-	pq[4] = (ff1->radix >> 8) & 0xff;
-	pq[5] = ff1->radix & 0xff;
-	pq[6] = 10;
-	pq[7] = u & 0xff;
-	pq[8] = (n >> 24) & 0xff;
-	pq[9] = (n >> 16) & 0xff;
-	pq[10] = (n >> 8) & 0xff;
-	pq[11] = n & 0xff;
-	pq[12] = (t >> 24) & 0xff;
-	pq[13] = (t >> 16) & 0xff;
-	pq[14] = (t >> 8) & 0xff;
-	pq[15] = t & 0xff;
-	memcpy(pq + plen, ff1->tweak, t);
+	q = palloc0(qlen);
+	memcpy(q, ff1->tweak, t);
 	s = palloc(((d + 15) / 16) * 16);
 
 	memcpy(a, x, sizeof(uint16) * u);
 	memcpy(bb, x + u, sizeof(uint16) * v);
-	la = u;
-	lb = v;
 
 	for (int step = 0; step < 10; step++)
 	{
 		int			i = encrypt ? step : 9 - step;
 		int			m = (i % 2 == 0) ? u : v;
+		/* the round function reads B when encrypting, A when decrypting */
+		const uint16 *in = encrypt ? bb : a;
+		int			in_len = encrypt ? lb : la;
+		/* and updates the other half */
+		uint16	   *other = encrypt ? a : bb;
+		int			other_len = encrypt ? la : lb;
 		uint8		r[16];
 
-		/* the round function reads B when encrypting, A when decrypting */
-		pq[plen + qlen - b - 1] = (uint8) i;
-		if (encrypt)
-			num_radix(num, bb, lb, ff1->radix);
+		q[qlen - b - 1] = (uint8) i;
+		if (native)
+		{
+			uint64		w = num_radix64(in, in_len, ff1->radix);
+
+			for (int k = 0; k < b; k++)
+				q[qlen - 1 - k] = (uint8) (w >> (8 * k));
+		}
 		else
-			num_radix(num, a, la, ff1->radix);
-		if (BN_bn2binpad(num, pq + plen + qlen - b, b) < 0)
-			openssl_failed();
-		cbc_mac(ff1, pq, plen + qlen, r);
+		{
+			num_radix(num, in, in_len, ff1->radix);
+			if (BN_bn2binpad(num, q + qlen - b, b) < 0)
+				openssl_failed();
+		}
+		memcpy(r, p_state, 16);
+		cbc_mac(ff1, q, qlen, r);
 
 		/* S = R || CIPH(R ^ [1]) || CIPH(R ^ [2]) ..., first d bytes */
 		memcpy(s, r, 16);
@@ -260,29 +324,44 @@ ff1_run(Ff1 *ff1, uint16 *x, int n, bool encrypt)
 				block[15 - k] ^= (uint8) (j >> (8 * k));
 			aes_block(ff1, block, s + 16 * j);
 		}
-		if (!BN_bin2bn(s, d, y))
-			openssl_failed();
 
+		if (native)
+		{
+			/* d <= 12 here, so y fits in 128 bits */
+			uint64		mod = (m == u) ? mod64_u : mod64_v;
+			unsigned __int128 yy = 0;
+			uint64		ymod;
+			uint64		c = num_radix64(other, other_len, ff1->radix);
+
+			for (int k = 0; k < d; k++)
+				yy = (yy << 8) | s[k];
+			ymod = (uint64) (yy % mod);
+			c = encrypt ? (uint64) (((unsigned __int128) c + ymod) % mod)
+				: (uint64) (((unsigned __int128) c + mod - ymod) % mod);
+			/* the read half becomes the other; the result takes its place */
+			memcpy(other, in, sizeof(uint16) * in_len);
+			str_radix64(c, (uint16 *) in, m, ff1->radix);
+		}
+		else
+		{
+			if (!BN_bin2bn(s, d, y))
+				openssl_failed();
+			num_radix(num, other, other_len, ff1->radix);
+			if (encrypt ? !BN_mod_add(num, num, y, (m == u) ? mod_u : mod_v, bnctx)
+				: !BN_mod_sub(num, num, y, (m == u) ? mod_u : mod_v, bnctx))
+				openssl_failed();
+			memcpy(other, in, sizeof(uint16) * in_len);
+			str_radix(num, (uint16 *) in, m, ff1->radix);
+		}
+		/* encrypting: A = B, B = C; decrypting: B = A, A = C */
 		if (encrypt)
 		{
-			/* C = (NUM(A) + y) mod radix^m; A = B; B = C */
-			num_radix(num, a, la, ff1->radix);
-			if (!BN_mod_add(num, num, y, (m == u) ? mod_u : mod_v, bnctx))
-				openssl_failed();
-			memcpy(a, bb, sizeof(uint16) * lb);
 			la = lb;
-			str_radix(num, bb, m, ff1->radix);
 			lb = m;
 		}
 		else
 		{
-			/* C = (NUM(B) - y) mod radix^m; B = A; A = C */
-			num_radix(num, bb, lb, ff1->radix);
-			if (!BN_mod_sub(num, num, y, (m == u) ? mod_u : mod_v, bnctx))
-				openssl_failed();
-			memcpy(bb, a, sizeof(uint16) * la);
 			lb = la;
-			str_radix(num, a, m, ff1->radix);
 			la = m;
 		}
 	}
@@ -290,13 +369,14 @@ ff1_run(Ff1 *ff1, uint16 *x, int n, bool encrypt)
 	memcpy(x, a, sizeof(uint16) * la);
 	memcpy(x + la, bb, sizeof(uint16) * lb);
 
-	BN_free(num);
-	BN_free(y);
-	BN_free(mod_u);
-	BN_free(mod_v);
-	BN_free(radix_bn);
-	BN_free(exp);
-	BN_CTX_free(bnctx);
+	if (!native)
+	{
+		BN_free(num);
+		BN_free(y);
+		BN_free(mod_u);
+		BN_free(mod_v);
+		BN_CTX_free(bnctx);
+	}
 }
 
 /* ---------------------------------------------------------------------

@@ -35,7 +35,8 @@ tdgen_hash(PG_FUNCTION_ARGS)
 	int32		length = PG_GETARG_INT32(1);
 	const uint8 *subkey;
 	uint8		digest[crypto_generichash_BYTES_MAX];
-	char		hex[HASH_MAX_LENGTH + 1];
+	text	   *result;
+	char	   *hex;
 	int			nbytes;
 
 	if (length < 1 || length > HASH_MAX_LENGTH)
@@ -49,8 +50,13 @@ tdgen_hash(PG_FUNCTION_ARGS)
 	crypto_generichash(digest, nbytes,
 					   (const unsigned char *) VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value),
 					   subkey, TDGEN_KEY_BYTES);
-	sodium_bin2hex(hex, sizeof(hex), digest, nbytes);
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(hex, length));
+
+	result = (text *) palloc(VARHDRSZ + length);
+	SET_VARSIZE(result, VARHDRSZ + length);
+	hex = VARDATA(result);
+	for (int i = 0; i < length; i++)
+		hex[i] = "0123456789abcdef"[(digest[i / 2] >> ((i % 2) ? 0 : 4)) & 0xf];
+	PG_RETURN_TEXT_P(result);
 }
 
 /*
