@@ -262,14 +262,43 @@ digits_to_int(const uint8 *digits, int n, uint32 radix)
 	return x;
 }
 
+/* the common radixes get constant divisors, which compile to multiplies */
+#define INT_TO_DIGITS(r) \
+	for (int i = n - 1; i >= 0; i--) \
+	{ \
+		digits[i] = (uint8) (x % (r)); \
+		x /= (r); \
+	}
+
 static void
 int_to_digits(uint64 x, uint8 *digits, int n, uint32 radix)
 {
-	for (int i = n - 1; i >= 0; i--)
+	switch (radix)
 	{
-		digits[i] = (uint8) (x % radix);
-		x /= radix;
+		case 2:
+			INT_TO_DIGITS(2);
+			break;
+		case 10:
+			INT_TO_DIGITS(10);
+			break;
+		case 26:
+			INT_TO_DIGITS(26);
+			break;
+		default:
+			INT_TO_DIGITS(radix);
+			break;
 	}
+}
+
+/*
+ * TdgenPermuteHalves
+ *		The Feistel permutation of an n-digit numeral given as its halves:
+ *		*a, the first n/2 digits, and *b, the rest (each below 2^63).
+ */
+void
+TdgenPermuteHalves(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 *a, uint64 *b)
+{
+	feistel(subkey, tweak, radix, n, a, b);
 }
 
 /* One Feistel permutation of a numeral of at most twice the capacity. */

@@ -60,6 +60,30 @@ extern int	TdgenRadixCapacity(uint32 radix, uint64 *modulus);
 extern uint64 TdgenPermuteInt(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 x);
 extern uint64 TdgenUnpermuteInt(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 y);
 extern void TdgenPermuteDigits(const uint8 *subkey, uint64 tweak, uint32 radix, uint8 *digits, int n);
+extern void TdgenPermuteHalves(const uint8 *subkey, uint64 tweak, uint32 radix, int n,
+							   uint64 *a, uint64 *b);
+
+/*
+ * Building a text result in place: reserve the varlena header, append with
+ * the StringInfo functions, then set the size.  Saves the copy that
+ * cstring_to_text would make on every row.
+ */
+static inline void
+TdgenTextStart(StringInfo s, int expected_len)
+{
+	s->maxlen = VARHDRSZ + expected_len + 1;
+	s->data = (char *) palloc(s->maxlen);
+	s->len = VARHDRSZ;
+	s->data[VARHDRSZ] = '\0';
+	s->cursor = 0;
+}
+
+static inline text *
+TdgenTextFinish(StringInfo s)
+{
+	SET_VARSIZE(s->data, s->len);
+	return (text *) s->data;
+}
 
 /* transform_text.c */
 extern void TdgenScramble(TdgenStream *stream, char *s, int len);

@@ -61,17 +61,18 @@ case_style(text *value)
 	return CASE_AS_IS;
 }
 
+/* Finish a TdgenTextStart buffer in the given case. */
 static text *
 styled_text(StringInfo s, CaseStyle style)
 {
-	for (int i = 0; i < s->len; i++)
+	for (int i = VARHDRSZ; i < s->len && style != CASE_AS_IS; i++)
 	{
 		if (style == CASE_UPPER)
 			s->data[i] = pg_ascii_toupper((unsigned char) s->data[i]);
-		else if (style == CASE_LOWER)
+		else
 			s->data[i] = pg_ascii_tolower((unsigned char) s->data[i]);
 	}
-	return cstring_to_text_with_len(s->data, s->len);
+	return TdgenTextFinish(s);
 }
 
 /* A stream for `transform` seeded by the value (argument 0). */
@@ -102,7 +103,7 @@ tdgen_first_name(PG_FUNCTION_ARGS)
 	StringInfoData s;
 
 	value_stream(fcinfo, "first_name", 1, &stream);
-	initStringInfo(&s);
+	TdgenTextStart(&s, 32);
 	appendStringInfoString(&s, TdgenDictPick(&tdgen_first_names, TdgenStreamNext(&stream)));
 	PG_RETURN_TEXT_P(styled_text(&s, case_style(PG_GETARG_TEXT_PP(0))));
 }
@@ -114,7 +115,7 @@ tdgen_last_name(PG_FUNCTION_ARGS)
 	StringInfoData s;
 
 	value_stream(fcinfo, "last_name", 1, &stream);
-	initStringInfo(&s);
+	TdgenTextStart(&s, 32);
 	appendStringInfoString(&s, TdgenDictPick(&tdgen_last_names, TdgenStreamNext(&stream)));
 	PG_RETURN_TEXT_P(styled_text(&s, case_style(PG_GETARG_TEXT_PP(0))));
 }
@@ -124,12 +125,14 @@ tdgen_full_name(PG_FUNCTION_ARGS)
 {
 	TdgenStream stream;
 	StringInfoData s;
+	uint64		r;
 
 	value_stream(fcinfo, "full_name", 1, &stream);
-	initStringInfo(&s);
-	appendStringInfoString(&s, TdgenDictPick(&tdgen_first_names, TdgenStreamNext(&stream)));
+	r = TdgenStreamNext(&stream);
+	TdgenTextStart(&s, 32);
+	appendStringInfoString(&s, TdgenDictPick(&tdgen_first_names, r & 0xffffffff));
 	appendStringInfoChar(&s, ' ');
-	appendStringInfoString(&s, TdgenDictPick(&tdgen_last_names, TdgenStreamNext(&stream)));
+	appendStringInfoString(&s, TdgenDictPick(&tdgen_last_names, r >> 32));
 	PG_RETURN_TEXT_P(styled_text(&s, case_style(PG_GETARG_TEXT_PP(0))));
 }
 
@@ -148,11 +151,12 @@ tdgen_username(PG_FUNCTION_ARGS)
 	uint64		r;
 
 	value_stream(fcinfo, "username", 1, &stream);
-	first = TdgenDictPick(&tdgen_first_names, TdgenStreamNext(&stream));
-	last = TdgenDictPick(&tdgen_last_names, TdgenStreamNext(&stream));
 	r = TdgenStreamNext(&stream);
+	first = TdgenDictPick(&tdgen_first_names, r & 0xffffffff);
+	last = TdgenDictPick(&tdgen_last_names, r >> 32);
+	r = stream.block[0];		/* the seed: pattern and number */
 
-	initStringInfo(&s);
+	TdgenTextStart(&s, 32);
 	switch (r % 4)
 	{
 		case 0:
@@ -174,7 +178,7 @@ tdgen_username(PG_FUNCTION_ARGS)
 			appendStringInfoChar(&s, pg_ascii_tolower((unsigned char) first[0]));
 			break;
 	}
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(s.data, s.len));
+	PG_RETURN_TEXT_P(TdgenTextFinish(&s));
 }
 
 /*
@@ -194,16 +198,18 @@ tdgen_email(PG_FUNCTION_ARGS)
 	int			len = VARSIZE_ANY_EXHDR(value);
 	TdgenStream stream;
 	StringInfoData s;
+	uint64		r;
 	uint64		suffix;
 	char		digits[16];
 	int			ndigits = 0;
 	const char *at = NULL;
 
 	value_stream(fcinfo, "email", 2, &stream);
-	initStringInfo(&s);
-	append_lower(&s, TdgenDictPick(&tdgen_first_names, TdgenStreamNext(&stream)));
+	r = TdgenStreamNext(&stream);
+	TdgenTextStart(&s, 48);
+	append_lower(&s, TdgenDictPick(&tdgen_first_names, r & 0xffffffff));
 	appendStringInfoChar(&s, '.');
-	append_lower(&s, TdgenDictPick(&tdgen_last_names, TdgenStreamNext(&stream)));
+	append_lower(&s, TdgenDictPick(&tdgen_last_names, r >> 32));
 	appendStringInfoChar(&s, '.');
 
 	/* the stream's seed is the 64-bit keyed hash of the value */
@@ -229,8 +235,9 @@ tdgen_email(PG_FUNCTION_ARGS)
 	if (at != NULL && at + 1 < p + len)
 		appendBinaryStringInfo(&s, at + 1, p + len - at - 1);
 	else
-		appendStringInfoString(&s, TdgenDictPick(&tdgen_example_domains, TdgenStreamNext(&stream)));
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(s.data, s.len));
+		appendStringInfoString(&s, TdgenDictPick(&tdgen_example_domains,
+												 (r >> 32) / tdgen_last_names.total));
+	PG_RETURN_TEXT_P(TdgenTextFinish(&s));
 }
 
 /* ---------------------------------------------------------------------
@@ -262,15 +269,18 @@ draw_place(FunctionCallInfo fcinfo, FakePlace *fp)
 	TdgenStream stream;
 	uint64		r;
 
+	/* three words, 32 or 16 bits a draw */
 	TdgenStreamInit(&stream, subkey, VARDATA_ANY(seed), VARSIZE_ANY_EXHDR(seed));
-	fp->place = &tdgen_places[TdgenStreamBelow(&stream, tdgen_place_count)];
-	fp->number = 1 + TdgenStreamBelow(&stream, 9899);
 	r = TdgenStreamNext(&stream);
-	fp->street = (r % 5 < 2) ? TdgenDictPick(&tdgen_street_names, r >> 8)
-		: TdgenDictPick(&tdgen_last_names, r >> 8);
-	fp->suffix = TdgenDictPick(&tdgen_street_suffixes, TdgenStreamNext(&stream));
-	fp->zip = 501 + TdgenStreamBelow(&stream, 99000);
-	fp->zip4 = TdgenStreamBelow(&stream, 10000);
+	fp->place = &tdgen_places[(r & 0xffffffff) % tdgen_place_count];
+	fp->number = 1 + (int) ((r >> 32) % 9899);
+	r = TdgenStreamNext(&stream);
+	fp->street = ((r >> 48) % 5 < 2) ? TdgenDictPick(&tdgen_street_names, r & 0xffffffff)
+		: TdgenDictPick(&tdgen_last_names, r & 0xffffffff);
+	fp->suffix = TdgenDictPick(&tdgen_street_suffixes, (r >> 32) & 0xffff);
+	r = TdgenStreamNext(&stream);
+	fp->zip = 501 + (int) ((r & 0xffffffff) % 99000);
+	fp->zip4 = (int) ((r >> 32) % 10000);
 }
 
 static void
@@ -294,7 +304,7 @@ tdgen_street_address(PG_FUNCTION_ARGS)
 	StringInfoData s;
 
 	draw_place(fcinfo, &fp);
-	initStringInfo(&s);
+	TdgenTextStart(&s, 32);
 	append_street(&s, &fp);
 	PG_RETURN_TEXT_P(styled_text(&s, case_style(PG_GETARG_TEXT_PP(0))));
 }
@@ -306,7 +316,7 @@ tdgen_city(PG_FUNCTION_ARGS)
 	StringInfoData s;
 
 	draw_place(fcinfo, &fp);
-	initStringInfo(&s);
+	TdgenTextStart(&s, 32);
 	appendStringInfoString(&s, fp.place->city);
 	PG_RETURN_TEXT_P(styled_text(&s, case_style(PG_GETARG_TEXT_PP(0))));
 }
@@ -321,7 +331,7 @@ tdgen_state(PG_FUNCTION_ARGS)
 
 	draw_place(fcinfo, &fp);
 	state = &tdgen_states[fp.place->state];
-	initStringInfo(&s);
+	TdgenTextStart(&s, 32);
 	appendStringInfoString(&s, VARSIZE_ANY_EXHDR(value) == 2 ? state->code : state->name);
 	PG_RETURN_TEXT_P(styled_text(&s, case_style(value)));
 }
@@ -348,10 +358,10 @@ tdgen_address(PG_FUNCTION_ARGS)
 	StringInfoData s;
 
 	draw_place(fcinfo, &fp);
-	initStringInfo(&s);
+	TdgenTextStart(&s, 32);
 	append_street(&s, &fp);
 	appendStringInfo(&s, ", %s, %s %05d", fp.place->city, tdgen_states[fp.place->state].code, fp.zip);
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(s.data, s.len));
+	PG_RETURN_TEXT_P(TdgenTextFinish(&s));
 }
 
 /*
@@ -375,8 +385,8 @@ tdgen_lorem(PG_FUNCTION_ARGS)
 	int			draws_left = 0;
 
 	value_stream(fcinfo, "lorem", 1, &stream);
-	initStringInfo(&s);
-	while (s.len < target - (period ? 1 : 0))
+	TdgenTextStart(&s, len + 16);
+	while (s.len - VARHDRSZ < target - (period ? 1 : 0))
 	{
 		const char *word;
 		uint32		draw;
@@ -392,7 +402,7 @@ tdgen_lorem(PG_FUNCTION_ARGS)
 		draws_left--;
 
 		word = TdgenDictPick(&tdgen_lorem_words, draw);
-		if (s.len > 0)
+		if (s.len > VARHDRSZ)
 			appendStringInfoChar(&s, ' ');
 		appendStringInfoString(&s, word);
 		if (sentence_start)
@@ -400,13 +410,13 @@ tdgen_lorem(PG_FUNCTION_ARGS)
 		sentence_start = false;
 
 		/* end a sentence every dozen words or so */
-		if ((draw / tdgen_lorem_words.count) % 12 == 0 && s.len < target - 2)
+		if ((draw / tdgen_lorem_words.count) % 12 == 0 && s.len - VARHDRSZ < target - 2)
 		{
 			appendStringInfoChar(&s, '.');
 			sentence_start = true;
 		}
 	}
-	if (period && (s.len == 0 || s.data[s.len - 1] != '.'))
+	if (period && (s.len == VARHDRSZ || s.data[s.len - 1] != '.'))
 		appendStringInfoChar(&s, '.');
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(s.data, s.len));
+	PG_RETURN_TEXT_P(TdgenTextFinish(&s));
 }

@@ -110,37 +110,30 @@ tdgen_uuid(PG_FUNCTION_ARGS)
 	const uint8 *subkey = TdgenCallSubkey(fcinfo, "uuid", PG_GETARG_TEXT_PP(1));
 	pg_uuid_t  *out = palloc(sizeof(pg_uuid_t));
 	uint8		source[UUID_LEN];
-	uint8		bits[122];
-	int			n = 0;
+	const uint128 low62 = (((uint128) 1) << 62) - 1;
+	uint128		x = 0;
+	uint128		free_bits;
+	uint64		a;
+	uint64		b;
 
 	memcpy(source, in->data, UUID_LEN);
 	if ((source[6] >> 4) != 4 || (source[8] >> 6) != 2)
 		crypto_generichash(source, UUID_LEN, in->data, UUID_LEN, subkey, TDGEN_KEY_BYTES);
 
-	/* all bits but the version nibble (byte 6 high) and variant (byte 8 top 2) */
-	for (int i = 0; i < 128; i++)
-	{
-		if ((i >= 48 && i < 52) || i == 64 || i == 65)
-			continue;
-		bits[n++] = (source[i / 8] >> (7 - i % 8)) & 1;
-	}
-	TdgenPermuteDigits(subkey, 0, 2, bits, n);
-
-	memset(out->data, 0, UUID_LEN);
-	n = 0;
-	for (int i = 0; i < 128; i++)
-	{
-		int			bit;
-
-		if (i >= 48 && i < 52)
-			bit = (0x4 >> (51 - i)) & 1;
-		else if (i == 64)
-			bit = 1;
-		else if (i == 65)
-			bit = 0;
-		else
-			bit = bits[n++];
-		out->data[i / 8] |= bit << (7 - i % 8);
-	}
+	/*
+	 * The free bits: all but the version nibble (bits 48-51 from the top)
+	 * and the variant (bits 64-65), as two 61-bit halves.
+	 */
+	for (int i = 0; i < UUID_LEN; i++)
+		x = (x << 8) | source[i];
+	free_bits = ((x >> 80) << 74) | (((x >> 64) & 0xfff) << 62) | (x & low62);
+	a = (uint64) (free_bits >> 61);
+	b = (uint64) (free_bits & ((((uint128) 1) << 61) - 1));
+	TdgenPermuteHalves(subkey, 0, 2, 122, &a, &b);
+	free_bits = (((uint128) a) << 61) | b;
+	x = ((free_bits >> 74) << 80) | (((uint128) 0x4) << 76) | (((free_bits >> 62) & 0xfff) << 64) |
+		(((uint128) 0x2) << 62) | (free_bits & low62);
+	for (int i = UUID_LEN - 1; i >= 0; i--, x >>= 8)
+		out->data[i] = (uint8) x;
 	PG_RETURN_UUID_P(out);
 }

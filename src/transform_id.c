@@ -28,25 +28,43 @@ PG_FUNCTION_INFO_V1(tdgen_credit_card);
 PG_FUNCTION_INFO_V1(tdgen_iban);
 PG_FUNCTION_INFO_V1(tdgen_ip);
 
-/* A working copy of a text value and the positions of its digits. */
+/*
+ * A value being masked: its result text, a copy of it that is edited in
+ * place, and the positions and values of the characters to replace.  Short
+ * values keep their arrays on the stack.
+ */
+#define NUMERAL_INLINE 64
+
 typedef struct Numeral
 {
-	char	   *chars;			/* copy of the value */
+	text	   *result;
+	char	   *chars;			/* VARDATA(result) */
 	int			len;
 	int		   *pos;			/* index in chars of each digit */
 	uint8	   *digits;			/* digit values */
 	int			n;
+	int			pos_buf[NUMERAL_INLINE];
+	uint8		digit_buf[NUMERAL_INLINE];
 } Numeral;
 
 static void
 collect(Numeral *num, text *value, bool (*accept) (char c), uint8 (*digit_value) (char c))
 {
 	num->len = VARSIZE_ANY_EXHDR(value);
-	num->chars = palloc(num->len + 1);
+	num->result = (text *) palloc(VARHDRSZ + num->len);
+	SET_VARSIZE(num->result, VARHDRSZ + num->len);
+	num->chars = VARDATA(num->result);
 	memcpy(num->chars, VARDATA_ANY(value), num->len);
-	num->chars[num->len] = '\0';
-	num->pos = palloc(sizeof(int) * (num->len + 1));
-	num->digits = palloc(num->len + 1);
+	if (num->len <= NUMERAL_INLINE)
+	{
+		num->pos = num->pos_buf;
+		num->digits = num->digit_buf;
+	}
+	else
+	{
+		num->pos = palloc(sizeof(int) * num->len);
+		num->digits = palloc(num->len);
+	}
 	num->n = 0;
 	for (int i = 0; i < num->len; i++)
 	{
@@ -86,14 +104,13 @@ store_digits(Numeral *num, int from)
 static uint64
 layout_tweak(const uint8 *subkey, const Numeral *num, int from)
 {
-	char	   *layout = pnstrdup(num->chars, num->len);
-	uint64		tweak;
+	char		buf[NUMERAL_INLINE];
+	char	   *layout = num->len <= NUMERAL_INLINE ? buf : palloc(num->len);
 
+	memcpy(layout, num->chars, num->len);
 	for (int i = from; i < num->n; i++)
 		layout[num->pos[i]] = '#';
-	tweak = TdgenPrf64(subkey, layout, num->len);
-	pfree(layout);
-	return tweak;
+	return TdgenPrf64(subkey, layout, num->len);
 }
 
 static void
@@ -131,7 +148,7 @@ tdgen_phone(PG_FUNCTION_ARGS)
 						   num.digits + keep_leading, num.n - keep_leading);
 		store_digits(&num, keep_leading);
 	}
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(num.chars, num.len));
+	PG_RETURN_TEXT_P(num.result);
 }
 
 /*
@@ -159,7 +176,7 @@ tdgen_ssn(PG_FUNCTION_ARGS)
 	TdgenPermuteDigits(subkey, num.digits[0], 10, num.digits + 1, 8);
 	num.digits[0] = 9;
 	store_digits(&num, 0);
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(num.chars, num.len));
+	PG_RETURN_TEXT_P(num.result);
 }
 
 /* Luhn check digit for digits[0..n-1] followed by the check digit. */
@@ -215,7 +232,7 @@ tdgen_credit_card(PG_FUNCTION_ARGS)
 					   num.digits + from, num.n - 1 - from);
 	num.digits[num.n - 1] = luhn_check_digit(num.digits, num.n - 1);
 	store_digits(&num, 0);
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(num.chars, num.len));
+	PG_RETURN_TEXT_P(num.result);
 }
 
 static bool
@@ -307,7 +324,7 @@ tdgen_iban(PG_FUNCTION_ARGS)
 		else
 			num.chars[num.pos[i]] = (c >= 'a' ? 'a' : 'A') + (v - 10);
 	}
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(num.chars, num.len));
+	PG_RETURN_TEXT_P(num.result);
 }
 
 /*

@@ -101,17 +101,15 @@ tdgen_noise_numeric(PG_FUNCTION_ARGS)
 	Numeric		v = PG_GETARG_NUMERIC(0);
 	double		factor = noise_factor(fcinfo, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
 	Datum		scale;
-	Datum		micro;
 	Datum		result;
 
 	if (numeric_is_nan(v) || numeric_is_inf(v))
 		PG_RETURN_NUMERIC(v);
 
-	/* exact: v * round(factor * 1e9) / 1e9, rounded to v's scale */
+	/* exact: v * (round(factor * 1e9) / 1e9), rounded to v's scale */
 	scale = DirectFunctionCall1(numeric_scale, NumericGetDatum(v));
-	micro = NumericGetDatum(int64_to_numeric((int64) rint(factor * 1e9)));
-	result = DirectFunctionCall2(numeric_mul, NumericGetDatum(v), micro);
-	result = DirectFunctionCall2(numeric_div, result, NumericGetDatum(int64_to_numeric(1000000000)));
+	result = DirectFunctionCall2(numeric_mul, NumericGetDatum(v),
+								 NumericGetDatum(int64_div_fast_to_numeric((int64) rint(factor * 1e9), 9)));
 	PG_RETURN_DATUM(DirectFunctionCall2(numeric_round, result, scale));
 }
 
