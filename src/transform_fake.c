@@ -92,6 +92,22 @@ append_lower(StringInfo s, const char *word)
 		appendStringInfoChar(s, pg_ascii_tolower((unsigned char) *word));
 }
 
+/* n as exactly `width` digits (width > 0), or as few as it needs (0) */
+static void
+append_number(StringInfo s, int n, int width)
+{
+	char		buf[12];
+	int			len = 0;
+
+	do
+	{
+		buf[len++] = '0' + n % 10;
+		n /= 10;
+	} while (n > 0 || len < width);
+	while (len > 0)
+		appendStringInfoChar(s, buf[--len]);
+}
+
 /*
  * first_name / last_name / full_name(value text, scope text) returns text
  *		A name drawn by census frequency; case follows the input's.
@@ -171,7 +187,7 @@ tdgen_username(PG_FUNCTION_ARGS)
 		case 2:
 			append_lower(&s, first);
 			append_lower(&s, last);
-			appendStringInfo(&s, "%d", (int) ((r >> 8) % 100));
+			append_number(&s, (int) ((r >> 8) % 100), 0);
 			break;
 		default:
 			append_lower(&s, last);
@@ -286,7 +302,11 @@ draw_place(FunctionCallInfo fcinfo, FakePlace *fp)
 static void
 append_street(StringInfo s, const FakePlace *fp)
 {
-	appendStringInfo(s, "%d %s %s", fp->number, fp->street, fp->suffix);
+	append_number(s, fp->number, 0);
+	appendStringInfoChar(s, ' ');
+	appendStringInfoString(s, fp->street);
+	appendStringInfoChar(s, ' ');
+	appendStringInfoString(s, fp->suffix);
 }
 
 /*
@@ -341,14 +361,17 @@ tdgen_zip(PG_FUNCTION_ARGS)
 {
 	text	   *value = PG_GETARG_TEXT_PP(0);
 	FakePlace	fp;
-	char		buf[16];
+	StringInfoData s;
 
 	draw_place(fcinfo, &fp);
+	TdgenTextStart(&s, 10);
+	append_number(&s, fp.zip, 5);
 	if (VARSIZE_ANY_EXHDR(value) == 10 && VARDATA_ANY(value)[5] == '-')
-		snprintf(buf, sizeof(buf), "%05d-%04d", fp.zip, fp.zip4);
-	else
-		snprintf(buf, sizeof(buf), "%05d", fp.zip);
-	PG_RETURN_TEXT_P(cstring_to_text(buf));
+	{
+		appendStringInfoChar(&s, '-');
+		append_number(&s, fp.zip4, 4);
+	}
+	PG_RETURN_TEXT_P(TdgenTextFinish(&s));
 }
 
 Datum
@@ -360,7 +383,12 @@ tdgen_address(PG_FUNCTION_ARGS)
 	draw_place(fcinfo, &fp);
 	TdgenTextStart(&s, 32);
 	append_street(&s, &fp);
-	appendStringInfo(&s, ", %s, %s %05d", fp.place->city, tdgen_states[fp.place->state].code, fp.zip);
+	appendStringInfoString(&s, ", ");
+	appendStringInfoString(&s, fp.place->city);
+	appendStringInfoString(&s, ", ");
+	appendStringInfoString(&s, tdgen_states[fp.place->state].code);
+	appendStringInfoChar(&s, ' ');
+	append_number(&s, fp.zip, 5);
 	PG_RETURN_TEXT_P(TdgenTextFinish(&s));
 }
 

@@ -18,5 +18,5 @@ trap cluster_stop EXIT
 cluster_start
 psql_run -c "CREATE DATABASE bench"
 psql_run -d bench -c "SET client_min_messages = warning; CREATE EXTENSION tdgen CASCADE"
-echo "transforms over 1,000,000 values, $(nproc) cores, one backend, best of three runs"
+echo "transforms over 1,000,000 values, $(nproc) cores, one backend, medians of five runs"
 psql -X -v ON_ERROR_STOP=1 -d bench -f test/bench/transforms.sql
