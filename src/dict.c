@@ -44,6 +44,52 @@ WORD_LIST(tdgen_lorem_words,
 WORD_LIST(tdgen_example_domains, "example.com", "example.net", "example.org");
 
 /*
+ * Guide tables for the weighted lists: guide[g] is the first word whose
+ * cumulative weight exceeds g * total / GUIDE_SIZE, so a pick starts next
+ * to its word and walks a step or two instead of a binary search through
+ * cache misses.  Built on first use in each backend: static memory, the
+ * same for every session, a few hundred kilobytes in all.
+ */
+#define GUIDE_SIZE 65536
+
+typedef struct Guide
+{
+	const TdgenDict *dict;
+	uint16		index_hi[GUIDE_SIZE];	/* indexes fit in 32 bits: hi and lo */
+	uint16		index_lo[GUIDE_SIZE];
+} Guide;
+
+static Guide guides[4];
+static int	guide_count = 0;
+
+static const Guide *
+guide_for(const TdgenDict *dict)
+{
+	Guide	   *g;
+	int			idx = 0;
+
+	for (int i = 0; i < guide_count; i++)
+		if (guides[i].dict == dict)
+			return &guides[i];
+	if (guide_count == lengthof(guides))
+		return NULL;
+
+	g = &guides[guide_count];
+	for (int k = 0; k < GUIDE_SIZE; k++)
+	{
+		uint32		target = (uint32) (((uint64) k * dict->total) / GUIDE_SIZE);
+
+		while (dict->cumulative[idx] <= target)
+			idx++;
+		g->index_hi[k] = (uint16) (idx >> 16);
+		g->index_lo[k] = (uint16) (idx & 0xffff);
+	}
+	g->dict = dict;
+	guide_count++;
+	return g;
+}
+
+/*
  * TdgenDictPick
  *		The word a uniform 64-bit value r selects, in proportion to the
  *		word weights when the list has them.
@@ -52,21 +98,34 @@ const char *
 TdgenDictPick(const TdgenDict *dict, uint64 r)
 {
 	uint32		target = (uint32) (r % dict->total);
-	int			lo = 0;
-	int			hi = dict->count - 1;
+	const Guide *g;
+	int			idx;
 
 	if (dict->cumulative == NULL)
 		return dict->words[target];
 
-	/* first index whose cumulative weight exceeds target */
-	while (lo < hi)
+	g = guide_for(dict);
+	if (g == NULL)
 	{
-		int			mid = lo + (hi - lo) / 2;
+		/* first index whose cumulative weight exceeds target */
+		int			lo = 0;
+		int			hi = dict->count - 1;
 
-		if (dict->cumulative[mid] > target)
-			hi = mid;
-		else
-			lo = mid + 1;
+		while (lo < hi)
+		{
+			int			mid = lo + (hi - lo) / 2;
+
+			if (dict->cumulative[mid] > target)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		return dict->words[lo];
 	}
-	return dict->words[lo];
+
+	idx = ((int) g->index_hi[((uint64) target * GUIDE_SIZE) / dict->total] << 16) |
+		g->index_lo[((uint64) target * GUIDE_SIZE) / dict->total];
+	while (dict->cumulative[idx] <= target)
+		idx++;
+	return dict->words[idx];
 }

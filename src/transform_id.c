@@ -249,20 +249,25 @@ alnum_value(char c)
 	return (uint8) (10 + pg_ascii_toupper((unsigned char) c) - 'A');
 }
 
-/* IBAN check digits: 98 - (BBAN + country + "00" as base-36 digits) mod 97 */
+/*
+ * IBAN check digits: 98 - (BBAN + country + "00", letters as 10..35) mod 97,
+ * reducing the running number only when it nears 2^63.
+ */
 static int
 iban_check(const uint8 *chars, int n)
 {
-	int			mod = 0;
+	uint64		acc = 0;
 
 	for (int k = 0; k < n; k++)
 	{
 		int			i = (k + 4) % n;	/* BBAN first, then country, check */
 		int			v = (k >= n - 2) ? 0 : chars[i];
 
-		mod = (v >= 10) ? (mod * 100 + v) % 97 : (mod * 10 + v) % 97;
+		if (acc >= (UINT64CONST(1) << 56))
+			acc %= 97;
+		acc = (v >= 10) ? acc * 100 + v : acc * 10 + v;
 	}
-	return 98 - mod;
+	return 98 - (int) (acc % 97);
 }
 
 /*

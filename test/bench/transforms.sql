@@ -33,7 +33,8 @@ SELECT g,
 	   DATE '1940-01-01' + g % 30000 AS d,
 	   TIMESTAMPTZ '2019-01-01 00:00+00' + g * INTERVAL '1 minute' AS ts,
 	   '1.0.0.0'::inet + g * 977 AS ip,
-	   md5(g::text)::uuid AS uid,
+	   -- version-4 layout, as gen_random_uuid() makes
+	   overlay(overlay(md5(g::text) PLACING '4' FROM 13) PLACING '8' FROM 17)::uuid AS uid,
 	   lpad((g::bigint * 31)::text, 12, '0') AS digits
 FROM generate_series(1, 1000000) AS g;
 ANALYZE v;
