@@ -112,28 +112,29 @@ append_number(StringInfo s, int n, int width)
  * first_name / last_name / full_name(value text, scope text) returns text
  *		A name drawn by census frequency; case follows the input's.
  */
-Datum
-tdgen_first_name(PG_FUNCTION_ARGS)
+/* One name from a dictionary, in the case of the input. */
+static text *
+one_name(FunctionCallInfo fcinfo, const char *transform, const TdgenDict *dict)
 {
 	TdgenStream stream;
 	StringInfoData s;
 
-	value_stream(fcinfo, "first_name", 1, &stream);
+	value_stream(fcinfo, transform, 1, &stream);
 	TdgenTextStart(&s, 32);
-	appendStringInfoString(&s, TdgenDictPick(&tdgen_first_names, TdgenStreamNext(&stream)));
-	PG_RETURN_TEXT_P(styled_text(&s, case_style(PG_GETARG_TEXT_PP(0))));
+	appendStringInfoString(&s, TdgenDictPick(dict, TdgenStreamNext(&stream)));
+	return styled_text(&s, case_style(PG_GETARG_TEXT_PP(0)));
+}
+
+Datum
+tdgen_first_name(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(one_name(fcinfo, "first_name", &tdgen_first_names));
 }
 
 Datum
 tdgen_last_name(PG_FUNCTION_ARGS)
 {
-	TdgenStream stream;
-	StringInfoData s;
-
-	value_stream(fcinfo, "last_name", 1, &stream);
-	TdgenTextStart(&s, 32);
-	appendStringInfoString(&s, TdgenDictPick(&tdgen_last_names, TdgenStreamNext(&stream)));
-	PG_RETURN_TEXT_P(styled_text(&s, case_style(PG_GETARG_TEXT_PP(0))));
+	PG_RETURN_TEXT_P(one_name(fcinfo, "last_name", &tdgen_last_names));
 }
 
 Datum

@@ -63,13 +63,19 @@ FROM prod_view.remote_tables
 IMPORT FOREIGN SCHEMA public LIMIT TO (customers) FROM SERVER prod INTO public;
 SELECT id, full_name, email, phone, ssn, birth_date, signup_ip
 FROM public.customers ORDER BY id LIMIT 5;
+
+\echo 'The same customers through tdgen''s transforms (keyed by this cluster''s random key):'
+SELECT id, tdgen.full_name(full_name) AS full_name, tdgen.email(email) AS email,
+	   tdgen.phone(phone, 1) AS phone, tdgen.ssn(ssn) AS ssn,
+	   tdgen.birth_date(birth_date) AS birth_date, tdgen.ip(signup_ip, 8) AS signup_ip
+FROM public.customers ORDER BY id LIMIT 5;
 SQL
 
 cat <<'EOF'
-These values are production data: staging reads them through postgres_fdw
-but has stored none of them.  Masking them on the way in and swapping the
-result into a target schema is the refresh (CALL tdgen_refresh('qa')),
-which this demo will run once it exists.
+Staging read these rows through postgres_fdw and stored none of them; the
+masked values were computed on the fly.  Masking every sensitive column on
+the way in and swapping the result into a target schema is the refresh
+(CALL tdgen_refresh('qa')), which this demo will run once it exists.
 EOF
 
 say "stopping the cluster"
