@@ -88,8 +88,11 @@ value_stream(FunctionCallInfo fcinfo, const char *transform, int scope_arg, Tdge
 static void
 append_lower(StringInfo s, const char *word)
 {
-	for (; *word; word++)
-		appendStringInfoChar(s, pg_ascii_tolower((unsigned char) *word));
+	int			start = s->len;
+
+	appendStringInfoString(s, word);
+	for (int i = start; i < s->len; i++)
+		s->data[i] = pg_ascii_tolower((unsigned char) s->data[i]);
 }
 
 /* n as exactly `width` digits (width > 0), or as few as it needs (0) */

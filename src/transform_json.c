@@ -26,7 +26,6 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
 
 #include "registry.h"
 #include "tdgen.h"
@@ -414,11 +413,14 @@ tdgen_array_mask(PG_FUNCTION_ARGS)
 		cache->state = st;
 	}
 
-	get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
-	deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign, &elems, &nulls, &n);
+	/* text elements: variable length, by reference, int alignment */
+	typlen = -1;
+	typbyval = false;
+	typalign = TYPALIGN_INT;
+	deconstruct_array(arr, TEXTOID, typlen, typbyval, typalign, &elems, &nulls, &n);
 	for (int i = 0; i < n; i++)
 		if (!nulls[i])
 			elems[i] = PointerGetDatum(TdgenTextCallRun(st->call, DatumGetTextPP(elems[i])));
 	PG_RETURN_ARRAYTYPE_P(construct_md_array(elems, nulls, ARR_NDIM(arr), ARR_DIMS(arr), ARR_LBOUND(arr),
-											 ARR_ELEMTYPE(arr), typlen, typbyval, typalign));
+											 TEXTOID, typlen, typbyval, typalign));
 }
