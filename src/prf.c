@@ -5,8 +5,10 @@
  *	  function, a pseudo-random stream, and keyed permutations of digit
  *	  strings in any radix.
  *
- * The PRF is SipHash-2-4 keyed with the first 16 bytes of a transform's
- * sub-key: fast on the short values masking sees, and a PRF under its key.
+ * The PRF is SipHash keyed with the first 16 bytes of a transform's
+ * sub-key: fast on the short values masking sees, and a PRF under its key;
+ * SipHash-2-4 over values, SipHash-1-3 over the fixed two-word blocks of
+ * streams and Feistel rounds.
  *
  * The permutations make format-preserving transforms injective.  A numeral
  * of n digits in radix r is split in two halves (each below 2^63) and run
@@ -107,6 +109,39 @@ siphash24(const uint8 *key, const uint8 *data, size_t len)
 }
 
 /*
+ * SipHash-1-3 of two 64-bit words: one compression round per word and
+ * three to finalise, the variant many hash tables use.  It keys the
+ * Feistel rounds and the stream, where inputs are fixed-size words and the
+ * calls are many; TdgenPrf64 keeps the full 2-4 for variable inputs.
+ */
+static inline uint64
+siphash13_words(const uint8 *key, uint64 m0, uint64 m1)
+{
+	uint64		k0 = load_le64(key);
+	uint64		k1 = load_le64(key + 8);
+	uint64		v0 = UINT64CONST(0x736f6d6570736575) ^ k0;
+	uint64		v1 = UINT64CONST(0x646f72616e646f6d) ^ k1;
+	uint64		v2 = UINT64CONST(0x6c7967656e657261) ^ k0;
+	uint64		v3 = UINT64CONST(0x7465646279746573) ^ k1;
+	uint64		b = ((uint64) 16) << 56;
+
+	v3 ^= m0;
+	SIPROUND;
+	v0 ^= m0;
+	v3 ^= m1;
+	SIPROUND;
+	v0 ^= m1;
+	v3 ^= b;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/*
  * TdgenPrf64
  *		64-bit keyed hash of a byte string: SipHash-2-4 under the first 16
  *		bytes of the sub-key, read as a little-endian number.
@@ -134,7 +169,7 @@ uint64
 TdgenStreamNext(TdgenStream *stream)
 {
 	stream->block[1]++;
-	return siphash24(stream->key, (const uint8 *) stream->block, sizeof(stream->block));
+	return siphash13_words(stream->key, stream->block[0], stream->block[1]);
 }
 
 uint32
@@ -178,16 +213,13 @@ ipow(uint64 radix, int n)
 
 /*
  * The Feistel round function: PRF of (tweak, round, shape, half), packed
- * in two words so that SipHash compresses two blocks, not three.
+ * in two words.
  */
 static inline uint64
 round_value(const uint8 *subkey, uint64 tweak, int round, uint32 radix, int n, uint64 half)
 {
-	uint64		block[2];
-
-	block[0] = tweak ^ (((uint64) round << 56) | ((uint64) radix << 24) | (uint64) n);
-	block[1] = half;
-	return siphash24(subkey, (const uint8 *) block, sizeof(block));
+	return siphash13_words(subkey, tweak ^ (((uint64) round << 56) | ((uint64) radix << 24) | (uint64) n),
+						   half);
 }
 
 /*

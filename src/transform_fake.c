@@ -436,9 +436,9 @@ tdgen_lorem(PG_FUNCTION_ARGS)
 		word = TdgenDictPick(&tdgen_lorem_words, draw);
 		if (s.len > VARHDRSZ)
 			appendStringInfoChar(&s, ' ');
-		appendStringInfoString(&s, word);
 		if (sentence_start)
-			s.data[s.len - strlen(word)] = pg_ascii_toupper((unsigned char) word[0]);
+			appendStringInfoChar(&s, pg_ascii_toupper((unsigned char) *word++));
+		appendStringInfoString(&s, word);
 		sentence_start = false;
 
 		/* end a sentence every dozen words or so */

@@ -47,7 +47,7 @@ typedef struct Numeral
 	uint8		digit_buf[NUMERAL_INLINE];
 } Numeral;
 
-static void
+static inline void
 collect(Numeral *num, text *value, bool (*accept) (char c), uint8 (*digit_value) (char c))
 {
 	num->len = VARSIZE_ANY_EXHDR(value);
@@ -76,13 +76,13 @@ collect(Numeral *num, text *value, bool (*accept) (char c), uint8 (*digit_value)
 	}
 }
 
-static bool
+static inline bool
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
 }
 
-static uint8
+static inline uint8
 decimal_value(char c)
 {
 	return (uint8) (c - '0');
@@ -235,13 +235,13 @@ tdgen_credit_card(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(num.result);
 }
 
-static bool
+static inline bool
 is_alnum(char c)
 {
 	return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-static uint8
+static inline uint8
 alnum_value(char c)
 {
 	if (is_digit(c))
