@@ -53,7 +53,7 @@ SELECT format('CREATE FOREIGN TABLE prod_view.%I () SERVER prod OPTIONS (schema_
 FROM prod_view.remote_tables
 \gexec
 SQL
-psql -X -d staging <<'SQL'
+psql -X -q -d staging <<'SQL'
 SELECT string_agg(format('SELECT %L AS "table", count(*) AS "rows" FROM prod_view.%I', tablename, tablename),
 				  ' UNION ALL ' ORDER BY tablename) || ' ORDER BY 1'
 FROM prod_view.remote_tables
