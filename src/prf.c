@@ -70,32 +70,9 @@ siphash24(const uint8 *key, const uint8 *data, size_t len)
 		SIPROUND;
 		v0 ^= m;
 	}
-	switch (len & 7)
-	{
-		case 7:
-			b |= ((uint64) data[6]) << 48;
-			/* FALLTHROUGH */
-		case 6:
-			b |= ((uint64) data[5]) << 40;
-			/* FALLTHROUGH */
-		case 5:
-			b |= ((uint64) data[4]) << 32;
-			/* FALLTHROUGH */
-		case 4:
-			b |= ((uint64) data[3]) << 24;
-			/* FALLTHROUGH */
-		case 3:
-			b |= ((uint64) data[2]) << 16;
-			/* FALLTHROUGH */
-		case 2:
-			b |= ((uint64) data[1]) << 8;
-			/* FALLTHROUGH */
-		case 1:
-			b |= ((uint64) data[0]);
-			break;
-		case 0:
-			break;
-	}
+	/* the last 0-7 bytes, little-endian, under the length byte */
+	for (int i = (int) (len & 7) - 1; i >= 0; i--)
+		b |= ((uint64) data[i]) << (8 * i);
 	v3 ^= b;
 	SIPROUND;
 	SIPROUND;
