@@ -287,6 +287,7 @@ tdgen_iban(PG_FUNCTION_ARGS)
 	uint8	   *letters;
 	int			ndigits = 0;
 	int			nletters = 0;
+	uint64		country;
 	int			check;
 
 	collect(&num, value, is_alnum, alnum_value);
@@ -308,10 +309,12 @@ tdgen_iban(PG_FUNCTION_ARGS)
 		else
 			letters[nletters++] = num.digits[i] - 10;
 	}
-	TdgenPermuteDigits(subkey, TdgenPrf64(subkey, letters, nletters) ^ (num.digits[0] << 8 | num.digits[1]),
+	/* most BBANs are all digits: then the letters step has nothing to do */
+	country = (uint64) (num.digits[0] << 8 | num.digits[1]);
+	TdgenPermuteDigits(subkey, (nletters > 0 ? TdgenPrf64(subkey, letters, nletters) : 0) ^ country,
 					   10, digits, ndigits);
-	TdgenPermuteDigits(subkey, TdgenPrf64(subkey, digits, ndigits) ^ (num.digits[0] << 8 | num.digits[1]),
-					   26, letters, nletters);
+	if (nletters > 0)
+		TdgenPermuteDigits(subkey, TdgenPrf64(subkey, digits, ndigits) ^ country, 26, letters, nletters);
 	ndigits = nletters = 0;
 	for (int i = 4; i < num.n; i++)
 		num.digits[i] = (num.digits[i] < 10) ? digits[ndigits++] : 10 + letters[nletters++];
