@@ -324,16 +324,6 @@ TdgenKeyGeneration(void)
 }
 
 /*
- * TdgenKeyVersion
- *		Version of the key in use; errors out when no key is configured.
- */
-int
-TdgenKeyVersion(void)
-{
-	return masking_key()->version;
-}
-
-/*
  * TdgenDeriveSubkey
  *		out = BLAKE2b-256 keyed by the master key over
  *		"tdgen\0" transform "\0" scope.  Errors out without a key.
@@ -377,7 +367,8 @@ TdgenCallSubkey(FunctionCallInfo fcinfo, const char *transform, text *scope)
 			cache->scope = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, slen);
 			cache->scope_cap = slen;
 		}
-		memcpy(cache->scope, s, slen);
+		if (slen > 0)
+			memcpy(cache->scope, s, slen);
 		cache->scope_len = slen;
 		cache->key_generation = key_generation;
 	}

@@ -158,10 +158,10 @@ TdgenStreamBelow(TdgenStream *stream, uint32 n)
 
 /*
  * TdgenRadixCapacity
- *		Largest n with radix^n <= 2^63, and radix^n through *modulus.
+ *		Largest n with radix^n <= 2^63.
  */
 int
-TdgenRadixCapacity(uint32 radix, uint64 *modulus)
+TdgenRadixCapacity(uint32 radix)
 {
 	uint64		m = 1;
 	int			n = 0;
@@ -172,8 +172,6 @@ TdgenRadixCapacity(uint32 radix, uint64 *modulus)
 		m *= radix;
 		n++;
 	}
-	if (modulus)
-		*modulus = m;
 	return n;
 }
 
@@ -221,26 +219,10 @@ feistel(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 *a, uint6
 	}
 }
 
-static void
-feistel_inverse(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 *a, uint64 *b)
-{
-	uint64		mod_u = ipow(radix, n / 2);
-	uint64		mod_v = ipow(radix, n - n / 2);
-
-	for (int i = FEISTEL_ROUNDS - 1; i >= 0; i--)
-	{
-		uint64		m = (i % 2 == 0) ? mod_u : mod_v;
-		uint64		c = *b;
-
-		*b = *a;
-		*a = (c + m - round_value(subkey, tweak, i, radix, n, *b) % m) % m;
-	}
-}
-
 /*
- * TdgenPermuteInt / TdgenUnpermuteInt
- *		Keyed permutation of [0, radix^n) and its inverse, for radix^n up to
- *		2^63 (n <= TdgenRadixCapacity(radix)).
+ * TdgenPermuteInt
+ *		Keyed permutation of [0, radix^n), for radix^n up to 2^63
+ *		(n <= TdgenRadixCapacity(radix)).
  */
 uint64
 TdgenPermuteInt(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 x)
@@ -250,17 +232,6 @@ TdgenPermuteInt(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 x
 	uint64		b = x % mod_v;
 
 	feistel(subkey, tweak, radix, n, &a, &b);
-	return a * mod_v + b;
-}
-
-uint64
-TdgenUnpermuteInt(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 y)
-{
-	uint64		mod_v = ipow(radix, n - n / 2);
-	uint64		a = y / mod_v;
-	uint64		b = y % mod_v;
-
-	feistel_inverse(subkey, tweak, radix, n, &a, &b);
 	return a * mod_v + b;
 }
 
@@ -334,7 +305,7 @@ feistel_digits(const uint8 *subkey, uint64 tweak, uint32 radix, uint8 *digits, i
 void
 TdgenPermuteDigits(const uint8 *subkey, uint64 tweak, uint32 radix, uint8 *digits, int n)
 {
-	int			capacity = TdgenRadixCapacity(radix, NULL);
+	int			capacity = TdgenRadixCapacity(radix);
 	int			chunks;
 	int			chunk_len;
 

@@ -39,7 +39,6 @@ typedef struct TdgenCallCache
 /* keys.c */
 extern void TdgenKeysInit(void);
 extern uint64 TdgenKeyGeneration(void);
-extern int	TdgenKeyVersion(void);
 extern void TdgenDeriveSubkey(const char *transform, const char *scope, int scopelen,
 							  uint8 out[TDGEN_KEY_BYTES]);
 extern TdgenCallCache *TdgenCallCacheGet(FunctionCallInfo fcinfo);
@@ -56,9 +55,8 @@ extern uint64 TdgenPrf64(const uint8 *subkey, const void *data, size_t len);
 extern void TdgenStreamInit(TdgenStream *stream, const uint8 *subkey, const void *data, size_t len);
 extern uint64 TdgenStreamNext(TdgenStream *stream);
 extern uint32 TdgenStreamBelow(TdgenStream *stream, uint32 n);
-extern int	TdgenRadixCapacity(uint32 radix, uint64 *modulus);
+extern int	TdgenRadixCapacity(uint32 radix);
 extern uint64 TdgenPermuteInt(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 x);
-extern uint64 TdgenUnpermuteInt(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 y);
 extern void TdgenPermuteDigits(const uint8 *subkey, uint64 tweak, uint32 radix, uint8 *digits, int n);
 extern void TdgenPermuteHalves(const uint8 *subkey, uint64 tweak, uint32 radix, int n,
 							   uint64 *a, uint64 *b);

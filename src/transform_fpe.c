@@ -193,8 +193,7 @@ ff1_run(Ff1 *ff1, uint16 *x, int n, bool encrypt)
 	int			u = n / 2;
 	int			v = n - u;
 	int			t = ff1->tweak_len;
-	uint64		capacity_mod;
-	bool		native = (v <= TdgenRadixCapacity(ff1->radix, &capacity_mod));
+	bool		native = (v <= TdgenRadixCapacity(ff1->radix));
 	int			b;
 	int			d;
 	int			qlen;
