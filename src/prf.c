@@ -42,6 +42,13 @@
 		v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32); \
 	} while (0)
 
+/* declares the four state words v0..v3 keyed by the 16 bytes at key */
+#define SIP_STATE(key) \
+	uint64		v0 = UINT64CONST(0x736f6d6570736575) ^ load_le64(key); \
+	uint64		v1 = UINT64CONST(0x646f72616e646f6d) ^ load_le64((key) + 8); \
+	uint64		v2 = UINT64CONST(0x6c7967656e657261) ^ load_le64(key); \
+	uint64		v3 = UINT64CONST(0x7465646279746573) ^ load_le64((key) + 8)
+
 static inline uint64
 load_le64(const uint8 *p)
 {
@@ -52,12 +59,7 @@ load_le64(const uint8 *p)
 static inline uint64
 siphash24(const uint8 *key, const uint8 *data, size_t len)
 {
-	uint64		k0 = load_le64(key);
-	uint64		k1 = load_le64(key + 8);
-	uint64		v0 = UINT64CONST(0x736f6d6570736575) ^ k0;
-	uint64		v1 = UINT64CONST(0x646f72616e646f6d) ^ k1;
-	uint64		v2 = UINT64CONST(0x6c7967656e657261) ^ k0;
-	uint64		v3 = UINT64CONST(0x7465646279746573) ^ k1;
+	SIP_STATE(key);
 	const uint8 *end = data + (len & ~(size_t) 7);
 	uint64		b = ((uint64) len) << 56;
 
@@ -94,12 +96,7 @@ siphash24(const uint8 *key, const uint8 *data, size_t len)
 static inline uint64
 siphash13_words(const uint8 *key, uint64 m0, uint64 m1)
 {
-	uint64		k0 = load_le64(key);
-	uint64		k1 = load_le64(key + 8);
-	uint64		v0 = UINT64CONST(0x736f6d6570736575) ^ k0;
-	uint64		v1 = UINT64CONST(0x646f72616e646f6d) ^ k1;
-	uint64		v2 = UINT64CONST(0x6c7967656e657261) ^ k0;
-	uint64		v3 = UINT64CONST(0x7465646279746573) ^ k1;
+	SIP_STATE(key);
 	uint64		b = ((uint64) 16) << 56;
 
 	v3 ^= m0;
