@@ -314,22 +314,12 @@ masking_key(void)
 }
 
 /*
- * TdgenKeyGeneration
- *		A number that changes whenever the key in use may have changed.
- */
-uint64
-TdgenKeyGeneration(void)
-{
-	return key_generation;
-}
-
-/*
- * TdgenDeriveSubkey
+ * derive_subkey
  *		out = BLAKE2b-256 keyed by the master key over
  *		"tdgen\0" transform "\0" scope.  Errors out without a key.
  */
-void
-TdgenDeriveSubkey(const char *transform, const char *scope, int scopelen,
+static void
+derive_subkey(const char *transform, const char *scope, int scopelen,
 				  uint8 out[TDGEN_KEY_BYTES])
 {
 	const MaskingKey *key = masking_key();
@@ -361,7 +351,7 @@ TdgenCallSubkey(FunctionCallInfo fcinfo, const char *transform, text *scope)
 		cache->scope_len != slen ||
 		(slen > 0 && memcmp(cache->scope, s, slen) != 0))
 	{
-		TdgenDeriveSubkey(transform, s, slen, cache->subkey);
+		derive_subkey(transform, s, slen, cache->subkey);
 		if (slen > cache->scope_cap)
 		{
 			cache->scope = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, slen);

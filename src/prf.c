@@ -127,7 +127,7 @@ TdgenPrf64(const uint8 *subkey, const void *data, size_t len)
 }
 
 /*
- * TdgenStreamInit / TdgenStreamNext / TdgenStreamBelow
+ * TdgenStreamInit / TdgenStreamNext
  *		Pseudo-random words determined by (sub-key, input): SipHash in
  *		counter mode over a seed that is itself the keyed hash of the input.
  */
@@ -144,13 +144,6 @@ TdgenStreamNext(TdgenStream *stream)
 {
 	stream->block[1]++;
 	return siphash13_words(stream->key, stream->block[0], stream->block[1]);
-}
-
-uint32
-TdgenStreamBelow(TdgenStream *stream, uint32 n)
-{
-	/* 64 random bits reduced mod n < 2^32: bias below 2^-32 */
-	return (uint32) (TdgenStreamNext(stream) % n);
 }
 
 /*

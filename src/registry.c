@@ -86,12 +86,9 @@ static const char *const param_type_names[] = {
 	[TDGEN_PARAM_JSONB] = "jsonb",
 };
 
-/*
- * TdgenTransformLookup
- *		The registry entry of a transform, or NULL.
- */
-const TdgenTransform *
-TdgenTransformLookup(const char *name)
+/* The registry entry of a transform, or NULL. */
+static const TdgenTransform *
+transform_lookup(const char *name)
 {
 	for (size_t i = 0; i < lengthof(registry); i++)
 		if (strcmp(registry[i].name, name) == 0)
@@ -170,7 +167,7 @@ jsonb_scalar_string(const JsonbValue *v, const TdgenTransform *t, const TdgenPar
 TdgenTextCall *
 TdgenTextCallPrepare(const char *name, Jsonb *params, text *scope, MemoryContext mcxt)
 {
-	const TdgenTransform *t = TdgenTransformLookup(name);
+	const TdgenTransform *t = transform_lookup(name);
 	MemoryContext old;
 	TdgenTextCall *call;
 	int			nparams;

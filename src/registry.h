@@ -54,7 +54,6 @@ typedef struct TdgenTextCall
 	Datum		args[TDGEN_MAX_PARAMS + 2];
 } TdgenTextCall;
 
-extern const TdgenTransform *TdgenTransformLookup(const char *name);
 extern TdgenTextCall *TdgenTextCallPrepare(const char *name, Jsonb *params, text *scope,
 										   MemoryContext mcxt);
 extern text *TdgenTextCallRun(TdgenTextCall *call, text *value);

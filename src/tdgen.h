@@ -28,7 +28,7 @@
  */
 typedef struct TdgenCallCache
 {
-	uint64		key_generation; /* TdgenKeyGeneration() when derived */
+	uint64		key_generation; /* of the key ring when derived */
 	int			scope_len;
 	int			scope_cap;
 	char	   *scope;
@@ -38,9 +38,6 @@ typedef struct TdgenCallCache
 
 /* keys.c */
 extern void TdgenKeysInit(void);
-extern uint64 TdgenKeyGeneration(void);
-extern void TdgenDeriveSubkey(const char *transform, const char *scope, int scopelen,
-							  uint8 out[TDGEN_KEY_BYTES]);
 extern TdgenCallCache *TdgenCallCacheGet(FunctionCallInfo fcinfo);
 extern const uint8 *TdgenCallSubkey(FunctionCallInfo fcinfo, const char *transform, text *scope);
 
@@ -54,7 +51,6 @@ typedef struct TdgenStream
 extern uint64 TdgenPrf64(const uint8 *subkey, const void *data, size_t len);
 extern void TdgenStreamInit(TdgenStream *stream, const uint8 *subkey, const void *data, size_t len);
 extern uint64 TdgenStreamNext(TdgenStream *stream);
-extern uint32 TdgenStreamBelow(TdgenStream *stream, uint32 n);
 extern int	TdgenRadixCapacity(uint32 radix);
 extern uint64 TdgenPermuteInt(const uint8 *subkey, uint64 tweak, uint32 radix, int n, uint64 x);
 extern void TdgenPermuteDigits(const uint8 *subkey, uint64 tweak, uint32 radix, uint8 *digits, int n);
@@ -82,8 +78,5 @@ TdgenTextFinish(StringInfo s)
 	SET_VARSIZE(s->data, s->len);
 	return (text *) s->data;
 }
-
-/* transform_text.c */
-extern void TdgenScramble(TdgenStream *stream, char *s, int len);
 
 #endif							/* TDGEN_H */

@@ -66,13 +66,13 @@ tdgen_partial(PG_FUNCTION_ARGS)
 }
 
 /*
- * TdgenScramble
+ * scramble_in_place
  *		Replace, in place, each ASCII digit by a digit and each ASCII letter
  *		by a letter of the same case, drawn from the stream.  Other bytes
  *		(punctuation, spaces, multibyte characters) are left as they are.
  */
-void
-TdgenScramble(TdgenStream *stream, char *s, int len)
+static void
+scramble_in_place(TdgenStream *stream, char *s, int len)
 {
 	uint64		word = 0;
 	int			left = 0;		/* base-26 draws left in word */
@@ -121,6 +121,6 @@ tdgen_scramble(PG_FUNCTION_ARGS)
 	SET_VARSIZE(out, VARHDRSZ + len);
 	memcpy(VARDATA(out), VARDATA_ANY(value), len);
 	TdgenStreamInit(&stream, subkey, VARDATA_ANY(value), len);
-	TdgenScramble(&stream, VARDATA(out), len);
+	scramble_in_place(&stream, VARDATA(out), len);
 	PG_RETURN_TEXT_P(out);
 }
