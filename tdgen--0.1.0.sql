@@ -137,7 +137,7 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'tdgen_phone'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION tdgen.ssn(value text, scope text DEFAULT '')
+CREATE FUNCTION tdgen.ssn(value text, unissued boolean DEFAULT true, scope text DEFAULT '')
 RETURNS text
 AS 'MODULE_PATHNAME', 'tdgen_ssn'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
@@ -234,7 +234,7 @@ AS 'MODULE_PATHNAME', 'tdgen_array_mask'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION tdgen.transform_registry(OUT name text, OUT input_types text[], OUT parameters jsonb,
-										 OUT keyed boolean, OUT injective boolean,
+										 OUT keyed boolean, OUT injective boolean, OUT injective_with jsonb,
 										 OUT reversible boolean, OUT format_preserving boolean)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tdgen_transform_registry'
@@ -262,7 +262,7 @@ RETURN pg_catalog.date_trunc(unit, value);
 -- ---------------------------------------------------------------------------
 
 CREATE VIEW tdgen.transform AS
-	SELECT name, input_types, parameters, keyed, injective, reversible, format_preserving
+	SELECT name, input_types, parameters, keyed, injective, injective_with, reversible, format_preserving
 	FROM tdgen.transform_registry();
 
 -- ---------------------------------------------------------------------------
@@ -341,8 +341,8 @@ COMMENT ON FUNCTION tdgen.lorem(text, text) IS
 	'keyed: placeholder sentences of about the same length; nothing of the text survives';
 COMMENT ON FUNCTION tdgen.phone(text, integer, text) IS
 	'keyed, format-preserving, unique-preserving: digits permuted, layout and leading + kept';
-COMMENT ON FUNCTION tdgen.ssn(text, text) IS
-	'keyed: AAA-GG-SSSS with area 900-999 (never issued); unique among inputs sharing their first digit';
+COMMENT ON FUNCTION tdgen.ssn(text, boolean, text) IS
+	'keyed, format-preserving: AAA-GG-SSSS with area 900-999 (never issued), unique among inputs sharing their first digit; with unissued => false a bijection onto issuable SSNs, unique-preserving';
 COMMENT ON FUNCTION tdgen.credit_card(text, boolean, text) IS
 	'keyed, format-preserving, unique-preserving, Luhn-valid; optionally keeps the six-digit BIN';
 COMMENT ON FUNCTION tdgen.iban(text, text) IS
@@ -384,4 +384,4 @@ COMMENT ON FUNCTION tdgen.array_mask(text[], text, jsonb, text) IS
 COMMENT ON FUNCTION tdgen.transform_registry() IS
 	'the transforms compiled into the library; read it through the view tdgen.transform';
 COMMENT ON VIEW tdgen.transform IS
-	'every transform: name, input types, parameters with types and defaults, keyed, injective, reversible, format-preserving';
+	'every transform: name, input types, parameters with types and defaults, keyed, injective, the parameters that make a non-injective transform injective (injective_with), reversible, format-preserving';

@@ -6,6 +6,14 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS tdgen CASCADE;
 RESET client_min_messages;
 
+-- The g-th of a spread of distinct issuable SSNs (every area 001-899 but
+-- 666, group and serial not zero).
+CREATE FUNCTION pg_temp.issuable_ssn(g bigint) RETURNS text LANGUAGE sql AS $$
+	SELECT format('%s-%s-%s', lpad((a + (a >= 666)::int)::text, 3, '0'),
+				  lpad((1 + x / 9999 % 99)::text, 2, '0'), lpad((1 + x % 9999)::text, 4, '0'))
+	FROM (SELECT x, 1 + x / 989901 AS a FROM (SELECT g * 104729 % 888931098 AS x) AS s) AS t
+$$;
+
 -- 100,000 distinct realistic values of each kind
 CREATE TEMP TABLE sample AS
 SELECT g,
@@ -17,10 +25,12 @@ SELECT g,
 	   '4' || lpad((g * 7919)::text, 14, '0') || '0' AS card,
 	   'DE' || '00' || lpad((g::bigint * 104729)::text, 18, '0') AS iban,
 	   md5(g::text)::uuid AS uid,
-	   lpad((g * 31)::text, 12, '0') AS digits
+	   lpad((g * 31)::text, 12, '0') AS digits,
+	   pg_temp.issuable_ssn(g) AS any_ssn
 FROM generate_series(1, 100000) AS g;
 SELECT count(DISTINCT email) = 100000 AND count(DISTINCT phone) = 100000 AND count(DISTINCT ssn) = 100000
 	   AND count(DISTINCT card) = 100000 AND count(DISTINCT iban) = 100000 AND count(DISTINCT uid) = 100000
+	   AND count(DISTINCT any_ssn) = 100000 AND count(DISTINCT left(any_ssn, 1)) = 9
 	   AS inputs_distinct
 FROM sample;
 
@@ -28,6 +38,7 @@ FROM sample;
 SELECT count(DISTINCT tdgen.email(email)) AS email,
 	   count(DISTINCT tdgen.phone(phone)) AS phone,
 	   count(DISTINCT tdgen.ssn(ssn)) AS ssn_same_first_digit,
+	   count(DISTINCT tdgen.ssn(any_ssn, false)) AS ssn_issuable,
 	   count(DISTINCT tdgen.credit_card(card)) AS credit_card,
 	   count(DISTINCT tdgen.iban(iban)) AS iban,
 	   count(DISTINCT tdgen.uuid(uid)) AS uuid,
@@ -39,8 +50,16 @@ FROM sample;
 -- valid, and in the input's format character class by character class
 SELECT bool_and(tdgen.email(email) ~ '^[a-z]+\.[a-z]+\.[0-9a-z]+@example\.(com|net|org)$') AS emails_valid,
 	   bool_and(regexp_replace(tdgen.phone(phone), '[0-9]', '9', 'g') = regexp_replace(phone, '[0-9]', '9', 'g')) AS phone_format,
-	   bool_and(tdgen.ssn(ssn) ~ '^9[0-9]{2}-[0-9]{2}-[0-9]{4}$') AS ssn_area_9xx
+	   bool_and(tdgen.ssn(ssn) ~ '^9[0-9]{2}-[0-9]{2}-[0-9]{4}$') AS ssn_area_9xx,
+	   bool_and(tdgen.ssn(any_ssn) ~ '^9[0-9]{2}-[0-9]{2}-[0-9]{4}$') AS any_ssn_area_9xx,
+	   bool_and(tdgen.ssn(any_ssn, false) ~ '^[0-8][0-9]{2}-[0-9]{2}-[0-9]{4}$'
+				AND tdgen.ssn(any_ssn, false) !~ '^(000|666)|-00-|-0000$') AS ssn_issuable_stays_issuable
 FROM sample;
+-- not issuable in, not issuable out; still a bijection over all nine digits
+SELECT count(DISTINCT m) AS ssn_unissuable_distinct,
+	   bool_and(m ~ '^(000|666|9)' OR m ~ '-00-' OR m ~ '-0000$') AS ssn_unissuable_stays
+FROM (SELECT tdgen.ssn(format('%s-%s-%s', a, lpad(grp::text, 2, '0'), '0000'), false) AS m
+	  FROM unnest(ARRAY['000', '666', '901', '987']) AS a, generate_series(0, 99) AS grp) AS s;
 
 CREATE FUNCTION pg_temp.luhn_ok(digits text) RETURNS boolean LANGUAGE sql AS $$
 	SELECT sum(CASE WHEN (length(d) - i) % 2 = 1

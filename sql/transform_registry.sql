@@ -30,3 +30,16 @@ SELECT p.oid::regprocedure AS not_strict_or_parallel_safe
 FROM pg_proc AS p
 WHERE p.pronamespace = 'tdgen'::regnamespace AND (NOT p.proisstrict OR p.proparallel <> 's')
 ORDER BY 1;
+
+-- transforms that are injective only with some parameters
+SELECT name, injective, injective_with FROM tdgen.transform WHERE injective_with IS NOT NULL;
+
+-- every registered parameter, and every parameter of injective_with, is an
+-- argument of a function of the transform's name
+SELECT t.name, k AS parameter_without_argument
+FROM tdgen.transform AS t,
+	 LATERAL (SELECT jsonb_object_keys(t.parameters)
+			  UNION SELECT jsonb_object_keys(coalesce(t.injective_with, '{}'))) AS keys(k)
+WHERE NOT EXISTS (SELECT FROM pg_proc
+				  WHERE pronamespace = 'tdgen'::regnamespace AND proname = t.name AND k = ANY (proargnames))
+ORDER BY 1, 2;

@@ -36,7 +36,8 @@ SELECT tdgen.lorem('Called Mary Smith about the late delivery; reply to mary@x.c
 -- identifiers
 SELECT tdgen.phone('+1 (617) 555-0134') AS phone, tdgen.phone('+1 (617) 555-0134', 4) AS kept,
 	   tdgen.phone('n/a') AS no_digits, tdgen.phone('') AS empty;
-SELECT tdgen.ssn('123-45-6789') AS dashed, tdgen.ssn('123456789') AS plain;
+SELECT tdgen.ssn('123-45-6789') AS dashed, tdgen.ssn('123456789') AS plain,
+	   tdgen.ssn('123-45-6789', unissued => false) AS issuable;
 SELECT tdgen.credit_card('4111 1111 1111 1111') AS card, tdgen.credit_card('4111-1111-1111-1111', true) AS bin_kept,
 	   tdgen.credit_card('378282246310005') AS amex;
 SELECT tdgen.iban('GB82 WEST 1234 5698 7654 32') AS gb, tdgen.iban('DE89370400440532013000') AS de,

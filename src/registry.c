@@ -57,7 +57,7 @@ static const TdgenTransform registry[] = {
 	{"zip", "text", tdgen_zip, K | F, ENTITY},
 	{"address", "text", tdgen_address, K, ENTITY},
 	{"phone", "text", tdgen_phone, K | I | F, {{"keep_leading", TDGEN_PARAM_INT, "0"}}},
-	{"ssn", "text", tdgen_ssn, K | F, NO_PARAMS},
+	{"ssn", "text", tdgen_ssn, K | F, {{"unissued", TDGEN_PARAM_BOOL, "true"}}},
 	{"credit_card", "text", tdgen_credit_card, K | I | F, {{"keep_bin", TDGEN_PARAM_BOOL, "false"}}},
 	{"iban", "text", tdgen_iban, K | I | F, NO_PARAMS},
 	{"ip", "inet", NULL, K | I | F, {{"keep_prefix", TDGEN_PARAM_INT, "0"}}},
@@ -75,6 +75,15 @@ static const TdgenTransform registry[] = {
 	{"jsonb_mask", "jsonb", NULL, K, {{"spec", TDGEN_PARAM_JSONB, NULL}}},
 	{"array_mask", "text[]", NULL, K,
 	{{"transform", TDGEN_PARAM_TEXT, NULL}, {"params", TDGEN_PARAM_JSONB, "{}"}}},
+};
+
+/* Parameters that make a transform injective that is not with its defaults. */
+static const struct
+{
+	const char *transform;
+	const char *params;			/* jsonb text */
+}			injective_with[] = {
+	{"ssn", "{\"unissued\": false}"},
 };
 
 static const char *const param_type_names[] = {
@@ -285,8 +294,8 @@ TdgenTextCallRun(TdgenTextCall *call, text *value)
 
 /*
  * tdgen_transform_registry() returns setof (name text, input_types text[],
- *		parameters jsonb, keyed bool, injective bool, reversible bool,
- *		format_preserving bool)
+ *		parameters jsonb, keyed bool, injective bool, injective_with jsonb,
+ *		reversible bool, format_preserving bool)
  */
 Datum
 tdgen_transform_registry(PG_FUNCTION_ARGS)
@@ -297,8 +306,8 @@ tdgen_transform_registry(PG_FUNCTION_ARGS)
 	for (size_t i = 0; i < lengthof(registry); i++)
 	{
 		const TdgenTransform *t = &registry[i];
-		Datum		values[7];
-		bool		nulls[7] = {false};
+		Datum		values[8];
+		bool		nulls[8] = {false};
 		StringInfoData params;
 		char	   *types = pstrdup(t->input_types);
 		Datum		type_datums[8];
@@ -332,8 +341,15 @@ tdgen_transform_registry(PG_FUNCTION_ARGS)
 		values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(params.data));
 		values[3] = BoolGetDatum((t->flags & TDGEN_KEYED) != 0);
 		values[4] = BoolGetDatum((t->flags & TDGEN_INJECTIVE) != 0);
-		values[5] = BoolGetDatum((t->flags & TDGEN_REVERSIBLE) != 0);
-		values[6] = BoolGetDatum((t->flags & TDGEN_FORMAT_PRESERVING) != 0);
+		nulls[5] = true;
+		for (size_t w = 0; w < lengthof(injective_with); w++)
+			if (strcmp(injective_with[w].transform, t->name) == 0)
+			{
+				values[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(injective_with[w].params));
+				nulls[5] = false;
+			}
+		values[6] = BoolGetDatum((t->flags & TDGEN_REVERSIBLE) != 0);
+		values[7] = BoolGetDatum((t->flags & TDGEN_FORMAT_PRESERVING) != 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -151,19 +151,36 @@ tdgen_phone(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(num.result);
 }
 
+/* An SSN that can be issued: area 001-899 but not 666, group and serial not 0. */
+static inline bool
+ssn_issuable(uint64 x)
+{
+	uint64		area = x / 1000000;
+
+	return area >= 1 && area <= 899 && area != 666 &&
+		(x / 10000) % 100 != 0 && x % 10000 != 0;
+}
+
 /*
- * ssn(value text, scope text) returns text
- *		AAA-GG-SSSS (or AAAGGSSSS, dashes as in the input) with the area
- *		number in 900-999, never issued.  The eight digits after the first
- *		are permuted under a tweak of the first, so two inputs with the same
- *		first digit never collide.  Only 10^8 SSNs start with 9, fewer than
- *		the valid inputs, so inputs that differ in the first digit can.
+ * ssn(value text, unissued boolean, scope text) returns text
+ *		AAA-GG-SSSS (or AAAGGSSSS, dashes as in the input).
+ *
+ *		unissued: the area number becomes 900-999, never issued.  The eight
+ *		digits after the first are permuted under a tweak of the first, so
+ *		two inputs with the same first digit never collide.  Only 10^8 SSNs
+ *		start with 9, fewer than the issuable ones, so inputs that differ in
+ *		the first digit can.
+ *
+ *		Otherwise all nine digits are permuted, cycle-walking so that an
+ *		issuable SSN maps to an issuable one and any other nine digits to
+ *		other such digits: a bijection, injective over every input.
  */
 Datum
 tdgen_ssn(PG_FUNCTION_ARGS)
 {
 	text	   *value = PG_GETARG_TEXT_PP(0);
-	const uint8 *subkey = TdgenCallSubkey(fcinfo, "ssn", PG_GETARG_TEXT_PP(1));
+	bool		unissued = PG_GETARG_BOOL(1);
+	const uint8 *subkey = TdgenCallSubkey(fcinfo, "ssn", PG_GETARG_TEXT_PP(2));
 	Numeral		num;
 	bool		dashed;
 
@@ -173,8 +190,25 @@ tdgen_ssn(PG_FUNCTION_ARGS)
 		bad_format("a social security number",
 				   "Expected nine digits as AAA-GG-SSSS or AAAGGSSSS.");
 
-	TdgenPermuteDigits(subkey, num.digits[0], 10, num.digits + 1, 8);
-	num.digits[0] = 9;
+	if (unissued)
+	{
+		TdgenPermuteDigits(subkey, num.digits[0], 10, num.digits + 1, 8);
+		num.digits[0] = 9;
+	}
+	else
+	{
+		uint64		x = 0;
+		bool		issuable;
+
+		for (int i = 0; i < 9; i++)
+			x = x * 10 + num.digits[i];
+		issuable = ssn_issuable(x);
+		do
+			x = TdgenPermuteInt(subkey, 10, 10, 9, x);
+		while (ssn_issuable(x) != issuable);
+		for (int i = 8; i >= 0; i--, x /= 10)
+			num.digits[i] = (uint8) (x % 10);
+	}
 	store_digits(&num, 0);
 	PG_RETURN_TEXT_P(num.result);
 }

@@ -15,8 +15,13 @@ SELECT g,
 	   'user' || g || '.' || (ARRAY['smith', 'jones', 'garcia'])[1 + g % 3] || '@' ||
 		   (ARRAY['gmail.com', 'acme.com', 'mail.example'])[1 + g % 3] AS email,
 	   format('+1 (%s) %s-%s', 200 + g % 800, 200 + (g / 800) % 800, lpad((g % 9973)::text, 4, '0')) AS phone,
+	   -- distinct issuable SSNs spread over every area 001-899 but 666
+	   (SELECT format('%s-%s-%s', lpad((a + (a >= 666)::int)::text, 3, '0'),
+					  lpad((1 + x / 9999 % 99)::text, 2, '0'), lpad((1 + x % 9999)::text, 4, '0'))
+		FROM (SELECT x, 1 + x / 989901 AS a FROM (SELECT g::bigint * 104729 % 888931098 AS x) AS s) AS t) AS ssn,
+	   -- SSNs sharing their first digit, distinct in the other eight
 	   '1' || lpad((g % 100)::text, 2, '0') || '-' || lpad((1 + (g / 100) % 99)::text, 2, '0') || '-' ||
-		   lpad((1 + g / 9900)::text, 4, '0') AS ssn,
+		   lpad((1 + g / 9900)::text, 4, '0') AS ssn_1xx,
 	   '4' || lpad((g::bigint * 7919)::text, 14, '0') || '0' AS card,
 	   'DE00' || lpad((g::bigint * 104729)::text, 18, '0') AS iban,
 	   (ARRAY['Mary', 'James', 'Linda', 'Robert', 'Patricia'])[1 + g % 5] || ' ' ||
@@ -91,6 +96,7 @@ INSERT INTO case_list VALUES
 	('zip', 'address', 'tdgen.zip(address)', 1.5),
 	('address', 'address', 'tdgen.address(address)', 1.5),
 	('ssn', 'ssn', 'tdgen.ssn(ssn)', 1.5),
+	('ssn (unissued => false)', 'ssn', 'tdgen.ssn(ssn, false)', 1.5),
 	('credit_card', 'card', 'tdgen.credit_card(card)', 1.5),
 	('iban', 'iban', 'tdgen.iban(iban)', 1.5),
 	('ip', 'ip', 'tdgen.ip(ip)', 1.5),
@@ -116,11 +122,15 @@ FROM case_list, LATERAL pg_temp.compare(expr, col) AS c;
 SELECT name AS transform, rows_per_s, md5_rows_per_s, ratio, bar, meets_bar FROM result ORDER BY ratio DESC;
 SELECT count(*) FILTER (WHERE meets_bar) || ' of ' || count(*) || ' transforms meet their bar' AS summary FROM result;
 
--- injectivity at 1,000,000 distinct inputs (SSNs share their first digit)
+-- injectivity at 1,000,000 distinct inputs; ssn in its injective setting,
+-- and in its default one (area 900-999) on SSNs sharing their first digit
+-- and on SSNs spread over every area
 SELECT count(DISTINCT email) AS inputs,
 	   count(DISTINCT tdgen.email(email)) AS email,
 	   count(DISTINCT tdgen.phone(phone)) AS phone,
-	   count(DISTINCT tdgen.ssn(ssn)) AS ssn,
+	   count(DISTINCT tdgen.ssn(ssn, false)) AS ssn,
+	   count(DISTINCT tdgen.ssn(ssn_1xx)) AS ssn_9xx_same_first,
+	   count(DISTINCT tdgen.ssn(ssn)) AS ssn_9xx_any_first,
 	   count(DISTINCT tdgen.credit_card(card)) AS credit_card,
 	   count(DISTINCT tdgen.iban(iban)) AS iban,
 	   count(DISTINCT tdgen.uuid(uid)) AS uuid,
