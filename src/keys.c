@@ -380,6 +380,27 @@ TdgenCallCacheGet(FunctionCallInfo fcinfo)
 }
 
 /*
+ * TdgenCallStateRebuild
+ *		Drop the state parsed for earlier arguments and return the empty
+ *		context (a child of fn_mcxt) to parse the new arguments' state into,
+ *		so that arguments changing from row to row do not pile up memory.
+ *		cache->state is NULL until the caller sets it again.
+ */
+MemoryContext
+TdgenCallStateRebuild(FunctionCallInfo fcinfo)
+{
+	TdgenCallCache *cache = TdgenCallCacheGet(fcinfo);
+
+	cache->state = NULL;
+	if (cache->state_mcxt == NULL)
+		cache->state_mcxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "tdgen transform state",
+												  ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(cache->state_mcxt);
+	return cache->state_mcxt;
+}
+
+/*
  * tdgen_key_status() returns (version int, versions int[], fingerprint text)
  *		Which key transforms use now, for audit records.  The fingerprint is
  *		a keyed hash of a constant: it identifies a key without revealing

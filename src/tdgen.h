@@ -33,12 +33,14 @@ typedef struct TdgenCallCache
 	int			scope_cap;
 	char	   *scope;
 	uint8		subkey[TDGEN_KEY_BYTES];
-	void	   *state;			/* transform-specific, in fn_mcxt */
+	void	   *state;			/* transform-specific */
+	MemoryContext state_mcxt;	/* what state was parsed into, or NULL */
 } TdgenCallCache;
 
 /* keys.c */
 extern void TdgenKeysInit(void);
 extern TdgenCallCache *TdgenCallCacheGet(FunctionCallInfo fcinfo);
+extern MemoryContext TdgenCallStateRebuild(FunctionCallInfo fcinfo);
 extern const uint8 *TdgenCallSubkey(FunctionCallInfo fcinfo, const char *transform, text *scope);
 
 /* prf.c */

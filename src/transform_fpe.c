@@ -428,7 +428,10 @@ fpe_state(FunctionCallInfo fcinfo, text *alphabet, const uint8 *key, int key_len
 	{
 		Alphabet	alpha;
 
-		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		/* the cipher state stays; the parsed alphabet is rebuilt */
+		state->alphabet_text = NULL;
+		old = MemoryContextSwitchTo(TdgenCallStateRebuild(fcinfo));
+		cache->state = state;
 		parse_alphabet(alphabet, &alpha);
 		state->alphabet_text = (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(alphabet));
 		MemoryContextSwitchTo(old);

@@ -173,13 +173,13 @@ copy_text(text *t)
 	return cstring_to_text_with_len(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
-/* Parse the spec once per expression (again when it changes), into fn_mcxt. */
+/* Parse the spec once per expression (again when it changes). */
 static MaskSpec *
 mask_spec(FunctionCallInfo fcinfo, Jsonb *spec, text *scope)
 {
 	TdgenCallCache *cache = TdgenCallCacheGet(fcinfo);
 	MaskSpec   *ms = (MaskSpec *) cache->state;
-	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+	MemoryContext mcxt;
 	MemoryContext old;
 	JsonbIterator *it;
 	JsonbValue	v;
@@ -197,6 +197,7 @@ mask_spec(FunctionCallInfo fcinfo, Jsonb *spec, text *scope)
 				 errmsg("jsonb_mask spec must be a JSON object mapping paths to transforms"),
 				 errhint("For example {\"$.contact.email\": \"email\"}.")));
 
+	mcxt = TdgenCallStateRebuild(fcinfo);
 	old = MemoryContextSwitchTo(mcxt);
 	ms = palloc0(sizeof(MaskSpec));
 	ms->spec_copy = palloc(VARSIZE(spec));
@@ -400,16 +401,16 @@ tdgen_array_mask(PG_FUNCTION_ARGS)
 	if (st == NULL || !same_text(st->transform, transform) || !same_text(st->scope, scope) ||
 		VARSIZE(st->params) != VARSIZE(params) || memcmp(st->params, params, VARSIZE(params)) != 0)
 	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		MemoryContext mcxt = TdgenCallStateRebuild(fcinfo);
+		MemoryContext old = MemoryContextSwitchTo(mcxt);
 
 		st = palloc(sizeof(ArrayMaskState));
 		st->transform = copy_text(transform);
 		st->scope = copy_text(scope);
 		st->params = palloc(VARSIZE(params));
 		memcpy(st->params, params, VARSIZE(params));
+		st->call = TdgenTextCallPrepare(text_to_cstring(transform), params, scope, mcxt);
 		MemoryContextSwitchTo(old);
-		st->call = TdgenTextCallPrepare(text_to_cstring(transform), params, scope,
-										fcinfo->flinfo->fn_mcxt);
 		cache->state = st;
 	}
 
