@@ -44,19 +44,19 @@ WORD_LIST(tdgen_lorem_words,
 WORD_LIST(tdgen_example_domains, "example.com", "example.net", "example.org");
 
 /*
- * Guide tables for the weighted lists: guide[g] is the first word whose
- * cumulative weight exceeds g * total / GUIDE_SIZE, so a pick starts next
+ * Guide tables for the weighted lists: guide[k] is the first word whose
+ * cumulative weight exceeds k * total / GUIDE_SIZE, so a pick starts next
  * to its word and walks a step or two instead of a binary search through
  * cache misses.  Built on first use in each backend: static memory, the
  * same for every session, a few hundred kilobytes in all.
  */
-#define GUIDE_SIZE 65536
+#define GUIDE_BITS 16
+#define GUIDE_SIZE (1 << GUIDE_BITS)
 
 typedef struct Guide
 {
 	const TdgenDict *dict;
-	uint16		index_hi[GUIDE_SIZE];	/* indexes fit in 32 bits: hi and lo */
-	uint16		index_lo[GUIDE_SIZE];
+	uint32		index[GUIDE_SIZE];
 } Guide;
 
 static Guide guides[4];
@@ -77,12 +77,11 @@ guide_for(const TdgenDict *dict)
 	g = &guides[guide_count];
 	for (int k = 0; k < GUIDE_SIZE; k++)
 	{
-		uint32		target = (uint32) (((uint64) k * dict->total) / GUIDE_SIZE);
+		uint32		target = (uint32) (((uint64) k * dict->total) >> GUIDE_BITS);
 
 		while (dict->cumulative[idx] <= target)
 			idx++;
-		g->index_hi[k] = (uint16) (idx >> 16);
-		g->index_lo[k] = (uint16) (idx & 0xffff);
+		g->index[k] = (uint32) idx;
 	}
 	g->dict = dict;
 	guide_count++;
@@ -91,21 +90,28 @@ guide_for(const TdgenDict *dict)
 
 /*
  * TdgenDictPick
- *		The word a uniform 64-bit value r selects, in proportion to the
- *		word weights when the list has them.
+ *		The word a uniform value r selects: of an unweighted list by r
+ *		modulo its length; of a weighted one by the low 32 bits of r, in
+ *		proportion to the word weights.  Weighted picks scale r by the
+ *		total (a multiply, not a division) and start from the guide slot of
+ *		r's top bits, which never lies past the word sought.
  */
 const char *
 TdgenDictPick(const TdgenDict *dict, uint64 r)
 {
-	uint32		target = (uint32) (r % dict->total);
+	uint32		r32 = (uint32) r;
+	uint32		target;
 	const Guide *g;
 	int			idx;
 
 	if (dict->cumulative == NULL)
-		return dict->words[target];
+		return dict->words[r % dict->total];
 
+	target = (uint32) (((uint64) r32 * dict->total) >> 32);
 	g = guide_for(dict);
-	if (g == NULL)
+	if (g != NULL)
+		idx = (int) g->index[r32 >> (32 - GUIDE_BITS)];
+	else
 	{
 		/* first index whose cumulative weight exceeds target */
 		int			lo = 0;
@@ -120,11 +126,8 @@ TdgenDictPick(const TdgenDict *dict, uint64 r)
 			else
 				lo = mid + 1;
 		}
-		return dict->words[lo];
+		idx = lo;
 	}
-
-	idx = ((int) g->index_hi[((uint64) target * GUIDE_SIZE) / dict->total] << 16) |
-		g->index_lo[((uint64) target * GUIDE_SIZE) / dict->total];
 	while (dict->cumulative[idx] <= target)
 		idx++;
 	return dict->words[idx];

@@ -85,6 +85,15 @@ value_stream(FunctionCallInfo fcinfo, const char *transform, int scope_arg, Tdge
 	TdgenStreamInit(stream, subkey, VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
 }
 
+/* Copy n ASCII-lowercased bytes of src to dst; returns the end of dst. */
+static inline char *
+copy_lower(char *dst, const char *src, int n)
+{
+	for (int i = 0; i < n; i++)
+		dst[i] = (src[i] >= 'A' && src[i] <= 'Z') ? src[i] + ('a' - 'A') : src[i];
+	return dst + n;
+}
+
 static void
 append_lower(StringInfo s, const char *word)
 {
@@ -217,20 +226,23 @@ tdgen_email(PG_FUNCTION_ARGS)
 	const char *p = VARDATA_ANY(value);
 	int			len = VARSIZE_ANY_EXHDR(value);
 	TdgenStream stream;
-	StringInfoData s;
 	uint64		r;
 	uint64		suffix;
 	char		digits[16];
 	int			ndigits = 0;
-	const char *at = NULL;
+	const char *first;
+	const char *last;
+	const char *domain = NULL;
+	int			first_len;
+	int			last_len;
+	int			domain_len = 0;
+	text	   *result;
+	char	   *out;
 
 	value_stream(fcinfo, "email", 2, &stream);
 	r = TdgenStreamNext(&stream);
-	TdgenTextStart(&s, 48);
-	append_lower(&s, TdgenDictPick(&tdgen_first_names, r & 0xffffffff));
-	appendStringInfoChar(&s, '.');
-	append_lower(&s, TdgenDictPick(&tdgen_last_names, r >> 32));
-	appendStringInfoChar(&s, '.');
+	first = TdgenDictPick(&tdgen_first_names, r);
+	last = TdgenDictPick(&tdgen_last_names, r >> 32);
 
 	/* the stream's seed is the 64-bit keyed hash of the value */
 	suffix = stream.block[0];
@@ -239,25 +251,38 @@ tdgen_email(PG_FUNCTION_ARGS)
 		digits[ndigits++] = "0123456789abcdefghijklmnopqrstuvwxyz"[suffix % 36];
 		suffix /= 36;
 	} while (suffix > 0);
-	while (ndigits > 0)
-		appendStringInfoChar(&s, digits[--ndigits]);
-	appendStringInfoChar(&s, '@');
 
 	if (keep_domain)
 	{
 		for (int i = len - 1; i >= 0; i--)
 			if (p[i] == '@')
 			{
-				at = p + i;
+				domain = p + i + 1;
+				domain_len = len - i - 1;
 				break;
 			}
 	}
-	if (at != NULL && at + 1 < p + len)
-		appendBinaryStringInfo(&s, at + 1, p + len - at - 1);
-	else
-		appendStringInfoString(&s, TdgenDictPick(&tdgen_example_domains,
-												 (r >> 32) / tdgen_last_names.total));
-	PG_RETURN_TEXT_P(TdgenTextFinish(&s));
+	if (domain_len == 0)
+	{
+		domain = TdgenDictPick(&tdgen_example_domains, stream.block[0] >> 32);
+		domain_len = strlen(domain);
+	}
+
+	/* one allocation, written in place: this runs once per value */
+	first_len = strlen(first);
+	last_len = strlen(last);
+	result = (text *) palloc(VARHDRSZ + first_len + last_len + ndigits + domain_len + 3);
+	SET_VARSIZE(result, VARHDRSZ + first_len + last_len + ndigits + domain_len + 3);
+	out = VARDATA(result);
+	out = copy_lower(out, first, first_len);
+	*out++ = '.';
+	out = copy_lower(out, last, last_len);
+	*out++ = '.';
+	while (ndigits > 0)
+		*out++ = digits[--ndigits];
+	*out++ = '@';
+	memcpy(out, domain, domain_len);
+	PG_RETURN_TEXT_P(result);
 }
 
 /* ---------------------------------------------------------------------
@@ -402,25 +427,51 @@ tdgen_address(PG_FUNCTION_ARGS)
  *		sentences: capitalised, ending with a period when the value does.
  *		Nothing of the value but its length survives.
  */
+/*
+ * Characters in a valid string of the database encoding: in UTF-8, the
+ * bytes that do not continue a character, a loop the compiler vectorises.
+ */
+static int
+char_count(const char *p, int len)
+{
+	int			n = 0;
+
+	if (GetDatabaseEncoding() != PG_UTF8)
+		return pg_database_encoding_max_length() == 1 ? len : pg_mbstrlen_with_len(p, len);
+	for (int i = 0; i < len; i++)
+		n += ((unsigned char) p[i] & 0xC0) != 0x80;
+	return n;
+}
+
 Datum
 tdgen_lorem(PG_FUNCTION_ARGS)
 {
 	text	   *value = PG_GETARG_TEXT_PP(0);
 	const char *p = VARDATA_ANY(value);
 	int			len = VARSIZE_ANY_EXHDR(value);
-	int			target = pg_mbstrlen_with_len(p, len);
+	int			target = char_count(p, len);
 	bool		period = len > 0 && p[len - 1] == '.';
+	int			goal = target - (period ? 1 : 0);
 	TdgenStream stream;
-	StringInfoData s;
+	text	   *result;
+	char	   *start;
+	char	   *out;
 	bool		sentence_start = true;
 	uint64		bits = 0;
 	int			draws_left = 0;
 
 	value_stream(fcinfo, "lorem", 1, &stream);
-	TdgenTextStart(&s, len + 16);
-	while (s.len - VARHDRSZ < target - (period ? 1 : 0))
+
+	/*
+	 * The last word starts before the goal and adds at most a space, the
+	 * longest word and a period; a final period may follow.  All ASCII.
+	 */
+	result = (text *) palloc(VARHDRSZ + Max(goal, 0) + 32);
+	start = out = VARDATA(result);
+	while (out - start < goal)
 	{
 		const char *word;
+		int			word_len;
 		uint32		draw;
 
 		/* four 16-bit draws from each 64-bit word of the stream */
@@ -434,21 +485,24 @@ tdgen_lorem(PG_FUNCTION_ARGS)
 		draws_left--;
 
 		word = TdgenDictPick(&tdgen_lorem_words, draw);
-		if (s.len > VARHDRSZ)
-			appendStringInfoChar(&s, ' ');
+		word_len = strlen(word);
+		if (out > start)
+			*out++ = ' ';
+		memcpy(out, word, word_len);
 		if (sentence_start)
-			appendStringInfoChar(&s, pg_ascii_toupper((unsigned char) *word++));
-		appendStringInfoString(&s, word);
+			*out = pg_ascii_toupper((unsigned char) *out);
+		out += word_len;
 		sentence_start = false;
 
 		/* end a sentence every dozen words or so */
-		if ((draw / tdgen_lorem_words.count) % 12 == 0 && s.len - VARHDRSZ < target - 2)
+		if ((draw / tdgen_lorem_words.count) % 12 == 0 && out - start < goal - 2)
 		{
-			appendStringInfoChar(&s, '.');
+			*out++ = '.';
 			sentence_start = true;
 		}
 	}
-	if (period && (s.len == VARHDRSZ || s.data[s.len - 1] != '.'))
-		appendStringInfoChar(&s, '.');
-	PG_RETURN_TEXT_P(TdgenTextFinish(&s));
+	if (period && (out == start || out[-1] != '.'))
+		*out++ = '.';
+	SET_VARSIZE(result, VARHDRSZ + (out - start));
+	PG_RETURN_TEXT_P(result);
 }
