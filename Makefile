@@ -26,7 +26,13 @@ OBJS = \
 	src/transform_text.o \
 	src/transform_time.o
 
-DATA = $(wildcard $(EXTENSION)--*.sql)
+# The install script is assembled from schema/, in this order: each part
+# may use what the parts before it define.
+SCHEMA_PARTS = \
+	schema/head.sql \
+	schema/transforms.sql
+
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS = \
 	install \
@@ -50,6 +56,9 @@ EXTRA_CLEAN = src/dict_data.c results regression.diffs regression.out test/isola
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SCHEMA_PARTS)
+	cat $^ > $@
 
 # dictionaries are compiled in from data/
 src/dict_data.c: tools/gen_dict.pl data/first_names.tsv data/last_names.tsv data/places.tsv data/states.tsv
