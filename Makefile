@@ -30,7 +30,12 @@ OBJS = \
 # may use what the parts before it define.
 SCHEMA_PARTS = \
 	schema/head.sql \
-	schema/transforms.sql
+	schema/transforms.sql \
+	schema/catalog.sql \
+	schema/source.sql \
+	schema/rules.sql \
+	schema/scan.sql \
+	schema/gate.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
@@ -40,7 +45,8 @@ REGRESS = \
 	transform_fpe \
 	transform_values \
 	transform_properties \
-	transform_registry
+	transform_registry \
+	catalog_rules
 
 PG_CONFIG ?= pg_config
 

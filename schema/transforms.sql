@@ -236,6 +236,18 @@ RETURNS timestamptz
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 RETURN pg_catalog.date_trunc(unit, value);
 
+-- Drops the value: for columns nothing should carry over (photos, card
+-- security codes).  Any type.
+CREATE FUNCTION tdgen.nullify(value anyelement)
+RETURNS anyelement
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS 'SELECT NULL';
+
+CREATE FUNCTION tdgen.in_transaction_block()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'tdgen_in_transaction_block'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
 -- ---------------------------------------------------------------------------
 -- Views
 -- ---------------------------------------------------------------------------
@@ -360,6 +372,10 @@ COMMENT ON FUNCTION tdgen.jsonb_mask(jsonb, jsonb, text) IS
 	'applies the spec''s transforms ({"$.path": "transform" or {"transform": ..., params}}) at JSON paths, the rest unchanged';
 COMMENT ON FUNCTION tdgen.array_mask(text[], text, jsonb, text) IS
 	'applies a named text transform, with jsonb parameters, to every element; NULL elements stay NULL';
+COMMENT ON FUNCTION tdgen.nullify(anyelement) IS
+	'replaces any value with NULL; not keyed';
+COMMENT ON FUNCTION tdgen.in_transaction_block() IS
+	'whether the session is inside BEGIN ... COMMIT, where a procedure cannot commit';
 COMMENT ON FUNCTION tdgen.transform_registry() IS
 	'the transforms compiled into the library; read it through the view tdgen.transform';
 COMMENT ON VIEW tdgen.transform IS

@@ -8,12 +8,13 @@ SELECT name, input_types, keyed, injective, reversible, format_preserving
 FROM tdgen.transform ORDER BY name;
 
 -- every transform has a function of its name in schema tdgen, and back
+-- (a transform's first argument is its value)
 SELECT t.name AS registered_without_function
 FROM tdgen.transform AS t
 WHERE NOT EXISTS (SELECT FROM pg_proc WHERE pronamespace = 'tdgen'::regnamespace AND proname = t.name);
 SELECT DISTINCT proname AS function_not_registered
 FROM pg_proc
-WHERE pronamespace = 'tdgen'::regnamespace
+WHERE pronamespace = 'tdgen'::regnamespace AND proargnames[1] = 'value'
   AND proname NOT IN (SELECT name FROM tdgen.transform)
 ORDER BY 1;
 
@@ -25,10 +26,11 @@ JOIN tdgen.transform AS t ON t.name = p.proname
 WHERE p.pronamespace = 'tdgen'::regnamespace AND t.keyed = has_function_privilege('public', p.oid, 'EXECUTE')
 ORDER BY 1;
 
--- every function is STRICT and PARALLEL SAFE
+-- every transform is STRICT and PARALLEL SAFE
 SELECT p.oid::regprocedure AS not_strict_or_parallel_safe
 FROM pg_proc AS p
-WHERE p.pronamespace = 'tdgen'::regnamespace AND (NOT p.proisstrict OR p.proparallel <> 's')
+WHERE p.pronamespace = 'tdgen'::regnamespace AND p.proname IN (SELECT name FROM tdgen.transform)
+  AND (NOT p.proisstrict OR p.proparallel <> 's')
 ORDER BY 1;
 
 -- transforms that are injective only with some parameters

@@ -73,6 +73,7 @@ static const TdgenTransform registry[] = {
 	{"noise", "integer,bigint,double precision,numeric", NULL, K | F,
 	{{"pct", TDGEN_PARAM_FLOAT, "10"}, {"allow_sign_change", TDGEN_PARAM_BOOL, "false"}}},
 	{"jsonb_mask", "jsonb", NULL, K, {{"spec", TDGEN_PARAM_JSONB, NULL}}},
+	{"nullify", "any", NULL, 0, NO_PARAMS},
 	{"array_mask", "text[]", NULL, K,
 	{{"transform", TDGEN_PARAM_TEXT, NULL}, {"params", TDGEN_PARAM_JSONB, "{}"}}},
 };

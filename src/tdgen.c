@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -23,6 +24,7 @@
 PG_MODULE_MAGIC;
 
 PG_FUNCTION_INFO_V1(tdgen_version);
+PG_FUNCTION_INFO_V1(tdgen_in_transaction_block);
 
 void		_PG_init(void);
 
@@ -57,4 +59,16 @@ Datum
 tdgen_version(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(TDGEN_VERSION));
+}
+
+/*
+ * tdgen_in_transaction_block() returns boolean
+ *		Whether the session is inside BEGIN ... COMMIT.  A procedure that
+ *		must make a record outlive the error it raises commits first, which
+ *		it can only do outside a transaction block.
+ */
+Datum
+tdgen_in_transaction_block(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(IsTransactionBlock());
 }

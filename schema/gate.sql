@@ -1,0 +1,253 @@
+-- ===========================================================================
+-- schema/gate.sql
+--     The fail-closed gate: tdgen_check lists every problem that must stop
+--     a refresh, tdgen_gate refuses (SQLSTATE TG001) while there is one,
+--     and both raise alerts.
+-- ===========================================================================
+
+-- Record an alert and send it as NOTIFY tdgen_alert (JSON; the column list
+-- is cut to fit NOTIFY's 8000-byte payload).
+CREATE FUNCTION tdgen.raise_alert(kind text, source text, environment text, message text, detail jsonb)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	a tdgen.alert;
+	payload text;
+BEGIN
+	INSERT INTO tdgen.alert AS al (kind, source, environment, message, detail)
+	VALUES (kind, source, environment, message, coalesce(detail, '{}'))
+	RETURNING * INTO a;
+	payload := jsonb_build_object('id', a.id, 'kind', a.kind, 'source', a.source, 'environment', a.environment,
+								  'raised_at', a.raised_at, 'message', a.message, 'detail', a.detail)::text;
+	IF octet_length(payload) > 7900 THEN
+		payload := jsonb_build_object('id', a.id, 'kind', a.kind, 'source', a.source, 'environment', a.environment,
+									  'raised_at', a.raised_at, 'message', left(a.message, 2000),
+									  'detail_truncated', true)::text;
+	END IF;
+	PERFORM pg_notify('tdgen_alert', payload);
+	RETURN a.id;
+END
+$$;
+
+-- Every problem with the rules of an environment against production now:
+--   unreviewed        a column of a copied table with neither rule nor keep
+--   column_gone       a rule whose table or column no longer exists
+--   type_changed      a ruled column whose type changed since the review
+--   not_injective     a non-injective rule on a PRIMARY KEY/UNIQUE column
+--   type_mismatch     a transform that cannot take the column's type
+--   not_null          nullify on a NOT NULL column
+--   foreign_key       a rule on a foreign-key column that differs from the
+--                     rule of the column it references (joins would break)
+-- A column referencing another by foreign key takes that column's rule.
+-- New production columns raise an alert each (not on a source's first
+-- check, which records what is there).
+CREATE FUNCTION tdgen_check(environment text)
+RETURNS TABLE (problem text, column_name text, detail text, suggestion text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	e tdgen.environment := tdgen.resolve_environment(environment);
+	s tdgen.source := tdgen.resolve_source(e.source);
+	first_check boolean;
+	cols jsonb;
+	fks jsonb;
+	n record;
+	t record;
+BEGIN
+	PERFORM tdgen.sync_source(s.name);
+	-- production as it is now, read once
+	SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]') INTO cols FROM tdgen.remote_columns(s.name) AS c;
+	SELECT coalesce(jsonb_agg(to_jsonb(f)), '[]') INTO fks FROM tdgen.remote_foreign_keys(s.name) AS f;
+
+	RETURN QUERY
+	WITH col AS (
+		SELECT * FROM jsonb_to_recordset(cols) AS x(schema_name name, table_name name, column_name name,
+													type_name text, base_type regtype, type_class text,
+													not_null boolean, generated boolean, in_unique boolean, attnum int)
+	), fk AS (
+		SELECT * FROM jsonb_to_recordset(fks) AS x(schema_name name, table_name name, column_name name,
+												   ref_schema name, ref_table name, ref_column name)
+	), tbl AS (
+		SELECT DISTINCT c.schema_name, c.table_name FROM col AS c
+	), copied AS (
+		SELECT tb.* FROM tbl AS tb
+		WHERE coalesce((SELECT m.mode FROM tdgen.table_mode AS m
+						WHERE m.schema_name = tb.schema_name AND m.table_name = tb.table_name
+						  AND (m.environment IS NULL OR m.environment = e.name)
+						ORDER BY m.environment NULLS LAST LIMIT 1), 'copy') = 'copy'
+	), rule AS (
+		SELECT DISTINCT ON (r.schema_name, r.table_name, r.column_name) r.*
+		FROM tdgen.column_rule AS r
+		WHERE r.environment IS NULL OR r.environment = e.name
+		ORDER BY r.schema_name, r.table_name, r.column_name, r.environment NULLS LAST
+	), inherited AS (
+		SELECT DISTINCT ON (f.schema_name, f.table_name, f.column_name)
+			   f.schema_name, f.table_name, f.column_name, r.action, r.transform, r.params,
+			   tdgen.qualified(f.ref_schema, f.ref_table, f.ref_column) AS ref
+		FROM fk AS f
+		JOIN rule AS r ON r.schema_name = f.ref_schema AND r.table_name = f.ref_table AND r.column_name = f.ref_column
+		ORDER BY f.schema_name, f.table_name, f.column_name, f.ref_schema, f.ref_table, f.ref_column
+	), effective AS (
+		SELECT c.*, coalesce(r.action, i.action) AS action, coalesce(r.transform, i.transform) AS transform,
+			   CASE WHEN r.action IS NOT NULL THEN r.params ELSE i.params END AS params,
+			   r.action IS NOT NULL AS own, r.column_type AS reviewed_type, i.ref
+		FROM col AS c
+		JOIN copied USING (schema_name, table_name)
+		LEFT JOIN rule AS r USING (schema_name, table_name, column_name)
+		LEFT JOIN inherited AS i USING (schema_name, table_name, column_name)
+		WHERE NOT c.generated
+	)
+	SELECT 'unreviewed', tdgen.qualified(x.schema_name, x.table_name, x.column_name),
+		   format('%s column %s has neither a rule nor a keep', x.type_name, tdgen.qualified(x.schema_name, x.table_name, x.column_name)),
+		   NULL::text
+	FROM effective AS x WHERE x.action IS NULL
+	UNION ALL
+	SELECT 'column_gone', tdgen.qualified(r.schema_name, r.table_name, r.column_name),
+		   format('rule on %s, which production no longer has', tdgen.qualified(r.schema_name, r.table_name, r.column_name)),
+		   format('SELECT tdgen_drop_rule(%L%s);', tdgen.qualified(r.schema_name, r.table_name, r.column_name),
+				  CASE WHEN r.environment IS NOT NULL THEN format(', %L', r.environment) ELSE '' END)
+	FROM tdgen.column_rule AS r
+	WHERE (r.environment IS NULL OR r.environment = e.name) AND r.schema_name = ANY (s.schemas)
+	  AND NOT EXISTS (SELECT FROM col AS c WHERE c.schema_name = r.schema_name AND c.table_name = r.table_name
+						AND c.column_name = r.column_name)
+	UNION ALL
+	SELECT 'type_changed', tdgen.qualified(x.schema_name, x.table_name, x.column_name),
+		   format('reviewed as %s, now %s', x.reviewed_type, x.type_name),
+		   format('-- review, then write the rule again: SELECT tdgen_rule(%L, %L, %L);',
+				  tdgen.qualified(x.schema_name, x.table_name, x.column_name), x.transform, x.params)
+	FROM effective AS x WHERE x.own AND x.reviewed_type IS NOT NULL AND x.reviewed_type <> x.type_name
+	UNION ALL
+	SELECT 'not_injective', tdgen.qualified(x.schema_name, x.table_name, x.column_name),
+		   format('%s is not injective, and the column is part of a PRIMARY KEY or UNIQUE constraint%s', x.transform,
+				  CASE WHEN x.own THEN '' ELSE ' (rule taken from ' || x.ref || ')' END),
+		   coalesce((SELECT format('SELECT tdgen_rule(%L, %L, %L);', coalesce(x.ref, tdgen.qualified(x.schema_name, x.table_name, x.column_name)),
+								   x.transform, coalesce(x.params, '{}') || t.injective_with)
+					 FROM tdgen.transform AS t WHERE t.name = x.transform AND t.injective_with IS NOT NULL),
+					format('-- choose an injective transform: SELECT name FROM tdgen.transform WHERE injective')) 
+	FROM effective AS x
+	WHERE x.in_unique AND x.action = 'mask' AND NOT tdgen.rule_injective(x.transform, x.params)
+	UNION ALL
+	SELECT 'type_mismatch', tdgen.qualified(x.schema_name, x.table_name, x.column_name),
+		   format('%s does not take %s values', x.transform, x.type_name),
+		   '-- choose a transform whose input_types include the column''s type: SELECT name, input_types FROM tdgen.transform'
+	FROM effective AS x
+	WHERE x.action = 'mask' AND NOT tdgen.transform_fits(x.transform, x.base_type, x.type_class)
+	UNION ALL
+	SELECT 'not_null', tdgen.qualified(x.schema_name, x.table_name, x.column_name),
+		   'nullify on a NOT NULL column would fail the copy',
+		   NULL
+	FROM effective AS x WHERE x.action = 'mask' AND x.transform = 'nullify' AND x.not_null
+	UNION ALL
+	SELECT 'foreign_key', tdgen.qualified(x.schema_name, x.table_name, x.column_name),
+		   format('its rule differs from that of %s, which it references: masked keys would no longer match', i.ref),
+		   format('SELECT tdgen_drop_rule(%L);', tdgen.qualified(x.schema_name, x.table_name, x.column_name))
+	FROM effective AS x
+	JOIN inherited AS i USING (schema_name, table_name, column_name)
+	WHERE x.own AND (x.action, coalesce(x.transform, ''), x.params) IS DISTINCT FROM
+					(i.action, coalesce(i.transform, ''), i.params)
+	ORDER BY 2, 1;
+
+	-- columns seen for the first time: an alert each
+	first_check := NOT EXISTS (SELECT FROM tdgen.seen_column AS sc WHERE sc.source = s.name);
+	FOR n IN
+		INSERT INTO tdgen.seen_column AS sc (source, schema_name, table_name, column_name, column_type)
+		SELECT s.name, c.schema_name, c.table_name, c.column_name, c.type_name
+		FROM jsonb_to_recordset(cols) AS c(schema_name name, table_name name, column_name name, type_name text)
+		ON CONFLICT ON CONSTRAINT seen_column_pkey DO UPDATE SET column_type = excluded.column_type
+		RETURNING sc.schema_name, sc.table_name, sc.column_name, sc.column_type, xmax = 0 AS inserted
+	LOOP
+		CONTINUE WHEN first_check OR NOT n.inserted;
+		PERFORM tdgen.raise_alert('new_column', s.name, e.name,
+								  format('new production column %s (%s)', tdgen.qualified(n.schema_name, n.table_name, n.column_name), n.column_type),
+								  jsonb_build_object('column', tdgen.qualified(n.schema_name, n.table_name, n.column_name),
+													 'type', n.column_type));
+	END LOOP;
+
+	-- rules written before their column was seen take its type now
+	UPDATE tdgen.column_rule AS r SET column_type = c.type_name
+	FROM jsonb_to_recordset(cols) AS c(schema_name name, table_name name, column_name name, type_name text)
+	WHERE r.column_type IS NULL AND r.schema_name = c.schema_name AND r.table_name = c.table_name
+	  AND r.column_name = c.column_name;
+END
+$$;
+
+-- The check with a suggested rule for every unreviewed column, from the
+-- scan (sampling the columns in question).
+CREATE FUNCTION tdgen.check_with_suggestions(environment text)
+RETURNS TABLE (problem text, column_name text, detail text, suggestion text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	e tdgen.environment := tdgen.resolve_environment(environment);
+	s tdgen.source := tdgen.resolve_source(e.source);
+	p record;
+	t record;
+	sug record;
+	ident name[];
+BEGIN
+	FOR p IN SELECT * FROM tdgen_check(environment) LOOP
+		problem := p.problem;
+		column_name := p.column_name;
+		detail := p.detail;
+		suggestion := p.suggestion;
+		IF p.problem = 'unreviewed' THEN
+			ident := tdgen.parse_name(p.column_name, 3);
+			SELECT x.* INTO sug FROM tdgen.scan_table(s, ident[1], ident[2], ARRAY[ident[3]], 100, 0.5) AS x;
+			IF sug.category IS NOT NULL THEN
+				detail := detail || format('; looks like %s (%s)', sug.category, sug.reason);
+				suggestion := format('SELECT tdgen_rule(%L, %L%s);', p.column_name, sug.transform,
+									 CASE WHEN sug.params <> '{}' THEN format(', %L', sug.params) ELSE '' END);
+			ELSE
+				suggestion := format('SELECT tdgen_keep(%L, %L);', p.column_name, 'why it holds nothing personal');
+			END IF;
+		END IF;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+-- Refuse (TG001) while the check finds a problem: an alert row and a
+-- NOTIFY, committed before the error when outside a transaction block.
+-- tdgen_refresh calls it first; CI can call it on its own.
+CREATE PROCEDURE tdgen_gate(environment text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	e tdgen.environment := tdgen.resolve_environment(environment);
+	problems jsonb;
+	n integer;
+	lines text;
+	hints text;
+BEGIN
+	SELECT pg_catalog.count(*), pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c)),
+		   pg_catalog.string_agg(c.problem || ': ' || c.detail, E'\n' ORDER BY c.column_name, c.problem),
+		   pg_catalog.string_agg(DISTINCT c.suggestion, E'\n')
+	INTO n, problems, lines, hints
+	FROM tdgen.check_with_suggestions(environment) AS c;
+	IF n = 0 THEN
+		RETURN;
+	END IF;
+	PERFORM tdgen.raise_alert('gate_refused', e.source, e.name,
+							  pg_catalog.format('refresh of %s refused: %s problem(s) in the rules', e.name, n),
+							  pg_catalog.jsonb_build_object('problems', problems));
+	IF NOT tdgen.in_transaction_block() THEN
+		COMMIT;
+	END IF;
+	RAISE EXCEPTION 'tdgen: % problem(s) with the rules of environment %', n, pg_catalog.quote_literal(e.name)
+		USING ERRCODE = 'TG001', DETAIL = lines,
+			  HINT = 'Write a rule or a keep for each column, for example:' || E'\n' || pg_catalog.coalesce(hints, '');
+END
+$$;
+
+REVOKE ALL ON FUNCTION tdgen.raise_alert(text, text, text, text, jsonb), tdgen_check(text),
+	tdgen.check_with_suggestions(text) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE tdgen_gate(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tdgen_check(text), tdgen.check_with_suggestions(text),
+	tdgen.raise_alert(text, text, text, text, jsonb) TO tdgen_admin;
+GRANT EXECUTE ON PROCEDURE tdgen_gate(text) TO tdgen_admin;
+
+COMMENT ON FUNCTION tdgen.raise_alert(text, text, text, text, jsonb) IS
+	'records an alert and sends it as NOTIFY tdgen_alert with a JSON payload';
+COMMENT ON FUNCTION tdgen_check(environment text) IS
+	'every problem that stops a refresh of the environment: unreviewed, column_gone, type_changed, not_injective, type_mismatch, not_null, foreign_key';
+COMMENT ON FUNCTION tdgen.check_with_suggestions(text) IS
+	'tdgen_check with a suggested tdgen_rule or tdgen_keep call for every unreviewed column';
+COMMENT ON PROCEDURE tdgen_gate(text) IS
+	'raises TG001 (with the problems in DETAIL and suggested rules in HINT) and an alert while tdgen_check finds problems';

@@ -1,0 +1,394 @@
+-- ===========================================================================
+-- schema/source.sql
+--     Sources and environments, and tdgen's view of production: foreign
+--     tables over the remote catalog, and one foreign table per production
+--     table, re-created when its columns change.
+--
+-- tdgen reads production as the role that owns the extension, through that
+-- role's user mapping: the functions here are SECURITY DEFINER, and the
+-- foreign tables belong to that role alone, so no other role can read a
+-- raw production value through them.  Nothing is created on production.
+-- ===========================================================================
+
+-- Raise 22023 unless name is a simple lower-case name.
+CREATE FUNCTION tdgen.check_simple_name(kind text, name text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF name IS NULL OR name !~ '^[a-z][a-z0-9_]{0,39}$' THEN
+		RAISE EXCEPTION 'invalid % name %', kind, coalesce(quote_literal(name), 'NULL')
+			USING ERRCODE = 'invalid_name',
+				  HINT = format('A %s name is 1 to 40 lower-case letters, digits and underscores, starting with a letter.', kind);
+	END IF;
+END
+$$;
+
+-- The source of an environment, or the source itself when given one.
+CREATE FUNCTION tdgen.resolve_source(source_or_environment text)
+RETURNS tdgen.source
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	s tdgen.source;
+BEGIN
+	SELECT src.* INTO s FROM tdgen.source AS src WHERE src.name = source_or_environment;
+	IF NOT FOUND THEN
+		SELECT src.* INTO s
+		FROM tdgen.environment AS e JOIN tdgen.source AS src ON src.name = e.source
+		WHERE e.name = source_or_environment;
+	END IF;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no source or environment named %', coalesce(quote_literal(source_or_environment), 'NULL')
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'Create one with tdgen_source() or tdgen_environment(); see SELECT name FROM tdgen.source.';
+	END IF;
+	RETURN s;
+END
+$$;
+
+CREATE FUNCTION tdgen.resolve_environment(environment text)
+RETURNS tdgen.environment
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	e tdgen.environment;
+BEGIN
+	SELECT * INTO e FROM tdgen.environment AS env WHERE env.name = environment;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no environment named %', coalesce(quote_literal(environment), 'NULL')
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'Create it with tdgen_environment(name, source); see SELECT name FROM tdgen.environment.';
+	END IF;
+	RETURN e;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Sources and environments
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION tdgen_source(name text, server name, schemas name[] DEFAULT '{public}')
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	local_schema name := 'tdgen_source_' || name;
+	old tdgen.source;
+BEGIN
+	PERFORM tdgen.check_simple_name('source', name);
+	IF NOT EXISTS (SELECT FROM pg_foreign_server AS s JOIN pg_foreign_data_wrapper AS w ON w.oid = s.srvfdw
+				   WHERE s.srvname = server AND w.fdwname = 'postgres_fdw') THEN
+		RAISE EXCEPTION 'no postgres_fdw foreign server named %', quote_literal(server)
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'CREATE SERVER ... FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host ..., dbname ...), and a user mapping for the role that owns tdgen.';
+	END IF;
+	IF schemas IS NULL OR cardinality(schemas) = 0 OR array_position(schemas, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'a source needs at least one remote schema'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	SELECT * INTO old FROM tdgen.source AS s WHERE s.name = tdgen_source.name;
+	INSERT INTO tdgen.source (name, server, schemas, local_schema)
+	VALUES (name, server, schemas, local_schema)
+	ON CONFLICT ON CONSTRAINT source_pkey DO UPDATE SET server = excluded.server, schemas = excluded.schemas;
+
+	-- another server: every foreign table is rebuilt on the next sync
+	IF old.server IS DISTINCT FROM server THEN
+		EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', local_schema);
+		DELETE FROM tdgen.source_relation AS r WHERE r.source = name;
+	END IF;
+	EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', local_schema);
+	EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', local_schema);
+	EXECUTE format('COMMENT ON SCHEMA %I IS %L', local_schema,
+				   format('tdgen: foreign tables of source %s (server %s); owner only', name, server));
+
+	-- the remote catalog: plain columns only, joined here, so no remote
+	-- function is ever evaluated locally with remote OIDs
+	PERFORM tdgen.create_catalog_table(local_schema, server, t.local, t.remote, t.columns)
+	FROM (VALUES
+		('catalog_namespace', 'pg_namespace', 'oid oid, nspname name'),
+		('catalog_class', 'pg_class', 'oid oid, relname name, relnamespace oid, relkind "char", relispartition boolean'),
+		('catalog_attribute', 'pg_attribute',
+		 'attrelid oid, attname name, attnum int2, atttypid oid, atttypmod int4, attnotnull boolean, '
+		 'attisdropped boolean, attgenerated "char"'),
+		('catalog_type', 'pg_type',
+		 'oid oid, typname name, typnamespace oid, typtype "char", typcategory "char", typbasetype oid, typelem oid'),
+		('catalog_constraint', 'pg_constraint',
+		 'conname name, contype "char", conrelid oid, conkey int2[], confrelid oid, confkey int2[]'),
+		('catalog_index', 'pg_index', 'indexrelid oid, indrelid oid, indisunique boolean, indkey int2vector')
+	) AS t(local, remote, columns);
+END
+$$;
+
+CREATE FUNCTION tdgen.create_catalog_table(local_schema name, server name, local name, remote name, columns text)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	EXECUTE format('DROP FOREIGN TABLE IF EXISTS %I.%I', local_schema, local);
+	EXECUTE format('CREATE FOREIGN TABLE %I.%I (%s) SERVER %I OPTIONS (schema_name %L, table_name %L)',
+				   local_schema, local, columns, server, 'pg_catalog', remote);
+END
+$$;
+
+CREATE FUNCTION tdgen_environment(name text, source text, target_schema name DEFAULT NULL,
+								  options jsonb DEFAULT '{}')
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM tdgen.check_simple_name('environment', name);
+	IF NOT EXISTS (SELECT FROM tdgen.source AS s WHERE s.name = source) THEN
+		RAISE EXCEPTION 'no source named %', coalesce(quote_literal(source), 'NULL')
+			USING ERRCODE = 'undefined_object', HINT = 'Create it first with tdgen_source(name, server, schemas).';
+	END IF;
+	IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
+		RAISE EXCEPTION 'environment options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF coalesce(target_schema, name) ~ '^(pg_|tdgen)' OR coalesce(target_schema, name) IN ('public', 'information_schema') THEN
+		RAISE EXCEPTION 'schema % cannot be a target', quote_ident(coalesce(target_schema, name))
+			USING ERRCODE = 'invalid_schema_name',
+				  HINT = 'A refresh replaces its target schema whole: choose a schema of its own, such as the environment''s name.';
+	END IF;
+	INSERT INTO tdgen.environment (name, source, target_schema, options)
+	VALUES (name, source, coalesce(target_schema, name), options)
+	ON CONFLICT ON CONSTRAINT environment_pkey
+	DO UPDATE SET source = excluded.source, target_schema = excluded.target_schema, options = excluded.options;
+END
+$$;
+
+CREATE FUNCTION tdgen_drop_environment(name text)
+RETURNS boolean
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	WITH gone AS (DELETE FROM tdgen.environment AS e WHERE e.name = tdgen_drop_environment.name RETURNING 1)
+	SELECT count(*) > 0 FROM gone;
+END;
+
+CREATE FUNCTION tdgen_drop_source(name text)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	s tdgen.source;
+BEGIN
+	SELECT * INTO s FROM tdgen.source AS src WHERE src.name = tdgen_drop_source.name;
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	IF EXISTS (SELECT FROM tdgen.environment AS e WHERE e.source = s.name) THEN
+		RAISE EXCEPTION 'source % is used by environments', quote_literal(s.name)
+			USING ERRCODE = 'dependent_objects_still_exist',
+				  HINT = 'Drop them first with tdgen_drop_environment().';
+	END IF;
+	EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', s.local_schema);
+	DELETE FROM tdgen.source AS src WHERE src.name = s.name;
+	RETURN true;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- The remote catalog
+-- ---------------------------------------------------------------------------
+
+-- The kind of a type, for transform fitting and the scan, from the base
+-- type of a domain and the element type of an array.
+CREATE FUNCTION tdgen.type_class(typname name, typcategory "char", elem_class text DEFAULT NULL)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+	WHEN typcategory = 'S' THEN 'text'
+	WHEN typname IN ('int2', 'int4', 'int8') THEN 'integer'
+	WHEN typcategory = 'N' THEN 'numeric'
+	WHEN typname = 'date' THEN 'date'
+	WHEN typname IN ('timestamp', 'timestamptz') THEN 'timestamp'
+	WHEN typcategory = 'I' THEN 'network'
+	WHEN typname = 'uuid' THEN 'uuid'
+	WHEN typname IN ('json', 'jsonb') THEN 'json'
+	WHEN typname = 'bytea' THEN 'binary'
+	WHEN typcategory = 'E' THEN 'enum'
+	WHEN typcategory = 'B' THEN 'boolean'
+	WHEN typcategory = 'A' AND elem_class = 'text' THEN 'text_array'
+	ELSE 'other' END;
+
+-- Every column of every table (not partitions: their parent speaks for
+-- them) in the source's schemas, as production has it now.
+--   type_name:  the type as production spells it
+--   local_type: a local type that reads its values (text for types that
+--               exist only on production: enums, domains over them...)
+--   base_type:  the built-in type under domains, when there is one
+CREATE FUNCTION tdgen.remote_columns(source text)
+RETURNS TABLE (schema_name name, table_name name, relkind "char", column_name name, attnum int2,
+			   type_name text, local_type text, base_type regtype, type_class text,
+			   not_null boolean, generated boolean, in_unique boolean)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	s tdgen.source := tdgen.resolve_source(source);
+BEGIN
+	RETURN QUERY EXECUTE format($q$
+		WITH nsp AS (
+			SELECT oid, nspname FROM %1$I.catalog_namespace
+		), rel AS (
+			SELECT c.oid, n.nspname, c.relname, c.relkind
+			FROM %1$I.catalog_class AS c JOIN nsp AS n ON n.oid = c.relnamespace
+			WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = ANY ($1)
+		), typ AS (
+			SELECT t.oid, t.typname, t.typtype, t.typcategory, t.typbasetype, t.typelem, n.nspname
+			FROM %1$I.catalog_type AS t JOIN nsp AS n ON n.oid = t.typnamespace
+		), base AS (
+			-- each type with the type under its domains
+			SELECT t.oid, t.oid AS base_oid, 0 AS depth FROM typ AS t WHERE t.typtype <> 'd'
+			UNION ALL
+			SELECT t.oid, b.base_oid, b.depth + 1
+			FROM typ AS t JOIN base AS b ON b.oid = t.typbasetype
+			WHERE t.typtype = 'd' AND b.depth < 8
+		), typinfo AS (
+			SELECT t.oid, t.typname, t.nspname, t.typtype, bt.typname AS base_name, bt.nspname AS base_nsp,
+				   bt.typcategory AS base_category, et.typname AS elem_name, et.nspname AS elem_nsp,
+				   et.typcategory AS elem_category
+			FROM typ AS t
+			JOIN base AS b ON b.oid = t.oid
+			JOIN typ AS bt ON bt.oid = b.base_oid
+			LEFT JOIN typ AS et ON et.oid = bt.typelem AND bt.typcategory = 'A'
+		), uniq AS (
+			SELECT conrelid AS relid, unnest(conkey) AS attnum
+			FROM %1$I.catalog_constraint WHERE contype IN ('p', 'u')
+			UNION
+			SELECT indrelid, unnest(indkey::int2[]) FROM %1$I.catalog_index WHERE indisunique
+		)
+		SELECT r.nspname, r.relname, r.relkind, a.attname, a.attnum,
+			   CASE WHEN ti.nspname = 'pg_catalog'
+					THEN format_type(to_regtype('pg_catalog.' || quote_ident(ti.typname)), a.atttypmod)
+					WHEN ti.typname LIKE '\_%%' AND ti.elem_name IS NOT NULL
+					THEN quote_ident(ti.elem_nsp) || '.' || quote_ident(ti.elem_name) || '[]'
+					ELSE quote_ident(ti.nspname) || '.' || quote_ident(ti.typname) END,
+			   CASE WHEN ti.base_nsp = 'pg_catalog' AND (ti.elem_nsp IS NULL OR ti.elem_nsp = 'pg_catalog')
+					THEN format_type(to_regtype('pg_catalog.' || quote_ident(ti.base_name)),
+									 CASE WHEN ti.typtype = 'd' THEN -1 ELSE a.atttypmod END)
+					WHEN ti.base_category = 'A' THEN 'text[]'
+					ELSE 'text' END,
+			   CASE WHEN ti.base_nsp = 'pg_catalog' THEN to_regtype('pg_catalog.' || quote_ident(ti.base_name)) END,
+			   tdgen.type_class(ti.base_name, ti.base_category,
+								tdgen.type_class(ti.elem_name, ti.elem_category)),
+			   a.attnotnull, a.attgenerated <> '', EXISTS (SELECT FROM uniq AS u WHERE u.relid = r.oid AND u.attnum = a.attnum)
+		FROM rel AS r
+		JOIN %1$I.catalog_attribute AS a ON a.attrelid = r.oid
+		JOIN typinfo AS ti ON ti.oid = a.atttypid
+		WHERE a.attnum > 0 AND NOT a.attisdropped
+		ORDER BY 1, 2, 5
+	$q$, s.local_schema) USING s.schemas;
+END
+$$;
+
+-- Foreign keys between the source's tables, one row per column pair.
+CREATE FUNCTION tdgen.remote_foreign_keys(source text)
+RETURNS TABLE (schema_name name, table_name name, column_name name,
+			   ref_schema name, ref_table name, ref_column name, constraint_name name)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	s tdgen.source := tdgen.resolve_source(source);
+BEGIN
+	RETURN QUERY EXECUTE format($q$
+		WITH rel AS (
+			SELECT c.oid, n.nspname, c.relname
+			FROM %1$I.catalog_class AS c JOIN %1$I.catalog_namespace AS n ON n.oid = c.relnamespace
+			WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY ($1)
+		), fk AS (
+			SELECT k.conname, k.conrelid, k.confrelid, u.col, u.refcol
+			FROM %1$I.catalog_constraint AS k, unnest(k.conkey, k.confkey) AS u(col, refcol)
+			WHERE k.contype = 'f'
+		)
+		SELECT DISTINCT r.nspname, r.relname, a.attname, rr.nspname, rr.relname, ra.attname, fk.conname
+		FROM fk
+		JOIN rel AS r ON r.oid = fk.conrelid
+		JOIN rel AS rr ON rr.oid = fk.confrelid
+		JOIN %1$I.catalog_attribute AS a ON a.attrelid = fk.conrelid AND a.attnum = fk.col
+		JOIN %1$I.catalog_attribute AS ra ON ra.attrelid = fk.confrelid AND ra.attnum = fk.refcol
+	$q$, s.local_schema) USING s.schemas;
+END
+$$;
+
+-- Bring the foreign tables of a source in line with production: one per
+-- table, re-created when its columns change, dropped when it is gone.
+-- Returns the number of foreign tables created or re-created.
+CREATE FUNCTION tdgen.sync_source(source text)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	s tdgen.source := tdgen.resolve_source(source);
+	t record;
+	changed integer := 0;
+BEGIN
+	FOR t IN
+		WITH cur AS (
+			SELECT c.schema_name, c.table_name,
+				   string_agg(format('%I %s', c.column_name, c.local_type), ', ' ORDER BY c.attnum) AS columns
+			FROM tdgen.remote_columns(s.name) AS c
+			GROUP BY 1, 2
+		)
+		SELECT cur.schema_name, cur.table_name, cur.columns, r.local_name, r.columns AS old_columns
+		FROM cur
+		LEFT JOIN tdgen.source_relation AS r
+			   ON r.source = s.name AND r.schema_name = cur.schema_name AND r.table_name = cur.table_name
+		WHERE r.columns IS DISTINCT FROM cur.columns
+		   OR to_regclass(format('%I.%I', s.local_schema, r.local_name)) IS NULL
+	LOOP
+		t.local_name := coalesce(t.local_name,
+								 left(t.table_name, 40) || '_' || left(md5(t.schema_name || '.' || t.table_name), 8));
+		EXECUTE format('DROP FOREIGN TABLE IF EXISTS %I.%I', s.local_schema, t.local_name);
+		EXECUTE format('CREATE FOREIGN TABLE %I.%I (%s) SERVER %I OPTIONS (schema_name %L, table_name %L)',
+					   s.local_schema, t.local_name, t.columns, s.server, t.schema_name, t.table_name);
+		INSERT INTO tdgen.source_relation AS r (source, schema_name, table_name, local_name, columns)
+		VALUES (s.name, t.schema_name, t.table_name, t.local_name, t.columns)
+		ON CONFLICT (source, schema_name, table_name) DO UPDATE SET columns = excluded.columns;
+		changed := changed + 1;
+	END LOOP;
+
+	-- tables gone from production
+	FOR t IN
+		SELECT r.schema_name, r.table_name, r.local_name
+		FROM tdgen.source_relation AS r
+		WHERE r.source = s.name
+		  AND NOT EXISTS (SELECT FROM tdgen.remote_columns(s.name) AS c
+						  WHERE c.schema_name = r.schema_name AND c.table_name = r.table_name)
+	LOOP
+		EXECUTE format('DROP FOREIGN TABLE IF EXISTS %I.%I', s.local_schema, t.local_name);
+		DELETE FROM tdgen.source_relation AS r
+		WHERE r.source = s.name AND r.schema_name = t.schema_name AND r.table_name = t.table_name;
+	END LOOP;
+
+	UPDATE tdgen.source AS src SET synced_at = now() WHERE src.name = s.name;
+	RETURN changed;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Privileges and comments
+-- ---------------------------------------------------------------------------
+
+REVOKE ALL ON FUNCTION tdgen_source(text, name, name[]), tdgen_environment(text, text, name, jsonb),
+	tdgen_drop_environment(text), tdgen_drop_source(text), tdgen.remote_columns(text),
+	tdgen.remote_foreign_keys(text), tdgen.sync_source(text), tdgen.create_catalog_table(name, name, name, name, text)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tdgen_source(text, name, name[]), tdgen_environment(text, text, name, jsonb),
+	tdgen_drop_environment(text), tdgen_drop_source(text), tdgen.remote_columns(text),
+	tdgen.remote_foreign_keys(text), tdgen.sync_source(text) TO tdgen_admin;
+
+COMMENT ON FUNCTION tdgen.check_simple_name(text, text) IS
+	'raises 42602 unless a source or environment name is 1-40 lower-case letters, digits, underscores';
+COMMENT ON FUNCTION tdgen.resolve_source(text) IS
+	'the source row of a source or environment name; 42704 when there is none';
+COMMENT ON FUNCTION tdgen.resolve_environment(text) IS
+	'the environment row of a name; 42704 when there is none';
+COMMENT ON FUNCTION tdgen_source(text, name, name[]) IS
+	'creates or updates a source: a postgres_fdw server and the remote schemas to read';
+COMMENT ON FUNCTION tdgen.create_catalog_table(name, name, name, name, text) IS
+	'(re)creates one foreign table over a remote pg_catalog table';
+COMMENT ON FUNCTION tdgen_environment(text, text, name, jsonb) IS
+	'creates or updates an environment: its source, target schema (default: its name) and options';
+COMMENT ON FUNCTION tdgen_drop_environment(text) IS
+	'removes an environment and its own rules and table modes; true when there was one';
+COMMENT ON FUNCTION tdgen_drop_source(text) IS
+	'removes a source that no environment uses, with its foreign tables; true when there was one';
+COMMENT ON FUNCTION tdgen.type_class(name, "char", text) IS
+	'the kind of a type (text, integer, numeric, date, timestamp, network, uuid, json, text_array, binary, enum, boolean, other)';
+COMMENT ON FUNCTION tdgen.remote_columns(text) IS
+	'every column of the source''s tables as production has it now: type, local type, class, NOT NULL, generated, unique';
+COMMENT ON FUNCTION tdgen.remote_foreign_keys(text) IS
+	'the foreign keys between the source''s tables, one row per column pair';
+COMMENT ON FUNCTION tdgen.sync_source(text) IS
+	'(re)creates the foreign tables of a source whose production columns changed; returns how many';
