@@ -67,7 +67,7 @@ $$;
 
 CREATE FUNCTION tdgen_source(name text, server name, schemas name[] DEFAULT '{public}')
 RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
 DECLARE
 	local_schema name := 'tdgen_source_' || name;
 	old tdgen.source;
@@ -220,13 +220,18 @@ DECLARE
 	s tdgen.source := tdgen.resolve_source(source);
 BEGIN
 	RETURN QUERY EXECUTE format($q$
-		WITH nsp AS (
+		WITH RECURSIVE nsp AS MATERIALIZED (
 			SELECT oid, nspname FROM %1$I.catalog_namespace
-		), rel AS (
+		), rel AS MATERIALIZED (
 			SELECT c.oid, n.nspname, c.relname, c.relkind
-			FROM %1$I.catalog_class AS c JOIN nsp AS n ON n.oid = c.relnamespace
-			WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = ANY ($1)
-		), typ AS (
+			FROM (SELECT oid, relname, relnamespace, relkind FROM %1$I.catalog_class
+				  WHERE relkind IN ('r', 'p') AND NOT relispartition) AS c
+			JOIN nsp AS n ON n.oid = c.relnamespace
+			WHERE n.nspname = ANY ($1)
+		), att AS MATERIALIZED (
+			SELECT attrelid, attname, attnum, atttypid, atttypmod, attnotnull, attgenerated
+			FROM %1$I.catalog_attribute WHERE attnum > 0 AND NOT attisdropped
+		), typ AS MATERIALIZED (
 			SELECT t.oid, t.typname, t.typtype, t.typcategory, t.typbasetype, t.typelem, n.nspname
 			FROM %1$I.catalog_type AS t JOIN nsp AS n ON n.oid = t.typnamespace
 		), base AS (
@@ -236,7 +241,7 @@ BEGIN
 			SELECT t.oid, b.base_oid, b.depth + 1
 			FROM typ AS t JOIN base AS b ON b.oid = t.typbasetype
 			WHERE t.typtype = 'd' AND b.depth < 8
-		), typinfo AS (
+		), typinfo AS MATERIALIZED (
 			SELECT t.oid, t.typname, t.nspname, t.typtype, bt.typname AS base_name, bt.nspname AS base_nsp,
 				   bt.typcategory AS base_category, et.typname AS elem_name, et.nspname AS elem_nsp,
 				   et.typcategory AS elem_category
@@ -244,7 +249,7 @@ BEGIN
 			JOIN base AS b ON b.oid = t.oid
 			JOIN typ AS bt ON bt.oid = b.base_oid
 			LEFT JOIN typ AS et ON et.oid = bt.typelem AND bt.typcategory = 'A'
-		), uniq AS (
+		), uniq AS MATERIALIZED (
 			SELECT conrelid AS relid, unnest(conkey) AS attnum
 			FROM %1$I.catalog_constraint WHERE contype IN ('p', 'u')
 			UNION
@@ -266,9 +271,8 @@ BEGIN
 								tdgen.type_class(ti.elem_name, ti.elem_category)),
 			   a.attnotnull, a.attgenerated <> '', EXISTS (SELECT FROM uniq AS u WHERE u.relid = r.oid AND u.attnum = a.attnum)
 		FROM rel AS r
-		JOIN %1$I.catalog_attribute AS a ON a.attrelid = r.oid
+		JOIN att AS a ON a.attrelid = r.oid
 		JOIN typinfo AS ti ON ti.oid = a.atttypid
-		WHERE a.attnum > 0 AND NOT a.attisdropped
 		ORDER BY 1, 2, 5
 	$q$, s.local_schema) USING s.schemas;
 END
@@ -307,7 +311,7 @@ $$;
 -- Returns the number of foreign tables created or re-created.
 CREATE FUNCTION tdgen.sync_source(source text)
 RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
 DECLARE
 	s tdgen.source := tdgen.resolve_source(source);
 	t record;
@@ -334,7 +338,7 @@ BEGIN
 					   s.local_schema, t.local_name, t.columns, s.server, t.schema_name, t.table_name);
 		INSERT INTO tdgen.source_relation AS r (source, schema_name, table_name, local_name, columns)
 		VALUES (s.name, t.schema_name, t.table_name, t.local_name, t.columns)
-		ON CONFLICT (source, schema_name, table_name) DO UPDATE SET columns = excluded.columns;
+		ON CONFLICT ON CONSTRAINT source_relation_pkey DO UPDATE SET columns = excluded.columns;
 		changed := changed + 1;
 	END LOOP;
 
