@@ -57,8 +57,7 @@ CREATE VIEW tdgen.active_category AS
 	WHERE NOT EXISTS (SELECT FROM tdgen.category_disabled AS d WHERE d.category = c.name);
 
 -- Categories whose column patterns match a name in a table (table patterns,
--- when a category has them, must match the table).  A column named like its
--- table (city.city, country.country) labels reference data, not a person.
+-- when a category has them, must match the table).
 CREATE FUNCTION tdgen.name_matches(column_name text, table_name text, type_class text)
 RETURNS TABLE (category text, confidence real)
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -70,8 +69,7 @@ BEGIN ATOMIC
 				  WHERE p.category = c.name AND p.kind = 'column' AND column_name ~* p.pattern)
 	  AND (NOT EXISTS (SELECT FROM tdgen.category_pattern AS p WHERE p.category = c.name AND p.kind = 'table')
 		   OR EXISTS (SELECT FROM tdgen.category_pattern AS p
-					  WHERE p.category = c.name AND p.kind = 'table' AND table_name ~* p.pattern))
-	  AND lower(table_name) NOT IN (lower(column_name), lower(column_name) || 's', lower(column_name) || 'es');
+					  WHERE p.category = c.name AND p.kind = 'table' AND table_name ~* p.pattern));
 END;
 
 -- Per category with value patterns: the share of the values that match

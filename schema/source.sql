@@ -211,6 +211,19 @@ RETURN CASE
 --   local_type: a local type that reads its values (text for types that
 --               exist only on production: enums, domains over them...)
 --   base_type:  the built-in type under domains, when there is one
+-- All rows of one catalog foreign table that pass a filter, as jsonb.
+CREATE FUNCTION tdgen.read_remote(local_schema name, catalog_table name, filter text)
+RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	rows jsonb;
+BEGIN
+	EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(t)), ''[]'') FROM %I.%I AS t WHERE %s',
+				   local_schema, catalog_table, filter) INTO rows;
+	RETURN rows;
+END
+$$;
+
 CREATE FUNCTION tdgen.remote_columns(source text)
 RETURNS TABLE (schema_name name, table_name name, relkind "char", column_name name, attnum int2,
 			   type_name text, local_type text, base_type regtype, type_class text,
@@ -218,22 +231,32 @@ RETURNS TABLE (schema_name name, table_name name, relkind "char", column_name na
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	s tdgen.source := tdgen.resolve_source(source);
+	cat jsonb[];
 BEGIN
+	-- each remote catalog read to its end before the next starts: two open
+	-- scans on one connection make postgres_fdw stall
+	cat := ARRAY[tdgen.read_remote(s.local_schema, 'catalog_namespace', 'true'),
+				 tdgen.read_remote(s.local_schema, 'catalog_class', 'relkind IN (''r'', ''p'') AND NOT relispartition'),
+				 tdgen.read_remote(s.local_schema, 'catalog_attribute', 'attnum > 0 AND NOT attisdropped'),
+				 tdgen.read_remote(s.local_schema, 'catalog_type', 'true'),
+				 tdgen.read_remote(s.local_schema, 'catalog_constraint', 'contype IN (''p'', ''u'')'),
+				 tdgen.read_remote(s.local_schema, 'catalog_index', 'indisunique')];
 	RETURN QUERY EXECUTE format($q$
 		WITH RECURSIVE nsp AS MATERIALIZED (
-			SELECT oid, nspname FROM %1$I.catalog_namespace
+			SELECT * FROM jsonb_to_recordset($2[1]) AS x(oid oid, nspname name)
 		), rel AS MATERIALIZED (
 			SELECT c.oid, n.nspname, c.relname, c.relkind
-			FROM (SELECT oid, relname, relnamespace, relkind FROM %1$I.catalog_class
-				  WHERE relkind IN ('r', 'p') AND NOT relispartition) AS c
+			FROM jsonb_to_recordset($2[2]) AS c(oid oid, relname name, relnamespace oid, relkind "char")
 			JOIN nsp AS n ON n.oid = c.relnamespace
 			WHERE n.nspname = ANY ($1)
 		), att AS MATERIALIZED (
-			SELECT attrelid, attname, attnum, atttypid, atttypmod, attnotnull, attgenerated
-			FROM %1$I.catalog_attribute WHERE attnum > 0 AND NOT attisdropped
+			SELECT * FROM jsonb_to_recordset($2[3]) AS x(attrelid oid, attname name, attnum int2, atttypid oid,
+														 atttypmod int4, attnotnull boolean, attgenerated "char")
 		), typ AS MATERIALIZED (
 			SELECT t.oid, t.typname, t.typtype, t.typcategory, t.typbasetype, t.typelem, n.nspname
-			FROM %1$I.catalog_type AS t JOIN nsp AS n ON n.oid = t.typnamespace
+			FROM jsonb_to_recordset($2[4]) AS t(oid oid, typname name, typnamespace oid, typtype "char",
+												typcategory "char", typbasetype oid, typelem oid)
+			JOIN nsp AS n ON n.oid = t.typnamespace
 		), base AS (
 			-- each type with the type under its domains
 			SELECT t.oid, t.oid AS base_oid, 0 AS depth FROM typ AS t WHERE t.typtype <> 'd'
@@ -251,9 +274,9 @@ BEGIN
 			LEFT JOIN typ AS et ON et.oid = bt.typelem AND bt.typcategory = 'A'
 		), uniq AS MATERIALIZED (
 			SELECT conrelid AS relid, unnest(conkey) AS attnum
-			FROM %1$I.catalog_constraint WHERE contype IN ('p', 'u')
+			FROM jsonb_to_recordset($2[5]) AS x(conrelid oid, conkey int2[])
 			UNION
-			SELECT indrelid, unnest(indkey::int2[]) FROM %1$I.catalog_index WHERE indisunique
+			SELECT indrelid, unnest(indkey::int2[]) FROM jsonb_to_recordset($2[6]) AS x(indrelid oid, indkey int2vector)
 		)
 		SELECT r.nspname, r.relname, r.relkind, a.attname, a.attnum,
 			   CASE WHEN ti.nspname = 'pg_catalog'
@@ -274,7 +297,7 @@ BEGIN
 		JOIN att AS a ON a.attrelid = r.oid
 		JOIN typinfo AS ti ON ti.oid = a.atttypid
 		ORDER BY 1, 2, 5
-	$q$, s.local_schema) USING s.schemas;
+	$q$) USING s.schemas, cat;
 END
 $$;
 
@@ -366,8 +389,8 @@ $$;
 
 REVOKE ALL ON FUNCTION tdgen_source(text, name, name[]), tdgen_environment(text, text, name, jsonb),
 	tdgen_drop_environment(text), tdgen_drop_source(text), tdgen.remote_columns(text),
-	tdgen.remote_foreign_keys(text), tdgen.sync_source(text), tdgen.create_catalog_table(name, name, name, name, text)
-	FROM PUBLIC;
+	tdgen.remote_foreign_keys(text), tdgen.sync_source(text), tdgen.create_catalog_table(name, name, name, name, text),
+	tdgen.read_remote(name, name, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tdgen_source(text, name, name[]), tdgen_environment(text, text, name, jsonb),
 	tdgen_drop_environment(text), tdgen_drop_source(text), tdgen.remote_columns(text),
 	tdgen.remote_foreign_keys(text), tdgen.sync_source(text) TO tdgen_admin;
@@ -390,6 +413,8 @@ COMMENT ON FUNCTION tdgen_drop_source(text) IS
 	'removes a source that no environment uses, with its foreign tables; true when there was one';
 COMMENT ON FUNCTION tdgen.type_class(name, "char", text) IS
 	'the kind of a type (text, integer, numeric, date, timestamp, network, uuid, json, text_array, binary, enum, boolean, other)';
+COMMENT ON FUNCTION tdgen.read_remote(name, name, text) IS
+	'the rows of one remote catalog table that pass a filter, read to the end, as a jsonb array';
 COMMENT ON FUNCTION tdgen.remote_columns(text) IS
 	'every column of the source''s tables as production has it now: type, local type, class, NOT NULL, generated, unique';
 COMMENT ON FUNCTION tdgen.remote_foreign_keys(text) IS
