@@ -32,7 +32,8 @@ for _ in $(seq 1 120); do
 done
 pg_isready -q || die "the server did not start under valgrind"
 
-tests="install transform_fpe transform_values transform_properties transform_registry"
+# the transform tests by default; TDGEN_VALGRIND_TESTS picks others
+tests="${TDGEN_VALGRIND_TESTS:-install transform_fpe transform_values transform_properties transform_registry catalog_rules}"
 echo "running under valgrind: $tests"
 rm -rf test/output/valgrind
 "$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress" \
