@@ -51,7 +51,6 @@ DECLARE
 	cols jsonb;
 	fks jsonb;
 	n record;
-	t record;
 BEGIN
 	PERFORM tdgen.sync_source(s.name);
 	-- production as it is now, read once
@@ -183,7 +182,7 @@ DECLARE
 	sug record;
 	ident name[];
 BEGIN
-	FOR p IN SELECT * FROM tdgen_check(environment) LOOP
+	FOR p IN SELECT * FROM @extschema@.tdgen_check(environment) LOOP
 		problem := p.problem;
 		column_name := p.column_name;
 		detail := p.detail;
@@ -232,7 +231,7 @@ BEGIN
 	END IF;
 	RAISE EXCEPTION 'tdgen: % problem(s) with the rules of environment %', n, pg_catalog.quote_literal(e.name)
 		USING ERRCODE = 'TG001', DETAIL = lines,
-			  HINT = 'Write a rule or a keep for each column, for example:' || E'\n' || pg_catalog.coalesce(hints, '');
+			  HINT = 'Write a rule or a keep for each column, for example:' || E'\n' || coalesce(hints, '');
 END
 $$;
 

@@ -338,12 +338,12 @@ DECLARE
 BEGIN
 	FOR sug IN
 		SELECT x.column_name, x.transform, x.params
-		FROM tdgen_scan(source_or_environment, 200, min_confidence) AS x
+		FROM @extschema@.tdgen_scan(source_or_environment, 200, min_confidence) AS x
 		WHERE x.category IS NOT NULL
 		  AND (columns IS NULL
 			   OR tdgen.parse_name(x.column_name, 3) IN (SELECT tdgen.parse_name(c, 3) FROM unnest(columns) AS c))
 	LOOP
-		PERFORM tdgen_rule(sug.column_name, sug.transform, sug.params);
+		PERFORM @extschema@.tdgen_rule(sug.column_name, sug.transform, sug.params);
 		column_name := sug.column_name;
 		transform := sug.transform;
 		params := sug.params;
