@@ -56,35 +56,48 @@ CREATE VIEW tdgen.active_category AS
 	SELECT c.* FROM tdgen.category AS c
 	WHERE NOT EXISTS (SELECT FROM tdgen.category_disabled AS d WHERE d.category = c.name);
 
--- Categories whose column patterns match a name in a table (table patterns,
--- when a category has them, must match the table).
-CREATE FUNCTION tdgen.name_matches(column_name text, table_name text, type_class text)
-RETURNS TABLE (category text, confidence real)
+-- PostgreSQL keeps only a few dozen compiled regular expressions per
+-- backend, fewer than the categories have patterns.  So every match below
+-- takes one pattern at a time (the outer side of a LATERAL join) and
+-- applies it to all the names or values at hand, instead of trying every
+-- pattern on one name after another, which would compile each pattern
+-- again for every name.
+
+-- For names[i] (a column name) of class classes[i] in a table: each
+-- enabled category whose column patterns match it, when the category's
+-- table patterns (if it has any) match the table.
+CREATE FUNCTION tdgen.name_matches(table_name text, names text[], classes text[])
+RETURNS TABLE (idx integer, category text, confidence real)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-	SELECT c.name, c.confidence
-	FROM tdgen.active_category AS c
-	WHERE type_class = ANY (c.type_classes)
-	  AND EXISTS (SELECT FROM tdgen.category_pattern AS p
-				  WHERE p.category = c.name AND p.kind = 'column' AND column_name ~* p.pattern)
-	  AND (NOT EXISTS (SELECT FROM tdgen.category_pattern AS p WHERE p.category = c.name AND p.kind = 'table')
+	WITH in_table AS (
+		SELECT c.name, c.confidence, c.type_classes
+		FROM tdgen.active_category AS c
+		WHERE NOT EXISTS (SELECT FROM tdgen.category_pattern AS p WHERE p.category = c.name AND p.kind = 'table')
 		   OR EXISTS (SELECT FROM tdgen.category_pattern AS p
-					  WHERE p.category = c.name AND p.kind = 'table' AND table_name ~* p.pattern));
+					  WHERE p.category = c.name AND p.kind = 'table' AND table_name ~* p.pattern)
+	)
+	SELECT DISTINCT x.i::integer, c.name, c.confidence
+	FROM in_table AS c
+	JOIN tdgen.category_pattern AS p ON p.category = c.name AND p.kind = 'column'
+	CROSS JOIN LATERAL (SELECT u.i FROM unnest(names, classes) WITH ORDINALITY AS u(n, cls, i)
+						WHERE u.cls = ANY (c.type_classes) AND u.n ~* p.pattern) AS x;
 END;
 
--- Per category with value patterns: the share of the values that match
--- one of them and pass the category's validator.
+-- Per enabled category with value patterns that takes the type class: the
+-- share of the values that match one of its patterns and pass its
+-- validator (0 when none does).
 CREATE FUNCTION tdgen.value_matches(vals text[], type_class text)
 RETURNS TABLE (category text, ratio real)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
 	SELECT c.name,
-		   (count(*) FILTER (WHERE EXISTS (SELECT FROM tdgen.category_pattern AS p
-										   WHERE p.category = c.name AND p.kind = 'value' AND v ~* p.pattern)
-								   AND tdgen.value_valid(c.validator, v)))::real / count(*)
-	FROM tdgen.active_category AS c, unnest(vals) AS v
+		   (count(DISTINCT x.i) FILTER (WHERE x.i IS NOT NULL AND tdgen.value_valid(c.validator, x.v)))::real
+		   / greatest(cardinality(vals), 1)
+	FROM tdgen.active_category AS c
+	JOIN tdgen.category_pattern AS p ON p.category = c.name AND p.kind = 'value'
+	LEFT JOIN LATERAL (SELECT u.v, u.i FROM unnest(vals) WITH ORDINALITY AS u(v, i) WHERE u.v ~* p.pattern) AS x ON true
 	WHERE type_class = ANY (c.type_classes)
-	  AND EXISTS (SELECT FROM tdgen.category_pattern AS p WHERE p.category = c.name AND p.kind = 'value')
 	GROUP BY c.name;
 END;
 
@@ -107,11 +120,12 @@ LANGUAGE sql STABLE PARALLEL SAFE
 RETURN EXISTS (SELECT FROM tdgen.transform AS t
 			   WHERE t.name = transform AND (t.injective OR coalesce(params, '{}') @> t.injective_with));
 
--- The best category for one column and the rule to suggest.  vals: the
--- sampled values (NULL when not sampled); json_spec: for a JSON column, the
--- jsonb_mask spec built from its personal fields.
-CREATE FUNCTION tdgen.suggest(column_name text, table_name text, type_class text, base_type regtype,
-							  in_unique boolean, vals text[], json_spec jsonb, min_confidence real,
+-- The best category for one column and the rule to suggest.  names: the
+-- categories its name matches ({category: confidence}, from name_matches);
+-- vals: the sampled values (NULL when not sampled); json_spec: for a JSON
+-- column, the jsonb_mask spec built from its personal fields.
+CREATE FUNCTION tdgen.suggest(names jsonb, type_class text, base_type regtype, in_unique boolean,
+							  vals text[], json_spec jsonb, min_confidence real,
 							  OUT category text, OUT transform text, OUT params jsonb, OUT confidence real,
 							  OUT reason text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -122,21 +136,21 @@ BEGIN
 	SELECT m.category, m.score, m.why INTO best
 	FROM (
 		SELECT c.name AS category,
-			   CASE WHEN nm.category IS NOT NULL AND vm.ratio >= 0.5 THEN least(1, c.confidence + 0.05)
-					WHEN nm.category IS NOT NULL AND vm.ratio < 0.2 AND n >= 10 THEN c.confidence * 0.5
-					WHEN nm.category IS NOT NULL THEN c.confidence
+			   CASE WHEN nm.key IS NOT NULL AND vm.ratio >= 0.5 THEN least(1, c.confidence + 0.05)
+					WHEN nm.key IS NOT NULL AND vm.ratio < 0.2 AND n >= 10 THEN c.confidence * 0.5
+					WHEN nm.key IS NOT NULL THEN c.confidence
 					WHEN vm.ratio >= 0.8 AND n >= 10 THEN c.confidence * 0.9 * vm.ratio
 					ELSE 0 END::real AS score,
 			   concat_ws('; ',
-						 CASE WHEN nm.category IS NOT NULL THEN 'column name matches ' || c.name END,
+						 CASE WHEN nm.key IS NOT NULL THEN 'column name matches ' || c.name END,
 						 CASE WHEN vm.ratio IS NOT NULL AND n > 0
 							  THEN format('%s%% of %s sampled values match%s', round(vm.ratio * 100), n,
 										  CASE WHEN c.validator IS NOT NULL THEN ' and pass the ' || c.validator || ' check' ELSE '' END) END)
 				   AS why
 		FROM tdgen.active_category AS c
-		LEFT JOIN tdgen.name_matches(column_name, table_name, type_class) AS nm ON nm.category = c.name
+		LEFT JOIN jsonb_each(coalesce(names, '{}')) AS nm ON nm.key = c.name
 		LEFT JOIN tdgen.value_matches(vals, type_class) AS vm ON vm.category = c.name AND n > 0
-		WHERE nm.category IS NOT NULL OR vm.ratio IS NOT NULL
+		WHERE nm.key IS NOT NULL OR vm.ratio IS NOT NULL
 	) AS m
 	WHERE m.score > 0
 	ORDER BY m.score DESC, m.category
@@ -194,12 +208,17 @@ END
 $$;
 
 -- The jsonb_mask spec for sampled JSON documents: each leaf path whose key
--- (alone or with its parent's) or values match a category with a text
--- transform.
+-- (alone, or joined with its parent's either way round) or values match a
+-- category with a text transform.
 CREATE FUNCTION tdgen.json_spec(docs jsonb[], table_name text, min_confidence real)
 RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	leaves jsonb;
+	spec jsonb := '{}';
+	lf record;
+	sug record;
+BEGIN
 	WITH RECURSIVE walk(path, key, parent, val, depth) AS (
 		SELECT '$', NULL::text, NULL::text, d, 0 FROM unnest(docs) AS d
 		UNION ALL
@@ -217,19 +236,39 @@ BEGIN ATOMIC
 		FROM walk
 		WHERE jsonb_typeof(val) IN ('string', 'number') AND key IS NOT NULL
 		GROUP BY path
+	), named AS (
+		-- the three names of each leaf, matched in one pass
+		SELECT l.path, l.vals, cand.name, row_number() OVER () AS i
+		FROM leaf AS l,
+			 LATERAL (VALUES (l.key), (l.parent || '_' || l.key), (l.key || '_' || l.parent)) AS cand(name)
+		WHERE cand.name IS NOT NULL
+	), matched AS (
+		SELECT nm.idx, nm.category, nm.confidence
+		FROM tdgen.name_matches(table_name, (SELECT array_agg(name ORDER BY i) FROM named),
+								(SELECT array_agg('text'::text ORDER BY i) FROM named)) AS nm
 	)
-	SELECT coalesce(jsonb_object_agg(l.path, CASE WHEN s.params = '{}' THEN to_jsonb(s.transform)
-												  ELSE s.params || jsonb_build_object('transform', s.transform) END),
-					'{}')
-	FROM leaf AS l,
-		 LATERAL (SELECT x.* FROM (VALUES (l.key), (l.parent || '_' || l.key), (l.key || '_' || l.parent)) AS n(name),
-					  LATERAL tdgen.suggest(n.name, table_name, 'text', 'text'::regtype, false, l.vals, NULL,
-											min_confidence) AS x
-				  WHERE n.name IS NOT NULL AND x.category IS NOT NULL
-					AND tdgen.transform_fits(x.transform, NULL, 'text')
-				  ORDER BY x.confidence DESC
-				  LIMIT 1) AS s;
-END;
+	SELECT coalesce(jsonb_agg(jsonb_build_object(
+			   'path', l.path, 'vals', to_jsonb(l.vals),
+			   'names', (SELECT coalesce(jsonb_object_agg(m.category, m.confidence), '{}')
+						 FROM named AS nd JOIN matched AS m ON m.idx = nd.i WHERE nd.path = l.path))), '[]')
+	INTO leaves
+	FROM leaf AS l;
+
+	FOR lf IN SELECT x ->> 'path' AS path, x -> 'names' AS names,
+					   ARRAY(SELECT jsonb_array_elements_text(x -> 'vals')) AS vals
+				FROM jsonb_array_elements(leaves) AS x
+	LOOP
+		sug := tdgen.suggest(lf.names, 'text', 'text'::regtype, false, lf.vals, NULL, min_confidence);
+		IF sug.category IS NOT NULL AND tdgen.transform_fits(sug.transform, NULL, 'text') THEN
+			spec := spec || jsonb_build_object(lf.path,
+											   CASE WHEN sug.params = '{}' THEN to_jsonb(sug.transform)
+													ELSE sug.params || jsonb_build_object('transform', sug.transform) END);
+		END IF;
+	END LOOP;
+	leaves := NULL;
+	RETURN spec;
+END
+$$;
 
 -- Suggestions for columns of one table: the values of each column that a
 -- value pattern could match are sampled remotely, LIMIT sample_size.
@@ -244,16 +283,28 @@ DECLARE
 	vals text[];
 	docs jsonb[];
 	sug record;
+	cols jsonb;
+	names jsonb;
 BEGIN
 	SELECT format('%I.%I', s.local_schema, r.local_name) INTO ft
 	FROM tdgen.source_relation AS r
 	WHERE r.source = s.name AND r.schema_name = scan_table.schema_name AND r.table_name = scan_table.table_name;
 
+	SELECT coalesce(jsonb_agg(to_jsonb(rc) ORDER BY rc.attnum), '[]') INTO cols
+	FROM tdgen.remote_columns(s.name) AS rc
+	WHERE rc.schema_name = scan_table.schema_name AND rc.table_name = scan_table.table_name
+	  AND rc.column_name = ANY (column_names);
+	-- the names of all the columns, matched in one pass: {"column": {category: confidence}}
+	SELECT coalesce(jsonb_object_agg(x.column_name, x.cats), '{}') INTO names
+	FROM (SELECT (cols -> (nm.idx - 1)) ->> 'column_name' AS column_name, jsonb_object_agg(nm.category, nm.confidence) AS cats
+		  FROM tdgen.name_matches(scan_table.table_name,
+								  ARRAY(SELECT e ->> 'column_name' FROM jsonb_array_elements(cols) AS e),
+								  ARRAY(SELECT e ->> 'type_class' FROM jsonb_array_elements(cols) AS e)) AS nm
+		  GROUP BY 1) AS x;
+
 	FOR c IN
-		SELECT rc.* FROM tdgen.remote_columns(s.name) AS rc
-		WHERE rc.schema_name = scan_table.schema_name AND rc.table_name = scan_table.table_name
-		  AND rc.column_name = ANY (column_names)
-		ORDER BY rc.attnum
+		SELECT * FROM jsonb_to_recordset(cols) AS x(column_name name, table_name name, type_name text,
+													base_type regtype, type_class text, in_unique boolean)
 	LOOP
 		vals := NULL;
 		docs := NULL;
@@ -269,7 +320,7 @@ BEGIN
 							   c.column_name, ft, least(sample_size, 50)) INTO docs;
 			END IF;
 		END IF;
-		sug := tdgen.suggest(c.column_name, c.table_name, c.type_class, c.base_type, c.in_unique, vals,
+		sug := tdgen.suggest(names -> c.column_name::text, c.type_class, c.base_type, c.in_unique, vals,
 							 CASE WHEN docs IS NOT NULL THEN tdgen.json_spec(docs, c.table_name, min_confidence) END,
 							 min_confidence);
 		column_name := c.column_name;
@@ -369,15 +420,15 @@ COMMENT ON FUNCTION tdgen.value_valid(text, text) IS
 	'applies a category validator (email, luhn, mod97, ssn, ip, phone) to a value; false, never an error, on malformed input';
 COMMENT ON VIEW tdgen.active_category IS
 	'the categories not disabled';
-COMMENT ON FUNCTION tdgen.name_matches(text, text, text) IS
-	'the enabled categories whose column (and table) patterns match a column of the given type class';
+COMMENT ON FUNCTION tdgen.name_matches(text, text[], text[]) IS
+	'for each column name (and its type class) in a table: the enabled categories whose column and table patterns match';
 COMMENT ON FUNCTION tdgen.value_matches(text[], text) IS
 	'per enabled category with value patterns: the share of the values that match and pass its validator';
 COMMENT ON FUNCTION tdgen.transform_fits(text, regtype, text) IS
 	'whether a transform takes a column of the given base type and type class';
 COMMENT ON FUNCTION tdgen.rule_injective(text, jsonb) IS
 	'whether a transform with these parameters keeps distinct values distinct';
-COMMENT ON FUNCTION tdgen.suggest(text, text, text, regtype, boolean, text[], jsonb, real) IS
+COMMENT ON FUNCTION tdgen.suggest(jsonb, text, regtype, boolean, text[], jsonb, real) IS
 	'the best category for a column and the rule to suggest, fitted to its type and uniqueness';
 COMMENT ON FUNCTION tdgen.json_spec(jsonb[], text, real) IS
 	'a jsonb_mask spec for the personal fields of sampled JSON documents';

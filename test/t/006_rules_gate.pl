@@ -1,0 +1,154 @@
+# ----------------------------------------------------------------------------
+# Rules against a real production database: the scan finds the sensitive
+# columns of the demo data (and of pagila when ../shared has it), accepted
+# suggestions and keeps make the gate pass, a new production column makes
+# it refuse with TG001, an alert row and a NOTIFY, dropped and retyped
+# columns are reported, and pg_dump of staging carries every rule but no key
+# and no production value.
+# ----------------------------------------------------------------------------
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use TdgenTest;
+
+# The sensitive columns of the demo data (full_name is generated from the
+# name columns, so it needs no rule of its own).
+my @demo_sensitive = map { "public.$_" } qw(
+	addresses.street addresses.city addresses.state addresses.zip
+	customer_events.ip
+	customers.first_name customers.last_name customers.email customers.phone customers.birth_date
+	customers.ssn customers.signup_ip customers.notes customers.profile customers.other_emails
+	employees.first_name employees.last_name employees.email employees.ssn employees.salary
+	payment_cards.card_number payment_cards.cardholder);
+
+# Recall and precision of a scan against the sensitive columns.
+sub scan_figures
+{
+	my ($db, $source, $truth) = @_;
+	my %sensitive = map { $_ => 1 } @$truth;
+	my @found = split /\n/, sql($db, "SELECT column_name FROM tdgen_scan('$source') WHERE category IS NOT NULL");
+	my $hits = grep { $sensitive{$_} } @found;
+	my @missed = grep { my $c = $_; !grep { $_ eq $c } @found } @$truth;
+	my @wrong = grep { !$sensitive{$_} } @found;
+	note("$source: found " . scalar(@found) . ", missed: @missed; not sensitive: @wrong");
+	return (@$truth ? $hits / @$truth : 0, @found ? $hits / @found : 0);
+}
+
+sql('staging', q{SELECT tdgen_source('prod', 'prod')});
+sql('staging', q{SELECT tdgen_environment('qa', 'prod')});
+
+# The scan: suggestions only, nothing of the sampled values shown.
+my ($recall, $precision) = scan_figures('staging', 'prod', \@demo_sensitive);
+cmp_ok($recall, '>=', 0.95, sprintf('scan recall on the demo data: %.0f%%', 100 * $recall));
+cmp_ok($precision, '>=', 0.85, sprintf('scan precision on the demo data: %.0f%%', 100 * $precision));
+my $sample_email = sql('prod', 'SELECT email FROM customers ORDER BY id LIMIT 1');
+unlike(sql('staging', q{SELECT string_agg(concat_ws(' ', column_name, params, reason), E'\n') FROM tdgen_scan('prod')}),
+	qr/\Q$sample_email\E/, 'no sampled value appears in the scan output');
+is(sql('staging', q{SELECT params FROM tdgen_scan('prod') WHERE column_name = 'public.customers.other_emails'}),
+	'{"params": {}, "transform": "email"}', 'a text[] of emails gets array_mask with email');
+like(sql('staging', q{SELECT params FROM tdgen_scan('prod') WHERE column_name = 'public.customers.profile'}),
+	qr/"\$\.contact\.email": "email"/, 'a jsonb profile gets a jsonb_mask spec for its personal fields');
+
+# Accept the suggestions, keep the rest: the gate passes.
+is(sql('staging', q{SELECT count(*) FROM tdgen_accept('prod')}), scalar(@demo_sensitive),
+	'tdgen_accept writes a rule per suggestion');
+my $unreviewed = sql('staging', q{SELECT count(*) FROM tdgen_check('qa') WHERE problem = 'unreviewed'});
+cmp_ok($unreviewed, '>', 0, 'the other columns still need review');
+sql('staging', q{SELECT tdgen_keep(column_name, 'reviewed: nothing personal') FROM tdgen_check('qa') WHERE problem = 'unreviewed'});
+is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa')}), '0', 'with every column reviewed the check is clean');
+my ($rc, $out, $err) = sql_result('staging', q{CALL tdgen_gate('qa')});
+is($rc, 0, 'and the gate passes');
+
+# A new production column: an alert, then a refusal naming it.
+sql('prod', q{ALTER TABLE customers ADD COLUMN passport_no text});
+sql('prod', q{UPDATE customers SET passport_no = 'P' || lpad(id::text, 8, '0') WHERE id % 3 = 0});
+my $alerts_before = sql('staging', 'SELECT count(*) FROM tdgen.alert');
+($rc, $out, $err) = sql_result('staging', ['LISTEN tdgen_alert', q{CALL tdgen_gate('qa')}]);
+is(sqlstate($err), 'TG001', 'the gate refuses with TG001');
+like($err, qr/1 problem\(s\) with the rules of environment 'qa'/, 'its message counts the problems');
+like($err, qr/DETAIL:\s+unreviewed: text column public\.customers\.passport_no has neither a rule nor a keep; looks like passport/,
+	'its DETAIL names the new column and its category');
+like($err, qr/HINT:.*\n\s*SELECT tdgen_rule\('public\.customers\.passport_no', 'scramble'\);/s,
+	'its HINT suggests the passport rule');
+like($out, qr/Asynchronous notification "tdgen_alert" with payload ".*"kind": "gate_refused"/,
+	'the refusal is sent as NOTIFY tdgen_alert');
+is(sql('staging', "SELECT string_agg(kind, ',' ORDER BY id) FROM tdgen.alert WHERE id > (SELECT max(id) - 2 FROM tdgen.alert)"),
+	'new_column,gate_refused', 'the new column and the refusal are alert rows that outlive the error');
+cmp_ok(sql('staging', 'SELECT count(*) FROM tdgen.alert'), '==', $alerts_before + 2, 'two alerts, no more');
+unlike($err . $out, qr/P0000000/, 'no production value in the error or the notification');
+
+sql('staging', q{SELECT tdgen_rule('public.customers.passport_no', 'scramble')});
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_gate('qa')});
+is($rc, 0, 'after tdgen_rule the gate passes again');
+
+# A non-injective rule on a unique column, dropped and retyped columns.
+sql('staging', q{SELECT tdgen_rule('public.customers.email', 'lorem')});
+is(sql('staging', q{SELECT problem FROM tdgen_check('qa') WHERE column_name = 'public.customers.email'}),
+	'not_injective', 'a non-injective rule on a UNIQUE column is reported');
+sql('staging', q{SELECT tdgen_rule('public.customers.email', 'email')});
+sql('prod', q{ALTER TABLE customers DROP COLUMN passport_no});
+sql('prod', q{ALTER TABLE customers ALTER COLUMN notes TYPE varchar(2000)});
+is(sql('staging', q{SELECT string_agg(problem || ' ' || column_name, ', ' ORDER BY column_name) FROM tdgen_check('qa')}),
+	'type_changed public.customers.notes, column_gone public.customers.passport_no',
+	'a dropped and a retyped ruled column are reported');
+sql('prod', q{ALTER TABLE customers ALTER COLUMN notes TYPE text});
+sql('staging', q{SELECT tdgen_drop_rule('public.customers.passport_no')});
+is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa')}), '0', 'back to a clean check');
+
+# Rights: an ordinary role may not write rules or run the gate.
+sql('postgres', 'DROP ROLE IF EXISTS rules_outsider; CREATE ROLE rules_outsider LOGIN');
+($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_rule('public.customers.ssn', 'hash')}, user => 'rules_outsider');
+is(sqlstate($err), '42501', 'a role without rights cannot write a rule (42501)');
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_gate('qa')}, user => 'rules_outsider');
+is(sqlstate($err), '42501', 'nor run the gate');
+sql('postgres', 'DROP ROLE rules_outsider');
+
+# pg_dump of staging: every rule restores; no key, no production value.
+my $dir = tempdir(CLEANUP => 1);
+chmod 0777, $dir;
+system('pg_dump', '-d', 'staging', '-f', "$dir/staging.sql") == 0 or die "pg_dump failed\n";
+my $dump = do { local $/; open my $fh, '<', "$dir/staging.sql" or die $!; <$fh> };
+my @key_hex = map { (split /:/)[1] } grep { /^\d+:/ } split /\n/, do {
+	open my $fh, '<', 'test/fixtures/test.key' or die $!;
+	local $/;
+	<$fh>;
+};
+ok(!(grep { index($dump, $_) >= 0 } @key_hex), 'the dump holds no key');
+unlike($dump, qr/\Q$sample_email\E/, 'the dump holds no production value');
+sql('postgres', 'DROP DATABASE IF EXISTS restored');
+sql('postgres', 'CREATE DATABASE restored');
+($rc, $out, $err) = sql_result('restored', ["\\i $dir/staging.sql"]);
+is($rc, 0, 'the dump restores into a fresh database') or diag($err);
+is(sql('restored', q{SELECT count(*) FROM tdgen.column_rule}), sql('staging', q{SELECT count(*) FROM tdgen.column_rule}),
+	'every rule is there');
+is(sql('restored', q{SELECT regexp_replace(tdgen_export_rules(), '^[^\n]*\n', '')}),
+	sql('staging', q{SELECT regexp_replace(tdgen_export_rules(), '^[^\n]*\n', '')}),
+	'with every rule, keep and table mode intact');
+is(sql('restored', q{SELECT count(*) FROM tdgen.category WHERE builtin}),
+	sql('staging', q{SELECT count(*) FROM tdgen.category WHERE builtin}), 'and the built-in categories once');
+sql('postgres', 'DROP DATABASE restored');
+
+# pagila, when the corpus is there.
+SKIP: {
+	my $pagila = '../shared/corpus/pagila';
+	skip 'pagila corpus not present', 2 unless -f "$pagila/pagila-schema.sql";
+	sql('postgres', 'DROP DATABASE IF EXISTS pagila');
+	sql('postgres', 'CREATE DATABASE pagila');
+	system('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'pagila', '-f', "$pagila/pagila-schema.sql",
+		'-f', "$pagila/pagila-data.sql", '-o', '/dev/null') == 0 or die "pagila load failed\n";
+	sql('staging', qq{CREATE SERVER pagila FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$ENV{PGHOST}', port '$ENV{PGPORT}', dbname 'pagila')});
+	sql('staging', 'CREATE USER MAPPING FOR CURRENT_USER SERVER pagila');
+	sql('staging', q{SELECT tdgen_source('pagila', 'pagila')});
+	my @truth = map { "public.$_" } qw(customer.first_name customer.last_name customer.email
+		staff.first_name staff.last_name staff.email staff.username staff.password staff.picture
+		address.address address.address2 address.district address.postal_code address.phone);
+	my ($r, $p) = scan_figures('staging', 'pagila', \@truth);
+	cmp_ok($r, '>=', 0.95, sprintf('scan recall on pagila: %.0f%%', 100 * $r));
+	cmp_ok($p, '>=', 0.85, sprintf('scan precision on pagila: %.0f%%', 100 * $p));
+	sql('staging', q{SELECT tdgen_drop_source('pagila')});
+	sql('staging', 'DROP SERVER pagila CASCADE');
+	sql('postgres', 'DROP DATABASE pagila');
+}
+
+done_testing();
