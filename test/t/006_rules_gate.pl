@@ -96,6 +96,33 @@ sql('prod', q{ALTER TABLE customers ALTER COLUMN notes TYPE text});
 sql('staging', q{SELECT tdgen_drop_rule('public.customers.passport_no')});
 is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa')}), '0', 'back to a clean check');
 
+# A key masked on its primary key is masked alike on the foreign keys that
+# reference it: an own rule that differs there is reported, and without one
+# the foreign key column takes the key's rule.
+sql('staging', q{SELECT tdgen_rule('public.customers.id', 'pseudo_int')});
+like(sql('staging', q{SELECT string_agg(problem || ' ' || column_name, ', ' ORDER BY column_name) FROM tdgen_check('qa')}),
+	qr/^foreign_key public\.addresses\.customer_id, .*foreign_key public\.orders\.customer_id/,
+	'a keep on a foreign key to a masked key is reported');
+sql('staging', q{SELECT tdgen_drop_rule(column_name) FROM tdgen_check('qa') WHERE problem = 'foreign_key'});
+is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa')}), '0', 'without their own rule the foreign keys take the key\'s');
+sql('staging', q{SELECT tdgen_keep('public.customers.id', 'reviewed: surrogate key')});
+sql('staging', q{SELECT tdgen_keep(column_name, 'reviewed: surrogate key') FROM tdgen_check('qa') WHERE problem = 'unreviewed'});
+
+# Table modes and environment overrides: a skipped table needs no rules, in
+# the environment that skips it.
+sql('prod', q{ALTER TABLE customer_events ADD COLUMN device_note text});
+is(sql('staging', q{SELECT column_name FROM tdgen_check('qa')}), 'public.customer_events.device_note',
+	'a new column of a copied table is unreviewed');
+sql('staging', q{SELECT tdgen_environment('qa_small', 'prod')});
+sql('staging', q{SELECT tdgen_table_mode('public.customer_events', 'skip', 'qa_small')});
+is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa_small')}), '0', 'an environment that skips the table needs no rule for it');
+is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa')}), '1', 'the other environment still does');
+sql('staging', q{SELECT tdgen_keep('public.customer_events.device_note', 'free text of the app, no person', 'qa')});
+is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa')}), '0', 'a keep for one environment settles it there');
+sql('prod', q{ALTER TABLE customer_events DROP COLUMN device_note});
+sql('staging', q{SELECT tdgen_drop_rule('public.customer_events.device_note', 'qa')});
+is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa')}), '0', 'clean again');
+
 # Rights: an ordinary role may not write rules or run the gate.
 sql('postgres', 'DROP ROLE IF EXISTS rules_outsider; CREATE ROLE rules_outsider LOGIN');
 ($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_rule('public.customers.ssn', 'hash')}, user => 'rules_outsider');
