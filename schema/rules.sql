@@ -333,8 +333,9 @@ $$;
 -- Export
 -- ---------------------------------------------------------------------------
 
--- Every user setting as the calls that recreate it: for migration tools
--- that keep only the schema.
+-- Every user setting as the calls that recreate it, sources and
+-- environments first: for migration tools that keep only the schema.  The
+-- foreign servers and user mappings they name are the user's own.
 CREATE FUNCTION tdgen_export_rules()
 RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -342,6 +343,14 @@ BEGIN ATOMIC
 	SELECT '-- tdgen rules, exported ' || to_char(now(), 'YYYY-MM-DD HH24:MI:SSOF') || E'\n'
 		   || coalesce(string_agg(stmt, E'\n' ORDER BY ord, k1, k2, k3, k4), '') || E'\n'
 	FROM (
+		SELECT 0 AS ord, '1' || src.name AS k1, '' AS k2, '' AS k3, '' AS k4,
+			   format('SELECT tdgen_source(%L, %L, %L);', src.name, src.server, src.schemas) AS stmt
+		FROM tdgen.source AS src
+		UNION ALL
+		SELECT 0, '2' || e.name, '', '', '',
+			   format('SELECT tdgen_environment(%L, %L, %L, %L);', e.name, e.source, e.target_schema, e.options)
+		FROM tdgen.environment AS e
+		UNION ALL
 		SELECT 1 AS ord, c.name AS k1, '' AS k2, '' AS k3, '' AS k4,
 			   format('SELECT tdgen_category(%L, %L, %L, %L, %L, %L, %s, %L, %L);', c.name, c.transform,
 					  (SELECT coalesce(array_agg(p.pattern ORDER BY p.pattern), '{}') FROM tdgen.category_pattern AS p
@@ -430,4 +439,4 @@ COMMENT ON FUNCTION tdgen_disable_category(text, text) IS
 COMMENT ON FUNCTION tdgen_enable_category(text) IS
 	'switches a disabled category back on; true when it was off';
 COMMENT ON FUNCTION tdgen_export_rules() IS
-	'a SQL script of tdgen_* calls that recreates every user category, pattern, table mode, rule and keep';
+	'a SQL script of tdgen_* calls that recreates every source, environment, user category, pattern, table mode, rule and keep';

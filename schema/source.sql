@@ -162,7 +162,7 @@ END;
 
 CREATE FUNCTION tdgen_drop_source(name text)
 RETURNS boolean
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
 DECLARE
 	s tdgen.source;
 BEGIN

@@ -77,6 +77,19 @@ SELECT * FROM pg_temp.try($$SELECT tdgen_category('bad_regex', 'hash', ARRAY['(u
 SELECT * FROM pg_temp.try($$SELECT tdgen_category('email', 'hash', ARRAY['x'])$$);
 SELECT * FROM pg_temp.try($$SELECT tdgen_category_pattern('nope', 'column', 'x')$$);
 
+-- sources and environments; a rule for one environment overrides the
+-- general one there (no connection is made: the server need not answer)
+CREATE SERVER rules_nowhere FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '/nonexistent', dbname 'x');
+SELECT tdgen_source('prod', 'rules_nowhere');
+SELECT tdgen_environment('qa', 'prod');
+SELECT tdgen_rule('public.customers.email', 'email', '{"keep_domain": true}', 'qa');
+SELECT environment, params FROM tdgen.column_rule WHERE column_name = 'email' ORDER BY environment NULLS FIRST;
+SELECT * FROM pg_temp.try($$SELECT tdgen_source('Prod!', 'rules_nowhere')$$);
+SELECT * FROM pg_temp.try($$SELECT tdgen_source('prod2', 'no_such_server')$$);
+SELECT * FROM pg_temp.try($$SELECT tdgen_environment('staging', 'prod', 'public')$$);
+SELECT * FROM pg_temp.try($$SELECT tdgen_environment('staging', 'no_source')$$);
+SELECT * FROM pg_temp.try($$SELECT tdgen_drop_source('prod')$$);
+
 -- export: a script that recreates every user setting
 SELECT tdgen_table_mode('public.audit_log', 'skip', NULL);
 SELECT regexp_replace(tdgen_export_rules(), '^-- tdgen rules, exported [^\n]*\n', '') AS script;
@@ -99,6 +112,9 @@ SELECT count(*) AS differences FROM (
 	 EXCEPT SELECT schema_name, table_name, column_name, environment, action, transform, params, reason FROM tdgen.column_rule)) AS d;
 SELECT name FROM tdgen.category WHERE NOT builtin;
 SELECT category FROM tdgen.category_disabled;
+SELECT tdgen_drop_environment('qa') AS env_dropped, tdgen_drop_source('prod') AS source_dropped;
+SELECT count(*) AS rules_of_dropped_env FROM tdgen.column_rule WHERE environment IS NOT NULL;
+DROP SERVER rules_nowhere;
 
 -- an ordinary role may not write rules: 42501
 CREATE ROLE rule_outsider;
