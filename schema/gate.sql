@@ -41,7 +41,7 @@ $$;
 -- A column referencing another by foreign key takes that column's rule.
 -- New production columns raise an alert each (not on a source's first
 -- check, which records what is there).
-CREATE FUNCTION tdgen_check(environment text)
+CREATE FUNCTION tdgen.check_problems(environment text)
 RETURNS TABLE (problem text, column_name text, detail text, suggestion text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -169,37 +169,46 @@ BEGIN
 END
 $$;
 
--- The check with a suggested rule for every unreviewed column, from the
--- scan (sampling the columns in question).
-CREATE FUNCTION tdgen.check_with_suggestions(environment text)
+-- The problems, each unreviewed column with the rule the scan suggests for
+-- it (its values sampled, one remote pass per table), or a keep to fill in.
+CREATE FUNCTION tdgen_check(environment text)
 RETURNS TABLE (problem text, column_name text, detail text, suggestion text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	e tdgen.environment := tdgen.resolve_environment(environment);
 	s tdgen.source := tdgen.resolve_source(e.source);
-	p record;
+	problems jsonb;
+	sugs jsonb := '{}';
 	t record;
-	sug record;
-	ident name[];
 BEGIN
-	FOR p IN SELECT * FROM @extschema@.tdgen_check(environment) LOOP
-		problem := p.problem;
-		column_name := p.column_name;
-		detail := p.detail;
-		suggestion := p.suggestion;
-		IF p.problem = 'unreviewed' THEN
-			ident := tdgen.parse_name(p.column_name, 3);
-			SELECT x.* INTO sug FROM tdgen.scan_table(s, ident[1], ident[2], ARRAY[ident[3]], 100, 0.5) AS x;
-			IF sug.category IS NOT NULL THEN
-				detail := detail || format('; looks like %s (%s)', sug.category, sug.reason);
-				suggestion := format('SELECT tdgen_rule(%L, %L%s);', p.column_name, sug.transform,
-									 CASE WHEN sug.params <> '{}' THEN format(', %L', sug.params) ELSE '' END);
-			ELSE
-				suggestion := format('SELECT tdgen_keep(%L, %L);', p.column_name, 'why it holds nothing personal');
-			END IF;
-		END IF;
-		RETURN NEXT;
+	SELECT coalesce(jsonb_agg(to_jsonb(p)), '[]') INTO problems FROM tdgen.check_problems(environment) AS p;
+	FOR t IN
+		SELECT (tdgen.parse_name(x ->> 'column_name', 3))[1] AS schema_name,
+			   (tdgen.parse_name(x ->> 'column_name', 3))[2] AS table_name,
+			   array_agg((tdgen.parse_name(x ->> 'column_name', 3))[3]) AS cols
+		FROM jsonb_array_elements(problems) AS x
+		WHERE x ->> 'problem' = 'unreviewed'
+		GROUP BY 1, 2
+	LOOP
+		SELECT sugs || coalesce(jsonb_object_agg(tdgen.qualified(t.schema_name, t.table_name, x.column_name),
+												 jsonb_build_object('category', x.category, 'transform', x.transform,
+																	'params', x.params, 'reason', x.reason)), '{}')
+		INTO sugs
+		FROM tdgen.scan_table(s, t.schema_name, t.table_name, t.cols, 100, 0.5) AS x
+		WHERE x.category IS NOT NULL;
 	END LOOP;
+
+	RETURN QUERY
+	SELECT x.problem, x.column_name,
+		   x.detail || coalesce(format('; looks like %s (%s)', sugs -> x.column_name ->> 'category',
+									   sugs -> x.column_name ->> 'reason'), ''),
+		   CASE WHEN x.problem <> 'unreviewed' THEN x.suggestion
+				WHEN sugs ? x.column_name
+				THEN format('SELECT tdgen_rule(%L, %L%s);', x.column_name, sugs -> x.column_name ->> 'transform',
+							CASE WHEN sugs -> x.column_name -> 'params' <> '{}'
+								 THEN format(', %L', sugs -> x.column_name -> 'params') ELSE '' END)
+				ELSE format('SELECT tdgen_keep(%L, %L);', x.column_name, 'why it holds nothing personal') END
+	FROM jsonb_to_recordset(problems) AS x(problem text, column_name text, detail text, suggestion text);
 END
 $$;
 
@@ -219,7 +228,7 @@ BEGIN
 		   pg_catalog.string_agg(c.problem || ': ' || c.detail, E'\n' ORDER BY c.column_name, c.problem),
 		   pg_catalog.string_agg(DISTINCT c.suggestion, E'\n')
 	INTO n, problems, lines, hints
-	FROM tdgen.check_with_suggestions(environment) AS c;
+	FROM @extschema@.tdgen_check(environment) AS c;
 	IF n = 0 THEN
 		RETURN;
 	END IF;
@@ -236,17 +245,17 @@ END
 $$;
 
 REVOKE ALL ON FUNCTION tdgen.raise_alert(text, text, text, text, jsonb), tdgen_check(text),
-	tdgen.check_with_suggestions(text) FROM PUBLIC;
+	tdgen.check_problems(text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE tdgen_gate(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tdgen_check(text), tdgen.check_with_suggestions(text),
+GRANT EXECUTE ON FUNCTION tdgen_check(text),
 	tdgen.raise_alert(text, text, text, text, jsonb) TO tdgen_admin;
 GRANT EXECUTE ON PROCEDURE tdgen_gate(text) TO tdgen_admin;
 
 COMMENT ON FUNCTION tdgen.raise_alert(text, text, text, text, jsonb) IS
 	'records an alert and sends it as NOTIFY tdgen_alert with a JSON payload';
-COMMENT ON FUNCTION tdgen_check(environment text) IS
+COMMENT ON FUNCTION tdgen.check_problems(environment text) IS
 	'every problem that stops a refresh of the environment: unreviewed, column_gone, type_changed, not_injective, type_mismatch, not_null, foreign_key';
-COMMENT ON FUNCTION tdgen.check_with_suggestions(text) IS
-	'tdgen_check with a suggested tdgen_rule or tdgen_keep call for every unreviewed column';
+COMMENT ON FUNCTION tdgen_check(text) IS
+	'every problem that stops a refresh of the environment, with a suggested call: the scan''s rule for an unreviewed column, or a keep to fill in';
 COMMENT ON PROCEDURE tdgen_gate(text) IS
 	'raises TG001 (with the problems in DETAIL and suggested rules in HINT) and an alert while tdgen_check finds problems';

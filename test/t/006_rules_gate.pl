@@ -78,6 +78,9 @@ is(sql('staging', "SELECT string_agg(kind, ',' ORDER BY id) FROM tdgen.alert WHE
 cmp_ok(sql('staging', 'SELECT count(*) FROM tdgen.alert'), '==', $alerts_before + 2, 'two alerts, no more');
 unlike($err . $out, qr/P0000000/, 'no production value in the error or the notification');
 
+is(sql('staging', q{SELECT problem || ': ' || suggestion FROM tdgen_check('qa')}),
+	q{unreviewed: SELECT tdgen_rule('public.customers.passport_no', 'scramble');},
+	'tdgen_check names it and suggests the passport rule');
 sql('staging', q{SELECT tdgen_rule('public.customers.passport_no', 'scramble')});
 ($rc, $out, $err) = sql_result('staging', q{CALL tdgen_gate('qa')});
 is($rc, 0, 'after tdgen_rule the gate passes again');
