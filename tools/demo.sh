@@ -71,10 +71,30 @@ SELECT id, tdgen.full_name(full_name) AS full_name, tdgen.email(email) AS email,
 FROM public.customers ORDER BY id LIMIT 5;
 SQL
 
+say "the scan: which production columns are sensitive, and the rules it suggests"
+psql -X -q -d staging <<'SQL'
+SELECT tdgen_source('prod', 'prod'), tdgen_environment('qa', 'prod') \g /dev/null
+SELECT column_name, category, transform, params, confidence
+FROM tdgen_scan('prod') WHERE category IS NOT NULL ORDER BY column_name;
+SQL
+
+say "the gate: rules for the suggestions, keeps for the rest, then a new production column"
+psql -X -q -d staging <<'SQL'
+SELECT count(*) AS rules_accepted FROM tdgen_accept('prod');
+SELECT count(*) AS columns_kept
+FROM (SELECT tdgen_keep(column_name, 'reviewed in the demo: not personal')
+	  FROM tdgen_check('qa') WHERE problem = 'unreviewed') AS k;
+SQL
+psql_run -d prod -c "ALTER TABLE customers ADD COLUMN passport_no text"
+echo "CALL tdgen_gate('qa') with passport_no unreviewed; the refusal below is the expected outcome:"
+psql -X -q -d staging -c "CALL tdgen_gate('qa')" 2>&1 || true
+psql_run -d prod -c "ALTER TABLE customers DROP COLUMN passport_no"
+
 cat <<'EOF'
 Staging read these rows through postgres_fdw and stored none of them; the
-masked values were computed on the fly.  Masking every sensitive column on
-the way in and swapping the result into a target schema is the refresh
+masked values were computed on the fly, and the scan's samples were matched
+in memory and dropped.  Masking every sensitive column on the way in and
+swapping the result into a target schema is the refresh
 (CALL tdgen_refresh('qa')), which this demo will run once it exists.
 EOF
 
