@@ -309,16 +309,23 @@ BEGIN
 		vals := NULL;
 		docs := NULL;
 		IF sample_size > 0 AND ft IS NOT NULL THEN
-			IF c.type_class IN ('text', 'network') THEN
-				EXECUTE format('SELECT array_agg(left(v::text, 256)) FROM (SELECT %1$I AS v FROM %2$s WHERE %1$I IS NOT NULL LIMIT %3$s) AS x',
-							   c.column_name, ft, sample_size) INTO vals;
-			ELSIF c.type_class = 'text_array' THEN
-				EXECUTE format('SELECT array_agg(left(e, 256)) FROM (SELECT %1$I AS v FROM %2$s WHERE %1$I IS NOT NULL LIMIT %3$s) AS x, unnest(x.v) AS e WHERE e IS NOT NULL',
-							   c.column_name, ft, sample_size) INTO vals;
-			ELSIF c.type_class = 'json' THEN
-				EXECUTE format('SELECT array_agg(v::jsonb) FROM (SELECT %1$I AS v FROM %2$s WHERE %1$I IS NOT NULL LIMIT %3$s) AS x',
-							   c.column_name, ft, least(sample_size, 50)) INTO docs;
-			END IF;
+			BEGIN
+				IF c.type_class IN ('text', 'network') THEN
+					EXECUTE format('SELECT array_agg(left(v::text, 256)) FROM (SELECT %1$I AS v FROM %2$s WHERE %1$I IS NOT NULL LIMIT %3$s) AS x',
+								   c.column_name, ft, sample_size) INTO vals;
+				ELSIF c.type_class = 'text_array' THEN
+					EXECUTE format('SELECT array_agg(left(e, 256)) FROM (SELECT %1$I AS v FROM %2$s WHERE %1$I IS NOT NULL LIMIT %3$s) AS x, unnest(x.v) AS e WHERE e IS NOT NULL',
+								   c.column_name, ft, sample_size) INTO vals;
+				ELSIF c.type_class = 'json' THEN
+					EXECUTE format('SELECT array_agg(v::jsonb) FROM (SELECT %1$I AS v FROM %2$s WHERE %1$I IS NOT NULL LIMIT %3$s) AS x',
+								   c.column_name, ft, least(sample_size, 50)) INTO docs;
+				END IF;
+			EXCEPTION WHEN data_exception THEN
+				-- a value that does not convert (json with \u0000, say): its
+				-- error would quote it, so the column is judged by its name
+				vals := NULL;
+				docs := NULL;
+			END;
 		END IF;
 		sug := tdgen.suggest(names -> c.column_name::text, c.type_class, c.base_type, c.in_unique, vals,
 							 CASE WHEN docs IS NOT NULL THEN tdgen.json_spec(docs, c.table_name, min_confidence) END,

@@ -159,6 +159,15 @@ is(sql('restored', q{SELECT count(*) FROM tdgen.category WHERE builtin}),
 	sql('staging', q{SELECT count(*) FROM tdgen.category WHERE builtin}), 'and the built-in categories once');
 sql('postgres', 'DROP DATABASE restored');
 
+# A sampled value that cannot be read as jsonb would be quoted by its
+# error: the scan judges that column by its name alone and goes on.
+sql('prod', q{CREATE TABLE scan_oddities (id int PRIMARY KEY, payload json)});
+sql('prod', q{INSERT INTO scan_oddities VALUES (1, '{"email": "oddity\\u0000@example.com"}')});
+($rc, $out, $err) = sql_result('staging', q{SELECT column_name, category FROM tdgen_scan('prod') WHERE column_name LIKE '%scan_oddities%'});
+is($rc, 0, 'a JSON value that does not convert does not stop the scan');
+unlike($out . $err, qr/oddity/, 'nor shows up in its output or error');
+sql('prod', q{DROP TABLE scan_oddities});
+
 # pagila, when the corpus is there.
 SKIP: {
 	my $pagila = '../shared/corpus/pagila';
