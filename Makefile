@@ -14,6 +14,7 @@ OBJS = \
 	src/dict.o \
 	src/dict_data.o \
 	src/keys.o \
+	src/partbound.o \
 	src/prf.o \
 	src/registry.o \
 	src/tdgen.o \
@@ -35,7 +36,8 @@ SCHEMA_PARTS = \
 	schema/source.sql \
 	schema/rules.sql \
 	schema/scan.sql \
-	schema/gate.sql
+	schema/gate.sql \
+	schema/shadow.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
@@ -46,7 +48,8 @@ REGRESS = \
 	transform_values \
 	transform_properties \
 	transform_registry \
-	catalog_rules
+	catalog_rules \
+	shadow_ddl
 
 PG_CONFIG ?= pg_config
 
