@@ -101,29 +101,55 @@ BEGIN
 
 	-- the remote catalog: plain columns only, joined here, so no remote
 	-- function is ever evaluated locally with remote OIDs
-	PERFORM tdgen.create_catalog_table(local_schema, server, t.local, t.remote, t.columns)
+	PERFORM tdgen.create_catalog_table(local_schema, server, t.local, t.remote_schema, t.remote, t.columns)
 	FROM (VALUES
-		('catalog_namespace', 'pg_namespace', 'oid oid, nspname name'),
-		('catalog_class', 'pg_class', 'oid oid, relname name, relnamespace oid, relkind "char", relispartition boolean'),
-		('catalog_attribute', 'pg_attribute',
+		('catalog_namespace', 'pg_catalog', 'pg_namespace', 'oid oid, nspname name'),
+		('catalog_class', 'pg_catalog', 'pg_class',
+		 'oid oid, relname name, relnamespace oid, relkind "char", relispartition boolean, reltuples float4'),
+		('catalog_attribute', 'pg_catalog', 'pg_attribute',
 		 'attrelid oid, attname name, attnum int2, atttypid oid, atttypmod int4, attnotnull boolean, '
-		 'attisdropped boolean, attgenerated "char"'),
-		('catalog_type', 'pg_type',
-		 'oid oid, typname name, typnamespace oid, typtype "char", typcategory "char", typbasetype oid, typelem oid'),
-		('catalog_constraint', 'pg_constraint',
-		 'conname name, contype "char", conrelid oid, conkey int2[], confrelid oid, confkey int2[]'),
-		('catalog_index', 'pg_index', 'indexrelid oid, indrelid oid, indisunique boolean, indkey int2vector')
-	) AS t(local, remote, columns);
+		 'attisdropped boolean, attgenerated "char", attidentity "char"'),
+		('catalog_type', 'pg_catalog', 'pg_type',
+		 'oid oid, typname name, typnamespace oid, typtype "char", typcategory "char", typbasetype oid, typelem oid, '
+		 'typtypmod int4, typnotnull boolean, typdefault text'),
+		('catalog_constraint', 'pg_catalog', 'pg_constraint',
+		 'oid oid, conname name, contype "char", conrelid oid, contypid oid, conkey int2[], confrelid oid, confkey int2[], '
+		 'confupdtype "char", confdeltype "char", confmatchtype "char", condeferrable boolean, condeferred boolean, '
+		 'conindid oid, conislocal boolean'),
+		('catalog_index', 'pg_catalog', 'pg_index', 'indexrelid oid, indrelid oid, indisunique boolean, indkey int2vector'),
+		-- for the shadow schema: enums, partitions, sequences, and the
+		-- expressions production deparses itself (defaults, checks, indexes)
+		('catalog_enum', 'pg_catalog', 'pg_enum', 'enumtypid oid, enumsortorder float4, enumlabel name'),
+		('catalog_inherits', 'pg_catalog', 'pg_inherits', 'inhrelid oid, inhparent oid'),
+		('catalog_partition', 'pg_catalog', 'pg_class', 'oid oid, relpartbound text'),
+		('catalog_partitioned_table', 'pg_catalog', 'pg_partitioned_table',
+		 'partrelid oid, partstrat "char", partattrs int2vector, partexprs text'),
+		('catalog_sequence', 'pg_catalog', 'pg_sequence',
+		 'seqrelid oid, seqtypid oid, seqstart int8, seqincrement int8, seqmax int8, seqmin int8, seqcache int8, seqcycle boolean'),
+		('catalog_sequences', 'pg_catalog', 'pg_sequences', 'schemaname name, sequencename name, last_value int8'),
+		('catalog_depend', 'pg_catalog', 'pg_depend',
+		 'classid oid, objid oid, refclassid oid, refobjid oid, refobjsubid int4, deptype "char"'),
+		('catalog_indexes', 'pg_catalog', 'pg_indexes', 'schemaname name, tablename name, indexname name, indexdef text'),
+		('info_columns', 'information_schema', 'columns',
+		 'table_schema name, table_name name, column_name name, column_default text, identity_generation text, '
+		 'identity_start text, identity_increment text, identity_maximum text, identity_minimum text, '
+		 'identity_cycle text, generation_expression text'),
+		('info_check_constraints', 'information_schema', 'check_constraints',
+		 'constraint_schema name, constraint_name name, check_clause text'),
+		('info_domain_constraints', 'information_schema', 'domain_constraints',
+		 'constraint_schema name, constraint_name name, domain_schema name, domain_name name')
+	) AS t(local, remote_schema, remote, columns);
 END
 $$;
 
-CREATE FUNCTION tdgen.create_catalog_table(local_schema name, server name, local name, remote name, columns text)
+CREATE FUNCTION tdgen.create_catalog_table(local_schema name, server name, local name, remote_schema name,
+										   remote name, columns text)
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	EXECUTE format('DROP FOREIGN TABLE IF EXISTS %I.%I', local_schema, local);
 	EXECUTE format('CREATE FOREIGN TABLE %I.%I (%s) SERVER %I OPTIONS (schema_name %L, table_name %L)',
-				   local_schema, local, columns, server, 'pg_catalog', remote);
+				   local_schema, local, columns, server, remote_schema, remote);
 END
 $$;
 
@@ -389,7 +415,7 @@ $$;
 
 REVOKE ALL ON FUNCTION tdgen_source(text, name, name[]), tdgen_environment(text, text, name, jsonb),
 	tdgen_drop_environment(text), tdgen_drop_source(text), tdgen.remote_columns(text),
-	tdgen.remote_foreign_keys(text), tdgen.sync_source(text), tdgen.create_catalog_table(name, name, name, name, text),
+	tdgen.remote_foreign_keys(text), tdgen.sync_source(text), tdgen.create_catalog_table(name, name, name, name, name, text),
 	tdgen.read_remote(name, name, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tdgen_source(text, name, name[]), tdgen_environment(text, text, name, jsonb),
 	tdgen_drop_environment(text), tdgen_drop_source(text), tdgen.remote_columns(text),
@@ -403,8 +429,8 @@ COMMENT ON FUNCTION tdgen.resolve_environment(text) IS
 	'the environment row of a name; 42704 when there is none';
 COMMENT ON FUNCTION tdgen_source(text, name, name[]) IS
 	'creates or updates a source: a postgres_fdw server and the remote schemas to read';
-COMMENT ON FUNCTION tdgen.create_catalog_table(name, name, name, name, text) IS
-	'(re)creates one foreign table over a remote pg_catalog table';
+COMMENT ON FUNCTION tdgen.create_catalog_table(name, name, name, name, name, text) IS
+	'(re)creates one foreign table over a remote catalog table or view';
 COMMENT ON FUNCTION tdgen_environment(text, text, name, jsonb) IS
 	'creates or updates an environment: its source, target schema (default: its name) and options';
 COMMENT ON FUNCTION tdgen_drop_environment(text) IS
