@@ -14,3 +14,296 @@ REVOKE ALL ON FUNCTION tdgen.partition_bound_sql(text) FROM PUBLIC;
 
 COMMENT ON FUNCTION tdgen.partition_bound_sql(text) IS
 	'the FOR VALUES (or DEFAULT) clause of a partition, from the text of production''s pg_class.relpartbound';
+
+-- ---------------------------------------------------------------------------
+-- Production's schema, read once
+-- ---------------------------------------------------------------------------
+
+-- Everything the shadow schema is built from, as one jsonb document: each
+-- remote catalog table read to its end in turn (see tdgen.read_remote).
+CREATE FUNCTION tdgen.remote_schema(source text)
+RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	s tdgen.source := tdgen.resolve_source(source);
+	ls name := s.local_schema;
+	user_schema CONSTANT text := 'NOT IN (''pg_catalog'', ''information_schema'', ''pg_toast'')';
+BEGIN
+	RETURN jsonb_build_object(
+		'namespace', tdgen.read_remote(ls, 'catalog_namespace', 'true'),
+		'class', tdgen.read_remote(ls, 'catalog_class', 'relkind IN (''r'', ''p'', ''S'')'),
+		'attribute', tdgen.read_remote(ls, 'catalog_attribute', 'attnum > 0 AND NOT attisdropped'),
+		'type', tdgen.read_remote(ls, 'catalog_type', 'true'),
+		'constraint', tdgen.read_remote(ls, 'catalog_constraint', 'contype IN (''p'', ''u'', ''f'', ''c'')'),
+		'enum', tdgen.read_remote(ls, 'catalog_enum', 'true'),
+		'inherits', tdgen.read_remote(ls, 'catalog_inherits', 'true'),
+		'partition', tdgen.read_remote(ls, 'catalog_partition', 'relpartbound IS NOT NULL'),
+		'partitioned_table', tdgen.read_remote(ls, 'catalog_partitioned_table', 'true'),
+		'sequence', tdgen.read_remote(ls, 'catalog_sequence', 'true'),
+		'sequences', tdgen.read_remote(ls, 'catalog_sequences', 'schemaname ' || user_schema),
+		'depend', tdgen.read_remote(ls, 'catalog_depend', 'deptype IN (''a'', ''i'', ''e'')'),
+		'indexes', tdgen.read_remote(ls, 'catalog_indexes', 'schemaname ' || user_schema),
+		'columns', tdgen.read_remote(ls, 'info_columns', 'table_schema ' || user_schema),
+		'checks', tdgen.read_remote(ls, 'info_check_constraints', 'constraint_schema ' || user_schema),
+		'domain_checks', tdgen.read_remote(ls, 'info_domain_constraints', 'domain_schema ' || user_schema));
+END
+$$;
+
+-- Remote schema names in an expression production deparsed (defaults,
+-- generated columns, checks, index definitions) pointed at the shadow
+-- schema: outside string literals, and inside the literal of a ::regclass.
+CREATE FUNCTION tdgen.retarget(expr text, schemas name[], shadow name)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	piece text;
+	out text := '';
+	pos integer := 0;
+	after text;
+	ident text[];
+	s name;
+BEGIN
+	IF expr IS NULL THEN
+		RETURN NULL;
+	END IF;
+	FOR piece IN SELECT m[1] FROM regexp_matches(expr, '(''(?:[^'']|'''')*''|[^'']+)', 'g') AS m LOOP
+		pos := pos + length(piece);
+		IF left(piece, 1) = '''' THEN
+			after := substr(expr, pos + 1, 10);
+			IF after LIKE '::regclass%' THEN
+				ident := parse_ident(replace(substr(piece, 2, length(piece) - 2), '''''', ''''), false);
+				IF cardinality(ident) = 2 AND ident[1] = ANY (schemas) THEN
+					piece := quote_literal(quote_ident(shadow) || '.' || quote_ident(ident[2]));
+				END IF;
+			END IF;
+		ELSE
+			FOREACH s IN ARRAY schemas LOOP
+				piece := regexp_replace(piece, '(^|[^A-Za-z0-9_$".])' || regexp_replace(quote_ident(s), '([^A-Za-z0-9_])', '\\\1', 'g') || '\.',
+										'\1' || replace(quote_ident(shadow), '\', '\\') || '.', 'g');
+			END LOOP;
+		END IF;
+		out := out || piece;
+	END LOOP;
+	RETURN out;
+END
+$$;
+
+-- A production type as the shadow schema names it: built-in types as they
+-- are, types of the source's schemas in the shadow schema, types of
+-- extensions (or other schemas) as they exist here.
+CREATE FUNCTION tdgen.shadow_type(snap jsonb, typid oid, typmod integer, schemas name[], shadow name)
+RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	t record;
+	local_name text;
+BEGIN
+	SELECT ty.typname, n.nspname, ty.typelem, ty.typcategory,
+		   EXISTS (SELECT FROM jsonb_to_recordset(snap -> 'depend') AS d(classid oid, objid oid, deptype "char")
+				   WHERE d.classid = 'pg_type'::regclass AND d.objid = ty.oid AND d.deptype = 'e') AS from_extension
+	INTO t
+	FROM jsonb_to_recordset(snap -> 'type') AS ty(oid oid, typname name, typnamespace oid, typelem oid, typcategory "char")
+	JOIN jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name) ON n.oid = ty.typnamespace
+	WHERE ty.oid = typid;
+	IF t.nspname = 'pg_catalog' THEN
+		RETURN format_type(to_regtype('pg_catalog.' || quote_ident(t.typname)), typmod);
+	ELSIF t.typcategory = 'A' AND t.typelem <> 0 THEN
+		RETURN tdgen.shadow_type(snap, t.typelem, typmod, schemas, shadow) || '[]';
+	ELSIF t.nspname = ANY (schemas) AND NOT t.from_extension THEN
+		RETURN quote_ident(shadow) || '.' || quote_ident(t.typname);
+	END IF;
+	local_name := quote_ident(t.nspname) || '.' || quote_ident(t.typname);
+	IF to_regtype(local_name) IS NULL THEN
+		RAISE EXCEPTION 'production type % does not exist in the staging database', local_name
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'Create the extension or schema that defines it in the staging database.';
+	END IF;
+	RETURN format_type(to_regtype(local_name), typmod);
+END
+$$;
+
+-- The statements that build the shadow schema from a snapshot of
+-- production (tdgen.remote_schema), in order.  phase 'create': types,
+-- sequences, tables and partitions, before the load; phase 'finish':
+-- primary keys, unique and check constraints, foreign keys, indexes and
+-- sequence values, after it.  Tables in skip mode are left out.
+CREATE FUNCTION tdgen.shadow_ddl(snap jsonb, schemas name[], shadow name, phase text, skipped text[] DEFAULT '{}')
+RETURNS SETOF text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	sh text := quote_ident(shadow);
+	r record;
+BEGIN
+	IF phase = 'create' THEN
+		-- enums
+		FOR r IN
+			SELECT ty.typname, string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) AS labels
+			FROM jsonb_to_recordset(snap -> 'type') AS ty(oid oid, typname name, typnamespace oid, typtype "char")
+			JOIN jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name) ON n.oid = ty.typnamespace
+			JOIN jsonb_to_recordset(snap -> 'enum') AS e(enumtypid oid, enumsortorder float4, enumlabel name) ON e.enumtypid = ty.oid
+			WHERE ty.typtype = 'e' AND n.nspname = ANY (schemas)
+			  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(snap -> 'depend') AS d(classid oid, objid oid, deptype "char")
+							  WHERE d.classid = 'pg_type'::regclass AND d.objid = ty.oid AND d.deptype = 'e')
+			GROUP BY ty.oid, ty.typname ORDER BY ty.oid
+		LOOP
+			RETURN NEXT format('CREATE TYPE %s.%I AS ENUM (%s)', sh, r.typname, r.labels);
+		END LOOP;
+		-- domains, with their defaults, NOT NULL and checks
+		FOR r IN
+			SELECT ty.oid, ty.typname, ty.typbasetype, ty.typtypmod, ty.typnotnull, ty.typdefault, n.nspname
+			FROM jsonb_to_recordset(snap -> 'type') AS ty(oid oid, typname name, typnamespace oid, typtype "char",
+														  typbasetype oid, typtypmod int4, typnotnull boolean, typdefault text)
+			JOIN jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name) ON n.oid = ty.typnamespace
+			WHERE ty.typtype = 'd' AND n.nspname = ANY (schemas)
+			ORDER BY ty.oid
+		LOOP
+			RETURN NEXT format('CREATE DOMAIN %s.%I AS %s%s%s%s', sh, r.typname,
+							   tdgen.shadow_type(snap, r.typbasetype, r.typtypmod, schemas, shadow),
+							   CASE WHEN r.typdefault IS NOT NULL THEN ' DEFAULT ' || tdgen.retarget(r.typdefault, schemas, shadow) ELSE '' END,
+							   CASE WHEN r.typnotnull THEN ' NOT NULL' ELSE '' END,
+							   (SELECT coalesce(string_agg(format(' CONSTRAINT %I CHECK %s', dc.constraint_name,
+																  tdgen.retarget(cc.check_clause, schemas, shadow)), '' ORDER BY dc.constraint_name), '')
+								FROM jsonb_to_recordset(snap -> 'domain_checks') AS dc(constraint_schema name, constraint_name name,
+																					   domain_schema name, domain_name name)
+								JOIN jsonb_to_recordset(snap -> 'checks') AS cc(constraint_schema name, constraint_name name, check_clause text)
+								  ON cc.constraint_schema = dc.constraint_schema AND cc.constraint_name = dc.constraint_name
+								WHERE dc.domain_schema = r.nspname AND dc.domain_name = r.typname));
+		END LOOP;
+		-- sequences, but those of identity columns, which the columns create
+		FOR r IN
+			SELECT c.relname, q.*
+			FROM tdgen.shadow_relations(snap, schemas) AS c
+			JOIN jsonb_to_recordset(snap -> 'sequence') AS q(seqrelid oid, seqtypid oid, seqstart int8, seqincrement int8,
+															 seqmax int8, seqmin int8, seqcache int8, seqcycle boolean)
+			  ON q.seqrelid = c.oid
+			WHERE c.relkind = 'S' AND c.identity_of IS NULL
+			ORDER BY c.oid
+		LOOP
+			RETURN NEXT format('CREATE SEQUENCE %s.%I AS %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s%s',
+							   sh, r.relname, format_type(r.seqtypid, NULL), r.seqincrement, r.seqmin, r.seqmax,
+							   r.seqstart, r.seqcache, CASE WHEN r.seqcycle THEN ' CYCLE' ELSE '' END);
+		END LOOP;
+		-- tables, parents before their partitions
+		FOR r IN
+			SELECT c.* FROM tdgen.shadow_relations(snap, schemas) AS c
+			WHERE c.relkind IN ('r', 'p') AND NOT (c.relname = ANY (skipped)) AND NOT (coalesce(c.parent_name, '') = ANY (skipped))
+			ORDER BY c.depth, c.oid
+		LOOP
+			IF r.parent_oid IS NULL THEN
+				RETURN NEXT format('CREATE TABLE %s.%I (%s)%s', sh, r.relname,
+								   tdgen.shadow_columns(snap, r.oid, r.nspname, r.relname, schemas, shadow),
+								   tdgen.shadow_partition_by(snap, r.oid));
+			ELSE
+				RETURN NEXT format('CREATE TABLE %s.%I PARTITION OF %s.%I %s%s', sh, r.relname, sh, r.parent_name,
+								   tdgen.partition_bound_sql(r.relpartbound), tdgen.shadow_partition_by(snap, r.oid));
+			END IF;
+		END LOOP;
+		-- sequences that belong to a column
+		FOR r IN
+			SELECT c.relname, t.relname AS table_name, a.attname
+			FROM tdgen.shadow_relations(snap, schemas) AS c
+			JOIN jsonb_to_recordset(snap -> 'depend') AS d(classid oid, objid oid, refobjid oid, refobjsubid int4, deptype "char")
+			  ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'a' AND d.refobjsubid > 0
+			JOIN tdgen.shadow_relations(snap, schemas) AS t ON t.oid = d.refobjid
+			JOIN jsonb_to_recordset(snap -> 'attribute') AS a(attrelid oid, attnum int2, attname name)
+			  ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+			WHERE c.relkind = 'S' AND NOT (t.relname = ANY (skipped))
+		LOOP
+			RETURN NEXT format('ALTER SEQUENCE %s.%I OWNED BY %s.%I.%I', sh, r.relname, sh, r.table_name, r.attname);
+		END LOOP;
+	END IF;
+	RETURN;
+END
+$$;
+
+-- Tables, partitions and sequences of the source's schemas: for partitions
+-- their parent and bound, for sequences the table of the identity column
+-- they serve, and each relation's depth below its root.
+CREATE FUNCTION tdgen.shadow_relations(snap jsonb, schemas name[])
+RETURNS TABLE (oid oid, relname name, nspname name, relkind "char", parent_oid oid, parent_name name,
+			   relpartbound text, depth integer, identity_of oid)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	WITH RECURSIVE rel AS (
+		SELECT c.oid, c.relname, n.nspname, c.relkind, c.relispartition
+		FROM jsonb_to_recordset(snap -> 'class') AS c(oid oid, relname name, relnamespace oid, relkind "char", relispartition boolean)
+		JOIN jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name) ON n.oid = c.relnamespace
+		WHERE n.nspname = ANY (schemas)
+	), parent AS (
+		SELECT r.oid, i.inhparent, p.relname AS parent_name, b.relpartbound
+		FROM rel AS r
+		JOIN jsonb_to_recordset(snap -> 'inherits') AS i(inhrelid oid, inhparent oid) ON i.inhrelid = r.oid
+		JOIN rel AS p ON p.oid = i.inhparent
+		LEFT JOIN jsonb_to_recordset(snap -> 'partition') AS b(oid oid, relpartbound text) ON b.oid = r.oid
+		WHERE r.relispartition
+	), depth AS (
+		SELECT r.oid, 0 AS depth FROM rel AS r WHERE NOT r.relispartition
+		UNION ALL
+		SELECT p.oid, d.depth + 1 FROM parent AS p JOIN depth AS d ON d.oid = p.inhparent
+	)
+	SELECT r.oid, r.relname, r.nspname, r.relkind, p.inhparent, p.parent_name, p.relpartbound,
+		   coalesce((SELECT max(d.depth) FROM depth AS d WHERE d.oid = r.oid), 0),
+		   (SELECT d.refobjid FROM jsonb_to_recordset(snap -> 'depend') AS d(classid oid, objid oid, refobjid oid, deptype "char")
+			WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid AND d.deptype = 'i' LIMIT 1)
+	FROM rel AS r LEFT JOIN parent AS p ON p.oid = r.oid;
+END;
+
+-- The column list of a table: types, identity, generated expressions,
+-- defaults and NOT NULL, as production has them.
+CREATE FUNCTION tdgen.shadow_columns(snap jsonb, relid oid, nspname name, relname name, schemas name[], shadow name)
+RETURNS text
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT string_agg(
+		format('%I %s', a.attname, tdgen.shadow_type(snap, a.atttypid, a.atttypmod, schemas, shadow))
+		|| CASE WHEN a.attgenerated = 's'
+				THEN format(' GENERATED ALWAYS AS (%s) STORED', tdgen.retarget(ic.generation_expression, schemas, shadow))
+				WHEN a.attidentity IN ('a', 'd')
+				THEN format(' GENERATED %s AS IDENTITY (SEQUENCE NAME %I.%I START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s%s)',
+							CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END, shadow,
+							(SELECT sq.relname FROM tdgen.shadow_relations(snap, schemas) AS sq
+							 WHERE sq.identity_of = relid AND sq.relkind = 'S'
+							   AND EXISTS (SELECT FROM jsonb_to_recordset(snap -> 'depend') AS d(objid oid, refobjsubid int4, deptype "char")
+										   WHERE d.objid = sq.oid AND d.deptype = 'i' AND d.refobjsubid = a.attnum)),
+							ic.identity_start, ic.identity_increment, ic.identity_minimum, ic.identity_maximum,
+							CASE WHEN ic.identity_cycle = 'YES' THEN ' CYCLE' ELSE '' END)
+				WHEN ic.column_default IS NOT NULL
+				THEN ' DEFAULT ' || tdgen.retarget(ic.column_default, schemas, shadow)
+				ELSE '' END
+		|| CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END,
+		', ' ORDER BY a.attnum)
+	FROM jsonb_to_recordset(snap -> 'attribute') AS a(attrelid oid, attname name, attnum int2, atttypid oid, atttypmod int4,
+													  attnotnull boolean, attgenerated "char", attidentity "char")
+	LEFT JOIN jsonb_to_recordset(snap -> 'columns') AS ic(table_schema name, table_name name, column_name name,
+														  column_default text, identity_start text, identity_increment text,
+														  identity_maximum text, identity_minimum text, identity_cycle text,
+														  generation_expression text)
+	  ON ic.table_schema = nspname AND ic.table_name = relname AND ic.column_name = a.attname
+	WHERE a.attrelid = relid;
+END;
+
+-- ' PARTITION BY ...' for a partitioned table, '' otherwise.
+CREATE FUNCTION tdgen.shadow_partition_by(snap jsonb, relid oid)
+RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	p record;
+BEGIN
+	SELECT pt.partstrat, pt.partattrs::int2[] AS attrs, pt.partexprs INTO p
+	FROM jsonb_to_recordset(snap -> 'partitioned_table') AS pt(partrelid oid, partstrat "char", partattrs int2vector, partexprs text)
+	WHERE pt.partrelid = relid;
+	IF NOT FOUND THEN
+		RETURN '';
+	END IF;
+	IF p.partexprs IS NOT NULL OR 0 = ANY (p.attrs) THEN
+		RAISE EXCEPTION 'a partition key with expressions cannot be reproduced'
+			USING ERRCODE = 'feature_not_supported',
+				  HINT = 'Skip the table with tdgen_table_mode(..., ''skip'').';
+	END IF;
+	RETURN format(' PARTITION BY %s (%s)', CASE p.partstrat WHEN 'r' THEN 'RANGE' WHEN 'l' THEN 'LIST' ELSE 'HASH' END,
+				  (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i)
+				   FROM unnest(p.attrs) WITH ORDINALITY AS k(attnum, i)
+				   JOIN jsonb_to_recordset(snap -> 'attribute') AS a(attrelid oid, attnum int2, attname name)
+					 ON a.attrelid = relid AND a.attnum = k.attnum));
+END
+$$;
