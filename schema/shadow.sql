@@ -31,7 +31,7 @@ DECLARE
 BEGIN
 	RETURN jsonb_build_object(
 		'namespace', tdgen.read_remote(ls, 'catalog_namespace', 'true'),
-		'class', tdgen.read_remote(ls, 'catalog_class', 'relkind IN (''r'', ''p'', ''S'')'),
+		'class', tdgen.read_remote(ls, 'catalog_class', 'relkind IN (''r'', ''p'', ''S'', ''i'', ''I'')'),
 		'attribute', tdgen.read_remote(ls, 'catalog_attribute', 'attnum > 0 AND NOT attisdropped'),
 		'type', tdgen.read_remote(ls, 'catalog_type', 'true'),
 		'constraint', tdgen.read_remote(ls, 'catalog_constraint', 'contype IN (''p'', ''u'', ''f'', ''c'')'),
@@ -211,6 +211,74 @@ BEGIN
 		LOOP
 			RETURN NEXT format('ALTER SEQUENCE %s.%I OWNED BY %s.%I.%I', sh, r.relname, sh, r.table_name, r.attname);
 		END LOOP;
+	ELSIF phase = 'finish' THEN
+		-- primary keys and unique constraints, then checks, then foreign
+		-- keys (which need the keys they reference); a partition's
+		-- constraints that come from its parent are its parent's
+		FOR r IN
+			SELECT k.*, t.relname, t.nspname, rt.relname AS ref_table,
+				   tdgen.column_names(snap, k.conrelid, k.conkey) AS cols,
+				   tdgen.column_names(snap, k.confrelid, k.confkey) AS ref_cols
+			FROM jsonb_to_recordset(snap -> 'constraint') AS k(oid oid, conname name, contype "char", conrelid oid, conkey int2[],
+															   confrelid oid, confkey int2[], confupdtype "char", confdeltype "char",
+															   confmatchtype "char", condeferrable boolean, condeferred boolean,
+															   conislocal boolean)
+			JOIN tdgen.shadow_relations(snap, schemas) AS t ON t.oid = k.conrelid AND t.relkind IN ('r', 'p')
+			LEFT JOIN tdgen.shadow_relations(snap, schemas) AS rt ON rt.oid = k.confrelid
+			WHERE k.conislocal AND NOT (t.relname = ANY (skipped))
+			  AND (k.contype <> 'f' OR (rt.oid IS NOT NULL AND NOT (rt.relname = ANY (skipped))))
+			ORDER BY CASE k.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'c' THEN 2 ELSE 3 END, t.depth, t.oid, k.conname
+		LOOP
+			RETURN NEXT format('ALTER TABLE %s.%I ADD CONSTRAINT %I %s%s', sh, r.relname, r.conname,
+				CASE r.contype
+					WHEN 'p' THEN format('PRIMARY KEY (%s)', r.cols)
+					WHEN 'u' THEN format('UNIQUE (%s)', r.cols)
+					WHEN 'c' THEN 'CHECK ' || tdgen.retarget(tdgen.check_clause(snap, r.nspname, r.conname), schemas, shadow)
+					ELSE format('FOREIGN KEY (%s) REFERENCES %s.%I (%s)%s ON UPDATE %s ON DELETE %s', r.cols, sh, r.ref_table,
+								r.ref_cols, CASE r.confmatchtype WHEN 'f' THEN ' MATCH FULL' ELSE '' END,
+								tdgen.fk_action(r.confupdtype), tdgen.fk_action(r.confdeltype)) END,
+				CASE WHEN r.condeferrable THEN ' DEFERRABLE' || CASE WHEN r.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END
+					 ELSE '' END);
+		END LOOP;
+		-- secondary indexes: not those of constraints, not a partition's
+		-- copies of its parent's
+		FOR r IN
+			SELECT x.indexdef
+			FROM jsonb_to_recordset(snap -> 'indexes') AS x(schemaname name, tablename name, indexname name, indexdef text)
+			JOIN tdgen.shadow_relations(snap, schemas) AS t ON t.nspname = x.schemaname AND t.relname = x.tablename
+			JOIN tdgen.shadow_relations(snap, schemas) AS i ON i.nspname = x.schemaname AND i.relname = x.indexname
+															AND i.relkind IN ('i', 'I')
+			WHERE NOT (t.relname = ANY (skipped))
+			  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(snap -> 'constraint') AS k(conname name, conrelid oid, contype "char")
+							  WHERE k.conrelid = t.oid AND k.conname = x.indexname AND k.contype IN ('p', 'u'))
+			  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(snap -> 'inherits') AS h(inhrelid oid) WHERE h.inhrelid = i.oid)
+			ORDER BY t.depth, t.oid, x.indexname
+		LOOP
+			-- a partitioned table's index is made whole: its partitions get theirs
+			RETURN NEXT regexp_replace(tdgen.retarget(r.indexdef, schemas, shadow), ' ON ONLY ', ' ON ');
+		END LOOP;
+		-- sequences past the values loaded (those of columns), or where
+		-- production has them (the others)
+		FOR r IN
+			SELECT c.relname, t.relname AS table_name, a.attname, q.last_value
+			FROM tdgen.shadow_relations(snap, schemas) AS c
+			LEFT JOIN jsonb_to_recordset(snap -> 'depend') AS d(classid oid, objid oid, refobjid oid, refobjsubid int4, deptype "char")
+			  ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0
+			LEFT JOIN tdgen.shadow_relations(snap, schemas) AS t ON t.oid = d.refobjid
+			LEFT JOIN jsonb_to_recordset(snap -> 'attribute') AS a(attrelid oid, attnum int2, attname name)
+			  ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+			LEFT JOIN jsonb_to_recordset(snap -> 'sequences') AS q(schemaname name, sequencename name, last_value int8)
+			  ON q.schemaname = c.nspname AND q.sequencename = c.relname
+			WHERE c.relkind = 'S' AND NOT (coalesce(t.relname, '') = ANY (skipped))
+			ORDER BY c.oid
+		LOOP
+			IF r.table_name IS NOT NULL THEN
+				RETURN NEXT format('SELECT setval(%L, m, true) FROM (SELECT max(%I) AS m FROM %s.%I) AS x WHERE m IS NOT NULL',
+								   sh || '.' || quote_ident(r.relname), r.attname, sh, r.table_name);
+			ELSIF r.last_value IS NOT NULL THEN
+				RETURN NEXT format('SELECT setval(%L, %s, true)', sh || '.' || quote_ident(r.relname), r.last_value);
+			END IF;
+		END LOOP;
 	END IF;
 	RETURN;
 END
@@ -307,3 +375,66 @@ BEGIN
 					 ON a.attrelid = relid AND a.attnum = k.attnum));
 END
 $$;
+
+-- Column names of attnums, quoted and comma-separated.
+CREATE FUNCTION tdgen.column_names(snap jsonb, relid oid, attnums int2[])
+RETURNS text
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i)
+	FROM unnest(attnums) WITH ORDINALITY AS k(attnum, i)
+	JOIN jsonb_to_recordset(snap -> 'attribute') AS a(attrelid oid, attnum int2, attname name)
+	  ON a.attrelid = relid AND a.attnum = k.attnum;
+END;
+
+-- The CHECK clause production deparsed for a named table constraint.
+-- Constraint names repeat across tables; the clause is taken when every
+-- constraint of that name in the schema has the same one.
+CREATE FUNCTION tdgen.check_clause(snap jsonb, nspname name, conname name)
+RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	clauses text[];
+BEGIN
+	SELECT array_agg(DISTINCT c.check_clause) INTO clauses
+	FROM jsonb_to_recordset(snap -> 'checks') AS c(constraint_schema name, constraint_name name, check_clause text)
+	WHERE c.constraint_schema = nspname AND c.constraint_name = conname;
+	IF cardinality(clauses) IS DISTINCT FROM 1 THEN
+		RAISE EXCEPTION 'cannot read CHECK constraint %.% of production', quote_ident(nspname), quote_ident(conname)
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = CASE WHEN clauses IS NULL
+							  THEN 'information_schema shows a CHECK only to its table''s owner: map tdgen''s user to the tables'' owner (or a superuser) on production.'
+							  ELSE 'Tables of one schema have different CHECK constraints of this name: rename one on production.' END;
+	END IF;
+	RETURN clauses[1];
+END
+$$;
+
+CREATE FUNCTION tdgen.fk_action(code "char")
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE code WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE'
+				 WHEN 'n' THEN 'SET NULL' ELSE 'SET DEFAULT' END;
+
+REVOKE ALL ON FUNCTION tdgen.remote_schema(text) FROM PUBLIC;
+
+COMMENT ON FUNCTION tdgen.remote_schema(text) IS
+	'production''s catalog as one jsonb document: what the shadow schema is built from';
+COMMENT ON FUNCTION tdgen.retarget(text, name[], name) IS
+	'an expression production deparsed, with the source''s schema names pointed at the shadow schema';
+COMMENT ON FUNCTION tdgen.shadow_type(jsonb, oid, integer, name[], name) IS
+	'a production type as the shadow schema names it';
+COMMENT ON FUNCTION tdgen.shadow_ddl(jsonb, name[], name, text, text[]) IS
+	'the statements that build the shadow schema: phase create (types, sequences, tables, partitions) or finish (constraints, indexes, sequence values)';
+COMMENT ON FUNCTION tdgen.shadow_relations(jsonb, name[]) IS
+	'tables, partitions, sequences and indexes of the source''s schemas, with parents, bounds, depth and identity owner';
+COMMENT ON FUNCTION tdgen.shadow_columns(jsonb, oid, name, name, name[], name) IS
+	'the column list of a table: types, identity, generated expressions, defaults, NOT NULL';
+COMMENT ON FUNCTION tdgen.shadow_partition_by(jsonb, oid) IS
+	'the PARTITION BY clause of a partitioned table, or an empty string';
+COMMENT ON FUNCTION tdgen.column_names(jsonb, oid, int2[]) IS
+	'quoted column names of attnums, comma-separated';
+COMMENT ON FUNCTION tdgen.check_clause(jsonb, name, name) IS
+	'the CHECK clause production deparsed for a named constraint; 55000 when it cannot be read unambiguously';
+COMMENT ON FUNCTION tdgen.fk_action("char") IS
+	'ON UPDATE/ON DELETE action of a pg_constraint code';
