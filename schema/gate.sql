@@ -29,6 +29,58 @@ BEGIN
 END
 $$;
 
+-- The mode of a production table in an environment: its own row, else the
+-- general one, else copy.
+CREATE FUNCTION tdgen.table_mode_of(environment text, schema_name name, table_name name)
+RETURNS text
+LANGUAGE sql STABLE
+RETURN coalesce((SELECT m.mode FROM tdgen.table_mode AS m
+				 WHERE m.schema_name = table_mode_of.schema_name AND m.table_name = table_mode_of.table_name
+				   AND (m.environment IS NULL OR m.environment = table_mode_of.environment)
+				 ORDER BY m.environment NULLS LAST LIMIT 1), 'copy');
+
+-- Every production column (cols: tdgen.remote_columns as jsonb; fks:
+-- tdgen.remote_foreign_keys) with its table's mode and the rule that holds
+-- for it in the environment: its own (the environment's over the general
+-- one), else that of the column it references by foreign key (ref).
+CREATE FUNCTION tdgen.effective_columns(environment text, cols jsonb, fks jsonb)
+RETURNS TABLE (schema_name name, table_name name, column_name name, attnum int, type_name text, local_type text,
+			   base_type regtype, type_class text, not_null boolean, generated boolean, in_unique boolean,
+			   mode text, action text, transform text, params jsonb, own boolean, reviewed_type text,
+			   ref text, ref_action text, ref_transform text, ref_params jsonb)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	WITH col AS (
+		SELECT * FROM jsonb_to_recordset(cols) AS x(schema_name name, table_name name, column_name name, attnum int,
+													type_name text, local_type text, base_type regtype, type_class text,
+													not_null boolean, generated boolean, in_unique boolean)
+	), fk AS (
+		SELECT * FROM jsonb_to_recordset(fks) AS x(schema_name name, table_name name, column_name name,
+												   ref_schema name, ref_table name, ref_column name)
+	), rule AS (
+		SELECT DISTINCT ON (r.schema_name, r.table_name, r.column_name) r.*
+		FROM tdgen.column_rule AS r
+		WHERE r.environment IS NULL OR r.environment = effective_columns.environment
+		ORDER BY r.schema_name, r.table_name, r.column_name, r.environment NULLS LAST
+	), inherited AS (
+		SELECT DISTINCT ON (f.schema_name, f.table_name, f.column_name)
+			   f.schema_name, f.table_name, f.column_name, r.action, r.transform, r.params,
+			   tdgen.qualified(f.ref_schema, f.ref_table, f.ref_column) AS ref
+		FROM fk AS f
+		JOIN rule AS r ON r.schema_name = f.ref_schema AND r.table_name = f.ref_table AND r.column_name = f.ref_column
+		ORDER BY f.schema_name, f.table_name, f.column_name, f.ref_schema, f.ref_table, f.ref_column
+	)
+	SELECT c.schema_name, c.table_name, c.column_name, c.attnum, c.type_name, c.local_type, c.base_type, c.type_class,
+		   c.not_null, c.generated, c.in_unique,
+		   tdgen.table_mode_of(effective_columns.environment, c.schema_name, c.table_name),
+		   coalesce(r.action, i.action), coalesce(r.transform, i.transform),
+		   CASE WHEN r.action IS NOT NULL THEN r.params ELSE i.params END,
+		   r.action IS NOT NULL, r.column_type, i.ref, i.action, i.transform, i.params
+	FROM col AS c
+	LEFT JOIN rule AS r ON r.schema_name = c.schema_name AND r.table_name = c.table_name AND r.column_name = c.column_name
+	LEFT JOIN inherited AS i ON i.schema_name = c.schema_name AND i.table_name = c.table_name AND i.column_name = c.column_name;
+END;
+
 -- Every problem with the rules of an environment against production now:
 --   unreviewed        a column of a copied table with neither rule nor keep
 --   column_gone       a rule whose table or column no longer exists
@@ -58,42 +110,8 @@ BEGIN
 	SELECT coalesce(jsonb_agg(to_jsonb(f)), '[]') INTO fks FROM tdgen.remote_foreign_keys(s.name) AS f;
 
 	RETURN QUERY
-	WITH col AS (
-		SELECT * FROM jsonb_to_recordset(cols) AS x(schema_name name, table_name name, column_name name,
-													type_name text, base_type regtype, type_class text,
-													not_null boolean, generated boolean, in_unique boolean, attnum int)
-	), fk AS (
-		SELECT * FROM jsonb_to_recordset(fks) AS x(schema_name name, table_name name, column_name name,
-												   ref_schema name, ref_table name, ref_column name)
-	), tbl AS (
-		SELECT DISTINCT c.schema_name, c.table_name FROM col AS c
-	), copied AS (
-		SELECT tb.* FROM tbl AS tb
-		WHERE coalesce((SELECT m.mode FROM tdgen.table_mode AS m
-						WHERE m.schema_name = tb.schema_name AND m.table_name = tb.table_name
-						  AND (m.environment IS NULL OR m.environment = e.name)
-						ORDER BY m.environment NULLS LAST LIMIT 1), 'copy') = 'copy'
-	), rule AS (
-		SELECT DISTINCT ON (r.schema_name, r.table_name, r.column_name) r.*
-		FROM tdgen.column_rule AS r
-		WHERE r.environment IS NULL OR r.environment = e.name
-		ORDER BY r.schema_name, r.table_name, r.column_name, r.environment NULLS LAST
-	), inherited AS (
-		SELECT DISTINCT ON (f.schema_name, f.table_name, f.column_name)
-			   f.schema_name, f.table_name, f.column_name, r.action, r.transform, r.params,
-			   tdgen.qualified(f.ref_schema, f.ref_table, f.ref_column) AS ref
-		FROM fk AS f
-		JOIN rule AS r ON r.schema_name = f.ref_schema AND r.table_name = f.ref_table AND r.column_name = f.ref_column
-		ORDER BY f.schema_name, f.table_name, f.column_name, f.ref_schema, f.ref_table, f.ref_column
-	), effective AS (
-		SELECT c.*, coalesce(r.action, i.action) AS action, coalesce(r.transform, i.transform) AS transform,
-			   CASE WHEN r.action IS NOT NULL THEN r.params ELSE i.params END AS params,
-			   r.action IS NOT NULL AS own, r.column_type AS reviewed_type, i.ref
-		FROM col AS c
-		JOIN copied USING (schema_name, table_name)
-		LEFT JOIN rule AS r USING (schema_name, table_name, column_name)
-		LEFT JOIN inherited AS i USING (schema_name, table_name, column_name)
-		WHERE NOT c.generated
+	WITH effective AS (
+		SELECT * FROM tdgen.effective_columns(e.name, cols, fks) AS ec WHERE ec.mode = 'copy' AND NOT ec.generated
 	)
 	SELECT 'unreviewed', tdgen.qualified(x.schema_name, x.table_name, x.column_name),
 		   format('%s column %s has neither a rule nor a keep', x.type_name, tdgen.qualified(x.schema_name, x.table_name, x.column_name)),
@@ -106,8 +124,8 @@ BEGIN
 				  CASE WHEN r.environment IS NOT NULL THEN format(', %L', r.environment) ELSE '' END)
 	FROM tdgen.column_rule AS r
 	WHERE (r.environment IS NULL OR r.environment = e.name) AND r.schema_name = ANY (s.schemas)
-	  AND NOT EXISTS (SELECT FROM col AS c WHERE c.schema_name = r.schema_name AND c.table_name = r.table_name
-						AND c.column_name = r.column_name)
+	  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(cols) AS c(schema_name name, table_name name, column_name name)
+					  WHERE c.schema_name = r.schema_name AND c.table_name = r.table_name AND c.column_name = r.column_name)
 	UNION ALL
 	SELECT 'type_changed', tdgen.qualified(x.schema_name, x.table_name, x.column_name),
 		   format('reviewed as %s, now %s', x.reviewed_type, x.type_name),
@@ -137,12 +155,12 @@ BEGIN
 	FROM effective AS x WHERE x.action = 'mask' AND x.transform = 'nullify' AND x.not_null
 	UNION ALL
 	SELECT 'foreign_key', tdgen.qualified(x.schema_name, x.table_name, x.column_name),
-		   format('its rule differs from that of %s, which it references: masked keys would no longer match', i.ref),
+		   format('its rule differs from that of %s, which it references: masked keys would no longer match', x.ref),
 		   format('SELECT tdgen_drop_rule(%L);', tdgen.qualified(x.schema_name, x.table_name, x.column_name))
 	FROM effective AS x
-	JOIN inherited AS i USING (schema_name, table_name, column_name)
-	WHERE x.own AND (x.action, coalesce(x.transform, ''), x.params) IS DISTINCT FROM
-					(i.action, coalesce(i.transform, ''), i.params)
+	WHERE x.own AND x.ref IS NOT NULL
+	  AND (x.action, coalesce(x.transform, ''), x.params) IS DISTINCT FROM
+		  (x.ref_action, coalesce(x.ref_transform, ''), x.ref_params)
 	ORDER BY 2, 1;
 
 	-- columns seen for the first time: an alert each
@@ -253,6 +271,10 @@ GRANT EXECUTE ON PROCEDURE tdgen_gate(text) TO tdgen_admin;
 
 COMMENT ON FUNCTION tdgen.raise_alert(text, text, text, text, jsonb) IS
 	'records an alert and sends it as NOTIFY tdgen_alert with a JSON payload';
+COMMENT ON FUNCTION tdgen.table_mode_of(text, name, name) IS
+	'the mode of a production table in an environment: copy, empty or skip';
+COMMENT ON FUNCTION tdgen.effective_columns(text, jsonb, jsonb) IS
+	'every production column with its table''s mode and the rule that holds for it in the environment, own or by foreign key';
 COMMENT ON FUNCTION tdgen.check_problems(environment text) IS
 	'every problem that stops a refresh of the environment: unreviewed, column_gone, type_changed, not_injective, type_mismatch, not_null, foreign_key';
 COMMENT ON FUNCTION tdgen_check(text) IS

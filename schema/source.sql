@@ -383,8 +383,8 @@ BEGIN
 		t.local_name := coalesce(t.local_name,
 								 left(t.table_name, 40) || '_' || left(md5(t.schema_name || '.' || t.table_name), 8));
 		EXECUTE format('DROP FOREIGN TABLE IF EXISTS %I.%I', s.local_schema, t.local_name);
-		EXECUTE format('CREATE FOREIGN TABLE %I.%I (%s) SERVER %I OPTIONS (schema_name %L, table_name %L)',
-					   s.local_schema, t.local_name, t.columns, s.server, t.schema_name, t.table_name);
+		EXECUTE format('CREATE FOREIGN TABLE %I.%I (%s) SERVER %I OPTIONS (schema_name %L, table_name %L, fetch_size %L)',
+					   s.local_schema, t.local_name, t.columns, s.server, t.schema_name, t.table_name, '10000');
 		INSERT INTO tdgen.source_relation AS r (source, schema_name, table_name, local_name, columns)
 		VALUES (s.name, t.schema_name, t.table_name, t.local_name, t.columns)
 		ON CONFLICT ON CONSTRAINT source_relation_pkey DO UPDATE SET columns = excluded.columns;
