@@ -37,7 +37,8 @@ SCHEMA_PARTS = \
 	schema/rules.sql \
 	schema/scan.sql \
 	schema/gate.sql \
-	schema/shadow.sql
+	schema/shadow.sql \
+	schema/refresh.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 

@@ -1,0 +1,578 @@
+-- ===========================================================================
+-- schema/refresh.sql
+--     CALL tdgen_refresh('qa'): a masked copy of production, built in a
+--     shadow schema and swapped in for the target schema in one commit;
+--     the run history, progress, plan and report.
+--
+-- One refresh is two transactions.  The first records the run and commits,
+-- so the record survives whatever follows.  The second does the work: the
+-- gate, the shadow schema, the load, constraints and indexes, the swap.
+-- Every production read happens in it, so postgres_fdw serves all of them
+-- from one REPEATABLE READ remote transaction: one snapshot.  It either
+-- commits whole or leaves the target as it was.
+-- ===========================================================================
+
+-- ---------------------------------------------------------------------------
+-- Run history
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE tdgen.run (
+	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	environment	text NOT NULL,
+	source		text NOT NULL,
+	target_schema name NOT NULL,
+	triggered_by name NOT NULL DEFAULT session_user,
+	application_name text,
+	backend_pid	integer NOT NULL DEFAULT pg_backend_pid(),
+	started_at	timestamptz NOT NULL DEFAULT clock_timestamp(),
+	finished_at	timestamptz,
+	status		text NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'succeeded', 'failed')),
+	sqlstate	text,
+	message		text,
+	key_version	integer,
+	key_fingerprint text,
+	phase_seconds jsonb NOT NULL DEFAULT '{}',
+	rows		bigint,
+	bytes		bigint
+);
+CREATE INDEX run_environment ON tdgen.run (environment, started_at);
+
+CREATE TABLE tdgen.run_table (
+	run_id		bigint NOT NULL REFERENCES tdgen.run ON DELETE CASCADE,
+	schema_name	name NOT NULL,
+	table_name	name NOT NULL,
+	mode		text NOT NULL,
+	rows		bigint,
+	bytes		bigint,
+	seconds		double precision,
+	PRIMARY KEY (run_id, schema_name, table_name)
+);
+
+CREATE TABLE tdgen.run_column (
+	run_id		bigint NOT NULL REFERENCES tdgen.run ON DELETE CASCADE,
+	schema_name	name NOT NULL,
+	table_name	name NOT NULL,
+	column_name	name NOT NULL,
+	action		text NOT NULL,
+	transform	text,
+	params		jsonb,
+	key_version	integer,
+	PRIMARY KEY (run_id, schema_name, table_name, column_name)
+);
+
+SELECT pg_catalog.pg_extension_config_dump('tdgen.run', '');
+SELECT pg_catalog.pg_extension_config_dump('tdgen.run_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('tdgen.run_table', '');
+SELECT pg_catalog.pg_extension_config_dump('tdgen.run_column', '');
+REVOKE ALL ON tdgen.run, tdgen.run_table, tdgen.run_column FROM PUBLIC;
+GRANT SELECT ON tdgen.run, tdgen.run_table, tdgen.run_column TO tdgen_admin;
+
+-- A refresh in progress, as other sessions see it: the refresh announces
+-- its phase and table in its application_name.
+CREATE VIEW tdgen.progress AS
+	SELECT a.pid, r.id AS run_id, r.environment, r.started_at,
+		   split_part(a.application_name, '|', 2) AS phase,
+		   nullif(split_part(a.application_name, '|', 3), '')::integer AS table_number,
+		   nullif(split_part(a.application_name, '|', 4), '')::integer AS tables,
+		   nullif(split_part(a.application_name, '|', 5), '') AS table_name,
+		   now() - r.started_at AS elapsed
+	FROM pg_catalog.pg_stat_activity AS a
+	JOIN tdgen.run AS r ON r.backend_pid = a.pid AND r.status = 'running'
+	WHERE a.application_name LIKE 'tdgen|%';
+GRANT SELECT ON tdgen.progress TO tdgen_admin;
+
+-- The advisory lock of an environment's refreshes.
+CREATE FUNCTION tdgen.refresh_lock_key(environment text)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ('x' || left(md5('tdgen_refresh:' || environment), 16))::bit(64)::bigint;
+
+-- ---------------------------------------------------------------------------
+-- Plan
+-- ---------------------------------------------------------------------------
+
+-- Production's tables in load order (referenced tables first), with their
+-- mode in the environment, estimated rows (the table's and its
+-- partitions') and what happens to each column.
+CREATE FUNCTION tdgen_plan(environment text)
+RETURNS TABLE (load_order integer, table_name text, mode text, estimated_rows bigint, columns jsonb)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	e tdgen.environment := tdgen.resolve_environment(environment);
+	s tdgen.source := tdgen.resolve_source(e.source);
+	cols jsonb;
+	fks jsonb;
+	cls jsonb;
+	inh jsonb;
+	nsp jsonb;
+BEGIN
+	SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]') INTO cols FROM tdgen.remote_columns(s.name) AS c;
+	SELECT coalesce(jsonb_agg(to_jsonb(f)), '[]') INTO fks FROM tdgen.remote_foreign_keys(s.name) AS f;
+	cls := tdgen.read_remote(s.local_schema, 'catalog_class', 'relkind IN (''r'', ''p'')');
+	inh := tdgen.read_remote(s.local_schema, 'catalog_inherits', 'true');
+	nsp := tdgen.read_remote(s.local_schema, 'catalog_namespace', 'true');
+	RETURN QUERY
+	WITH RECURSIVE tbl AS (
+		SELECT DISTINCT c.schema_name, c.table_name, c.mode
+		FROM tdgen.effective_columns(e.name, cols, fks) AS c
+	), rel AS (
+		SELECT c.oid, c.relname, n.nspname, c.reltuples
+		FROM jsonb_to_recordset(cls) AS c(oid oid, relname name, relnamespace oid, reltuples float4)
+		JOIN jsonb_to_recordset(nsp) AS n(oid oid, nspname name) ON n.oid = c.relnamespace
+	), tree AS (
+		-- each table with itself and its partitions at any depth
+		SELECT r.oid AS root, r.oid FROM rel AS r
+		UNION
+		SELECT t.root, i.inhrelid FROM tree AS t
+		JOIN jsonb_to_recordset(inh) AS i(inhrelid oid, inhparent oid) ON i.inhparent = t.oid
+	), estimate AS (
+		SELECT r.nspname, r.relname, greatest(sum(greatest(p.reltuples, 0)), 0)::bigint AS n
+		FROM rel AS r JOIN tree AS t ON t.root = r.oid JOIN rel AS p ON p.oid = t.oid
+		GROUP BY r.nspname, r.relname
+	), edge AS (
+		SELECT DISTINCT f.schema_name, f.table_name, f.ref_schema, f.ref_table
+		FROM jsonb_to_recordset(fks) AS f(schema_name name, table_name name, ref_schema name, ref_table name)
+		WHERE (f.schema_name, f.table_name) <> (f.ref_schema, f.ref_table)
+	), depth AS (
+		-- the longest chain of references above each table, each table
+		-- once per chain, so cycles of foreign keys end
+		SELECT t.schema_name, t.table_name, 0 AS depth, ARRAY[tdgen.qualified(t.schema_name, t.table_name)] AS path
+		FROM tbl AS t
+		UNION ALL
+		SELECT g.schema_name, g.table_name, d.depth + 1, d.path || tdgen.qualified(g.schema_name, g.table_name)
+		FROM depth AS d JOIN edge AS g ON g.ref_schema = d.schema_name AND g.ref_table = d.table_name
+		WHERE NOT tdgen.qualified(g.schema_name, g.table_name) = ANY (d.path) AND d.depth < 64
+	)
+	SELECT (row_number() OVER (ORDER BY max(d.depth), t.schema_name, t.table_name))::integer,
+		   tdgen.qualified(t.schema_name, t.table_name), t.mode,
+		   CASE WHEN t.mode = 'copy'
+				THEN (SELECT x.n FROM estimate AS x WHERE x.nspname = t.schema_name AND x.relname = t.table_name)
+				ELSE 0 END,
+		   CASE WHEN t.mode = 'skip' THEN '{}'::jsonb ELSE
+				(SELECT jsonb_object_agg(c.column_name,
+										 CASE WHEN c.generated THEN to_jsonb('generated'::text)
+											  WHEN c.action = 'mask' THEN jsonb_build_object('transform', c.transform, 'params', c.params)
+											  WHEN c.action = 'keep' THEN to_jsonb('keep'::text)
+											  ELSE to_jsonb('no rule'::text) END ORDER BY c.attnum)
+				 FROM tdgen.effective_columns(e.name, cols, fks) AS c
+				 WHERE c.schema_name = t.schema_name AND c.table_name = t.table_name) END
+	FROM tbl AS t
+	JOIN depth AS d ON d.schema_name = t.schema_name AND d.table_name = t.table_name
+	GROUP BY t.schema_name, t.table_name, t.mode
+	ORDER BY 1;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- The work
+-- ---------------------------------------------------------------------------
+
+-- The SQL that reads one column from its foreign table into the shadow
+-- table: masked by the rule's transform, or kept, cast to the shadow
+-- column's type.
+CREATE FUNCTION tdgen.load_expression(column_name name, local_type text, shadow_type text, action text,
+									  transform text, params jsonb)
+RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	t tdgen.transform;
+	arg text := quote_ident(column_name);
+	args text := '';
+	p record;
+BEGIN
+	IF action IS DISTINCT FROM 'mask' THEN
+		RETURN format('%s::%s', arg, shadow_type);
+	END IF;
+	SELECT * INTO t FROM tdgen.transform AS tr WHERE tr.name = transform;
+	IF transform = 'nullify' THEN
+		RETURN format('NULL::%s', shadow_type);
+	END IF;
+	IF 'text' = ANY (t.input_types) AND local_type <> 'text' THEN
+		arg := arg || '::text';
+	END IF;
+	FOR p IN SELECT key, value FROM jsonb_each(coalesce(params, '{}')) ORDER BY key LOOP
+		args := args || format(', %I => %s', p.key,
+							   CASE WHEN p.key = 'scope' THEN quote_literal(p.value #>> '{}')
+									WHEN jsonb_typeof(p.value) IN ('object', 'array') THEN quote_literal(p.value::text) || '::jsonb'
+									WHEN jsonb_typeof(p.value) = 'string' THEN quote_literal(p.value #>> '{}') || '::' ||
+										 CASE WHEN t.parameters -> p.key ->> 'type' = 'jsonb' THEN 'jsonb' ELSE 'text' END
+									ELSE quote_literal(p.value #>> '{}') || '::' || (t.parameters -> p.key ->> 'type') END);
+	END LOOP;
+	RETURN format('(tdgen.%I(%s%s))::%s', transform, arg, args, shadow_type);
+END
+$$;
+
+-- Announce progress: a NOTICE, and the application_name other sessions
+-- read through tdgen.progress.
+CREATE FUNCTION tdgen.announce(environment text, phase text, n integer DEFAULT NULL, total integer DEFAULT NULL,
+							   table_name text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM set_config('application_name',
+					   left(concat_ws('|', 'tdgen', phase, n, total, table_name), 63), false);
+	RAISE NOTICE '%', format('tdgen %s: %s%s', environment, phase,
+							 CASE WHEN table_name IS NOT NULL THEN format(' %s (%s of %s)', table_name, n, total) ELSE '' END);
+END
+$$;
+
+-- Seconds since the given instant.
+CREATE FUNCTION tdgen.seconds_since(t timestamptz)
+RETURNS double precision
+LANGUAGE sql VOLATILE
+RETURN round(extract(epoch FROM clock_timestamp() - t)::numeric, 3)::double precision;
+
+-- Statements run with notices quieted (DDL's cascades say nothing useful).
+CREATE FUNCTION tdgen.execute_quietly(statements text[])
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
+DECLARE
+	stmt text;
+BEGIN
+	FOREACH stmt IN ARRAY statements LOOP
+		EXECUTE stmt;
+	END LOOP;
+END
+$$;
+
+-- Everything a refresh does after its run is recorded: gate, shadow
+-- schema, load, constraints, swap, per-table and per-column records.
+CREATE FUNCTION tdgen.refresh_work(run_id bigint)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r tdgen.run;
+	e tdgen.environment;
+	s tdgen.source;
+	shadow name;
+	old_target name;
+	snap jsonb;
+	cols jsonb;
+	fks jsonb;
+	problems integer;
+	k record;
+	phases jsonb := '{}';
+	t0 timestamptz;
+	tt timestamptz;
+	tbl record;
+	n integer := 0;
+	total integer;
+	loaded bigint;
+	skipped text[];
+	insert_sql text;
+BEGIN
+	SELECT * INTO r FROM tdgen.run AS x WHERE x.id = run_id;
+	e := tdgen.resolve_environment(r.environment);
+	s := tdgen.resolve_source(e.source);
+	shadow := left('tdgen_shadow_' || e.name, 63);
+	old_target := left('tdgen_old_' || e.name, 63);
+
+	-- the gate: nothing moves while a column lacks a rule
+	t0 := clock_timestamp();
+	PERFORM tdgen.announce(e.name, 'gate');
+	SELECT count(*) INTO problems FROM @extschema@.tdgen_check(e.name);
+	IF problems > 0 THEN
+		RAISE EXCEPTION 'tdgen: % problem(s) with the rules of environment %', problems, quote_literal(e.name)
+			USING ERRCODE = 'TG001',
+				  DETAIL = (SELECT string_agg(c.problem || ': ' || c.detail, E'\n' ORDER BY c.column_name)
+							FROM @extschema@.tdgen_check(e.name) AS c),
+				  HINT = 'Run SELECT * FROM tdgen_check(' || quote_literal(e.name) || ') for the suggested calls.';
+	END IF;
+	SELECT * INTO k FROM @extschema@.tdgen_key_status();
+	phases := phases || jsonb_build_object('gate', tdgen.seconds_since(t0));
+
+	-- production's schema, read once, in this transaction's snapshot
+	t0 := clock_timestamp();
+	PERFORM tdgen.announce(e.name, 'schema');
+	snap := tdgen.remote_schema(s.name);
+	SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]') INTO cols FROM tdgen.remote_columns(s.name) AS c;
+	SELECT coalesce(jsonb_agg(to_jsonb(f)), '[]') INTO fks FROM tdgen.remote_foreign_keys(s.name) AS f;
+	SELECT coalesce(array_agg(DISTINCT c.table_name::text), '{}') INTO skipped
+	FROM tdgen.effective_columns(e.name, cols, fks) AS c WHERE c.mode = 'skip';
+	PERFORM tdgen.execute_quietly(ARRAY[format('DROP SCHEMA IF EXISTS %I CASCADE', shadow),
+										format('CREATE SCHEMA %I', shadow)]);
+	PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.shadow_ddl(snap, s.schemas, shadow, 'create', skipped)));
+	phases := phases || jsonb_build_object('schema', tdgen.seconds_since(t0));
+
+	-- the load: each copied table by INSERT ... SELECT from its foreign
+	-- table, every masked column through its transform on the way in
+	t0 := clock_timestamp();
+	SELECT count(*) INTO total FROM @extschema@.tdgen_plan(e.name) AS p WHERE p.mode = 'copy';
+	FOR tbl IN
+		SELECT p.load_order, p.table_name AS qualified, p.mode,
+			   (tdgen.parse_name(p.table_name, 2))[1] AS schema_name, (tdgen.parse_name(p.table_name, 2))[2] AS table_name
+		FROM @extschema@.tdgen_plan(e.name) AS p
+		WHERE p.mode <> 'skip'
+		ORDER BY p.load_order
+	LOOP
+		tt := clock_timestamp();
+		loaded := 0;
+		IF tbl.mode = 'copy' THEN
+			n := n + 1;
+			PERFORM tdgen.announce(e.name, 'load', n, total, tbl.qualified);
+			SELECT format('INSERT INTO %I.%I (%s)%s SELECT %s FROM %I.%I', shadow, tbl.table_name,
+						  string_agg(quote_ident(c.column_name), ', ' ORDER BY c.attnum),
+						  CASE WHEN bool_or(a.attidentity = 'a') THEN ' OVERRIDING SYSTEM VALUE' ELSE '' END,
+						  string_agg(tdgen.load_expression(c.column_name, c.local_type,
+														   format_type(a.atttypid, a.atttypmod), c.action, c.transform, c.params),
+									 ', ' ORDER BY c.attnum),
+						  s.local_schema, sr.local_name)
+			INTO insert_sql
+			FROM tdgen.effective_columns(e.name, cols, fks) AS c
+			JOIN pg_attribute AS a ON a.attrelid = format('%I.%I', shadow, tbl.table_name)::regclass
+								   AND a.attname = c.column_name AND NOT a.attisdropped
+			JOIN tdgen.source_relation AS sr ON sr.source = s.name AND sr.schema_name = c.schema_name
+											 AND sr.table_name = c.table_name
+			WHERE c.schema_name = tbl.schema_name AND c.table_name = tbl.table_name AND NOT c.generated
+			GROUP BY sr.local_name;
+			EXECUTE insert_sql;
+			GET DIAGNOSTICS loaded = ROW_COUNT;
+		END IF;
+		INSERT INTO tdgen.run_table (run_id, schema_name, table_name, mode, rows, bytes, seconds)
+		VALUES (run_id, tbl.schema_name, tbl.table_name, tbl.mode, loaded,
+				coalesce((SELECT sum(pg_total_relation_size(pt.relid))
+						  FROM pg_partition_tree(format('%I.%I', shadow, tbl.table_name)::regclass) AS pt),
+						 pg_total_relation_size(format('%I.%I', shadow, tbl.table_name)::regclass)),
+				tdgen.seconds_since(tt));
+	END LOOP;
+	INSERT INTO tdgen.run_column (run_id, schema_name, table_name, column_name, action, transform, params, key_version)
+	SELECT run_id, c.schema_name, c.table_name, c.column_name,
+		   CASE WHEN c.generated THEN 'generated' ELSE c.action END, c.transform, c.params,
+		   CASE WHEN c.action = 'mask' THEN k.version END
+	FROM tdgen.effective_columns(e.name, cols, fks) AS c
+	WHERE c.mode = 'copy';
+	phases := phases || jsonb_build_object('load', tdgen.seconds_since(t0));
+
+	-- keys, checks, foreign keys (validated), indexes, sequences
+	t0 := clock_timestamp();
+	PERFORM tdgen.announce(e.name, 'constraints');
+	PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.shadow_ddl(snap, s.schemas, shadow, 'finish', skipped)));
+	phases := phases || jsonb_build_object('constraints', tdgen.seconds_since(t0));
+
+	-- the swap: the shadow schema takes the target's name and grants
+	t0 := clock_timestamp();
+	PERFORM tdgen.announce(e.name, 'swap');
+	PERFORM tdgen.swap_schema(shadow, e.target_schema, old_target);
+	phases := phases || jsonb_build_object('swap', tdgen.seconds_since(t0));
+
+	UPDATE tdgen.run AS x
+	SET key_version = k.version, key_fingerprint = k.fingerprint, phase_seconds = phases,
+		rows = (SELECT sum(rt.rows) FROM tdgen.run_table AS rt WHERE rt.run_id = x.id),
+		bytes = (SELECT sum(rt.bytes) FROM tdgen.run_table AS rt WHERE rt.run_id = x.id)
+	WHERE x.id = run_id;
+END
+$$;
+
+-- Put the shadow schema in place of the target: the target's schema and
+-- table grants carried over, the old schema dropped, in the caller's
+-- transaction (readers see all the old or all the new).
+CREATE FUNCTION tdgen.swap_schema(shadow name, target name, old_target name)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
+DECLARE
+	g record;
+	had_target boolean := to_regnamespace(quote_ident(target)) IS NOT NULL;
+BEGIN
+	IF had_target THEN
+		-- schema grants, then table grants by table name
+		FOR g IN
+			SELECT a.privilege_type, a.grantee, a.is_grantable
+			FROM pg_namespace AS n, aclexplode(n.nspacl) AS a
+			WHERE n.nspname = target AND a.grantee <> n.nspowner
+		LOOP
+			EXECUTE format('GRANT %s ON SCHEMA %I TO %s%s', g.privilege_type, shadow,
+						   CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(g.grantee::regrole::text) END,
+						   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+		END LOOP;
+		FOR g IN
+			SELECT c.relname, c.relkind, a.privilege_type, a.grantee, a.is_grantable
+			FROM pg_class AS c, aclexplode(c.relacl) AS a
+			WHERE c.relnamespace = to_regnamespace(quote_ident(target)) AND a.grantee <> c.relowner
+			  AND to_regclass(format('%I.%I', shadow, c.relname)) IS NOT NULL
+		LOOP
+			EXECUTE format('GRANT %s ON %s %I.%I TO %s%s', g.privilege_type,
+						   CASE WHEN g.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, shadow, g.relname,
+						   CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(g.grantee::regrole::text) END,
+						   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+		END LOOP;
+		EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', old_target);
+		EXECUTE format('ALTER SCHEMA %I RENAME TO %I', target, old_target);
+	END IF;
+	EXECUTE format('ALTER SCHEMA %I RENAME TO %I', shadow, target);
+	IF had_target THEN
+		EXECUTE format('DROP SCHEMA %I CASCADE', old_target);
+	END IF;
+END
+$$;
+
+-- The run row, before any work: the per-environment lock (waiting for it or
+-- not), the leftovers of a refresh that died cleaned up.
+CREATE FUNCTION tdgen.run_start(environment text, wait boolean)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
+DECLARE
+	e tdgen.environment := tdgen.resolve_environment(environment);
+	id bigint;
+BEGIN
+	IF wait THEN
+		PERFORM pg_advisory_lock(tdgen.refresh_lock_key(e.name));
+	ELSIF NOT pg_try_advisory_lock(tdgen.refresh_lock_key(e.name)) THEN
+		RAISE EXCEPTION 'a refresh of environment % is already running', quote_literal(e.name)
+			USING ERRCODE = 'lock_not_available',
+				  HINT = 'Wait for it (see tdgen.progress), or call tdgen_refresh(..., wait => true) to queue behind it.';
+	END IF;
+	-- holding the lock, no other refresh of this environment runs: a run
+	-- still marked running died with its backend
+	UPDATE tdgen.run AS r SET status = 'failed', finished_at = clock_timestamp(), sqlstate = '57P01',
+							  message = 'the refresh was interrupted (its session or the server ended)'
+	WHERE r.environment = e.name AND r.status = 'running';
+	EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', left('tdgen_shadow_' || e.name, 63));
+	-- new production columns are recorded and alerted here, committed with
+	-- the run row, whatever the work that follows does
+	PERFORM count(*) FROM tdgen.check_problems(e.name);
+	INSERT INTO tdgen.run AS r (environment, source, target_schema, application_name)
+	VALUES (e.name, e.source, e.target_schema, current_setting('application_name'))
+	RETURNING r.id INTO id;
+	RETURN id;
+END
+$$;
+
+-- Close a run: succeeded, or failed with its SQLSTATE and message (and an
+-- alert when the gate refused); the lock released.
+CREATE FUNCTION tdgen.run_finish(run_id bigint, err_sqlstate text, err_message text, err_detail text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r tdgen.run;
+BEGIN
+	UPDATE tdgen.run AS x
+	SET status = CASE WHEN err_sqlstate IS NULL THEN 'succeeded' ELSE 'failed' END,
+		finished_at = clock_timestamp(), sqlstate = err_sqlstate, message = err_message
+	WHERE x.id = run_id
+	RETURNING * INTO r;
+	IF err_sqlstate = 'TG001' THEN
+		PERFORM tdgen.raise_alert('gate_refused', r.source, r.environment,
+								  format('refresh of %s refused: %s', r.environment, err_message),
+								  jsonb_build_object('run_id', r.id, 'problems', string_to_array(err_detail, E'\n')));
+	END IF;
+	PERFORM pg_advisory_unlock(tdgen.refresh_lock_key(r.environment));
+	PERFORM set_config('application_name', coalesce(r.application_name, ''), false);
+END
+$$;
+
+CREATE PROCEDURE tdgen_refresh(environment text, wait boolean DEFAULT false)
+LANGUAGE plpgsql AS $$
+DECLARE
+	run_id bigint;
+	err_sqlstate text;
+	err_message text;
+	err_detail text;
+	err_hint text;
+BEGIN
+	IF tdgen.in_transaction_block() THEN
+		RAISE EXCEPTION 'tdgen_refresh cannot run inside a transaction block'
+			USING ERRCODE = 'active_sql_transaction',
+				  HINT = 'CALL it on its own: it commits its run record before the work, so the record survives a failure.';
+	END IF;
+	run_id := tdgen.run_start(environment, wait);
+	COMMIT;
+	BEGIN
+		PERFORM tdgen.refresh_work(run_id);
+	EXCEPTION WHEN OTHERS OR query_canceled THEN
+		GET STACKED DIAGNOSTICS err_sqlstate = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
+								err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+	END;
+	PERFORM tdgen.run_finish(run_id, err_sqlstate, err_message, err_detail);
+	COMMIT;
+	IF err_sqlstate IS NULL THEN
+		RAISE NOTICE 'tdgen %: refreshed (run %)', environment, run_id;
+	ELSIF err_detail IS NULL AND err_hint IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = err_sqlstate, MESSAGE = err_message;
+	ELSIF err_hint IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = err_sqlstate, MESSAGE = err_message, DETAIL = err_detail;
+	ELSIF err_detail IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = err_sqlstate, MESSAGE = err_message, HINT = err_hint;
+	ELSE
+		RAISE EXCEPTION USING ERRCODE = err_sqlstate, MESSAGE = err_message, DETAIL = err_detail, HINT = err_hint;
+	END IF;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Report
+-- ---------------------------------------------------------------------------
+
+-- A run as JSON for CI.  Shape "tdgen.run/1": documented in docs/refresh.md;
+-- fields are only ever added within a version.
+CREATE FUNCTION tdgen_report(run_id bigint)
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT jsonb_build_object(
+		'format', 'tdgen.run/1',
+		'id', r.id, 'environment', r.environment, 'source', r.source, 'target_schema', r.target_schema,
+		'triggered_by', r.triggered_by, 'status', r.status,
+		'started_at', r.started_at, 'finished_at', r.finished_at,
+		'seconds', round(extract(epoch FROM coalesce(r.finished_at, clock_timestamp()) - r.started_at)::numeric, 3),
+		'error', CASE WHEN r.sqlstate IS NOT NULL THEN jsonb_build_object('sqlstate', r.sqlstate, 'message', r.message) END,
+		'key', jsonb_build_object('version', r.key_version, 'fingerprint', r.key_fingerprint),
+		'phases', r.phase_seconds, 'rows', r.rows, 'bytes', r.bytes,
+		'tables', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+						'table', tdgen.qualified(t.schema_name, t.table_name), 'mode', t.mode,
+						'rows', t.rows, 'bytes', t.bytes, 'seconds', t.seconds)
+					ORDER BY t.schema_name, t.table_name), '[]')
+				   FROM tdgen.run_table AS t WHERE t.run_id = r.id),
+		'columns', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+						'column', tdgen.qualified(c.schema_name, c.table_name, c.column_name), 'action', c.action,
+						'transform', c.transform, 'params', c.params, 'key_version', c.key_version)
+					ORDER BY c.schema_name, c.table_name, c.column_name), '[]')
+					FROM tdgen.run_column AS c WHERE c.run_id = r.id))
+	FROM tdgen.run AS r WHERE r.id = tdgen_report.run_id;
+END;
+
+-- ---------------------------------------------------------------------------
+-- Privileges and comments
+-- ---------------------------------------------------------------------------
+
+REVOKE ALL ON FUNCTION tdgen_plan(text), tdgen.refresh_work(bigint),
+	tdgen.swap_schema(name, name, name), tdgen.run_start(text, boolean), tdgen.run_finish(bigint, text, text, text),
+	tdgen_report(bigint), tdgen.execute_quietly(text[]) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE tdgen_refresh(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tdgen_plan(text), tdgen.refresh_work(bigint), tdgen.run_start(text, boolean),
+	tdgen.run_finish(bigint, text, text, text), tdgen_report(bigint) TO tdgen_admin;
+GRANT EXECUTE ON PROCEDURE tdgen_refresh(text, boolean) TO tdgen_admin;
+
+COMMENT ON TABLE tdgen.run IS
+	'one row per refresh, written before the work starts: who, when, status, SQLSTATE and message on failure, key version, seconds per phase, rows and bytes';
+COMMENT ON SEQUENCE tdgen.run_id_seq IS
+	'numbers the runs';
+COMMENT ON TABLE tdgen.run_table IS
+	'per run and production table: mode, rows and bytes loaded, seconds';
+COMMENT ON TABLE tdgen.run_column IS
+	'per run and production column: kept, masked (transform, parameters, key version) or generated';
+COMMENT ON VIEW tdgen.progress IS
+	'refreshes in progress: phase, table n of m, elapsed time';
+COMMENT ON FUNCTION tdgen.refresh_lock_key(text) IS
+	'the advisory lock key of an environment''s refreshes';
+COMMENT ON FUNCTION tdgen_plan(text) IS
+	'what a refresh would do, without moving data: tables in load order, modes, estimated rows, each column''s transform';
+COMMENT ON FUNCTION tdgen.load_expression(name, text, text, text, text, jsonb) IS
+	'the SQL that reads one column into the shadow table: through its transform, or kept, cast to the column type';
+COMMENT ON FUNCTION tdgen.announce(text, text, integer, integer, text) IS
+	'reports refresh progress: a NOTICE and the session''s application_name';
+COMMENT ON FUNCTION tdgen.seconds_since(timestamptz) IS
+	'seconds elapsed since an instant, to the millisecond';
+COMMENT ON FUNCTION tdgen.execute_quietly(text[]) IS
+	'runs statements with notices quieted';
+COMMENT ON FUNCTION tdgen.refresh_work(bigint) IS
+	'the work of a refresh after its run is recorded: gate, shadow schema, load, constraints, swap';
+COMMENT ON FUNCTION tdgen.swap_schema(name, name, name) IS
+	'puts the shadow schema in place of the target, with the target''s grants, and drops the old one';
+COMMENT ON FUNCTION tdgen.run_start(text, boolean) IS
+	'takes the environment''s lock, cleans up after a refresh that died, records a new run';
+COMMENT ON FUNCTION tdgen.run_finish(bigint, text, text, text) IS
+	'closes a run as succeeded or failed (with an alert when the gate refused) and releases the lock';
+COMMENT ON PROCEDURE tdgen_refresh(text, boolean) IS
+	'refreshes an environment: a masked copy of production swapped in for its target schema; one at a time per environment';
+COMMENT ON FUNCTION tdgen_report(bigint) IS
+	'a run as JSON (format tdgen.run/1) for CI';
