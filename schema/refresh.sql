@@ -427,12 +427,17 @@ BEGIN
 							  message = 'the refresh was interrupted (its session or the server ended)'
 	WHERE r.environment = e.name AND r.status = 'running';
 	EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', left('tdgen_shadow_' || e.name, 63));
-	-- new production columns are recorded and alerted here, committed with
-	-- the run row, whatever the work that follows does
-	PERFORM count(*) FROM tdgen.check_problems(e.name);
 	INSERT INTO tdgen.run AS r (environment, source, target_schema, application_name)
 	VALUES (e.name, e.source, e.target_schema, current_setting('application_name'))
 	RETURNING r.id INTO id;
+	-- new production columns are recorded and alerted here, committed with
+	-- the run row, whatever the work that follows does; if production
+	-- cannot be read, the work will fail on it and say so
+	BEGIN
+		PERFORM count(*) FROM tdgen.check_problems(e.name);
+	EXCEPTION WHEN OTHERS THEN
+		NULL;
+	END;
 	RETURN id;
 END
 $$;
@@ -482,6 +487,11 @@ BEGIN
 		GET STACKED DIAGNOSTICS err_sqlstate = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
 								err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
 	END;
+	IF err_sqlstate IS NOT NULL THEN
+		-- end the failed transaction whole (and with it the remote one, which
+		-- may have lost its connection) before recording the failure
+		ROLLBACK;
+	END IF;
 	PERFORM tdgen.run_finish(run_id, err_sqlstate, err_message, err_detail);
 	COMMIT;
 	IF err_sqlstate IS NULL THEN

@@ -50,12 +50,14 @@ sub sqlstate
 	return $err =~ /ERROR:\s+([0-9A-Z]{5}):/ ? $1 : '';
 }
 
-# sql_bg($db, $query) -> $handle: the query runs in its own psql process
+# sql_bg($db, $query) -> $handle: the query (or an array of commands, in one
+# session) runs in its own psql process
 sub sql_bg
 {
 	my ($db, $query) = @_;
 	my $h = { out => '', err => '' };
-	$h->{run} = IPC::Run::start([@psql, '-d', $db, '-c', $query],
+	my @commands = map { ('-c', $_) } (ref $query eq 'ARRAY' ? @$query : ($query));
+	$h->{run} = IPC::Run::start([@psql, '-d', $db, @commands],
 		'<', \'', '>', \$h->{out}, '2>', \$h->{err});
 	return $h;
 }

@@ -1,0 +1,183 @@
+# ----------------------------------------------------------------------------
+# CALL tdgen_refresh: a masked, complete copy of production in the target
+# schema, and on every failure (gate, production unreachable, a transform
+# error, a concurrent refresh, a cancel, a killed production connection, a
+# crash of the server) the target keeps its previous data, the run is
+# recorded as failed with its SQLSTATE, no lock or shadow schema stays, and
+# the next refresh succeeds.  Weird identifiers are copied faithfully, and
+# canary values planted in every sensitive production column appear nowhere
+# in staging: not in a dump, the server log or a NOTICE.
+# ----------------------------------------------------------------------------
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use TdgenTest;
+
+# A table whose catalog entries take no lock to read (no defaults, checks
+# or indexes): locking it on production holds a refresh in its load.
+sql('prod', q{CREATE TABLE hold_point (v text); INSERT INTO hold_point VALUES ('x')});
+
+my @tables = split /\n/, sql('prod', q{SELECT c.relname FROM pg_class AS c
+	WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1});
+
+# A fingerprint of the target schema's data: every row of every table.
+sub fingerprint
+{
+	return sql('staging', 'SELECT ' . join(' || ', map { qq{(SELECT coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM qa."$_" AS t)} } @tables));
+}
+
+sub last_run
+{
+	return sql('staging', q{SELECT status || ' ' || coalesce(sqlstate, '-') FROM tdgen.run WHERE environment = 'qa' ORDER BY id DESC LIMIT 1});
+}
+
+sub nothing_left
+{
+	my ($what) = @_;
+	is(sql('staging', q{SELECT count(*) FROM pg_namespace WHERE nspname IN ('tdgen_shadow_qa', 'tdgen_old_qa')})
+	   . sql('staging', q{SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'}),
+	   '00', "$what: no shadow schema and no lock left behind");
+}
+
+# Set-up (the rules of 006 cover prod; anything new is kept).
+sql('staging', q{SELECT tdgen_source('prod', 'prod')});
+sql('staging', q{SELECT tdgen_environment('qa', 'prod')});
+sql('staging', q{SELECT tdgen_keep(column_name, 'reviewed: nothing personal') FROM tdgen_check('qa') WHERE problem = 'unreviewed'});
+is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa')}), '0', 'the rules of qa are complete');
+
+like(sql('staging', q{SELECT string_agg(table_name || ':' || mode, ' ' ORDER BY load_order) FROM tdgen_plan('qa')}),
+	qr/^public\.countries:copy .*public\.orders:copy .*public\.order_items:copy/, 'tdgen_plan lists the tables, referenced ones first');
+
+# The happy path.
+my ($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('qa')});
+is($rc, 0, 'the refresh succeeds') or diag($err);
+like($err, qr/NOTICE:\s+(?:00000: )?tdgen qa: load public\.customers \(\d+ of \d+\)/, 'it reports its progress table by table');
+is(last_run(), 'succeeded -', 'the run is recorded as succeeded');
+for my $t (@tables) {
+	is(sql('staging', qq{SELECT count(*) FROM qa."$t"}), sql('prod', qq{SELECT count(*) FROM "$t"}), "qa.$t has production's row count");
+}
+is(sql('staging', q{SELECT count(*) FROM pg_constraint WHERE connamespace = 'qa'::regnamespace AND contype = 'f' AND convalidated}),
+	sql('prod', q{SELECT count(*) FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND contype = 'f'}),
+	'every foreign key is there and validated');
+my %prod_emails = map { $_ => 1 } split /\n/, sql('prod', 'SELECT email FROM customers');
+my @qa_emails = split /\n/, sql('staging', 'SELECT email FROM qa.customers');
+is(scalar(grep { $prod_emails{$_} } @qa_emails), 0, 'no production email survives in qa');
+is(sql('staging', 'SELECT sum(total) FROM qa.orders'), sql('prod', 'SELECT sum(total) FROM orders'), 'kept columns are copied as they are');
+is(sql('staging', q{SELECT count(*) FROM qa.customers WHERE full_name = first_name || ' ' || last_name}),
+	sql('prod', 'SELECT count(*) FROM customers'), 'generated columns follow the masked names');
+my $report = sql('staging', q{SELECT tdgen_report(max(id)) FROM tdgen.run});
+like($report, qr/"format": "tdgen\.run\/1"/, 'tdgen_report returns the run as versioned JSON');
+like($report, qr/"column": "public\.customers\.email", "params": \{\}, "transform": "email"/, 'with each masked column');
+my $good = fingerprint();
+
+# Fail safe: each failure leaves qa as it was and the next refresh works.
+sub fails_safely
+{
+	my ($what, $sqlstate, $err) = @_;
+	is(sqlstate($err), $sqlstate, "$what: the refresh fails with $sqlstate");
+	is(last_run(), "failed $sqlstate", "$what: the run is recorded as failed with $sqlstate");
+	is(fingerprint(), $good, "$what: qa keeps its previous data");
+	nothing_left($what);
+}
+
+sql('prod', 'ALTER TABLE customers ADD COLUMN passport_no text');
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('qa')});
+fails_safely('a new production column', 'TG001', $err);
+sql('prod', 'ALTER TABLE customers DROP COLUMN passport_no');
+
+sql('staging', q{ALTER SERVER prod OPTIONS (SET dbname 'no_such_database')});
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('qa')});
+fails_safely('production unreachable', '08001', $err);
+sql('staging', q{ALTER SERVER prod OPTIONS (SET dbname 'prod')});
+
+my $ssn = sql('prod', 'SELECT ssn FROM employees WHERE id = 1');
+sql('prod', q{UPDATE employees SET ssn = 'SECRET-not-an-ssn' WHERE id = 1});
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('qa')});
+fails_safely('a transform error on one row', '22023', $err);
+unlike($err, qr/SECRET/, 'the error quotes nothing of the value');
+sql('prod', qq{UPDATE employees SET ssn = '$ssn' WHERE id = 1});
+
+# A refresh held up by a lock on production: a second one is refused at
+# once, the first shows its progress, a cancel ends it cleanly.
+my $blocker = sql_bg('prod', 'BEGIN; LOCK TABLE hold_point IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT;');
+sleep 1;
+my $first = sql_bg('staging', [q{SET statement_timeout = '4s'}, q{CALL tdgen_refresh('qa')}]);
+is(poll_until('staging', q{SELECT phase || ' ' || table_name FROM tdgen.progress WHERE environment = 'qa'}, 'load public.hold_point', 10),
+	'load public.hold_point', 'tdgen.progress shows the phase and table of a running refresh');
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('qa')});
+is(sqlstate($err), '55P03', 'a second refresh of the same environment is refused at once (55P03)');
+($rc, $out, $err) = bg_finish($first);
+fails_safely('a cancelled refresh (statement_timeout)', '57014', $err);
+bg_finish($blocker);
+
+# The production connection killed in the middle of the copy.
+$blocker = sql_bg('prod', 'BEGIN; LOCK TABLE hold_point IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;');
+sleep 1;
+$first = sql_bg('staging', q{CALL tdgen_refresh('qa')});
+poll_until('staging', q{SELECT table_name FROM tdgen.progress WHERE environment = 'qa'}, 'public.hold_point', 10);
+sql('prod', q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'prod' AND application_name = 'postgres_fdw'});
+($rc, $out, $err) = bg_finish($first);
+isnt($rc, 0, 'a refresh whose production connection is killed fails');
+like(last_run(), qr/^failed (08|57)/, 'and is recorded as failed with a connection SQLSTATE');
+is(fingerprint(), $good, 'qa keeps its previous data');
+nothing_left('a killed production connection');
+bg_finish($blocker);
+
+# The staging server stopped at once in the middle of a refresh.
+$blocker = sql_bg('prod', 'BEGIN; LOCK TABLE hold_point IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(30); COMMIT;');
+sleep 1;
+$first = sql_bg('staging', q{CALL tdgen_refresh('qa')});
+poll_until('staging', q{SELECT table_name FROM tdgen.progress WHERE environment = 'qa'}, 'public.hold_point', 10);
+restart_server('immediate');
+bg_finish($first);
+bg_finish($blocker);
+is(last_run(), 'running -', 'after a crash the run still reads running');
+is(fingerprint(), $good, 'qa has its previous data after the crash');
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('qa')});
+is($rc, 0, 'the next refresh succeeds') or diag($err);
+is(sql('staging', q{SELECT string_agg(status || ' ' || coalesce(sqlstate, '-'), ', ' ORDER BY id DESC) FROM (SELECT * FROM tdgen.run WHERE environment = 'qa' ORDER BY id DESC LIMIT 2) AS r}),
+	'succeeded -, failed 57P01', 'and records the interrupted one as failed');
+nothing_left('after the crash');
+
+# Weird identifiers are copied faithfully.
+my $long = 'x' x 63;
+sql('prod', qq{CREATE TABLE "Weird ""Tbl"".x" ("Select" int PRIMARY KEY, "Mixed Case" text, "$long" text, "from" date)});
+sql('prod', qq{INSERT INTO "Weird ""Tbl"".x" VALUES (1, 'a', 'b', '2020-01-01'), (2, 'O''Brien', NULL, NULL)});
+sql('staging', q{SELECT tdgen_keep(column_name, 'test data') FROM tdgen_check('qa') WHERE problem = 'unreviewed'});
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('qa')});
+is($rc, 0, 'a refresh with weird identifiers succeeds') or diag($err);
+is(sql('staging', qq{SELECT string_agg(concat_ws('|', "Select", "Mixed Case", "$long", "from"), ',' ORDER BY "Select") FROM qa."Weird ""Tbl"".x"}),
+	q{1|a|b|2020-01-01,2|O'Brien}, 'mixed case, spaces, quotes, dots, reserved words and 63-byte names arrive intact');
+sql('prod', q{DROP TABLE "Weird ""Tbl"".x"});
+sql('staging', q{SELECT tdgen_drop_rule(column_name) FROM tdgen_check('qa') WHERE problem = 'column_gone'});
+
+# Canaries: a marker in every sensitive value of production.  After a
+# refresh none appears in a dump of staging, the server log or a NOTICE.
+sql('prod', q{
+	UPDATE customers SET first_name = 'Canaryf' || id, last_name = 'Canaryl' || id,
+		email = 'canary' || id || '@canary.example',
+		notes = 'Canary note ' || id, profile = jsonb_build_object('name', jsonb_build_object('first', 'Canaryp' || id));
+	UPDATE employees SET first_name = 'Canaryf' || id, last_name = 'Canaryl' || id, email = 'canarye' || id || '@canary.example';
+	UPDATE payment_cards SET cardholder = 'CANARY HOLDER ' || id;
+	UPDATE addresses SET street = id || ' Canary Street', city = 'Canaryville';
+	UPDATE customers SET other_emails = ARRAY['canarya' || id || '@canary.example'] WHERE other_emails IS NOT NULL;
+});
+my $log_before = length(server_log());
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('qa')});
+is($rc, 0, 'a refresh over the canaries succeeds') or diag($err);
+my $dir = tempdir(CLEANUP => 1);
+chmod 0777, $dir;
+system('pg_dump', '-d', 'staging', '-f', "$dir/staging.sql") == 0 or die "pg_dump failed\n";
+my $dump = do { local $/; open my $fh, '<', "$dir/staging.sql" or die $!; <$fh> };
+my @found = $dump =~ /(canary)/gi;
+is(scalar(@found), 0, 'no canary in pg_dump of staging');
+my $log = substr(server_log(), $log_before);
+unlike($log, qr/canary/i, 'no canary in the server log');
+unlike($err . $out, qr/canary/i, 'no canary in any NOTICE or message');
+like($dump, qr/COPY qa\.customers /, 'while the dump does hold the masked customers');
+
+sql('prod', 'DROP TABLE hold_point');
+sql('staging', q{SELECT tdgen_drop_rule(column_name) FROM tdgen_check('qa') WHERE problem = 'column_gone'});
+
+done_testing();
