@@ -116,8 +116,8 @@ BEGIN
 		SELECT DISTINCT c.schema_name, c.table_name, c.mode
 		FROM tdgen.effective_columns(e.name, cols, fks) AS c
 	), rel AS (
-		SELECT c.oid, c.relname, n.nspname, c.reltuples
-		FROM jsonb_to_recordset(cls) AS c(oid oid, relname name, relnamespace oid, reltuples float4)
+		SELECT c.oid, c.relname, n.nspname, c.relkind, c.reltuples
+		FROM jsonb_to_recordset(cls) AS c(oid oid, relname name, relnamespace oid, relkind "char", reltuples float4)
 		JOIN jsonb_to_recordset(nsp) AS n(oid oid, nspname name) ON n.oid = c.relnamespace
 	), tree AS (
 		-- each table with itself and its partitions at any depth
@@ -126,8 +126,10 @@ BEGIN
 		SELECT t.root, i.inhrelid FROM tree AS t
 		JOIN jsonb_to_recordset(inh) AS i(inhrelid oid, inhparent oid) ON i.inhparent = t.oid
 	), estimate AS (
-		SELECT r.nspname, r.relname, greatest(sum(greatest(p.reltuples, 0)), 0)::bigint AS n
-		FROM rel AS r JOIN tree AS t ON t.root = r.oid JOIN rel AS p ON p.oid = t.oid
+		-- the leaves hold the rows (a partitioned table's own estimate is
+		-- its whole tree's)
+		SELECT r.nspname, r.relname, coalesce(sum(greatest(p.reltuples, 0)), 0)::bigint AS n
+		FROM rel AS r JOIN tree AS t ON t.root = r.oid JOIN rel AS p ON p.oid = t.oid AND p.relkind = 'r'
 		GROUP BY r.nspname, r.relname
 	), edge AS (
 		SELECT DISTINCT f.schema_name, f.table_name, f.ref_schema, f.ref_table
@@ -250,6 +252,8 @@ DECLARE
 	cols jsonb;
 	fks jsonb;
 	problems integer;
+	problem_lines text;
+	suggestions text;
 	k record;
 	phases jsonb := '{}';
 	t0 timestamptz;
@@ -270,13 +274,14 @@ BEGIN
 	-- the gate: nothing moves while a column lacks a rule
 	t0 := clock_timestamp();
 	PERFORM tdgen.announce(e.name, 'gate');
-	SELECT count(*) INTO problems FROM @extschema@.tdgen_check(e.name);
+	SELECT count(*), string_agg(c.problem || ': ' || c.detail, E'\n' ORDER BY c.column_name, c.problem),
+		   string_agg(DISTINCT c.suggestion, E'\n')
+	INTO problems, problem_lines, suggestions
+	FROM @extschema@.tdgen_check(e.name) AS c;
 	IF problems > 0 THEN
 		RAISE EXCEPTION 'tdgen: % problem(s) with the rules of environment %', problems, quote_literal(e.name)
-			USING ERRCODE = 'TG001',
-				  DETAIL = (SELECT string_agg(c.problem || ': ' || c.detail, E'\n' ORDER BY c.column_name)
-							FROM @extschema@.tdgen_check(e.name) AS c),
-				  HINT = 'Run SELECT * FROM tdgen_check(' || quote_literal(e.name) || ') for the suggested calls.';
+			USING ERRCODE = 'TG001', DETAIL = problem_lines,
+				  HINT = 'Write a rule or a keep for each column, for example:' || E'\n' || coalesce(suggestions, '');
 	END IF;
 	SELECT * INTO k FROM @extschema@.tdgen_key_status();
 	phases := phases || jsonb_build_object('gate', tdgen.seconds_since(t0));
