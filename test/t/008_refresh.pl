@@ -140,6 +140,51 @@ is(sql('staging', q{SELECT string_agg(status || ' ' || coalesce(sqlstate, '-'), 
 	'succeeded -, failed 57P01', 'and records the interrupted one as failed');
 nothing_left('after the crash');
 
+# One snapshot: while a refresh is held between reading customers and
+# orders, a writer on production keeps adding customers with two orders
+# each and deleting earlier ones with theirs.  The refresh succeeds (every
+# foreign key validates) and qa holds exactly two orders per writer
+# customer, as any single moment of production does.
+sql('prod', q{
+	CREATE PROCEDURE pg_temp_writer(seconds int) LANGUAGE plpgsql AS $$
+	DECLARE
+		stop timestamptz := clock_timestamp() + seconds * interval '1 second';
+		id bigint;
+		i int := 0;
+	BEGIN
+		WHILE clock_timestamp() < stop LOOP
+			i := i + 1;
+			INSERT INTO customers (first_name, last_name, email)
+			VALUES ('Writer', 'Row' || i, 'writer' || i || '@snapshot.example') RETURNING customers.id INTO id;
+			INSERT INTO orders (customer_id, ordered_at, total) VALUES (id, now(), 1), (id, now(), 2);
+			COMMIT;
+			IF i % 2 = 0 THEN
+				DELETE FROM orders WHERE customer_id = (SELECT min(c.id) FROM customers AS c WHERE c.first_name = 'Writer');
+				DELETE FROM customers WHERE customers.id = (SELECT min(c.id) FROM customers AS c WHERE c.first_name = 'Writer');
+				COMMIT;
+			END IF;
+			PERFORM pg_sleep(0.01);
+		END LOOP;
+	END
+	$$;
+});
+$blocker = sql_bg('prod', 'BEGIN; LOCK TABLE hold_point IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(5); COMMIT;');
+sleep 1;
+my $writer = sql_bg('prod', 'CALL pg_temp_writer(6)');
+$first = sql_bg('staging', q{CALL tdgen_refresh('qa')});
+($rc, $out, $err) = bg_finish($first);
+is($rc || 0, 0, 'a refresh during continuous production writes succeeds: every foreign key validates') or diag($err);
+bg_finish($writer);
+bg_finish($blocker);
+my ($writer_customers, $writer_orders) = split /\|/, sql('staging', q{
+	SELECT (SELECT count(*) FROM qa.customers WHERE created_at > now() - interval '1 hour'),
+		   (SELECT count(*) FROM qa.orders AS o JOIN qa.customers AS c ON c.id = o.customer_id
+			WHERE c.created_at > now() - interval '1 hour')});
+cmp_ok($writer_customers, '>', 0, "qa holds customers the writer added ($writer_customers)");
+is($writer_orders, 2 * $writer_customers, 'each with both its orders: one point in time of production');
+sql('prod', q{DELETE FROM orders WHERE customer_id IN (SELECT id FROM customers WHERE first_name = 'Writer');
+	DELETE FROM customers WHERE first_name = 'Writer'; DROP PROCEDURE pg_temp_writer(int)});
+
 # Weird identifiers are copied faithfully.
 my $long = 'x' x 63;
 sql('prod', qq{CREATE TABLE "Weird ""Tbl"".x" ("Select" int PRIMARY KEY, "Mixed Case" text, "$long" text, "from" date)});
