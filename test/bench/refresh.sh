@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# ----------------------------------------------------------------------------
+# refresh.sh
+#     The masked refresh against the ways of moving the same data unmasked,
+#     on the demo shop at the given scales (default 1 = 1,000,000 customers),
+#     each on a fresh throwaway cluster with default durability:
+#       - CALL tdgen_refresh, every sensitive column masked (rules from
+#         tdgen_accept, every other column kept);
+#       - CREATE TABLE ... AS SELECT * from the same foreign tables, same
+#         fetch_size, no masking, no constraints;
+#       - pg_dump -Fc of prod and pg_restore -j2 into an empty database;
+#     and the staging backend's peak memory (VmHWM) after the refresh.
+#
+#     bash test/bench/refresh.sh [SCALE ...]
+# ----------------------------------------------------------------------------
+set -euo pipefail
+. "$(dirname "$0")/../../tools/lib.sh"
+cd "$TDGEN_ROOT"
+
+scales=("$@")
+[ ${#scales[@]} -gt 0 ] || scales=(1)
+ensure_packages
+build_and_install
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+secs() { printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
+
+for scale in "${scales[@]}"; do
+	cluster_init bench "${TDGEN_BENCH_PORT:-55433}" "maintenance_work_mem = 512MB" "shared_buffers = 1GB"
+	cluster_key
+	trap cluster_stop EXIT
+	cluster_start
+	create_prod prod "$scale" >/dev/null
+	create_staging staging prod >/dev/null
+	psql_run -d staging -q -c "SELECT tdgen_source('prod', 'prod'), tdgen_environment('qa', 'prod')" >/dev/null
+	psql_run -d staging -q -c "SELECT count(*) FROM tdgen_accept('prod')" >/dev/null
+	psql_run -d staging -q -c "SELECT count(*) FROM (SELECT tdgen_keep(column_name, 'benchmark') FROM tdgen_check('qa') WHERE problem = 'unreviewed') AS k" >/dev/null
+	rows=$(psql -X -At -d prod -c "SELECT sum(n_live_tup) FROM pg_stat_user_tables")
+
+	# the masked refresh, and the backend's peak memory in the same session
+	t0=$(now_ms)
+	peak=$(psql -X -At -q -d staging -c "CALL tdgen_refresh('qa')" \
+		-c "SELECT substring(pg_read_file('/proc/' || pg_backend_pid() || '/status') FROM 'VmHWM:\s+(\d+)')" 2>/dev/null | tail -1)
+	refresh_ms=$(($(now_ms) - t0))
+	load_ms=$(psql -X -At -d staging -c "SELECT round((phase_seconds->>'load')::numeric * 1000) FROM tdgen.run ORDER BY id DESC LIMIT 1")
+	phases=$(psql -X -At -d staging -c "SELECT phase_seconds::text FROM tdgen.run ORDER BY id DESC LIMIT 1")
+
+	# the same foreign tables copied unmasked
+	t0=$(now_ms)
+	psql_run -d staging -q <<-'SQL' >/dev/null
+		CREATE SCHEMA plain;
+		SELECT format('CREATE TABLE plain.%I AS SELECT * FROM tdgen_source_prod.%I', table_name, local_name)
+		FROM tdgen.source_relation WHERE source = 'prod'
+		\gexec
+	SQL
+	ctas_ms=$(($(now_ms) - t0))
+
+	# pg_dump and pg_restore of the whole database, unmasked
+	dump=$CLUSTER_DIR/prod.dump
+	t0=$(now_ms)
+	as_server_user pg_dump -h "$PGHOST" -p "$PGPORT" -Fc -d prod -f "$dump"
+	psql_run -q -c "CREATE DATABASE restored"
+	as_server_user pg_restore -h "$PGHOST" -p "$PGPORT" -j 2 -d restored "$dump"
+	dump_ms=$(($(now_ms) - t0))
+
+	echo "scale $scale: $rows rows, $(nproc) cores"
+	echo "  masked refresh, whole:         $(secs $refresh_ms) s  ($((rows * 1000 / refresh_ms)) rows/s)  phases $phases"
+	echo "  masked refresh, load phase:    $(secs $load_ms) s  ($((rows * 1000 / load_ms)) rows/s)"
+	echo "  unmasked CTAS over the same foreign tables: $(secs $ctas_ms) s  ($((rows * 1000 / ctas_ms)) rows/s)"
+	echo "  load throughput / CTAS throughput: $(awk "BEGIN { printf \"%.2f\", $ctas_ms / $load_ms }")"
+	echo "  pg_dump -Fc + pg_restore -j2:  $(secs $dump_ms) s  (whole refresh / dump+restore: $(awk "BEGIN { printf \"%.2f\", $refresh_ms / $dump_ms }"))"
+	echo "  staging backend peak memory (VmHWM): $((peak / 1024)) MB"
+	cluster_stop
+	trap - EXIT
+done
