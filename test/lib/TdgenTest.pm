@@ -13,10 +13,11 @@ package TdgenTest;
 use strict;
 use warnings;
 use Exporter 'import';
+use File::Temp ();
 use IPC::Run ();
 use Time::HiRes ();
 
-our @EXPORT = qw(sql sql_result sql_bg bg_finish poll_until restart_server server_log sqlstate);
+our @EXPORT = qw(sql sql_result sql_bg bg_finish poll_until restart_server server_log sqlstate schema_statements);
 
 my @psql = ('psql', '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-v', 'VERBOSITY=verbose');
 
@@ -110,6 +111,41 @@ sub server_log
 	open my $fh, '<', "$ENV{TDGEN_CLUSTER_DIR}/server.log" or die "server log: $!\n";
 	local $/;
 	return <$fh>;
+}
+
+# Object kinds docs/limitations.md says are not reproduced.
+my $not_reproduced = qr/^(FUNCTION|PROCEDURE|AGGREGATE|VIEW|MATERIALIZED VIEW|MATERIALIZED VIEW DATA|TRIGGER|RULE|POLICY|ACL|COMMENT|SCHEMA|DEFAULT ACL)$/;
+
+# schema_statements($db, $schema, \@skip_objects) -> the schema-only
+# statements of one schema of a database (pg_dump), with the schema renamed
+# to "public", whitespace folded, sorted; without the object kinds
+# docs/limitations.md says a refresh does not reproduce, nor the named
+# objects
+sub schema_statements
+{
+	my ($db, $schema, $skip_objects) = @_;
+	my $dir = File::Temp::tempdir(CLEANUP => 1);
+	chmod 0777, $dir;
+	my $archive = "$dir/$db-$schema.dump";
+	system('pg_dump', '-s', '-Fc', '-d', $db, '-n', $schema, '-f', $archive) == 0 or die "pg_dump failed\n";
+	my @toc = `pg_restore -l $archive`;
+	my @kept = grep {
+		my $line = $_;
+		my ($type) = $line =~ /^\d+;\s+\d+\s+\d+\s+(.+?)\s+\Q$schema\E\s/;
+		$line !~ /^;/ && $line !~ /^\d+; \d+ \d+ (SCHEMA|COMMENT|ACL) - /
+		  && !(defined $type && $type =~ $not_reproduced)
+		  && !(grep { $line =~ /\s\Q$_\E\s/ } @$skip_objects)
+	} @toc;
+	open my $fh, '>', "$archive.list" or die $!;
+	print $fh @kept;
+	close $fh;
+	my $sql = `pg_restore -L $archive.list -f - $archive`;
+	$sql =~ s/^--.*$//mg;
+	$sql =~ s/^\\(un)?restrict .*$//mg;
+	$sql =~ s/\b\Q$schema\E\./public./g unless $schema eq 'public';
+	my %seen;
+	return sort grep { $_ ne '' && !/^SET |^SELECT pg_catalog\.set_config/ && !$seen{$_}++ }
+		map { my $s = $_; $s =~ s/\s+/ /g; $s =~ s/^ | $//g; $s } split /;\n/, $sql;
 }
 
 1;

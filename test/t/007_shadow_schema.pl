@@ -8,41 +8,7 @@
 use strict;
 use warnings;
 use Test::More;
-use File::Temp qw(tempdir);
 use TdgenTest;
-
-my $dir = tempdir(CLEANUP => 1);
-chmod 0777, $dir;
-
-# Object kinds docs/limitations.md says are not reproduced.
-my $not_reproduced = qr/^(FUNCTION|PROCEDURE|AGGREGATE|VIEW|MATERIALIZED VIEW|MATERIALIZED VIEW DATA|TRIGGER|RULE|POLICY|ACL|COMMENT|SCHEMA|DEFAULT ACL)$/;
-
-# The schema-only statements of one schema of a database, with the schema
-# renamed to "public", whitespace folded, as a sorted list.
-sub schema_statements
-{
-	my ($db, $schema, $skip_objects) = @_;
-	my $archive = "$dir/$db-$schema.dump";
-	system('pg_dump', '-s', '-Fc', '-d', $db, '-n', $schema, '-f', $archive) == 0 or die "pg_dump failed\n";
-	my @toc = `pg_restore -l $archive`;
-	my @kept = grep {
-		my $line = $_;
-		my ($type) = $line =~ /^\d+;\s+\d+\s+\d+\s+(.+?)\s+\Q$schema\E\s/;
-		$line !~ /^;/ && $line !~ /^\d+; \d+ \d+ (SCHEMA|COMMENT|ACL) - /
-		  && !(defined $type && $type =~ $not_reproduced)
-		  && !(grep { $line =~ /\s\Q$_\E\s/ } @$skip_objects)
-	} @toc;
-	open my $fh, '>', "$archive.list" or die $!;
-	print $fh @kept;
-	close $fh;
-	my $sql = `pg_restore -L $archive.list -f - $archive`;
-	$sql =~ s/^--.*$//mg;
-	$sql =~ s/^\\(un)?restrict .*$//mg;
-	$sql =~ s/\b\Q$schema\E\./public./g unless $schema eq 'public';
-	my %seen;
-	return sort grep { $_ ne '' && !/^SET |^SELECT pg_catalog\.set_config/ && !$seen{$_}++ }
-		map { my $s = $_; $s =~ s/\s+/ /g; $s =~ s/^ | $//g; $s } split /;\n/, $sql;
-}
 
 # Build the shadow schema of a source and compare it with production.
 sub compare

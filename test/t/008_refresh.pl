@@ -66,6 +66,14 @@ is(scalar(grep { $prod_emails{$_} } @qa_emails), 0, 'no production email survive
 is(sql('staging', 'SELECT sum(total) FROM qa.orders'), sql('prod', 'SELECT sum(total) FROM orders'), 'kept columns are copied as they are');
 is(sql('staging', q{SELECT count(*) FROM qa.customers WHERE full_name = first_name || ' ' || last_name}),
 	sql('prod', 'SELECT count(*) FROM customers'), 'generated columns follow the masked names');
+{
+	my @prod = schema_statements('prod', 'public', []);
+	my %target = map { $_ => 1 } schema_statements('staging', 'qa', []);
+	my @missing = grep { !$target{$_} } @prod;
+	diag("only in production: $_") for @missing;
+	is(scalar(@missing) . '/' . scalar(keys %target), '0/' . scalar(@prod),
+		'pg_dump --schema-only of qa and of production match statement by statement');
+}
 my $report = sql('staging', q{SELECT tdgen_report(max(id)) FROM tdgen.run});
 like($report, qr/"format": "tdgen\.run\/1"/, 'tdgen_report returns the run as versioned JSON');
 like($report, qr/"column": "public\.customers\.email", "params": \{\}, "transform": "email"/, 'with each masked column');
@@ -110,6 +118,29 @@ is(sqlstate($err), '55P03', 'a second refresh of the same environment is refused
 ($rc, $out, $err) = bg_finish($first);
 fails_safely('a cancelled refresh (statement_timeout)', '57014', $err);
 bg_finish($blocker);
+
+# Two environments refresh at the same time; a second refresh of one with
+# wait => true queues behind the first and then runs.
+sql('staging', q{SELECT tdgen_environment('qa_two', 'prod')});
+my $runs_before = sql('staging', q{SELECT count(*) FROM tdgen.run WHERE status = 'succeeded'});
+$blocker = sql_bg('prod', 'BEGIN; LOCK TABLE hold_point IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;');
+sleep 1;
+$first = sql_bg('staging', q{CALL tdgen_refresh('qa')});
+my $other = sql_bg('staging', q{CALL tdgen_refresh('qa_two')});
+is(poll_until('staging', q{SELECT string_agg(environment, ',' ORDER BY environment) FROM tdgen.progress}, 'qa,qa_two', 10),
+	'qa,qa_two', 'two environments refresh at the same time');
+my $queued = sql_bg('staging', q{CALL tdgen_refresh('qa', wait => true)});
+($rc) = bg_finish($first);
+is($rc || 0, 0, 'the first refresh of qa succeeds');
+($rc) = bg_finish($other);
+is($rc || 0, 0, 'so does the one of qa_two');
+($rc, $out, $err) = bg_finish($queued);
+is($rc || 0, 0, 'the refresh that waited for the lock runs after them') or diag($err);
+is(sql('staging', q{SELECT count(*) FROM tdgen.run WHERE status = 'succeeded'}) - $runs_before, 3, 'three runs succeeded');
+bg_finish($blocker);
+sql('staging', q{SELECT tdgen_drop_environment('qa_two')});
+sql('staging', 'DROP SCHEMA qa_two CASCADE');
+$good = fingerprint();
 
 # The production connection killed in the middle of the copy.
 $blocker = sql_bg('prod', 'BEGIN; LOCK TABLE hold_point IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;');
