@@ -106,8 +106,7 @@ DECLARE
 BEGIN
 	PERFORM tdgen.sync_source(s.name);
 	-- production as it is now, read once
-	SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]') INTO cols FROM tdgen.remote_columns(s.name) AS c;
-	SELECT coalesce(jsonb_agg(to_jsonb(f)), '[]') INTO fks FROM tdgen.remote_foreign_keys(s.name) AS f;
+	SELECT pc.cols, pc.fks INTO cols, fks FROM tdgen.production_columns(s.name) AS pc;
 
 	RETURN QUERY
 	WITH effective AS (

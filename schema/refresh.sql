@@ -106,8 +106,7 @@ DECLARE
 	inh jsonb;
 	nsp jsonb;
 BEGIN
-	SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]') INTO cols FROM tdgen.remote_columns(s.name) AS c;
-	SELECT coalesce(jsonb_agg(to_jsonb(f)), '[]') INTO fks FROM tdgen.remote_foreign_keys(s.name) AS f;
+	SELECT pc.cols, pc.fks INTO cols, fks FROM tdgen.production_columns(s.name) AS pc;
 	cls := tdgen.read_remote(s.local_schema, 'catalog_class', 'relkind IN (''r'', ''p'')');
 	inh := tdgen.read_remote(s.local_schema, 'catalog_inherits', 'true');
 	nsp := tdgen.read_remote(s.local_schema, 'catalog_namespace', 'true');
@@ -264,6 +263,7 @@ DECLARE
 	loaded bigint;
 	skipped text[];
 	insert_sql text;
+	plan jsonb;
 BEGIN
 	SELECT * INTO r FROM tdgen.run AS x WHERE x.id = run_id;
 	e := tdgen.resolve_environment(r.environment);
@@ -290,8 +290,7 @@ BEGIN
 	t0 := clock_timestamp();
 	PERFORM tdgen.announce(e.name, 'schema');
 	snap := tdgen.remote_schema(s.name);
-	SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]') INTO cols FROM tdgen.remote_columns(s.name) AS c;
-	SELECT coalesce(jsonb_agg(to_jsonb(f)), '[]') INTO fks FROM tdgen.remote_foreign_keys(s.name) AS f;
+	SELECT pc.cols, pc.fks INTO cols, fks FROM tdgen.production_columns(s.name) AS pc;
 	SELECT coalesce(array_agg(DISTINCT c.table_name::text), '{}') INTO skipped
 	FROM tdgen.effective_columns(e.name, cols, fks) AS c WHERE c.mode = 'skip';
 	PERFORM tdgen.execute_quietly(ARRAY[format('DROP SCHEMA IF EXISTS %I CASCADE', shadow),
@@ -302,12 +301,13 @@ BEGIN
 	-- the load: each copied table by INSERT ... SELECT from its foreign
 	-- table, every masked column through its transform on the way in
 	t0 := clock_timestamp();
-	SELECT count(*) INTO total FROM @extschema@.tdgen_plan(e.name) AS p WHERE p.mode = 'copy';
+	SELECT coalesce(jsonb_agg(to_jsonb(p) ORDER BY p.load_order), '[]') INTO plan
+	FROM @extschema@.tdgen_plan(e.name) AS p WHERE p.mode <> 'skip';
+	SELECT count(*) INTO total FROM jsonb_array_elements(plan) AS p WHERE p ->> 'mode' = 'copy';
 	FOR tbl IN
 		SELECT p.load_order, p.table_name AS qualified, p.mode,
 			   (tdgen.parse_name(p.table_name, 2))[1] AS schema_name, (tdgen.parse_name(p.table_name, 2))[2] AS table_name
-		FROM @extschema@.tdgen_plan(e.name) AS p
-		WHERE p.mode <> 'skip'
+		FROM jsonb_to_recordset(plan) AS p(load_order integer, table_name text, mode text)
 		ORDER BY p.load_order
 	LOOP
 		tt := clock_timestamp();

@@ -355,6 +355,16 @@ BEGIN
 END
 $$;
 
+-- Production's columns and foreign keys now, read once as jsonb
+-- (tdgen.remote_columns and tdgen.remote_foreign_keys), for the functions
+-- that consult them many times.
+CREATE FUNCTION tdgen.production_columns(source text, OUT cols jsonb, OUT fks jsonb)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]') FROM tdgen.remote_columns(source) AS c),
+		   (SELECT coalesce(jsonb_agg(to_jsonb(f)), '[]') FROM tdgen.remote_foreign_keys(source) AS f);
+END;
+
 -- Bring the foreign tables of a source in line with production: one per
 -- table, re-created when its columns change, dropped when it is gone.
 -- Returns the number of foreign tables created or re-created.
@@ -416,6 +426,7 @@ $$;
 REVOKE ALL ON FUNCTION tdgen_source(text, name, name[]), tdgen_environment(text, text, name, jsonb),
 	tdgen_drop_environment(text), tdgen_drop_source(text), tdgen.remote_columns(text),
 	tdgen.remote_foreign_keys(text), tdgen.sync_source(text), tdgen.create_catalog_table(name, name, name, name, name, text),
+	tdgen.production_columns(text),
 	tdgen.read_remote(name, name, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tdgen_source(text, name, name[]), tdgen_environment(text, text, name, jsonb),
 	tdgen_drop_environment(text), tdgen_drop_source(text), tdgen.remote_columns(text),
@@ -445,5 +456,7 @@ COMMENT ON FUNCTION tdgen.remote_columns(text) IS
 	'every column of the source''s tables as production has it now: type, local type, class, NOT NULL, generated, unique';
 COMMENT ON FUNCTION tdgen.remote_foreign_keys(text) IS
 	'the foreign keys between the source''s tables, one row per column pair';
+COMMENT ON FUNCTION tdgen.production_columns(text) IS
+	'production''s columns and foreign keys now, as jsonb arrays of remote_columns and remote_foreign_keys rows';
 COMMENT ON FUNCTION tdgen.sync_source(text) IS
 	'(re)creates the foreign tables of a source whose production columns changed; returns how many';

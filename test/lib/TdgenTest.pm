@@ -17,7 +17,8 @@ use File::Temp ();
 use IPC::Run ();
 use Time::HiRes ();
 
-our @EXPORT = qw(sql sql_result sql_bg bg_finish poll_until restart_server server_log sqlstate schema_statements);
+our @EXPORT = qw(sql sql_result sql_bg bg_finish poll_until restart_server server_log sqlstate schema_statements
+	attach_pagila detach_pagila);
 
 my @psql = ('psql', '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-v', 'VERBOSITY=verbose');
 
@@ -146,6 +147,34 @@ sub schema_statements
 	my %seen;
 	return sort grep { $_ ne '' && !/^SET |^SELECT pg_catalog\.set_config/ && !$seen{$_}++ }
 		map { my $s = $_; $s =~ s/\s+/ /g; $s =~ s/^ | $//g; $s } split /;\n/, $sql;
+}
+
+# attach_pagila($name) -> false when ../shared/corpus/pagila is absent;
+# else the corpus is loaded into a database $name, and staging has a
+# foreign server $name to it with a user mapping and a tdgen source $name
+sub attach_pagila
+{
+	my ($name) = @_;
+	my $pagila = '../shared/corpus/pagila';
+	return 0 unless -f "$pagila/pagila-schema.sql";
+	sql('postgres', "DROP DATABASE IF EXISTS $name");
+	sql('postgres', "CREATE DATABASE $name");
+	system('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $name, '-f', "$pagila/pagila-schema.sql",
+		'-f', "$pagila/pagila-data.sql", '-o', '/dev/null') == 0 or die "pagila load failed\n";
+	sql('staging', qq{CREATE SERVER $name FOREIGN DATA WRAPPER postgres_fdw
+		OPTIONS (host '$ENV{PGHOST}', port '$ENV{PGPORT}', dbname '$name')});
+	sql('staging', "CREATE USER MAPPING FOR CURRENT_USER SERVER $name");
+	sql('staging', "SELECT tdgen_source('$name', '$name')");
+	return 1;
+}
+
+# detach_pagila($name): the source, server and database of attach_pagila gone
+sub detach_pagila
+{
+	my ($name) = @_;
+	sql('staging', "SELECT tdgen_drop_source('$name')");
+	sql('staging', "DROP SERVER $name CASCADE");
+	sql('postgres', "DROP DATABASE $name");
 }
 
 1;

@@ -170,24 +170,14 @@ sql('prod', q{DROP TABLE scan_oddities});
 
 # pagila, when the corpus is there.
 SKIP: {
-	my $pagila = '../shared/corpus/pagila';
-	skip 'pagila corpus not present', 2 unless -f "$pagila/pagila-schema.sql";
-	sql('postgres', 'DROP DATABASE IF EXISTS pagila');
-	sql('postgres', 'CREATE DATABASE pagila');
-	system('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'pagila', '-f', "$pagila/pagila-schema.sql",
-		'-f', "$pagila/pagila-data.sql", '-o', '/dev/null') == 0 or die "pagila load failed\n";
-	sql('staging', qq{CREATE SERVER pagila FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$ENV{PGHOST}', port '$ENV{PGPORT}', dbname 'pagila')});
-	sql('staging', 'CREATE USER MAPPING FOR CURRENT_USER SERVER pagila');
-	sql('staging', q{SELECT tdgen_source('pagila', 'pagila')});
+	skip 'pagila corpus not present', 2 unless attach_pagila('pagila');
 	my @truth = map { "public.$_" } qw(customer.first_name customer.last_name customer.email
 		staff.first_name staff.last_name staff.email staff.username staff.password staff.picture
 		address.address address.address2 address.district address.postal_code address.phone);
 	my ($r, $p) = scan_figures('staging', 'pagila', \@truth);
 	cmp_ok($r, '>=', 0.95, sprintf('scan recall on pagila: %.0f%%', 100 * $r));
 	cmp_ok($p, '>=', 0.85, sprintf('scan precision on pagila: %.0f%%', 100 * $p));
-	sql('staging', q{SELECT tdgen_drop_source('pagila')});
-	sql('staging', 'DROP SERVER pagila CASCADE');
-	sql('postgres', 'DROP DATABASE pagila');
+	detach_pagila('pagila');
 }
 
 done_testing();

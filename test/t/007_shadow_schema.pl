@@ -38,25 +38,14 @@ cmp_ok($statements, '>', 80, "the demo shop's schema has $statements statements"
 is($differences, 0, 'the shadow schema of the demo shop matches it statement by statement');
 
 SKIP: {
-	my $pagila = '../shared/corpus/pagila';
-	skip 'pagila corpus not present', 2 unless -f "$pagila/pagila-schema.sql";
-	sql('postgres', 'DROP DATABASE IF EXISTS pagila_fidelity');
-	sql('postgres', 'CREATE DATABASE pagila_fidelity');
-	system('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'pagila_fidelity', '-f', "$pagila/pagila-schema.sql",
-		'-f', "$pagila/pagila-data.sql", '-o', '/dev/null') == 0 or die "pagila load failed\n";
-	sql('staging', qq{CREATE SERVER pagila_fidelity FOREIGN DATA WRAPPER postgres_fdw
-		OPTIONS (host '$ENV{PGHOST}', port '$ENV{PGPORT}', dbname 'pagila_fidelity')});
-	sql('staging', 'CREATE USER MAPPING FOR CURRENT_USER SERVER pagila_fidelity');
-	sql('staging', q{SELECT tdgen_source('pagila_fidelity', 'pagila_fidelity')});
+	skip 'pagila corpus not present', 2 unless attach_pagila('pagila_fidelity');
 	# a materialized view's index goes with the view
 	my @matview_indexes = split /\n/, sql('pagila_fidelity', q{SELECT indexname FROM pg_indexes
 		WHERE (schemaname, tablename) IN (SELECT schemaname, matviewname FROM pg_matviews)});
 	($statements, $differences) = compare('pagila_fidelity', 'pagila_fidelity', 'shadow_pagila', \@matview_indexes);
 	cmp_ok($statements, '>', 150, "pagila's tables, types, sequences, constraints and indexes: $statements statements");
 	is($differences, 0, 'its shadow schema matches them statement by statement');
-	sql('staging', q{SELECT tdgen_drop_source('pagila_fidelity')});
-	sql('staging', 'DROP SERVER pagila_fidelity CASCADE');
-	sql('postgres', 'DROP DATABASE pagila_fidelity');
+	detach_pagila('pagila_fidelity');
 }
 
 done_testing();
