@@ -14,6 +14,7 @@ OBJS = \
 	src/dict.o \
 	src/dict_data.o \
 	src/keys.o \
+	src/load.o \
 	src/partbound.o \
 	src/prf.o \
 	src/registry.o \
@@ -50,7 +51,8 @@ REGRESS = \
 	transform_properties \
 	transform_registry \
 	catalog_rules \
-	shadow_ddl
+	shadow_ddl \
+	load_rows
 
 PG_CONFIG ?= pg_config
 

@@ -75,9 +75,11 @@ CREATE VIEW tdgen.progress AS
 		   nullif(split_part(a.application_name, '|', 3), '')::integer AS table_number,
 		   nullif(split_part(a.application_name, '|', 4), '')::integer AS tables,
 		   nullif(split_part(a.application_name, '|', 5), '') AS table_name,
+		   c.tuples_processed AS rows_loaded,
 		   now() - r.started_at AS elapsed
 	FROM pg_catalog.pg_stat_activity AS a
 	JOIN tdgen.run AS r ON r.backend_pid = a.pid AND r.status = 'running'
+	LEFT JOIN pg_catalog.pg_stat_progress_copy AS c ON c.pid = a.pid
 	WHERE a.application_name LIKE 'tdgen|%';
 GRANT SELECT ON tdgen.progress TO tdgen_admin;
 
@@ -167,6 +169,14 @@ $$;
 -- ---------------------------------------------------------------------------
 -- The work
 -- ---------------------------------------------------------------------------
+
+-- The load step: a query's rows into a table, in batches (table_multi_insert
+-- with a bulk-insert state), partitions routed and generated columns
+-- computed; rows so far show in pg_stat_progress_copy.
+CREATE FUNCTION tdgen.load_rows(target regclass, query text)
+RETURNS bigint
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_load_rows';
 
 -- The SQL that reads one column from its foreign table into the shadow
 -- table: masked by the rule's transform, or kept, cast to the shadow
@@ -262,7 +272,7 @@ DECLARE
 	total integer;
 	loaded bigint;
 	skipped text[];
-	insert_sql text;
+	load_sql text;
 	plan jsonb;
 BEGIN
 	SELECT * INTO r FROM tdgen.run AS x WHERE x.id = run_id;
@@ -298,8 +308,8 @@ BEGIN
 	PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.shadow_ddl(snap, s.schemas, shadow, 'create', skipped)));
 	phases := phases || jsonb_build_object('schema', tdgen.seconds_since(t0));
 
-	-- the load: each copied table by INSERT ... SELECT from its foreign
-	-- table, every masked column through its transform on the way in
+	-- the load: each copied table from its foreign table, every masked
+	-- column through its transform on the way in
 	t0 := clock_timestamp();
 	SELECT coalesce(jsonb_agg(to_jsonb(p) ORDER BY p.load_order), '[]') INTO plan
 	FROM @extschema@.tdgen_plan(e.name) AS p WHERE p.mode <> 'skip';
@@ -315,14 +325,12 @@ BEGIN
 		IF tbl.mode = 'copy' THEN
 			n := n + 1;
 			PERFORM tdgen.announce(e.name, 'load', n, total, tbl.qualified);
-			SELECT format('INSERT INTO %I.%I (%s)%s SELECT %s FROM %I.%I', shadow, tbl.table_name,
-						  string_agg(quote_ident(c.column_name), ', ' ORDER BY c.attnum),
-						  CASE WHEN bool_or(a.attidentity = 'a') THEN ' OVERRIDING SYSTEM VALUE' ELSE '' END,
+			SELECT format('SELECT %s FROM %I.%I',
 						  string_agg(tdgen.load_expression(c.column_name, c.local_type,
 														   format_type(a.atttypid, a.atttypmod), c.action, c.transform, c.params),
-									 ', ' ORDER BY c.attnum),
+									 ', ' ORDER BY a.attnum),
 						  s.local_schema, sr.local_name)
-			INTO insert_sql
+			INTO load_sql
 			FROM tdgen.effective_columns(e.name, cols, fks) AS c
 			JOIN pg_attribute AS a ON a.attrelid = format('%I.%I', shadow, tbl.table_name)::regclass
 								   AND a.attname = c.column_name AND NOT a.attisdropped
@@ -330,8 +338,7 @@ BEGIN
 											 AND sr.table_name = c.table_name
 			WHERE c.schema_name = tbl.schema_name AND c.table_name = tbl.table_name AND NOT c.generated
 			GROUP BY sr.local_name;
-			EXECUTE insert_sql;
-			GET DIAGNOSTICS loaded = ROW_COUNT;
+			loaded := tdgen.load_rows(format('%I.%I', shadow, tbl.table_name)::regclass, load_sql);
 		END IF;
 		INSERT INTO tdgen.run_table (run_id, schema_name, table_name, mode, rows, bytes, seconds)
 		VALUES (run_id, tbl.schema_name, tbl.table_name, tbl.mode, loaded,
@@ -551,7 +558,7 @@ END;
 
 REVOKE ALL ON FUNCTION tdgen_plan(text), tdgen.refresh_work(bigint),
 	tdgen.swap_schema(name, name, name), tdgen.run_start(text, boolean), tdgen.run_finish(bigint, text, text, text),
-	tdgen_report(bigint), tdgen.execute_quietly(text[]) FROM PUBLIC;
+	tdgen_report(bigint), tdgen.execute_quietly(text[]), tdgen.load_rows(regclass, text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE tdgen_refresh(text, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tdgen_plan(text), tdgen.refresh_work(bigint), tdgen.run_start(text, boolean),
 	tdgen.run_finish(bigint, text, text, text), tdgen_report(bigint) TO tdgen_admin;
@@ -566,11 +573,13 @@ COMMENT ON TABLE tdgen.run_table IS
 COMMENT ON TABLE tdgen.run_column IS
 	'per run and production column: kept, masked (transform, parameters, key version) or generated';
 COMMENT ON VIEW tdgen.progress IS
-	'refreshes in progress: phase, table n of m, elapsed time';
+	'refreshes in progress: phase, table n of m, rows loaded so far into that table, elapsed time';
 COMMENT ON FUNCTION tdgen.refresh_lock_key(text) IS
 	'the advisory lock key of an environment''s refreshes';
 COMMENT ON FUNCTION tdgen_plan(text) IS
 	'what a refresh would do, without moving data: tables in load order, modes, estimated rows, each column''s transform';
+COMMENT ON FUNCTION tdgen.load_rows(regclass, text) IS
+	'loads the rows of a query (one SELECT of the table''s columns that are not generated, in order, of their types) into a table in batches; returns how many';
 COMMENT ON FUNCTION tdgen.load_expression(name, text, text, text, text, jsonb) IS
 	'the SQL that reads one column into the shadow table: through its transform, or kept, cast to the column type';
 COMMENT ON FUNCTION tdgen.announce(text, text, integer, integer, text) IS

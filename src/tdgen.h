@@ -10,6 +10,7 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/relcache.h"
 
 /* Version of the library, from tdgen.control at build time. */
 #ifndef TDGEN_VERSION
@@ -42,6 +43,15 @@ extern void TdgenKeysInit(void);
 extern TdgenCallCache *TdgenCallCacheGet(FunctionCallInfo fcinfo);
 extern MemoryContext TdgenCallStateRebuild(FunctionCallInfo fcinfo);
 extern const uint8 *TdgenCallSubkey(FunctionCallInfo fcinfo, const char *transform, text *scope);
+
+/* load.c */
+typedef struct TdgenLoader TdgenLoader;
+
+extern TdgenLoader *TdgenLoaderStart(Oid relid);
+extern Relation TdgenLoaderTarget(TdgenLoader *loader);
+extern int	TdgenLoaderColumns(TdgenLoader *loader, const AttrNumber **attnums);
+extern void TdgenLoaderAdd(TdgenLoader *loader, Datum *values, bool *nulls);
+extern uint64 TdgenLoaderFinish(TdgenLoader *loader);
 
 /* prf.c */
 typedef struct TdgenStream

@@ -9,7 +9,10 @@
 #       - CREATE TABLE ... AS SELECT * from the same foreign tables, same
 #         fetch_size, no masking, no constraints;
 #       - pg_dump -Fc of prod and pg_restore -j2 into an empty database;
-#     and the staging backend's peak private memory during the refresh.
+#     and the staging backend's peak private memory during the refresh, per
+#     phase.  Server settings are PostgreSQL's defaults but shared_buffers,
+#     so maintenance_work_mem (which bounds index builds and foreign-key
+#     checks, for the refresh and pg_restore alike) is 64MB.
 #
 #     bash test/bench/refresh.sh [SCALE ...]
 # ----------------------------------------------------------------------------
@@ -26,7 +29,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 secs() { printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
 
 for scale in "${scales[@]}"; do
-	cluster_init bench "${TDGEN_BENCH_PORT:-55433}" "maintenance_work_mem = 512MB" "shared_buffers = 1GB"
+	cluster_init bench "${TDGEN_BENCH_PORT:-55433}" "shared_buffers = 1GB"
 	cluster_key
 	trap cluster_stop EXIT
 	cluster_start
@@ -38,17 +41,22 @@ for scale in "${scales[@]}"; do
 	rows=$(psql -X -At -d prod -c "SELECT sum(n_live_tup) FROM pg_stat_user_tables")
 
 	# the masked refresh; its backend's private memory (RssAnon: not the
-	# shared buffers it touches) sampled every 0.2 s
+	# shared buffers it touches) sampled every 0.2 s with the phase it is in
 	t0=$(now_ms)
 	psql -X -q -d staging -c "CALL tdgen_refresh('qa')" 2>/dev/null &
 	refresh_pid=$!
 	peak=0
+	declare -A phase_peak=()
 	backend=
 	while kill -0 $refresh_pid 2>/dev/null; do
 		[ -n "$backend" ] || backend=$(psql -X -At -d staging -c "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'tdgen|%' LIMIT 1")
 		if [ -n "$backend" ] && [ -r "/proc/$backend/status" ]; then
 			kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$backend/status")
-			[ -n "$kb" ] && [ "$kb" -gt "$peak" ] && peak=$kb
+			phase=$(psql -X -At -d staging -c "SELECT split_part(application_name, '|', 2) FROM pg_stat_activity WHERE pid = $backend")
+			if [ -n "$kb" ] && [ -n "$phase" ]; then
+				[ "$kb" -gt "$peak" ] && peak=$kb
+				[ "$kb" -gt "${phase_peak[$phase]:-0}" ] && phase_peak[$phase]=$kb
+			fi
 		fi
 		sleep 0.2
 	done
@@ -82,6 +90,12 @@ for scale in "${scales[@]}"; do
 	echo "  load throughput / CTAS throughput: $(awk "BEGIN { printf \"%.2f\", $ctas_ms / $load_ms }")"
 	echo "  pg_dump -Fc + pg_restore -j2:  $(secs $dump_ms) s  (whole refresh / dump+restore: $(awk "BEGIN { printf \"%.2f\", $refresh_ms / $dump_ms }"))"
 	echo "  staging backend peak private memory (RssAnon, sampled): $((peak / 1024)) MB"
+	for phase in gate schema load constraints swap; do
+		if [ -n "${phase_peak[$phase]:-}" ]; then
+			echo "    in phase $phase: $((phase_peak[$phase] / 1024)) MB"
+		fi
+	done
+	unset phase_peak
 	cluster_stop
 	trap - EXIT
 done

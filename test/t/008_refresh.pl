@@ -77,6 +77,17 @@ is(sql('staging', q{SELECT count(*) FROM qa.customers WHERE full_name = first_na
 my $report = sql('staging', q{SELECT tdgen_report(max(id)) FROM tdgen.run});
 like($report, qr/"format": "tdgen\.run\/1"/, 'tdgen_report returns the run as versioned JSON');
 like($report, qr/"column": "public\.customers\.email", "params": \{\}, "transform": "email"/, 'with each masked column');
+
+# Rows so far: another session sees a table's load advance.
+sql('prod', 'CREATE TABLE counting AS SELECT g AS n FROM generate_series(1, 1000000) AS g');
+sql('staging', q{SELECT tdgen_keep('public.counting.n', 'a counter')});
+my $counting = sql_bg('staging', q{CALL tdgen_refresh('qa')});
+is(poll_until('staging', q{SELECT rows_loaded > 0 AND rows_loaded < 1000000 FROM tdgen.progress WHERE table_name = 'public.counting'}, 't', 60),
+	't', 'tdgen.progress shows the rows loaded so far into the table being loaded');
+($rc, $out, $err) = bg_finish($counting);
+is(($rc || 0) . ' ' . sql('staging', 'SELECT count(*) FROM qa.counting'), '0 1000000', 'and the refresh loads them all');
+sql('prod', 'DROP TABLE counting');
+sql('staging', q{SELECT tdgen_drop_rule('public.counting.n')});
 my $good = fingerprint();
 
 # Fail safe: each failure leaves qa as it was and the next refresh works.
