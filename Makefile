@@ -11,6 +11,7 @@ EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).
 
 MODULE_big = tdgen
 OBJS = \
+	src/copy.o \
 	src/dict.o \
 	src/dict_data.o \
 	src/keys.o \
@@ -18,6 +19,7 @@ OBJS = \
 	src/partbound.o \
 	src/prf.o \
 	src/registry.o \
+	src/remote.o \
 	src/tdgen.o \
 	src/transform_fake.o \
 	src/transform_fpe.o \
@@ -61,8 +63,9 @@ PG_CONFIG ?= pg_config
 # every V1 function receives fcinfo whether it reads arguments or not.
 WERROR ?= -Werror
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter $(WERROR)
-PG_CPPFLAGS = -DTDGEN_VERSION=\"$(EXTVERSION)\"
+PG_CPPFLAGS = -DTDGEN_VERSION=\"$(EXTVERSION)\" -I$(libpq_srcdir)
 SHLIB_LINK = -lsodium -lcrypto
+SHLIB_LINK_INTERNAL = $(libpq)
 
 EXTRA_CLEAN = src/dict_data.c results regression.diffs regression.out test/isolation/output
 

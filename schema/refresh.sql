@@ -31,6 +31,7 @@ CREATE TABLE tdgen.run (
 	message		text,
 	key_version	integer,
 	key_fingerprint text,
+	transfer	text CHECK (transfer IN ('copy', 'fdw')),
 	phase_seconds jsonb NOT NULL DEFAULT '{}',
 	rows		bigint,
 	bytes		bigint
@@ -178,6 +179,14 @@ RETURNS bigint
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'tdgen_load_rows';
 
+-- The same load with the foreign table's rows read by binary COPY over
+-- tdgen's connection (tdgen.remote_begin) and the select list evaluated
+-- on them.
+CREATE FUNCTION tdgen.copy_rows(target regclass, query text)
+RETURNS bigint
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_copy_rows';
+
 -- The SQL that reads one column from its foreign table into the shadow
 -- table: masked by the rule's transform, or kept, cast to the shadow
 -- column's type.
@@ -274,12 +283,20 @@ DECLARE
 	skipped text[];
 	load_sql text;
 	plan jsonb;
+	transfer text;
 BEGIN
 	SELECT * INTO r FROM tdgen.run AS x WHERE x.id = run_id;
 	e := tdgen.resolve_environment(r.environment);
 	s := tdgen.resolve_source(e.source);
 	shadow := left('tdgen_shadow_' || e.name, 63);
 	old_target := left('tdgen_old_' || e.name, 63);
+
+	-- the copy transfer reads everything through tdgen's own connection,
+	-- from here on: one snapshot of production
+	transfer := r.transfer;
+	IF transfer = 'copy' THEN
+		PERFORM tdgen.remote_begin(s.server);
+	END IF;
 
 	-- the gate: nothing moves while a column lacks a rule
 	t0 := clock_timestamp();
@@ -338,7 +355,11 @@ BEGIN
 											 AND sr.table_name = c.table_name
 			WHERE c.schema_name = tbl.schema_name AND c.table_name = tbl.table_name AND NOT c.generated
 			GROUP BY sr.local_name;
-			loaded := tdgen.load_rows(format('%I.%I', shadow, tbl.table_name)::regclass, load_sql);
+			IF transfer = 'copy' THEN
+				loaded := tdgen.copy_rows(format('%I.%I', shadow, tbl.table_name)::regclass, load_sql);
+			ELSE
+				loaded := tdgen.load_rows(format('%I.%I', shadow, tbl.table_name)::regclass, load_sql);
+			END IF;
 		END IF;
 		INSERT INTO tdgen.run_table (run_id, schema_name, table_name, mode, rows, bytes, seconds)
 		VALUES (run_id, tbl.schema_name, tbl.table_name, tbl.mode, loaded,
@@ -439,13 +460,16 @@ BEGIN
 							  message = 'the refresh was interrupted (its session or the server ended)'
 	WHERE r.environment = e.name AND r.status = 'running';
 	EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', left('tdgen_shadow_' || e.name, 63));
-	INSERT INTO tdgen.run AS r (environment, source, target_schema, application_name)
-	VALUES (e.name, e.source, e.target_schema, current_setting('application_name'))
+	INSERT INTO tdgen.run AS r (environment, source, target_schema, transfer, application_name)
+	VALUES (e.name, e.source, e.target_schema, tdgen.transfer(e.name), current_setting('application_name'))
 	RETURNING r.id INTO id;
 	-- new production columns are recorded and alerted here, committed with
 	-- the run row, whatever the work that follows does; if production
 	-- cannot be read, the work will fail on it and say so
 	BEGIN
+		IF tdgen.transfer(e.name) = 'copy' THEN
+			PERFORM tdgen.remote_begin((tdgen.resolve_source(e.source)).server);
+		END IF;
 		PERFORM count(*) FROM tdgen.check_problems(e.name);
 	EXCEPTION WHEN OTHERS THEN
 		NULL;
@@ -538,6 +562,7 @@ BEGIN ATOMIC
 		'seconds', round(extract(epoch FROM coalesce(r.finished_at, clock_timestamp()) - r.started_at)::numeric, 3),
 		'error', CASE WHEN r.sqlstate IS NOT NULL THEN jsonb_build_object('sqlstate', r.sqlstate, 'message', r.message) END,
 		'key', jsonb_build_object('version', r.key_version, 'fingerprint', r.key_fingerprint),
+		'transfer', r.transfer,
 		'phases', r.phase_seconds, 'rows', r.rows, 'bytes', r.bytes,
 		'tables', (SELECT coalesce(jsonb_agg(jsonb_build_object(
 						'table', tdgen.qualified(t.schema_name, t.table_name), 'mode', t.mode,
@@ -558,7 +583,8 @@ END;
 
 REVOKE ALL ON FUNCTION tdgen_plan(text), tdgen.refresh_work(bigint),
 	tdgen.swap_schema(name, name, name), tdgen.run_start(text, boolean), tdgen.run_finish(bigint, text, text, text),
-	tdgen_report(bigint), tdgen.execute_quietly(text[]), tdgen.load_rows(regclass, text) FROM PUBLIC;
+	tdgen_report(bigint), tdgen.execute_quietly(text[]), tdgen.load_rows(regclass, text),
+	tdgen.copy_rows(regclass, text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE tdgen_refresh(text, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tdgen_plan(text), tdgen.refresh_work(bigint), tdgen.run_start(text, boolean),
 	tdgen.run_finish(bigint, text, text, text), tdgen_report(bigint) TO tdgen_admin;
@@ -580,6 +606,8 @@ COMMENT ON FUNCTION tdgen_plan(text) IS
 	'what a refresh would do, without moving data: tables in load order, modes, estimated rows, each column''s transform';
 COMMENT ON FUNCTION tdgen.load_rows(regclass, text) IS
 	'loads the rows of a query (one SELECT of the table''s columns that are not generated, in order, of their types) into a table in batches; returns how many';
+COMMENT ON FUNCTION tdgen.copy_rows(regclass, text) IS
+	'loads what tdgen.load_rows would for the same query, reading the foreign table''s rows by binary COPY over tdgen''s connection; returns how many';
 COMMENT ON FUNCTION tdgen.load_expression(name, text, text, text, text, jsonb) IS
 	'the SQL that reads one column into the shadow table: through its transform, or kept, cast to the column type';
 COMMENT ON FUNCTION tdgen.announce(text, text, integer, integer, text) IS

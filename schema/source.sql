@@ -153,6 +153,29 @@ BEGIN
 END
 $$;
 
+-- Whether a source's server is a postgres_fdw server (the copy transfer
+-- needs one).
+CREATE FUNCTION tdgen.source_is_postgres(source text)
+RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT coalesce(bool_or(w.fdwname = 'postgres_fdw'), false)
+	FROM tdgen.source AS s
+	JOIN pg_foreign_server AS fs ON fs.srvname = s.server
+	JOIN pg_foreign_data_wrapper AS w ON w.oid = fs.srvfdw
+	WHERE s.name = source_is_postgres.source;
+END;
+
+-- How an environment's refresh moves rows: its transfer option, else copy
+-- for postgres_fdw servers and fdw for the others.
+CREATE FUNCTION tdgen.transfer(environment text)
+RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT coalesce(e.options ->> 'transfer', CASE WHEN tdgen.source_is_postgres(e.source) THEN 'copy' ELSE 'fdw' END)
+	FROM tdgen.environment AS e WHERE e.name = transfer.environment;
+END;
+
 CREATE FUNCTION tdgen_environment(name text, source text, target_schema name DEFAULT NULL,
 								  options jsonb DEFAULT '{}')
 RETURNS void
@@ -165,6 +188,15 @@ BEGIN
 	END IF;
 	IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
 		RAISE EXCEPTION 'environment options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF options ? 'transfer' AND coalesce(options ->> 'transfer', '') NOT IN ('copy', 'fdw') THEN
+		RAISE EXCEPTION 'transfer must be "copy" or "fdw", not %', options -> 'transfer'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'copy: binary COPY over tdgen''s own connection (postgres_fdw servers); fdw: the foreign tables.';
+	END IF;
+	IF options ->> 'transfer' = 'copy' AND NOT tdgen.source_is_postgres(source) THEN
+		RAISE EXCEPTION 'transfer "copy" needs a postgres_fdw server'
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Use transfer "fdw" for other foreign data wrappers.';
 	END IF;
 	IF coalesce(target_schema, name) ~ '^(pg_|tdgen)' OR coalesce(target_schema, name) IN ('public', 'information_schema') THEN
 		RAISE EXCEPTION 'schema % cannot be a target', quote_ident(coalesce(target_schema, name))
@@ -237,13 +269,36 @@ RETURN CASE
 --   local_type: a local type that reads its values (text for types that
 --               exist only on production: enums, domains over them...)
 --   base_type:  the built-in type under domains, when there is one
--- All rows of one catalog foreign table that pass a filter, as jsonb.
+-- tdgen's own connection to production, for the copy transfer: one
+-- REPEATABLE READ, READ ONLY transaction on production per local
+-- transaction, closed when it ends.
+CREATE FUNCTION tdgen.remote_begin(server name)
+RETURNS void
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_remote_begin';
+
+CREATE FUNCTION tdgen.remote_server()
+RETURNS name
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_remote_server';
+
+CREATE FUNCTION tdgen.remote_rows(foreign_table regclass, filter text)
+RETURNS jsonb
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_remote_rows';
+
+-- All rows of one catalog foreign table that pass a filter, as jsonb:
+-- through tdgen's connection when one is open to the source's server (so
+-- in its snapshot), else through postgres_fdw.
 CREATE FUNCTION tdgen.read_remote(local_schema name, catalog_table name, filter text)
 RETURNS jsonb
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	rows jsonb;
 BEGIN
+	IF tdgen.remote_server() = (SELECT s.server FROM tdgen.source AS s WHERE s.local_schema = read_remote.local_schema) THEN
+		RETURN tdgen.remote_rows(format('%I.%I', local_schema, catalog_table)::regclass, filter);
+	END IF;
 	EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(t)), ''[]'') FROM %I.%I AS t WHERE %s',
 				   local_schema, catalog_table, filter) INTO rows;
 	RETURN rows;
@@ -334,24 +389,30 @@ RETURNS TABLE (schema_name name, table_name name, column_name name,
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	s tdgen.source := tdgen.resolve_source(source);
+	cls jsonb := tdgen.read_remote(s.local_schema, 'catalog_class', 'relkind IN (''r'', ''p'')');
+	nsp jsonb := tdgen.read_remote(s.local_schema, 'catalog_namespace', 'true');
+	con jsonb := tdgen.read_remote(s.local_schema, 'catalog_constraint', 'contype = ''f''');
+	att jsonb := tdgen.read_remote(s.local_schema, 'catalog_attribute', 'attnum > 0 AND NOT attisdropped');
 BEGIN
-	RETURN QUERY EXECUTE format($q$
+	RETURN QUERY
 		WITH rel AS (
 			SELECT c.oid, n.nspname, c.relname
-			FROM %1$I.catalog_class AS c JOIN %1$I.catalog_namespace AS n ON n.oid = c.relnamespace
-			WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY ($1)
+			FROM jsonb_to_recordset(cls) AS c(oid oid, relname name, relnamespace oid)
+			JOIN jsonb_to_recordset(nsp) AS n(oid oid, nspname name) ON n.oid = c.relnamespace
+			WHERE n.nspname = ANY (s.schemas)
 		), fk AS (
 			SELECT k.conname, k.conrelid, k.confrelid, u.col, u.refcol
-			FROM %1$I.catalog_constraint AS k, unnest(k.conkey, k.confkey) AS u(col, refcol)
-			WHERE k.contype = 'f'
+			FROM jsonb_to_recordset(con) AS k(conname name, conrelid oid, confrelid oid, conkey int2[], confkey int2[]),
+				 unnest(k.conkey, k.confkey) AS u(col, refcol)
+		), columns AS (
+			SELECT * FROM jsonb_to_recordset(att) AS x(attrelid oid, attnum int2, attname name)
 		)
 		SELECT DISTINCT r.nspname, r.relname, a.attname, rr.nspname, rr.relname, ra.attname, fk.conname
 		FROM fk
 		JOIN rel AS r ON r.oid = fk.conrelid
 		JOIN rel AS rr ON rr.oid = fk.confrelid
-		JOIN %1$I.catalog_attribute AS a ON a.attrelid = fk.conrelid AND a.attnum = fk.col
-		JOIN %1$I.catalog_attribute AS ra ON ra.attrelid = fk.confrelid AND ra.attnum = fk.refcol
-	$q$, s.local_schema) USING s.schemas;
+		JOIN columns AS a ON a.attrelid = fk.conrelid AND a.attnum = fk.col
+		JOIN columns AS ra ON ra.attrelid = fk.confrelid AND ra.attnum = fk.refcol;
 END
 $$;
 
@@ -426,8 +487,8 @@ $$;
 REVOKE ALL ON FUNCTION tdgen_source(text, name, name[]), tdgen_environment(text, text, name, jsonb),
 	tdgen_drop_environment(text), tdgen_drop_source(text), tdgen.remote_columns(text),
 	tdgen.remote_foreign_keys(text), tdgen.sync_source(text), tdgen.create_catalog_table(name, name, name, name, name, text),
-	tdgen.production_columns(text),
-	tdgen.read_remote(name, name, text) FROM PUBLIC;
+	tdgen.production_columns(text), tdgen.read_remote(name, name, text),
+	tdgen.remote_begin(name), tdgen.remote_server(), tdgen.remote_rows(regclass, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tdgen_source(text, name, name[]), tdgen_environment(text, text, name, jsonb),
 	tdgen_drop_environment(text), tdgen_drop_source(text), tdgen.remote_columns(text),
 	tdgen.remote_foreign_keys(text), tdgen.sync_source(text) TO tdgen_admin;
@@ -451,7 +512,17 @@ COMMENT ON FUNCTION tdgen_drop_source(text) IS
 COMMENT ON FUNCTION tdgen.type_class(name, "char", text) IS
 	'the kind of a type (text, integer, numeric, date, timestamp, network, uuid, json, text_array, binary, enum, boolean, other)';
 COMMENT ON FUNCTION tdgen.read_remote(name, name, text) IS
-	'the rows of one remote catalog table that pass a filter, read to the end, as a jsonb array';
+	'the rows of one remote catalog table that pass a filter, read to the end, as a jsonb array (through tdgen''s connection when one is open)';
+COMMENT ON FUNCTION tdgen.remote_begin(name) IS
+	'opens tdgen''s connection to a server for this transaction, in a REPEATABLE READ, READ ONLY transaction there';
+COMMENT ON FUNCTION tdgen.remote_server() IS
+	'the server of tdgen''s connection open in this transaction, or NULL';
+COMMENT ON FUNCTION tdgen.remote_rows(regclass, text) IS
+	'the rows of a foreign table that pass a filter, read through tdgen''s connection, as a jsonb array';
+COMMENT ON FUNCTION tdgen.source_is_postgres(text) IS
+	'whether a source''s server is a postgres_fdw server';
+COMMENT ON FUNCTION tdgen.transfer(text) IS
+	'how an environment''s refresh moves rows: copy (binary COPY over tdgen''s connection) or fdw (the foreign tables)';
 COMMENT ON FUNCTION tdgen.remote_columns(text) IS
 	'every column of the source''s tables as production has it now: type, local type, class, NOT NULL, generated, unique';
 COMMENT ON FUNCTION tdgen.remote_foreign_keys(text) IS

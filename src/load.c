@@ -172,23 +172,38 @@ TdgenLoaderStart(Oid relid)
 	return loader;
 }
 
-/* The target of a load. */
-Relation
-TdgenLoaderTarget(TdgenLoader *loader)
-{
-	return loader->target;
-}
-
 /*
- * The target's columns that rows give values for (those not generated),
- * as attribute numbers in the order TdgenLoaderAdd takes them; returns
- * how many.
+ * Rows shaped by desc must be the target's stored columns (those not
+ * generated), in order, type for type: 42804 otherwise.
  */
-int
-TdgenLoaderColumns(TdgenLoader *loader, const AttrNumber **attnums)
+void
+TdgenLoaderCheckColumns(TdgenLoader *loader, TupleDesc desc)
 {
-	*attnums = loader->stored;
-	return loader->nstored;
+	Relation	target = loader->target;
+	const AttrNumber *attnums = loader->stored;
+	int			ncolumns = loader->nstored;
+
+	if (desc->natts != ncolumns)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the query gives %d columns, table \"%s\" stores %d",
+						desc->natts, RelationGetRelationName(target), ncolumns),
+				 errhint("Select one value for each column of the table that is not generated, in the table's order.")));
+	for (int i = 0; i < ncolumns; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		Form_pg_attribute column = TupleDescAttr(RelationGetDescr(target), attnums[i] - 1);
+
+		if (att->atttypid != column->atttypid ||
+			(column->atttypmod >= 0 && att->atttypmod != column->atttypmod))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column %d of the query is of type %s, column \"%s\" of table \"%s\" is of type %s",
+							i + 1, format_type_with_typemod(att->atttypid, att->atttypmod),
+							NameStr(column->attname), RelationGetRelationName(target),
+							format_type_with_typemod(column->atttypid, column->atttypmod)),
+					 errhint("Cast each value to its column's type.")));
+	}
 }
 
 /* Write every buffered row, then empty the buffers. */
@@ -386,32 +401,7 @@ typedef struct QueryReceiver
 static void
 query_startup(DestReceiver *self, int operation, TupleDesc desc)
 {
-	QueryReceiver *receiver = (QueryReceiver *) self;
-	Relation	target = TdgenLoaderTarget(receiver->loader);
-	const AttrNumber *attnums;
-	int			ncolumns = TdgenLoaderColumns(receiver->loader, &attnums);
-
-	if (desc->natts != ncolumns)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("the query gives %d columns, table \"%s\" stores %d",
-						desc->natts, RelationGetRelationName(target), ncolumns),
-				 errhint("Select one value for each column of the table that is not generated, in the table's order.")));
-	for (int i = 0; i < ncolumns; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-		Form_pg_attribute column = TupleDescAttr(RelationGetDescr(target), attnums[i] - 1);
-
-		if (att->atttypid != column->atttypid ||
-			(column->atttypmod >= 0 && att->atttypmod != column->atttypmod))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("column %d of the query is of type %s, column \"%s\" of table \"%s\" is of type %s",
-							i + 1, format_type_with_typemod(att->atttypid, att->atttypmod),
-							NameStr(column->attname), RelationGetRelationName(target),
-							format_type_with_typemod(column->atttypid, column->atttypmod)),
-					 errhint("Cast each value to its column's type.")));
-	}
+	TdgenLoaderCheckColumns(((QueryReceiver *) self)->loader, desc);
 }
 
 static bool

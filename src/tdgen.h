@@ -10,6 +10,7 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "access/tupdesc.h"
 #include "utils/relcache.h"
 
 /* Version of the library, from tdgen.control at build time. */
@@ -48,10 +49,18 @@ extern const uint8 *TdgenCallSubkey(FunctionCallInfo fcinfo, const char *transfo
 typedef struct TdgenLoader TdgenLoader;
 
 extern TdgenLoader *TdgenLoaderStart(Oid relid);
-extern Relation TdgenLoaderTarget(TdgenLoader *loader);
-extern int	TdgenLoaderColumns(TdgenLoader *loader, const AttrNumber **attnums);
+extern void TdgenLoaderCheckColumns(TdgenLoader *loader, TupleDesc desc);
 extern void TdgenLoaderAdd(TdgenLoader *loader, Datum *values, bool *nulls);
 extern uint64 TdgenLoaderFinish(TdgenLoader *loader);
+
+/* remote.c: libpq types stay out of this header */
+struct pg_result;
+extern struct pg_result *TdgenRemoteSend(const char *sql, int expected, const char *doing);
+extern void TdgenRemoteFinish(const char *doing);
+extern void TdgenRemoteError(struct pg_result *res, const char *doing);
+extern int	TdgenRemoteCopyData(char **buf, const char *doing);
+extern Oid	TdgenRemoteServer(void);
+extern char *TdgenRemoteSelect(Relation ftrel);
 
 /* prf.c */
 typedef struct TdgenStream

@@ -39,6 +39,9 @@ for scale in "${scales[@]}"; do
 	psql_run -d staging -q -c "SELECT count(*) FROM tdgen_accept('prod')" >/dev/null
 	psql_run -d staging -q -c "SELECT count(*) FROM (SELECT tdgen_keep(column_name, 'benchmark') FROM tdgen_check('qa') WHERE problem = 'unreviewed') AS k" >/dev/null
 	rows=$(psql -X -At -d prod -c "SELECT sum(n_live_tup) FROM pg_stat_user_tables")
+	# each measured step starts with no dirty buffers left by the one before
+	settle() { psql -X -q -d postgres -c CHECKPOINT; }
+	settle
 
 	# the masked refresh; its backend's private memory (RssAnon: not the
 	# shared buffers it touches) sampled every 0.2 s with the phase it is in
@@ -66,6 +69,7 @@ for scale in "${scales[@]}"; do
 	phases=$(psql -X -At -d staging -c "SELECT phase_seconds::text FROM tdgen.run ORDER BY id DESC LIMIT 1")
 
 	# the same foreign tables copied unmasked
+	settle
 	t0=$(now_ms)
 	psql_run -d staging -q <<-'SQL' >/dev/null
 		CREATE SCHEMA plain;
@@ -77,6 +81,7 @@ for scale in "${scales[@]}"; do
 
 	# pg_dump and pg_restore of the whole database, unmasked
 	dump=$CLUSTER_DIR/prod.dump
+	settle
 	t0=$(now_ms)
 	as_server_user pg_dump -h "$PGHOST" -p "$PGPORT" -Fc -d prod -f "$dump"
 	psql_run -q -c "CREATE DATABASE restored"

@@ -40,9 +40,12 @@ sub nothing_left
 	   '00', "$what: no shadow schema and no lock left behind");
 }
 
-# Set-up (the rules of 006 cover prod; anything new is kept).
+# Set-up (the rules of 006 cover prod; anything new is kept).  The
+# transfer is copy (the default for postgres_fdw servers) unless
+# TDGEN_TRANSFER says otherwise (009 runs these scenarios with fdw).
+my $transfer = $ENV{TDGEN_TRANSFER} || 'copy';
 sql('staging', q{SELECT tdgen_source('prod', 'prod')});
-sql('staging', q{SELECT tdgen_environment('qa', 'prod')});
+sql('staging', qq{SELECT tdgen_environment('qa', 'prod', options => '{"transfer": "$transfer"}')});
 sql('staging', q{SELECT tdgen_keep(column_name, 'reviewed: nothing personal') FROM tdgen_check('qa') WHERE problem = 'unreviewed'});
 is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa')}), '0', 'the rules of qa are complete');
 
@@ -54,6 +57,7 @@ my ($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('qa')});
 is($rc, 0, 'the refresh succeeds') or diag($err);
 like($err, qr/NOTICE:\s+(?:00000: )?tdgen qa: load public\.customers \(\d+ of \d+\)/, 'it reports its progress table by table');
 is(last_run(), 'succeeded -', 'the run is recorded as succeeded');
+is(sql('staging', q{SELECT transfer FROM tdgen.run ORDER BY id DESC LIMIT 1}), $transfer, "with its transfer, $transfer");
 for my $t (@tables) {
 	is(sql('staging', qq{SELECT count(*) FROM qa."$t"}), sql('prod', qq{SELECT count(*) FROM "$t"}), "qa.$t has production's row count");
 }
@@ -158,7 +162,7 @@ $blocker = sql_bg('prod', 'BEGIN; LOCK TABLE hold_point IN ACCESS EXCLUSIVE MODE
 sleep 1;
 $first = sql_bg('staging', q{CALL tdgen_refresh('qa')});
 poll_until('staging', q{SELECT table_name FROM tdgen.progress WHERE environment = 'qa'}, 'public.hold_point', 10);
-sql('prod', q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'prod' AND application_name = 'postgres_fdw'});
+sql('prod', q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'prod' AND application_name IN ('postgres_fdw', 'tdgen')});
 ($rc, $out, $err) = bg_finish($first);
 isnt($rc, 0, 'a refresh whose production connection is killed fails');
 like(last_run(), qr/^failed (08|57)/, 'and is recorded as failed with a connection SQLSTATE');

@@ -1,0 +1,493 @@
+/*-------------------------------------------------------------------------
+ *
+ * remote.c
+ *	  tdgen's own connection to production, for the binary COPY transfer.
+ *
+ * A refresh with transfer 'copy' opens one libpq connection to the
+ * source's foreign server, made from the server's options and the current
+ * user's user mapping with postgres_fdw's password rules, and starts a
+ * REPEATABLE READ, READ ONLY transaction there.  Every production read of
+ * the refresh goes through it (catalog rows as JSON, table rows as binary
+ * COPY), so the whole refresh sees one snapshot.  The connection belongs
+ * to the local (sub)transaction that opened it and is closed when that
+ * ends; on an abort a remote query still running is cancelled first.
+ *
+ * Waits for production are interruptible: a cancel or statement timeout
+ * on staging ends the wait, and the abort closes the remote side.
+ * Production's errors are passed on with their SQLSTATE and primary
+ * message only: their detail and context can quote values.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "libpq-fe.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/wait_event.h"
+
+#include "tdgen.h"
+
+PG_FUNCTION_INFO_V1(tdgen_remote_begin);
+PG_FUNCTION_INFO_V1(tdgen_remote_server);
+PG_FUNCTION_INFO_V1(tdgen_remote_rows);
+
+/* The open connection, if any, and what it belongs to. */
+static PGconn *remote_conn = NULL;
+static Oid	remote_server = InvalidOid;
+static SubTransactionId remote_subid = InvalidSubTransactionId;
+static bool callbacks_registered = false;
+
+/* Close the connection; cancel first what still runs there. */
+static void
+remote_close(bool cancel)
+{
+	PGconn	   *conn = remote_conn;
+
+	if (conn == NULL)
+		return;
+	remote_conn = NULL;
+	remote_server = InvalidOid;
+	remote_subid = InvalidSubTransactionId;
+	if (cancel && PQtransactionStatus(conn) == PQTRANS_ACTIVE)
+	{
+		PGcancel   *request = PQgetCancel(conn);
+		char		errbuf[256];
+
+		if (request != NULL)
+		{
+			(void) PQcancel(request, errbuf, sizeof(errbuf));
+			PQfreeCancel(request);
+		}
+	}
+	PQfinish(conn);
+}
+
+static void
+remote_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			remote_close(true);
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			remote_close(false);
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+remote_subxact_callback(SubXactEvent event, SubTransactionId subid, SubTransactionId parent, void *arg)
+{
+	if (remote_conn == NULL || subid != remote_subid)
+		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		remote_close(true);
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		remote_subid = parent;
+}
+
+/*
+ * Raise production's error (or the connection's, when there is no result)
+ * as a local one: SQLSTATE and primary message, nothing that quotes data.
+ * Frees the result.
+ */
+void
+TdgenRemoteError(PGresult *res, const char *doing)
+{
+	char	   *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	char	   *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	int			code = ERRCODE_CONNECTION_FAILURE;
+	char	   *message;
+
+	if (sqlstate != NULL && strlen(sqlstate) == 5)
+		code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4]);
+	if (primary != NULL)
+		message = pstrdup(primary);
+	else if (remote_conn != NULL && PQstatus(remote_conn) == CONNECTION_BAD)
+		message = pstrdup("lost connection to production");
+	else
+		message = remote_conn != NULL ? pchomp(PQerrorMessage(remote_conn)) : pstrdup("no connection to production");
+	PQclear(res);
+	ereport(ERROR,
+			(errcode(code),
+			 errmsg("production: %s", message),
+			 errcontext("%s", doing)));
+}
+
+/* Wait until the connection has a whole result to give, interruptibly. */
+static void
+remote_wait(const char *doing)
+{
+	while (PQisBusy(remote_conn))
+	{
+		int			events;
+
+		events = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
+								   PQsocket(remote_conn), -1L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if ((events & WL_SOCKET_READABLE) && !PQconsumeInput(remote_conn))
+			TdgenRemoteError(NULL, doing);
+	}
+}
+
+/*
+ * Send one statement and return its first result (the caller clears it);
+ * raise production's error if it failed.  Results after the first are
+ * read by the caller (COPY) or by TdgenRemoteFinish.
+ */
+PGresult *
+TdgenRemoteSend(const char *sql, int expected, const char *doing)
+{
+	PGresult   *res;
+
+	if (remote_conn == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_DOES_NOT_EXIST),
+				 errmsg("no connection to production is open"),
+				 errhint("tdgen.remote_begin(server) opens one for the transaction.")));
+	if (!PQsendQuery(remote_conn, sql))
+		TdgenRemoteError(NULL, doing);
+	remote_wait(doing);
+	res = PQgetResult(remote_conn);
+	if ((int) PQresultStatus(res) != expected)
+		TdgenRemoteError(res, doing);
+	return res;
+}
+
+/* Read the results left of a statement; raise the first error among them. */
+void
+TdgenRemoteFinish(const char *doing)
+{
+	PGresult   *res;
+
+	for (;;)
+	{
+		remote_wait(doing);
+		res = PQgetResult(remote_conn);
+		if (res == NULL)
+			break;
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+			TdgenRemoteError(res, doing);
+		PQclear(res);
+	}
+}
+
+/*
+ * The next message of a COPY TO STDOUT, waiting for it; returns its length
+ * and sets *buf (to free with PQfreemem), or -1 at the end of the data.
+ */
+int
+TdgenRemoteCopyData(char **buf, const char *doing)
+{
+	for (;;)
+	{
+		int			len = PQgetCopyData(remote_conn, buf, 1);
+
+		if (len > 0)
+			return len;
+		if (len == -1)
+			return -1;
+		if (len == -2)
+			TdgenRemoteError(NULL, doing);
+		/* nothing buffered yet: wait for the socket */
+		(void) WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
+								 PQsocket(remote_conn), -1L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (!PQconsumeInput(remote_conn))
+			TdgenRemoteError(NULL, doing);
+	}
+}
+
+/* The open connection's server, or InvalidOid. */
+Oid
+TdgenRemoteServer(void)
+{
+	return remote_server;
+}
+
+/* Whether a libpq keyword may come from a server or user mapping option. */
+static bool
+is_connection_option(const char *keyword)
+{
+	static PQconninfoOption *options = NULL;
+
+	if (options == NULL)
+	{
+		options = PQconndefaults();
+		if (options == NULL)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	}
+	/* debug options, and those tdgen sets itself, are not taken */
+	if (strcmp(keyword, "fallback_application_name") == 0 || strcmp(keyword, "client_encoding") == 0)
+		return false;
+	for (PQconninfoOption *o = options; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, keyword) == 0)
+			return strchr(o->dispchar, 'D') == NULL;
+	return false;
+}
+
+static void
+add_options(List *options, const char **keywords, const char **values, int *n, bool *password_given)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *d = lfirst(lc);
+
+		if (!is_connection_option(d->defname))
+			continue;
+		keywords[*n] = d->defname;
+		values[*n] = defGetString(d);
+		if (strcmp(d->defname, "password") == 0 && values[*n][0] != '\0')
+			*password_given = true;
+		(*n)++;
+	}
+}
+
+/* A user mapping that may connect without a password (postgres_fdw's rule). */
+static bool
+password_required(UserMapping *um)
+{
+	ListCell   *lc;
+
+	foreach(lc, um->options)
+	{
+		DefElem    *d = lfirst(lc);
+
+		if (strcmp(d->defname, "password_required") == 0)
+			return defGetBoolean(d);
+	}
+	return true;
+}
+
+static void
+remote_open(Oid serverid)
+{
+	ForeignServer *server = GetForeignServer(serverid);
+	UserMapping *um = GetUserMapping(GetUserId(), serverid);
+	int			max = list_length(server->options) + list_length(um->options) + 3;
+	const char **keywords = palloc(sizeof(char *) * max);
+	const char **values = palloc(sizeof(char *) * max);
+	int			n = 0;
+	bool		password_given = false;
+	bool		checked = superuser_arg(um->userid) || !password_required(um);
+	PGconn	   *conn;
+	PGresult   *res;
+
+	add_options(server->options, keywords, values, &n, &password_given);
+	add_options(um->options, keywords, values, &n, &password_given);
+	keywords[n] = "fallback_application_name";
+	values[n++] = "tdgen";
+	keywords[n] = "client_encoding";
+	values[n++] = GetDatabaseEncodingName();
+	keywords[n] = NULL;
+	values[n] = NULL;
+
+	if (!checked && !password_given)
+		ereport(ERROR,
+				(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+				 errmsg("password is required"),
+				 errdetail("Non-superusers must provide a password in the user mapping."),
+				 errhint("Give the user mapping of server \"%s\" a password, or have a superuser set password_required 'false' on it.",
+						 server->servername)));
+
+	conn = PQconnectdbParams(keywords, values, false);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	{
+		char	   *message = conn ? pchomp(PQerrorMessage(conn)) : pstrdup("out of memory");
+
+		PQfinish(conn);
+		ereport(ERROR,
+				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+				 errmsg("could not connect to server \"%s\"", server->servername),
+				 errdetail_internal("%s", message)));
+	}
+	if (!checked && !PQconnectionUsedPassword(conn))
+	{
+		PQfinish(conn);
+		ereport(ERROR,
+				(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+				 errmsg("password is required"),
+				 errdetail("Non-superuser cannot connect if the server does not request a password."),
+				 errhint("Production's authentication must ask for the password, or a superuser must set password_required 'false' on the user mapping.")));
+	}
+
+	remote_conn = conn;
+	remote_server = serverid;
+	remote_subid = GetCurrentSubTransactionId();
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(remote_xact_callback, NULL);
+		RegisterSubXactCallback(remote_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+	res = TdgenRemoteSend("SET search_path = pg_catalog; SET datestyle = ISO; SET intervalstyle = postgres; "
+						  "SET extra_float_digits = 3; "
+						  "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+						  PGRES_COMMAND_OK, "starting the transaction on production");
+	PQclear(res);
+	TdgenRemoteFinish("starting the transaction on production");
+	pfree(keywords);
+	pfree(values);
+}
+
+/*
+ * The SELECT that reads a foreign table's columns from production as its
+ * local types (built-in ones: their binary forms are the same on both
+ * sides), in attribute order, generated columns left out.  Errors when a
+ * column's type is not built in.
+ */
+char *
+TdgenRemoteSelect(Relation ftrel)
+{
+	ForeignTable *ft = GetForeignTable(RelationGetRelid(ftrel));
+	TupleDesc	desc = RelationGetDescr(ftrel);
+	const char *nspname = get_namespace_name(RelationGetNamespace(ftrel));
+	const char *relname = RelationGetRelationName(ftrel);
+	StringInfoData sql;
+	ListCell   *lc;
+	bool		first = true;
+
+	foreach(lc, ft->options)
+	{
+		DefElem    *d = lfirst(lc);
+
+		if (strcmp(d->defname, "schema_name") == 0)
+			nspname = defGetString(d);
+		else if (strcmp(d->defname, "table_name") == 0)
+			relname = defGetString(d);
+	}
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		const char *colname = NameStr(att->attname);
+		ListCell   *lo;
+
+		if (att->attisdropped || att->attgenerated)
+			continue;
+		if (att->atttypid >= FirstGenbkiObjectId)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column \"%s\" of foreign table \"%s\" is of a type that is not built in",
+							colname, RelationGetRelationName(ftrel)),
+					 errhint("The copy transfer reads built-in types only; use transfer 'fdw' for this environment.")));
+		foreach(lo, GetForeignColumnOptions(RelationGetRelid(ftrel), att->attnum))
+		{
+			DefElem    *d = lfirst(lo);
+
+			if (strcmp(d->defname, "column_name") == 0)
+				colname = defGetString(d);
+		}
+		appendStringInfo(&sql, "%s%s::%s AS %s", first ? "" : ", ", quote_identifier(colname),
+						 format_type_extended(att->atttypid, att->atttypmod,
+											  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY),
+						 quote_identifier(NameStr(att->attname)));
+		first = false;
+	}
+	appendStringInfo(&sql, " FROM %s.%s", quote_identifier(nspname), quote_identifier(relname));
+	return sql.data;
+}
+
+/*
+ * tdgen.remote_begin(server name) returns void
+ *
+ * Opens tdgen's connection to the server for the current transaction and
+ * starts production's REPEATABLE READ, READ ONLY transaction; nothing if
+ * it is open already.  One server at a time (55000 otherwise).
+ */
+Datum
+tdgen_remote_begin(PG_FUNCTION_ARGS)
+{
+	char	   *name = NameStr(*PG_GETARG_NAME(0));
+	ForeignServer *server = GetForeignServerByName(name, false);
+
+	if (remote_conn != NULL && remote_server == server->serverid)
+		PG_RETURN_VOID();
+	if (remote_conn != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("a connection to another production server is open"),
+				 errhint("One transaction reads from one server.")));
+	remote_open(server->serverid);
+	PG_RETURN_VOID();
+}
+
+/*
+ * tdgen.remote_server() returns name
+ *
+ * The server of the connection open in this transaction, or NULL.
+ */
+Datum
+tdgen_remote_server(PG_FUNCTION_ARGS)
+{
+	ForeignServer *server;
+
+	if (remote_conn == NULL)
+		PG_RETURN_NULL();
+	server = GetForeignServer(remote_server);
+	PG_RETURN_DATUM(DirectFunctionCall1(namein, CStringGetDatum(server->servername)));
+}
+
+/*
+ * tdgen.remote_rows(foreign_table regclass, filter text) returns jsonb
+ *
+ * The rows of a foreign table that pass a filter (an SQL condition on its
+ * columns, evaluated on production), read through the open connection, as
+ * a jsonb array of objects: what jsonb_agg(to_jsonb(t)) over the foreign
+ * table gives.
+ */
+Datum
+tdgen_remote_rows(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *filter = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	Relation	ftrel = relation_open(relid, AccessShareLock);
+	StringInfoData sql;
+	PGresult   *res;
+	char	   *json;
+
+	if (ftrel->rd_rel->relkind != RELKIND_FOREIGN_TABLE ||
+		GetForeignTable(relid)->serverid != remote_server)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a foreign table of the server of the open connection",
+						RelationGetRelationName(ftrel))));
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT coalesce(json_agg(t), '[]') FROM (%s WHERE %s) AS t",
+					 TdgenRemoteSelect(ftrel), filter);
+	relation_close(ftrel, AccessShareLock);
+
+	res = TdgenRemoteSend(sql.data, PGRES_TUPLES_OK, "reading production's catalog");
+	if (PQntuples(res) != 1 || PQnfields(res) != 1)
+	{
+		PQclear(res);
+		elog(ERROR, "unexpected result shape from production");
+	}
+	json = pstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	TdgenRemoteFinish("reading production's catalog");
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+}
