@@ -206,11 +206,17 @@ TdgenLoaderCheckColumns(TdgenLoader *loader, TupleDesc desc)
 	}
 }
 
-/* Write every buffered row, then empty the buffers. */
+/*
+ * Write every buffered row, then empty the buffers.  What the writing
+ * allocates (toasted copies of the rows, index entries) goes in the
+ * per-tuple context, reset here: the caller's context may live as long as
+ * the whole load.
+ */
 static void
 flush(TdgenLoader *loader)
 {
 	ListCell   *lc;
+	MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(loader->estate));
 
 	foreach(lc, loader->buffers)
 	{
@@ -236,6 +242,8 @@ flush(TdgenLoader *loader)
 		}
 		buffer->nused = 0;
 	}
+	MemoryContextSwitchTo(old);
+	ResetPerTupleExprContext(loader->estate);
 	loader->batch_rows = 0;
 	loader->batch_bytes = 0;
 	pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, loader->rows);

@@ -132,7 +132,32 @@ is(poll_until('staging', q{SELECT phase || ' ' || table_name FROM tdgen.progress
 is(sqlstate($err), '55P03', 'a second refresh of the same environment is refused at once (55P03)');
 ($rc, $out, $err) = bg_finish($first);
 fails_safely('a cancelled refresh (statement_timeout)', '57014', $err);
+# production's read waits for the lock for 4 s more unless it was cancelled
+is(poll_until('prod', q{SELECT count(*) FROM pg_stat_activity WHERE datname = 'prod'
+	AND application_name IN ('tdgen', 'postgres_fdw') AND state = 'active'}, '0', 2),
+	'0', 'a cancelled refresh: its read on production is cancelled too');
 bg_finish($blocker);
+
+# The copy connection keeps postgres_fdw's password rules for a
+# non-superuser: a password in the user mapping, which production must
+# ask for, unless a superuser set password_required false.
+if ($transfer eq 'copy')
+{
+	sql('staging', q{CREATE ROLE tdgen_reader; GRANT tdgen_admin TO tdgen_reader;
+		GRANT USAGE ON FOREIGN SERVER prod TO tdgen_reader;
+		GRANT EXECUTE ON FUNCTION tdgen.remote_begin(name) TO tdgen_reader;
+		CREATE USER MAPPING FOR tdgen_reader SERVER prod OPTIONS (user 'postgres')});
+	my $open = [q{SET ROLE tdgen_reader}, q{SELECT tdgen.remote_begin('prod')}];
+	($rc, $out, $err) = sql_result('staging', $open);
+	is(sqlstate($err), '2F003', 'copy connection: a non-superuser needs a password in the user mapping');
+	sql('staging', q{ALTER USER MAPPING FOR tdgen_reader SERVER prod OPTIONS (ADD password 'not-asked-for')});
+	($rc, $out, $err) = sql_result('staging', $open);
+	is(sqlstate($err), '2F003', 'copy connection: and production must ask for it');
+	sql('staging', q{ALTER USER MAPPING FOR tdgen_reader SERVER prod OPTIONS (ADD password_required 'false')});
+	($rc, $out, $err) = sql_result('staging', $open);
+	is($rc, 0, 'copy connection: unless a superuser set password_required false') or diag($err);
+	sql('staging', q{DROP USER MAPPING FOR tdgen_reader SERVER prod; DROP OWNED BY tdgen_reader; DROP ROLE tdgen_reader});
+}
 
 # Two environments refresh at the same time; a second refresh of one with
 # wait => true queues behind the first and then runs.
