@@ -591,7 +591,7 @@ GRANT EXECUTE ON FUNCTION tdgen_plan(text), tdgen.refresh_work(bigint), tdgen.ru
 GRANT EXECUTE ON PROCEDURE tdgen_refresh(text, boolean) TO tdgen_admin;
 
 COMMENT ON TABLE tdgen.run IS
-	'one row per refresh, written before the work starts: who, when, status, SQLSTATE and message on failure, key version, seconds per phase, rows and bytes';
+	'one row per refresh, written before the work starts: who, when, status, SQLSTATE and message on failure, key version, transfer, seconds per phase, rows and bytes';
 COMMENT ON SEQUENCE tdgen.run_id_seq IS
 	'numbers the runs';
 COMMENT ON TABLE tdgen.run_table IS
