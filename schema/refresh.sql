@@ -446,6 +446,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET clie
 DECLARE
 	e tdgen.environment := tdgen.resolve_environment(environment);
 	id bigint;
+	transfer text;
 BEGIN
 	IF wait THEN
 		PERFORM pg_advisory_lock(tdgen.refresh_lock_key(e.name));
@@ -462,12 +463,12 @@ BEGIN
 	EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', left('tdgen_shadow_' || e.name, 63));
 	INSERT INTO tdgen.run AS r (environment, source, target_schema, transfer, application_name)
 	VALUES (e.name, e.source, e.target_schema, tdgen.transfer(e.name), current_setting('application_name'))
-	RETURNING r.id INTO id;
+	RETURNING r.id, r.transfer INTO id, transfer;
 	-- new production columns are recorded and alerted here, committed with
 	-- the run row, whatever the work that follows does; if production
 	-- cannot be read, the work will fail on it and say so
 	BEGIN
-		IF tdgen.transfer(e.name) = 'copy' THEN
+		IF transfer = 'copy' THEN
 			PERFORM tdgen.remote_begin((tdgen.resolve_source(e.source)).server);
 		END IF;
 		PERFORM count(*) FROM tdgen.check_problems(e.name);

@@ -45,13 +45,21 @@ static int	stream_len = 0;
 static int	stream_pos = 0;
 static bool stream_done = false;
 
+/* Let go of the message read to its end. */
 static void
-stream_reset(void)
+stream_release(void)
 {
 	if (stream_buf != NULL)
 		PQfreemem(stream_buf);
 	stream_buf = NULL;
 	stream_len = stream_pos = 0;
+}
+
+/* Ready for a new stream (and free what an interrupted one left). */
+static void
+stream_reset(void)
+{
+	stream_release();
 	stream_done = false;
 }
 
@@ -67,10 +75,7 @@ copy_read(void *outbuf, int minread, int maxread)
 
 		if (stream_pos >= stream_len)
 		{
-			if (stream_buf != NULL)
-				PQfreemem(stream_buf);
-			stream_buf = NULL;
-			stream_len = stream_pos = 0;
+			stream_release();
 			if (stream_done)
 				break;
 			stream_len = TdgenRemoteCopyData(&stream_buf, "copying a table from production");
@@ -190,7 +195,6 @@ tdgen_copy_rows(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		old = MemoryContextSwitchTo(row_mcxt);
-		ExecClearTuple(scan_slot);
 		more = NextCopyFrom(cstate, econtext, scan_slot->tts_values, scan_slot->tts_isnull);
 		if (more)
 		{

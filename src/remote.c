@@ -132,21 +132,29 @@ TdgenRemoteError(PGresult *res, const char *doing)
 			 errcontext("%s", doing)));
 }
 
+/*
+ * Wait for production to send something (or for a latch set, so that a
+ * cancel or timeout is seen), then take in what came.
+ */
+static void
+wait_for_input(const char *doing)
+{
+	int			events;
+
+	events = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
+							   PQsocket(remote_conn), -1L, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+	if ((events & WL_SOCKET_READABLE) && !PQconsumeInput(remote_conn))
+		TdgenRemoteError(NULL, doing);
+}
+
 /* Wait until the connection has a whole result to give, interruptibly. */
 static void
 remote_wait(const char *doing)
 {
 	while (PQisBusy(remote_conn))
-	{
-		int			events;
-
-		events = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
-								   PQsocket(remote_conn), -1L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-		if ((events & WL_SOCKET_READABLE) && !PQconsumeInput(remote_conn))
-			TdgenRemoteError(NULL, doing);
-	}
+		wait_for_input(doing);
 }
 
 /*
@@ -208,13 +216,8 @@ TdgenRemoteCopyData(char **buf, const char *doing)
 			return -1;
 		if (len == -2)
 			TdgenRemoteError(NULL, doing);
-		/* nothing buffered yet: wait for the socket */
-		(void) WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
-								 PQsocket(remote_conn), -1L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-		if (!PQconsumeInput(remote_conn))
-			TdgenRemoteError(NULL, doing);
+		/* nothing buffered yet */
+		wait_for_input(doing);
 	}
 }
 
