@@ -157,6 +157,25 @@ if ($transfer eq 'copy')
 	($rc, $out, $err) = sql_result('staging', $open);
 	is($rc, 0, 'copy connection: unless a superuser set password_required false') or diag($err);
 	sql('staging', q{DROP USER MAPPING FOR tdgen_reader SERVER prod; DROP OWNED BY tdgen_reader; DROP ROLE tdgen_reader});
+
+	# the transfer option and the copy step refuse what they cannot do,
+	# before a row moves
+	($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_environment('qa', 'prod', options => '{"transfer": "ftp"}')});
+	is(sqlstate($err), '22023', 'an unknown transfer is refused (22023)');
+	sql('staging', 'CREATE TABLE copy_target (code char(2), name text)');
+	my $countries = sql('staging', q{SELECT quote_ident(local_name) FROM tdgen.source_relation WHERE table_name = 'countries'});
+	my $copy = sub { sprintf(q{SELECT tdgen.copy_rows('copy_target', 'SELECT %s FROM tdgen_source_prod.%s')}, $_[0], $countries) };
+	my @open = ('BEGIN', q{SELECT tdgen.remote_begin('prod')});
+	($rc, $out, $err) = sql_result('staging', $copy->('code, name'));
+	is(sqlstate($err), '08003', 'copy_rows without tdgen\'s connection open: 08003');
+	($rc, $out, $err) = sql_result('staging', [@open, $copy->('code, name') =~ s/'\)$/ WHERE code = ''US'''\)/r]);
+	is(sqlstate($err), '22023', 'copy_rows refuses a query with a WHERE (22023)');
+	($rc, $out, $err) = sql_result('staging', [@open, $copy->('name, code')]);
+	is(sqlstate($err), '42804', 'copy_rows refuses columns of the wrong types (42804)');
+	($rc, $out, $err) = sql_result('staging', [@open, $copy->('code, name'), 'COMMIT']);
+	is($rc || 0, 0, 'copy_rows copies a table') or diag($err);
+	is(sql('staging', 'SELECT count(*) FROM copy_target'), sql('prod', 'SELECT count(*) FROM countries'), 'whole, committed with its transaction');
+	sql('staging', 'DROP TABLE copy_target');
 }
 
 # Two environments refresh at the same time; a second refresh of one with
