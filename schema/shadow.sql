@@ -125,8 +125,8 @@ $$;
 -- The statements that build the shadow schema from a snapshot of
 -- production (tdgen.remote_schema), in order.  phase 'create': types,
 -- sequences, tables and partitions, before the load; phase 'finish':
--- primary keys, unique and check constraints, foreign keys, indexes and
--- sequence values, after it.  Tables in skip mode are left out.
+-- primary keys, unique and check constraints, indexes, statistics, foreign
+-- keys and sequence values, after it.  Tables in skip mode are left out.
 CREATE FUNCTION tdgen.shadow_ddl(snap jsonb, schemas name[], shadow name, phase text, skipped text[] DEFAULT '{}')
 RETURNS SETOF text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -212,34 +212,8 @@ BEGIN
 			RETURN NEXT format('ALTER SEQUENCE %s.%I OWNED BY %s.%I.%I', sh, r.relname, sh, r.table_name, r.attname);
 		END LOOP;
 	ELSIF phase = 'finish' THEN
-		-- primary keys and unique constraints, then checks, then foreign
-		-- keys (which need the keys they reference); a partition's
-		-- constraints that come from its parent are its parent's
-		FOR r IN
-			SELECT k.*, t.relname, t.nspname, rt.relname AS ref_table,
-				   tdgen.column_names(snap, k.conrelid, k.conkey) AS cols,
-				   tdgen.column_names(snap, k.confrelid, k.confkey) AS ref_cols
-			FROM jsonb_to_recordset(snap -> 'constraint') AS k(oid oid, conname name, contype "char", conrelid oid, conkey int2[],
-															   confrelid oid, confkey int2[], confupdtype "char", confdeltype "char",
-															   confmatchtype "char", condeferrable boolean, condeferred boolean,
-															   conislocal boolean)
-			JOIN tdgen.shadow_relations(snap, schemas) AS t ON t.oid = k.conrelid AND t.relkind IN ('r', 'p')
-			LEFT JOIN tdgen.shadow_relations(snap, schemas) AS rt ON rt.oid = k.confrelid
-			WHERE k.conislocal AND NOT (t.relname = ANY (skipped))
-			  AND (k.contype <> 'f' OR (rt.oid IS NOT NULL AND NOT (rt.relname = ANY (skipped))))
-			ORDER BY CASE k.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'c' THEN 2 ELSE 3 END, t.depth, t.oid, k.conname
-		LOOP
-			RETURN NEXT format('ALTER TABLE %s.%I ADD CONSTRAINT %I %s%s', sh, r.relname, r.conname,
-				CASE r.contype
-					WHEN 'p' THEN format('PRIMARY KEY (%s)', r.cols)
-					WHEN 'u' THEN format('UNIQUE (%s)', r.cols)
-					WHEN 'c' THEN 'CHECK ' || tdgen.retarget(tdgen.check_clause(snap, r.nspname, r.conname), schemas, shadow)
-					ELSE format('FOREIGN KEY (%s) REFERENCES %s.%I (%s)%s ON UPDATE %s ON DELETE %s', r.cols, sh, r.ref_table,
-								r.ref_cols, CASE r.confmatchtype WHEN 'f' THEN ' MATCH FULL' ELSE '' END,
-								tdgen.fk_action(r.confupdtype), tdgen.fk_action(r.confdeltype)) END,
-				CASE WHEN r.condeferrable THEN ' DEFERRABLE' || CASE WHEN r.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END
-					 ELSE '' END);
-		END LOOP;
+		-- primary keys and unique constraints, then checks
+		RETURN QUERY SELECT tdgen.shadow_constraints(snap, schemas, shadow, skipped, false);
 		-- secondary indexes: not those of constraints, not a partition's
 		-- copies of its parent's
 		FOR r IN
@@ -257,6 +231,16 @@ BEGIN
 			-- a partitioned table's index is made whole: its partitions get theirs
 			RETURN NEXT regexp_replace(tdgen.retarget(r.indexdef, schemas, shadow), ' ON ONLY ', ' ON ');
 		END LOOP;
+		-- statistics, which the foreign keys' checks are planned with (and
+		-- staging's queries after the swap); a partitioned table's take in
+		-- its partitions
+		RETURN QUERY
+			SELECT 'ANALYZE ' || string_agg(format('%s.%I', sh, c.relname), ', ' ORDER BY c.oid)
+			FROM tdgen.shadow_relations(snap, schemas) AS c
+			WHERE c.relkind IN ('r', 'p') AND c.parent_oid IS NULL AND NOT (c.relname = ANY (skipped))
+			HAVING count(*) > 0;
+		-- foreign keys last, checked with the keys and indexes in place
+		RETURN QUERY SELECT tdgen.shadow_constraints(snap, schemas, shadow, skipped, true);
 		-- sequences past the values loaded (those of columns), or where
 		-- production has them (the others)
 		FOR r IN
@@ -377,14 +361,22 @@ END
 $$;
 
 -- Column names of attnums, quoted and comma-separated.
+CREATE FUNCTION tdgen.attribute_names(snap jsonb, relid oid, attnums int2[])
+RETURNS name[]
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT array_agg(a.attname ORDER BY k.i)
+	FROM unnest(attnums) WITH ORDINALITY AS k(attnum, i)
+	JOIN jsonb_to_recordset(snap -> 'attribute') AS a(attrelid oid, attnum int2, attname name)
+	  ON a.attrelid = relid AND a.attnum = k.attnum;
+END;
+
 CREATE FUNCTION tdgen.column_names(snap jsonb, relid oid, attnums int2[])
 RETURNS text
 LANGUAGE sql STABLE
 BEGIN ATOMIC
-	SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i)
-	FROM unnest(attnums) WITH ORDINALITY AS k(attnum, i)
-	JOIN jsonb_to_recordset(snap -> 'attribute') AS a(attrelid oid, attnum int2, attname name)
-	  ON a.attrelid = relid AND a.attnum = k.attnum;
+	SELECT string_agg(quote_ident(n), ', ' ORDER BY i)
+	FROM unnest(tdgen.attribute_names(snap, relid, attnums)) WITH ORDINALITY AS x(n, i);
 END;
 
 -- The CHECK clause production deparsed for a named table constraint.
@@ -416,7 +408,69 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE code WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE'
 				 WHEN 'n' THEN 'SET NULL' ELSE 'SET DEFAULT' END;
 
-REVOKE ALL ON FUNCTION tdgen.remote_schema(text) FROM PUBLIC;
+-- The constraints of the shadow schema's tables, as ALTER TABLE statements:
+-- primary keys, unique constraints and checks, or the foreign keys (which
+-- need the keys they reference).  A partition's constraints that come from
+-- its parent are its parent's.
+CREATE FUNCTION tdgen.shadow_constraints(snap jsonb, schemas name[], shadow name, skipped text[], foreign_keys boolean)
+RETURNS SETOF text
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT CASE WHEN c.contype = 'f'
+				THEN format('SELECT tdgen.add_foreign_key(%L, %L, %L)', format('%I.%I', shadow, c.relname),
+							tdgen.attribute_names(snap, c.conrelid, c.conkey), c.statement)
+				ELSE c.statement END
+	FROM (
+	SELECT format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s%s', shadow, t.relname, k.conname,
+		CASE k.contype
+			WHEN 'p' THEN format('PRIMARY KEY (%s)', tdgen.column_names(snap, k.conrelid, k.conkey))
+			WHEN 'u' THEN format('UNIQUE (%s)', tdgen.column_names(snap, k.conrelid, k.conkey))
+			WHEN 'c' THEN 'CHECK ' || tdgen.retarget(tdgen.check_clause(snap, t.nspname, k.conname), schemas, shadow)
+			ELSE format('FOREIGN KEY (%s) REFERENCES %I.%I (%s)%s ON UPDATE %s ON DELETE %s',
+						tdgen.column_names(snap, k.conrelid, k.conkey), shadow, rt.relname,
+						tdgen.column_names(snap, k.confrelid, k.confkey),
+						CASE k.confmatchtype WHEN 'f' THEN ' MATCH FULL' ELSE '' END,
+						tdgen.fk_action(k.confupdtype), tdgen.fk_action(k.confdeltype)) END,
+		CASE WHEN k.condeferrable THEN ' DEFERRABLE' || CASE WHEN k.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END
+			 ELSE '' END) AS statement,
+		k.contype, t.relname, k.conrelid, k.conkey, k.conname, t.depth, t.oid AS table_oid
+	FROM jsonb_to_recordset(snap -> 'constraint') AS k(oid oid, conname name, contype "char", conrelid oid, conkey int2[],
+													   confrelid oid, confkey int2[], confupdtype "char", confdeltype "char",
+													   confmatchtype "char", condeferrable boolean, condeferred boolean,
+													   conislocal boolean)
+	JOIN tdgen.shadow_relations(snap, schemas) AS t ON t.oid = k.conrelid AND t.relkind IN ('r', 'p')
+	LEFT JOIN tdgen.shadow_relations(snap, schemas) AS rt ON rt.oid = k.confrelid
+	WHERE k.conislocal AND NOT (t.relname = ANY (skipped))
+	  AND CASE WHEN foreign_keys THEN k.contype = 'f' AND rt.oid IS NOT NULL AND NOT (rt.relname = ANY (skipped))
+			   ELSE k.contype IN ('p', 'u', 'c') END
+	) AS c
+	ORDER BY CASE c.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'c' THEN 2 ELSE 3 END, c.depth, c.table_oid, c.conname;
+END;
+
+-- Add a foreign key to a loaded shadow table, which checks every row.
+-- When an index of the table leads with the key's columns, the check is
+-- made to merge that index with the referenced key's, both read in key
+-- order: the planner prefers hashing the referenced key, which costs
+-- several times more once the hash outgrows the CPU's caches.
+CREATE FUNCTION tdgen.add_foreign_key(tbl regclass, columns name[], statement text)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	hashing text := current_setting('enable_hashjoin');
+BEGIN
+	IF EXISTS (SELECT FROM pg_index AS i
+			   WHERE i.indrelid = tbl AND i.indisvalid AND i.indnkeyatts >= cardinality(columns)
+				 AND (SELECT array_agg(a.attname ORDER BY a.attname) FROM pg_attribute AS a
+					  WHERE a.attrelid = tbl AND a.attnum = ANY (i.indkey[0:cardinality(columns) - 1]))
+					 = (SELECT array_agg(c ORDER BY c) FROM unnest(columns) AS c)) THEN
+		PERFORM set_config('enable_hashjoin', 'off', true);
+	END IF;
+	EXECUTE statement;
+	PERFORM set_config('enable_hashjoin', hashing, true);
+END
+$$;
+
+REVOKE ALL ON FUNCTION tdgen.remote_schema(text), tdgen.add_foreign_key(regclass, name[], text) FROM PUBLIC;
 
 COMMENT ON FUNCTION tdgen.remote_schema(text) IS
 	'production''s catalog as one jsonb document: what the shadow schema is built from';
@@ -426,12 +480,18 @@ COMMENT ON FUNCTION tdgen.shadow_type(jsonb, oid, integer, name[], name) IS
 	'a production type as the shadow schema names it';
 COMMENT ON FUNCTION tdgen.shadow_ddl(jsonb, name[], name, text, text[]) IS
 	'the statements that build the shadow schema: phase create (types, sequences, tables, partitions) or finish (constraints, indexes, sequence values)';
+COMMENT ON FUNCTION tdgen.shadow_constraints(jsonb, name[], name, text[], boolean) IS
+	'ALTER TABLE statements adding the shadow tables'' keys, unique constraints and checks, or (foreign_keys) their foreign keys';
+COMMENT ON FUNCTION tdgen.add_foreign_key(regclass, name[], text) IS
+	'runs an ALTER TABLE adding a foreign key to a loaded shadow table; its check merges index scans when an index leads with the key''s columns';
 COMMENT ON FUNCTION tdgen.shadow_relations(jsonb, name[]) IS
 	'tables, partitions, sequences and indexes of the source''s schemas, with parents, bounds, depth and identity owner';
 COMMENT ON FUNCTION tdgen.shadow_columns(jsonb, oid, name, name, name[], name) IS
 	'the column list of a table: types, identity, generated expressions, defaults, NOT NULL';
 COMMENT ON FUNCTION tdgen.shadow_partition_by(jsonb, oid) IS
 	'the PARTITION BY clause of a partitioned table, or an empty string';
+COMMENT ON FUNCTION tdgen.attribute_names(jsonb, oid, int2[]) IS
+	'column names of attnums, in their order';
 COMMENT ON FUNCTION tdgen.column_names(jsonb, oid, int2[]) IS
 	'quoted column names of attnums, comma-separated';
 COMMENT ON FUNCTION tdgen.check_clause(jsonb, name, name) IS

@@ -103,5 +103,21 @@ SELECT tdgen.load_rows('load.wide', $$SELECT g, CASE WHEN g < 1500 THEN 'ok' ELS
 ROLLBACK;
 SELECT count(*) FROM load.wide;
 
+-- a table made in this transaction takes its rows frozen, on pages marked
+-- all-visible; rows into an older table are written as any insert's
+CREATE EXTENSION pg_visibility;
+BEGIN;
+CREATE TABLE load.fresh (n integer, t text);
+SELECT tdgen.load_rows('load.fresh', $$SELECT g, repeat('x', 100) FROM generate_series(1, 5000) AS g$$);
+COMMIT;
+SELECT all_visible = pg_relation_size('load.fresh') / current_setting('block_size')::integer AS all_visible,
+	   all_frozen = all_visible AS all_frozen
+FROM pg_visibility_map_summary('load.fresh');
+SELECT tdgen.load_rows('load.fresh', $$SELECT g, repeat('y', 100) FROM generate_series(1, 5000) AS g$$);
+SELECT all_frozen < pg_relation_size('load.fresh') / current_setting('block_size')::integer AS later_rows_not_frozen
+FROM pg_visibility_map_summary('load.fresh');
+SELECT count(*), count(DISTINCT t) FROM load.fresh;
+DROP EXTENSION pg_visibility;
+
 DROP SCHEMA load CASCADE;
 DROP ROLE load_reader;

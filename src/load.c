@@ -95,10 +95,17 @@ buffer_for(TdgenLoader *loader, ResultRelInfo *rri)
 	buffer = palloc0(sizeof(LoadBuffer));
 	buffer->rri = rri;
 	buffer->bistate = GetBulkInsertState();
-	/* a table made in this subtransaction has no free space to reuse */
+	/*
+	 * A table made (or emptied) in this transaction has no free space to
+	 * reuse, and no other transaction can see it before this one commits:
+	 * its rows go in frozen, on pages marked all-visible, as COPY FREEZE
+	 * writes them.  Nothing reads them again to set hint bits or freeze,
+	 * and index-only scans (of the foreign-key checks, of queries on
+	 * staging) need not visit the heap.
+	 */
 	if (rel->rd_createSubid != InvalidSubTransactionId ||
 		rel->rd_firstRelfilenodeSubid != InvalidSubTransactionId)
-		buffer->options |= TABLE_INSERT_SKIP_FSM;
+		buffer->options |= TABLE_INSERT_SKIP_FSM | TABLE_INSERT_FROZEN;
 	loader->buffers = lappend(loader->buffers, buffer);
 	MemoryContextSwitchTo(old);
 	rri->ri_CopyMultiInsertBuffer = (struct CopyMultiInsertBuffer *) buffer;

@@ -64,6 +64,8 @@ for my $t (@tables) {
 is(sql('staging', q{SELECT count(*) FROM pg_constraint WHERE connamespace = 'qa'::regnamespace AND contype = 'f' AND convalidated}),
 	sql('prod', q{SELECT count(*) FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND contype = 'f'}),
 	'every foreign key is there and validated');
+is(sql('staging', q{SELECT count(*) FROM pg_class WHERE relnamespace = 'qa'::regnamespace AND relkind = 'r'
+	AND (reltuples < 0 OR relallvisible < relpages)}), '0', 'every table has statistics, its rows loaded frozen on all-visible pages');
 my %prod_emails = map { $_ => 1 } split /\n/, sql('prod', 'SELECT email FROM customers');
 my @qa_emails = split /\n/, sql('staging', 'SELECT email FROM qa.customers');
 is(scalar(grep { $prod_emails{$_} } @qa_emails), 0, 'no production email survives in qa');
