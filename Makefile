@@ -14,6 +14,7 @@ OBJS = \
 	src/copy.o \
 	src/dict.o \
 	src/dict_data.o \
+	src/jobs.o \
 	src/keys.o \
 	src/load.o \
 	src/partbound.o \

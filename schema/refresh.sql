@@ -69,7 +69,9 @@ REVOKE ALL ON tdgen.run, tdgen.run_table, tdgen.run_column FROM PUBLIC;
 GRANT SELECT ON tdgen.run, tdgen.run_table, tdgen.run_column TO tdgen_admin;
 
 -- A refresh in progress, as other sessions see it: the refresh announces
--- its phase and table in its application_name.
+-- its phase and table in its application_name, and so does each of its
+-- background workers while it loads a table (naming the refresh's PID
+-- last): one row per session at work.
 CREATE VIEW tdgen.progress AS
 	SELECT a.pid, r.id AS run_id, r.environment, r.started_at,
 		   split_part(a.application_name, '|', 2) AS phase,
@@ -79,7 +81,8 @@ CREATE VIEW tdgen.progress AS
 		   c.tuples_processed AS rows_loaded,
 		   now() - r.started_at AS elapsed
 	FROM pg_catalog.pg_stat_activity AS a
-	JOIN tdgen.run AS r ON r.backend_pid = a.pid AND r.status = 'running'
+	JOIN tdgen.run AS r ON r.backend_pid = coalesce(nullif(split_part(a.application_name, '|', 6), '')::integer, a.pid)
+						AND r.status = 'running'
 	LEFT JOIN pg_catalog.pg_stat_progress_copy AS c ON c.pid = a.pid
 	WHERE a.application_name LIKE 'tdgen|%';
 GRANT SELECT ON tdgen.progress TO tdgen_admin;
@@ -187,6 +190,18 @@ RETURNS bigint
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'tdgen_copy_rows';
 
+-- Statements run side by side, each in a transaction of its own, in up to
+-- `workers` background workers connected as the current user; a statement
+-- starts once the earlier one it comes after (its 1-based number in
+-- `after`, 0 for none) has committed.  The first error stops the others
+-- and is raised here.  Each statement's result is the first column of the
+-- first row of its last command.  notices[i], when not null, is raised
+-- here as a NOTICE when statement i starts.
+CREATE FUNCTION tdgen.run_jobs(statements text[], after integer[], workers integer, notices text[])
+RETURNS TABLE (job integer, result text, seconds double precision)
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_run_jobs';
+
 -- The SQL that reads one column from its foreign table into the shadow
 -- table: masked by the rule's transform, or kept, cast to the shadow
 -- column's type.
@@ -255,17 +270,20 @@ BEGIN
 END
 $$;
 
--- Everything a refresh does after its run is recorded: gate, shadow
--- schema, load, constraints, swap, per-table and per-column records.
-CREATE FUNCTION tdgen.refresh_work(run_id bigint)
-RETURNS void
+-- The first step of a refresh, after its run is recorded: the gate, the
+-- shadow schema, and with the fdw transfer the load, all in one snapshot
+-- of production.  Committed before the second step, so that background
+-- workers see the shadow tables; with the copy transfer tdgen's connection
+-- to production stays open (held) and its snapshot is exported for them.
+-- Returns what the second step needs.
+CREATE FUNCTION tdgen.refresh_prepare(run_id bigint)
+RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r tdgen.run;
 	e tdgen.environment;
 	s tdgen.source;
 	shadow name;
-	old_target name;
 	snap jsonb;
 	cols jsonb;
 	fks jsonb;
@@ -275,27 +293,21 @@ DECLARE
 	k record;
 	phases jsonb := '{}';
 	t0 timestamptz;
-	tt timestamptz;
 	tbl record;
 	n integer := 0;
-	total integer;
-	loaded bigint;
 	skipped text[];
-	load_sql text;
 	plan jsonb;
-	transfer text;
+	snapshot text;
 BEGIN
 	SELECT * INTO r FROM tdgen.run AS x WHERE x.id = run_id;
 	e := tdgen.resolve_environment(r.environment);
 	s := tdgen.resolve_source(e.source);
 	shadow := left('tdgen_shadow_' || e.name, 63);
-	old_target := left('tdgen_old_' || e.name, 63);
 
 	-- the copy transfer reads everything through tdgen's own connection,
-	-- from here on: one snapshot of production
-	transfer := r.transfer;
-	IF transfer = 'copy' THEN
-		PERFORM tdgen.remote_begin(s.server);
+	-- from here on: one snapshot of production, to the end of the refresh
+	IF r.transfer = 'copy' THEN
+		PERFORM tdgen.remote_begin(s.server, hold => true);
 	END IF;
 
 	-- the gate: nothing moves while a column lacks a rule
@@ -313,7 +325,7 @@ BEGIN
 	SELECT * INTO k FROM @extschema@.tdgen_key_status();
 	phases := phases || jsonb_build_object('gate', tdgen.seconds_since(t0));
 
-	-- production's schema, read once, in this transaction's snapshot
+	-- production's schema, read once, in this snapshot
 	t0 := clock_timestamp();
 	PERFORM tdgen.announce(e.name, 'schema');
 	snap := tdgen.remote_schema(s.name);
@@ -325,71 +337,180 @@ BEGIN
 	PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.shadow_ddl(snap, s.schemas, shadow, 'create', skipped)));
 	phases := phases || jsonb_build_object('schema', tdgen.seconds_since(t0));
 
-	-- the load: each copied table from its foreign table, every masked
-	-- column through its transform on the way in
-	t0 := clock_timestamp();
-	SELECT coalesce(jsonb_agg(to_jsonb(p) ORDER BY p.load_order), '[]') INTO plan
+	-- each table to load, referenced ones first, with the SELECT that
+	-- reads it from its foreign table, every masked column through its
+	-- transform on the way in
+	SELECT coalesce(jsonb_agg(jsonb_build_object(
+				'load_order', p.load_order, 'qualified', p.table_name, 'mode', p.mode,
+				'schema_name', (tdgen.parse_name(p.table_name, 2))[1], 'table_name', (tdgen.parse_name(p.table_name, 2))[2])
+			ORDER BY p.load_order), '[]')
+	INTO plan
 	FROM @extschema@.tdgen_plan(e.name) AS p WHERE p.mode <> 'skip';
-	SELECT count(*) INTO total FROM jsonb_array_elements(plan) AS p WHERE p ->> 'mode' = 'copy';
-	FOR tbl IN
-		SELECT p.load_order, p.table_name AS qualified, p.mode,
-			   (tdgen.parse_name(p.table_name, 2))[1] AS schema_name, (tdgen.parse_name(p.table_name, 2))[2] AS table_name
-		FROM jsonb_to_recordset(plan) AS p(load_order integer, table_name text, mode text)
-		ORDER BY p.load_order
-	LOOP
-		tt := clock_timestamp();
-		loaded := 0;
-		IF tbl.mode = 'copy' THEN
-			n := n + 1;
-			PERFORM tdgen.announce(e.name, 'load', n, total, tbl.qualified);
-			SELECT format('SELECT %s FROM %I.%I',
-						  string_agg(tdgen.load_expression(c.column_name, c.local_type,
-														   format_type(a.atttypid, a.atttypmod), c.action, c.transform, c.params),
-									 ', ' ORDER BY a.attnum),
-						  s.local_schema, sr.local_name)
-			INTO load_sql
-			FROM tdgen.effective_columns(e.name, cols, fks) AS c
-			JOIN pg_attribute AS a ON a.attrelid = format('%I.%I', shadow, tbl.table_name)::regclass
-								   AND a.attname = c.column_name AND NOT a.attisdropped
-			JOIN tdgen.source_relation AS sr ON sr.source = s.name AND sr.schema_name = c.schema_name
-											 AND sr.table_name = c.table_name
-			WHERE c.schema_name = tbl.schema_name AND c.table_name = tbl.table_name AND NOT c.generated
-			GROUP BY sr.local_name;
-			IF transfer = 'copy' THEN
-				loaded := tdgen.copy_rows(format('%I.%I', shadow, tbl.table_name)::regclass, load_sql);
-			ELSE
-				loaded := tdgen.load_rows(format('%I.%I', shadow, tbl.table_name)::regclass, load_sql);
-			END IF;
-		END IF;
-		INSERT INTO tdgen.run_table (run_id, schema_name, table_name, mode, rows, bytes, seconds)
-		VALUES (run_id, tbl.schema_name, tbl.table_name, tbl.mode, loaded,
-				coalesce((SELECT sum(pg_total_relation_size(pt.relid))
-						  FROM pg_partition_tree(format('%I.%I', shadow, tbl.table_name)::regclass) AS pt),
-						 pg_total_relation_size(format('%I.%I', shadow, tbl.table_name)::regclass)),
-				tdgen.seconds_since(tt));
-	END LOOP;
+	SELECT jsonb_agg(p || jsonb_build_object('sql', tdgen.load_sql(e.name, s, cols, fks, shadow, p ->> 'schema_name', p ->> 'table_name'))
+					 ORDER BY (p ->> 'load_order')::integer)
+	INTO plan
+	FROM jsonb_array_elements(plan) AS p;
 	INSERT INTO tdgen.run_column (run_id, schema_name, table_name, column_name, action, transform, params, key_version)
 	SELECT run_id, c.schema_name, c.table_name, c.column_name,
 		   CASE WHEN c.generated THEN 'generated' ELSE c.action END, c.transform, c.params,
 		   CASE WHEN c.action = 'mask' THEN k.version END
 	FROM tdgen.effective_columns(e.name, cols, fks) AS c
 	WHERE c.mode = 'copy';
-	phases := phases || jsonb_build_object('load', tdgen.seconds_since(t0));
 
-	-- keys, checks, foreign keys (validated), indexes, sequences
+	-- the fdw transfer loads here, in postgres_fdw's snapshot of this
+	-- transaction, into the tables it made (so the rows go in frozen)
+	IF r.transfer = 'fdw' THEN
+		t0 := clock_timestamp();
+		FOR tbl IN SELECT * FROM jsonb_to_recordset(plan) AS p(qualified text, mode text, table_name name, sql text)
+		LOOP
+			IF tbl.mode = 'copy' THEN
+				n := n + 1;
+				PERFORM tdgen.announce(e.name, 'load', n, tdgen.tables_to_load(plan), tbl.qualified);
+			END IF;
+			PERFORM tdgen.record_load(run_id, plan, tbl.qualified, shadow,
+									  CASE WHEN tbl.mode = 'copy' THEN tdgen.load_rows(format('%I.%I', shadow, tbl.table_name)::regclass, tbl.sql)
+										   ELSE 0 END,
+									  tdgen.seconds_since(t0));
+			t0 := clock_timestamp();
+		END LOOP;
+		phases := phases || jsonb_build_object('load', (SELECT sum(rt.seconds) FROM tdgen.run_table AS rt WHERE rt.run_id = refresh_prepare.run_id));
+	ELSE
+		snapshot := tdgen.remote_export();
+	END IF;
+
+	UPDATE tdgen.run AS x SET key_version = k.version, key_fingerprint = k.fingerprint, phase_seconds = phases
+	WHERE x.id = run_id;
+	RETURN jsonb_build_object('snap', snap, 'skipped', to_jsonb(skipped), 'plan', plan, 'snapshot', snapshot,
+							  'server', s.server, 'schemas', to_jsonb(s.schemas), 'shadow', shadow);
+END
+$$;
+
+-- The SELECT that reads a table from its foreign table into the shadow
+-- table: one expression per stored column, masked or kept.
+CREATE FUNCTION tdgen.load_sql(environment text, s tdgen.source, cols jsonb, fks jsonb, shadow name,
+							   schema_name name, table_name name)
+RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT format('SELECT %s FROM %I.%I',
+				  string_agg(tdgen.load_expression(c.column_name, c.local_type,
+												   format_type(a.atttypid, a.atttypmod), c.action, c.transform, c.params),
+							 ', ' ORDER BY a.attnum),
+				  s.local_schema, sr.local_name)
+	FROM tdgen.effective_columns(load_sql.environment, cols, fks) AS c
+	JOIN pg_attribute AS a ON a.attrelid = format('%I.%I', shadow, load_sql.table_name)::regclass
+						   AND a.attname = c.column_name AND NOT a.attisdropped
+	JOIN tdgen.source_relation AS sr ON sr.source = s.name AND sr.schema_name = c.schema_name
+									 AND sr.table_name = c.table_name
+	WHERE c.schema_name = load_sql.schema_name AND c.table_name = load_sql.table_name AND NOT c.generated
+	GROUP BY sr.local_name;
+END;
+
+-- How many tables of a plan are loaded (the others are made empty).
+CREATE FUNCTION tdgen.tables_to_load(plan jsonb)
+RETURNS integer
+LANGUAGE sql IMMUTABLE
+RETURN (SELECT count(*) FROM jsonb_array_elements(plan) AS p WHERE p ->> 'mode' = 'copy');
+
+-- Record a table's load: rows, bytes of its rows on disk (partitions and
+-- TOAST included, indexes not), seconds.
+CREATE FUNCTION tdgen.record_load(run_id bigint, plan jsonb, qualified text, shadow name, loaded bigint,
+								  seconds double precision)
+RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	INSERT INTO tdgen.run_table (run_id, schema_name, table_name, mode, rows, bytes, seconds)
+	SELECT run_id, p.schema_name, p.table_name, p.mode, loaded,
+		   coalesce((SELECT sum(pg_table_size(pt.relid))
+					 FROM pg_partition_tree(format('%I.%I', shadow, p.table_name)::regclass) AS pt),
+					pg_table_size(format('%I.%I', shadow, p.table_name)::regclass)),
+		   seconds
+	FROM jsonb_to_recordset(plan) AS p(qualified text, schema_name name, table_name name, mode text)
+	WHERE p.qualified = record_load.qualified;
+END;
+
+-- The second step: with the copy transfer, each table loaded by a
+-- background worker in production's exported snapshot; each table's keys,
+-- checks, indexes and statistics as soon as it is loaded, side by side
+-- (the environment's jobs); then the foreign keys, sequences and the swap,
+-- here.  The shadow schema is committed: on failure the caller drops it.
+CREATE FUNCTION tdgen.refresh_build(run_id bigint, state jsonb)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r tdgen.run;
+	e tdgen.environment;
+	shadow name := state ->> 'shadow';
+	schemas name[] := ARRAY(SELECT jsonb_array_elements_text(state -> 'schemas'));
+	skipped text[] := ARRAY(SELECT jsonb_array_elements_text(state -> 'skipped'));
+	plan jsonb := state -> 'plan';
+	phases jsonb;
+	t0 timestamptz;
+	statements text[] := '{}';
+	after integer[] := '{}';
+	loads text[] := '{}';
+	notices text[] := '{}';
+	tbl record;
+	done record;
+	total integer := tdgen.tables_to_load(state -> 'plan');
+BEGIN
+	SELECT * INTO r FROM tdgen.run AS x WHERE x.id = run_id;
+	e := tdgen.resolve_environment(r.environment);
+	phases := r.phase_seconds;
+
+	-- the jobs: with the copy transfer a load per table (which first
+	-- empties the table, so its rows go in frozen), then per table what it
+	-- needs before the foreign keys, after its load
 	t0 := clock_timestamp();
+	PERFORM tdgen.announce(e.name, CASE WHEN r.transfer = 'copy' THEN 'load' ELSE 'constraints' END);
+	IF r.transfer = 'copy' THEN
+		FOR tbl IN
+			SELECT p.*, row_number() OVER (ORDER BY p.load_order) AS n
+			FROM jsonb_to_recordset(plan) AS p(load_order integer, qualified text, mode text, table_name name, sql text)
+			WHERE p.mode = 'copy'
+		LOOP
+			statements := statements || format(
+				'SELECT tdgen.remote_begin(%L, %L); SELECT set_config(%L, %L, false); TRUNCATE %I.%I; SELECT tdgen.copy_rows(%L, %L)',
+				state ->> 'server', state ->> 'snapshot', 'application_name',
+				left(concat_ws('|', 'tdgen', 'load', tbl.n, total, tbl.qualified, pg_backend_pid()), 63),
+				shadow, tbl.table_name, format('%I.%I', shadow, tbl.table_name), tbl.sql);
+			after := after || 0;
+			loads := loads || tbl.qualified;
+			notices := notices || format('tdgen %s: load %s (%s of %s)', e.name, tbl.qualified, tbl.n, total);
+		END LOOP;
+	END IF;
+	FOR tbl IN SELECT * FROM tdgen.shadow_table_work(state -> 'snap', schemas, shadow, skipped) AS w LOOP
+		statements := statements || tbl.statements;
+		after := after || coalesce((SELECT x.i::integer FROM unnest(loads) WITH ORDINALITY AS x(q, i)
+									JOIN jsonb_to_recordset(plan) AS p(qualified text, table_name name) ON p.qualified = x.q
+									WHERE p.table_name = tbl.table_name), 0);
+	END LOOP;
+	FOR done IN SELECT * FROM tdgen.run_jobs(statements, after, tdgen.jobs(e.name), notices) AS j WHERE j.job <= cardinality(loads) LOOP
+		PERFORM tdgen.record_load(run_id, plan, loads[done.job], shadow, done.result::bigint, done.seconds);
+	END LOOP;
+	-- tables made empty
+	IF r.transfer = 'copy' THEN
+		FOR tbl IN SELECT * FROM jsonb_to_recordset(plan) AS p(qualified text, mode text) WHERE p.mode <> 'copy' LOOP
+			PERFORM tdgen.record_load(run_id, plan, tbl.qualified, shadow, 0, 0);
+		END LOOP;
+		phases := phases || jsonb_build_object('load', tdgen.seconds_since(t0));
+		t0 := clock_timestamp();
+	END IF;
+
+	-- foreign keys, each checked against every row, and sequences
 	PERFORM tdgen.announce(e.name, 'constraints');
-	PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.shadow_ddl(snap, s.schemas, shadow, 'finish', skipped)));
+	PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.shadow_ddl(state -> 'snap', schemas, shadow, 'finish', skipped)));
 	phases := phases || jsonb_build_object('constraints', tdgen.seconds_since(t0));
+	PERFORM tdgen.remote_end();
 
 	-- the swap: the shadow schema takes the target's name and grants
 	t0 := clock_timestamp();
 	PERFORM tdgen.announce(e.name, 'swap');
-	PERFORM tdgen.swap_schema(shadow, e.target_schema, old_target);
+	PERFORM tdgen.swap_schema(shadow, e.target_schema, left('tdgen_old_' || e.name, 63));
 	phases := phases || jsonb_build_object('swap', tdgen.seconds_since(t0));
 
 	UPDATE tdgen.run AS x
-	SET key_version = k.version, key_fingerprint = k.fingerprint, phase_seconds = phases,
+	SET phase_seconds = phases,
 		rows = (SELECT sum(rt.rows) FROM tdgen.run_table AS rt WHERE rt.run_id = x.id),
 		bytes = (SELECT sum(rt.bytes) FROM tdgen.run_table AS rt WHERE rt.run_id = x.id)
 	WHERE x.id = run_id;
@@ -480,10 +601,11 @@ END
 $$;
 
 -- Close a run: succeeded, or failed with its SQLSTATE and message (and an
--- alert when the gate refused); the lock released.
+-- alert when the gate refused) and its shadow schema dropped; the lock
+-- released.
 CREATE FUNCTION tdgen.run_finish(run_id bigint, err_sqlstate text, err_message text, err_detail text)
 RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
 DECLARE
 	r tdgen.run;
 BEGIN
@@ -497,6 +619,10 @@ BEGIN
 								  format('refresh of %s refused: %s', r.environment, err_message),
 								  jsonb_build_object('run_id', r.id, 'problems', string_to_array(err_detail, E'\n')));
 	END IF;
+	IF err_sqlstate IS NOT NULL THEN
+		EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', left('tdgen_shadow_' || r.environment, 63));
+	END IF;
+	PERFORM tdgen.remote_end();
 	PERFORM pg_advisory_unlock(tdgen.refresh_lock_key(r.environment));
 	PERFORM set_config('application_name', coalesce(r.application_name, ''), false);
 END
@@ -510,6 +636,7 @@ DECLARE
 	err_message text;
 	err_detail text;
 	err_hint text;
+	state jsonb;
 BEGIN
 	IF tdgen.in_transaction_block() THEN
 		RAISE EXCEPTION 'tdgen_refresh cannot run inside a transaction block'
@@ -518,12 +645,22 @@ BEGIN
 	END IF;
 	run_id := tdgen.run_start(environment, wait);
 	COMMIT;
-	BEGIN
-		PERFORM tdgen.refresh_work(run_id);
-	EXCEPTION WHEN OTHERS OR query_canceled THEN
-		GET STACKED DIAGNOSTICS err_sqlstate = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
-								err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
-	END;
+	-- two steps, the first committed so that background workers see the
+	-- shadow schema; the target is only touched by the second's swap
+	FOR step IN 1..2 LOOP
+		BEGIN
+			IF step = 1 THEN
+				state := tdgen.refresh_prepare(run_id);
+			ELSE
+				PERFORM tdgen.refresh_build(run_id, state);
+			END IF;
+		EXCEPTION WHEN OTHERS OR query_canceled THEN
+			GET STACKED DIAGNOSTICS err_sqlstate = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
+									err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+		END;
+		EXIT WHEN err_sqlstate IS NOT NULL OR step = 2;
+		COMMIT;
+	END LOOP;
 	IF err_sqlstate IS NOT NULL THEN
 		-- end the failed transaction whole (and with it the remote one, which
 		-- may have lost its connection) before recording the failure
@@ -582,12 +719,12 @@ END;
 -- Privileges and comments
 -- ---------------------------------------------------------------------------
 
-REVOKE ALL ON FUNCTION tdgen_plan(text), tdgen.refresh_work(bigint),
+REVOKE ALL ON FUNCTION tdgen_plan(text), tdgen.refresh_prepare(bigint), tdgen.refresh_build(bigint, jsonb),
 	tdgen.swap_schema(name, name, name), tdgen.run_start(text, boolean), tdgen.run_finish(bigint, text, text, text),
 	tdgen_report(bigint), tdgen.execute_quietly(text[]), tdgen.load_rows(regclass, text),
-	tdgen.copy_rows(regclass, text) FROM PUBLIC;
+	tdgen.copy_rows(regclass, text), tdgen.run_jobs(text[], integer[], integer, text[]) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE tdgen_refresh(text, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tdgen_plan(text), tdgen.refresh_work(bigint), tdgen.run_start(text, boolean),
+GRANT EXECUTE ON FUNCTION tdgen_plan(text), tdgen.refresh_prepare(bigint), tdgen.refresh_build(bigint, jsonb), tdgen.run_start(text, boolean),
 	tdgen.run_finish(bigint, text, text, text), tdgen_report(bigint) TO tdgen_admin;
 GRANT EXECUTE ON PROCEDURE tdgen_refresh(text, boolean) TO tdgen_admin;
 
@@ -607,6 +744,8 @@ COMMENT ON FUNCTION tdgen_plan(text) IS
 	'what a refresh would do, without moving data: tables in load order, modes, estimated rows, each column''s transform';
 COMMENT ON FUNCTION tdgen.load_rows(regclass, text) IS
 	'loads the rows of a query (one SELECT of the table''s columns that are not generated, in order, of their types) into a table in batches; returns how many';
+COMMENT ON FUNCTION tdgen.run_jobs(text[], integer[], integer, text[]) IS
+	'runs statements side by side in background workers, each in its own transaction, a statement after the earlier one it names; returns each one''s result and seconds';
 COMMENT ON FUNCTION tdgen.copy_rows(regclass, text) IS
 	'loads what tdgen.load_rows would for the same query, reading the foreign table''s rows by binary COPY over tdgen''s connection; returns how many';
 COMMENT ON FUNCTION tdgen.load_expression(name, text, text, text, text, jsonb) IS
@@ -617,8 +756,16 @@ COMMENT ON FUNCTION tdgen.seconds_since(timestamptz) IS
 	'seconds elapsed since an instant, to the millisecond';
 COMMENT ON FUNCTION tdgen.execute_quietly(text[]) IS
 	'runs statements with notices quieted';
-COMMENT ON FUNCTION tdgen.refresh_work(bigint) IS
-	'the work of a refresh after its run is recorded: gate, shadow schema, load, constraints, swap';
+COMMENT ON FUNCTION tdgen.refresh_prepare(bigint) IS
+	'the first step of a refresh, committed before the second: gate, shadow schema, the load with the fdw transfer; returns what the second step needs';
+COMMENT ON FUNCTION tdgen.refresh_build(bigint, jsonb) IS
+	'the second step of a refresh: loads (copy transfer) and each table''s keys, checks, indexes and statistics in background workers, then foreign keys, sequences and the swap';
+COMMENT ON FUNCTION tdgen.load_sql(text, tdgen.source, jsonb, jsonb, name, name, name) IS
+	'the SELECT that reads a table from its foreign table into the shadow table, each column masked or kept';
+COMMENT ON FUNCTION tdgen.tables_to_load(jsonb) IS
+	'how many tables of a refresh plan are loaded';
+COMMENT ON FUNCTION tdgen.record_load(bigint, jsonb, text, name, bigint, double precision) IS
+	'records a table''s load in tdgen.run_table: rows, bytes of its rows, seconds';
 COMMENT ON FUNCTION tdgen.swap_schema(name, name, name) IS
 	'puts the shadow schema in place of the target, with the target''s grants, and drops the old one';
 COMMENT ON FUNCTION tdgen.run_start(text, boolean) IS

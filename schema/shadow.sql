@@ -125,8 +125,9 @@ $$;
 -- The statements that build the shadow schema from a snapshot of
 -- production (tdgen.remote_schema), in order.  phase 'create': types,
 -- sequences, tables and partitions, before the load; phase 'finish':
--- primary keys, unique and check constraints, indexes, statistics, foreign
--- keys and sequence values, after it.  Tables in skip mode are left out.
+-- foreign keys and sequence values, once each table has its keys, indexes
+-- and statistics (tdgen.shadow_table_work).  Tables in skip mode are left
+-- out.
 CREATE FUNCTION tdgen.shadow_ddl(snap jsonb, schemas name[], shadow name, phase text, skipped text[] DEFAULT '{}')
 RETURNS SETOF text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -212,35 +213,9 @@ BEGIN
 			RETURN NEXT format('ALTER SEQUENCE %s.%I OWNED BY %s.%I.%I', sh, r.relname, sh, r.table_name, r.attname);
 		END LOOP;
 	ELSIF phase = 'finish' THEN
-		-- primary keys and unique constraints, then checks
-		RETURN QUERY SELECT tdgen.shadow_constraints(snap, schemas, shadow, skipped, false);
-		-- secondary indexes: not those of constraints, not a partition's
-		-- copies of its parent's
-		FOR r IN
-			SELECT x.indexdef
-			FROM jsonb_to_recordset(snap -> 'indexes') AS x(schemaname name, tablename name, indexname name, indexdef text)
-			JOIN tdgen.shadow_relations(snap, schemas) AS t ON t.nspname = x.schemaname AND t.relname = x.tablename
-			JOIN tdgen.shadow_relations(snap, schemas) AS i ON i.nspname = x.schemaname AND i.relname = x.indexname
-															AND i.relkind IN ('i', 'I')
-			WHERE NOT (t.relname = ANY (skipped))
-			  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(snap -> 'constraint') AS k(conname name, conrelid oid, contype "char")
-							  WHERE k.conrelid = t.oid AND k.conname = x.indexname AND k.contype IN ('p', 'u'))
-			  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(snap -> 'inherits') AS h(inhrelid oid) WHERE h.inhrelid = i.oid)
-			ORDER BY t.depth, t.oid, x.indexname
-		LOOP
-			-- a partitioned table's index is made whole: its partitions get theirs
-			RETURN NEXT regexp_replace(tdgen.retarget(r.indexdef, schemas, shadow), ' ON ONLY ', ' ON ');
-		END LOOP;
-		-- statistics, which the foreign keys' checks are planned with (and
-		-- staging's queries after the swap); a partitioned table's take in
-		-- its partitions
-		RETURN QUERY
-			SELECT 'ANALYZE ' || string_agg(format('%s.%I', sh, c.relname), ', ' ORDER BY c.oid)
-			FROM tdgen.shadow_relations(snap, schemas) AS c
-			WHERE c.relkind IN ('r', 'p') AND c.parent_oid IS NULL AND NOT (c.relname = ANY (skipped))
-			HAVING count(*) > 0;
-		-- foreign keys last, checked with the keys and indexes in place
-		RETURN QUERY SELECT tdgen.shadow_constraints(snap, schemas, shadow, skipped, true);
+		-- foreign keys, checked with every table's keys and indexes in place
+		-- (tdgen.shadow_table_work)
+		RETURN QUERY SELECT c.statement FROM tdgen.shadow_constraints(snap, schemas, shadow, skipped, true) AS c;
 		-- sequences past the values loaded (those of columns), or where
 		-- production has them (the others)
 		FOR r IN
@@ -413,10 +388,10 @@ RETURN CASE code WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THE
 -- need the keys they reference).  A partition's constraints that come from
 -- its parent are its parent's.
 CREATE FUNCTION tdgen.shadow_constraints(snap jsonb, schemas name[], shadow name, skipped text[], foreign_keys boolean)
-RETURNS SETOF text
+RETURNS TABLE (table_oid oid, statement text)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
-	SELECT CASE WHEN c.contype = 'f'
+	SELECT c.table_oid, CASE WHEN c.contype = 'f'
 				THEN format('SELECT tdgen.add_foreign_key(%L, %L, %L)', format('%I.%I', shadow, c.relname),
 							tdgen.attribute_names(snap, c.conrelid, c.conkey), c.statement)
 				ELSE c.statement END
@@ -470,6 +445,58 @@ BEGIN
 END
 $$;
 
+-- The secondary indexes of the shadow schema's tables (not those of
+-- constraints, not a partition's copies of its parent's), as CREATE INDEX
+-- statements; a partitioned table's index is made whole, its partitions
+-- get theirs.
+CREATE FUNCTION tdgen.shadow_indexes(snap jsonb, schemas name[], shadow name, skipped text[])
+RETURNS TABLE (table_oid oid, statement text)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT t.oid, regexp_replace(tdgen.retarget(x.indexdef, schemas, shadow), ' ON ONLY ', ' ON ')
+	FROM jsonb_to_recordset(snap -> 'indexes') AS x(schemaname name, tablename name, indexname name, indexdef text)
+	JOIN tdgen.shadow_relations(snap, schemas) AS t ON t.nspname = x.schemaname AND t.relname = x.tablename
+	JOIN tdgen.shadow_relations(snap, schemas) AS i ON i.nspname = x.schemaname AND i.relname = x.indexname
+													AND i.relkind IN ('i', 'I')
+	WHERE NOT (t.relname = ANY (skipped))
+	  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(snap -> 'constraint') AS k(conname name, conrelid oid, contype "char")
+					  WHERE k.conrelid = t.oid AND k.conname = x.indexname AND k.contype IN ('p', 'u'))
+	  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(snap -> 'inherits') AS h(inhrelid oid) WHERE h.inhrelid = i.oid)
+	ORDER BY t.depth, t.oid, x.indexname;
+END;
+
+-- What each loaded table needs before the foreign keys, as one job per
+-- table (its partitions' included): primary key, unique and check
+-- constraints, indexes, then ANALYZE (the foreign keys' checks are planned
+-- with its statistics, and staging's queries have them from the first).
+-- Jobs of different tables take no lock in common and run side by side.
+CREATE FUNCTION tdgen.shadow_table_work(snap jsonb, schemas name[], shadow name, skipped text[])
+RETURNS TABLE (table_name name, statements text)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	WITH RECURSIVE rel AS MATERIALIZED (
+		SELECT * FROM tdgen.shadow_relations(snap, schemas)
+	), root AS (
+		SELECT r.oid, r.oid AS root_oid, r.relname AS root_name FROM rel AS r
+		WHERE r.relkind IN ('r', 'p') AND r.parent_oid IS NULL AND NOT (r.relname = ANY (skipped))
+		UNION ALL
+		SELECT r.oid, t.root_oid, t.root_name FROM rel AS r JOIN root AS t ON r.parent_oid = t.oid
+	), work AS (
+		SELECT c.table_oid, c.statement, 1 AS step, row_number() OVER () AS n
+		FROM tdgen.shadow_constraints(snap, schemas, shadow, skipped, false) AS c
+		UNION ALL
+		SELECT i.table_oid, i.statement, 2, row_number() OVER ()
+		FROM tdgen.shadow_indexes(snap, schemas, shadow, skipped) AS i
+		UNION ALL
+		SELECT t.root_oid, format('ANALYZE %I.%I', shadow, t.root_name), 3, 1
+		FROM root AS t WHERE t.oid = t.root_oid
+	)
+	SELECT t.root_name, string_agg(w.statement, '; ' ORDER BY w.step, w.n)
+	FROM work AS w JOIN root AS t ON t.oid = w.table_oid
+	GROUP BY t.root_oid, t.root_name
+	ORDER BY t.root_oid;
+END;
+
 REVOKE ALL ON FUNCTION tdgen.remote_schema(text), tdgen.add_foreign_key(regclass, name[], text) FROM PUBLIC;
 
 COMMENT ON FUNCTION tdgen.remote_schema(text) IS
@@ -481,7 +508,11 @@ COMMENT ON FUNCTION tdgen.shadow_type(jsonb, oid, integer, name[], name) IS
 COMMENT ON FUNCTION tdgen.shadow_ddl(jsonb, name[], name, text, text[]) IS
 	'the statements that build the shadow schema: phase create (types, sequences, tables, partitions) or finish (constraints, indexes, sequence values)';
 COMMENT ON FUNCTION tdgen.shadow_constraints(jsonb, name[], name, text[], boolean) IS
-	'ALTER TABLE statements adding the shadow tables'' keys, unique constraints and checks, or (foreign_keys) their foreign keys';
+	'ALTER TABLE statements adding the shadow tables'' keys, unique constraints and checks, or (foreign_keys) their foreign keys, with the table each is on';
+COMMENT ON FUNCTION tdgen.shadow_indexes(jsonb, name[], name, text[]) IS
+	'CREATE INDEX statements for the shadow tables'' secondary indexes, with the table each is on';
+COMMENT ON FUNCTION tdgen.shadow_table_work(jsonb, name[], name, text[]) IS
+	'per loaded table, the statements it needs before the foreign keys: keys, checks, indexes, ANALYZE';
 COMMENT ON FUNCTION tdgen.add_foreign_key(regclass, name[], text) IS
 	'runs an ALTER TABLE adding a foreign key to a loaded shadow table; its check merges index scans when an index leads with the key''s columns';
 COMMENT ON FUNCTION tdgen.shadow_relations(jsonb, name[]) IS

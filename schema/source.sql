@@ -176,6 +176,16 @@ BEGIN ATOMIC
 	FROM tdgen.environment AS e WHERE e.name = transfer.environment;
 END;
 
+-- How many background workers a refresh of an environment loads and
+-- indexes tables with: the environment's jobs option, 2 by default.
+CREATE FUNCTION tdgen.jobs(environment text)
+RETURNS integer
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT coalesce((e.options ->> 'jobs')::integer, 2)
+	FROM tdgen.environment AS e WHERE e.name = jobs.environment;
+END;
+
 CREATE FUNCTION tdgen_environment(name text, source text, target_schema name DEFAULT NULL,
 								  options jsonb DEFAULT '{}')
 RETURNS void
@@ -193,6 +203,11 @@ BEGIN
 		RAISE EXCEPTION 'transfer must be "copy" or "fdw", not %', options -> 'transfer'
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'copy: binary COPY over tdgen''s own connection (postgres_fdw servers); fdw: the foreign tables.';
+	END IF;
+	IF options ? 'jobs' AND (jsonb_typeof(options -> 'jobs') <> 'number' OR (options ->> 'jobs')::numeric NOT IN (SELECT generate_series(1, 32))) THEN
+		RAISE EXCEPTION 'jobs must be a whole number from 1 to 32, not %', options -> 'jobs'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'jobs is how many tables a refresh loads and indexes side by side, each in a background worker.';
 	END IF;
 	IF options ->> 'transfer' = 'copy' AND NOT tdgen.source_is_postgres(source) THEN
 		RAISE EXCEPTION 'transfer "copy" needs a postgres_fdw server'
@@ -271,11 +286,23 @@ RETURN CASE
 --   base_type:  the built-in type under domains, when there is one
 -- tdgen's own connection to production, for the copy transfer: one
 -- REPEATABLE READ, READ ONLY transaction on production per local
--- transaction, closed when it ends.
-CREATE FUNCTION tdgen.remote_begin(server name)
+-- transaction, closed when it ends; a held one lasts across local commits
+-- until tdgen.remote_end() or an abort.  With a snapshot (exported by
+-- tdgen.remote_export in another session), it reads in that snapshot.
+CREATE FUNCTION tdgen.remote_begin(server name, snapshot text DEFAULT NULL, hold boolean DEFAULT false)
+RETURNS void
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_remote_begin';
+
+CREATE FUNCTION tdgen.remote_export()
+RETURNS text
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_remote_export';
+
+CREATE FUNCTION tdgen.remote_end()
 RETURNS void
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-AS 'MODULE_PATHNAME', 'tdgen_remote_begin';
+AS 'MODULE_PATHNAME', 'tdgen_remote_end';
 
 CREATE FUNCTION tdgen.remote_server()
 RETURNS name
@@ -488,7 +515,8 @@ REVOKE ALL ON FUNCTION tdgen_source(text, name, name[]), tdgen_environment(text,
 	tdgen_drop_environment(text), tdgen_drop_source(text), tdgen.remote_columns(text),
 	tdgen.remote_foreign_keys(text), tdgen.sync_source(text), tdgen.create_catalog_table(name, name, name, name, name, text),
 	tdgen.production_columns(text), tdgen.read_remote(name, name, text),
-	tdgen.remote_begin(name), tdgen.remote_server(), tdgen.remote_rows(regclass, text) FROM PUBLIC;
+	tdgen.remote_begin(name, text, boolean), tdgen.remote_export(), tdgen.remote_end(), tdgen.remote_server(),
+	tdgen.remote_rows(regclass, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tdgen_source(text, name, name[]), tdgen_environment(text, text, name, jsonb),
 	tdgen_drop_environment(text), tdgen_drop_source(text), tdgen.remote_columns(text),
 	tdgen.remote_foreign_keys(text), tdgen.sync_source(text) TO tdgen_admin;
@@ -513,14 +541,20 @@ COMMENT ON FUNCTION tdgen.type_class(name, "char", text) IS
 	'the kind of a type (text, integer, numeric, date, timestamp, network, uuid, json, text_array, binary, enum, boolean, other)';
 COMMENT ON FUNCTION tdgen.read_remote(name, name, text) IS
 	'the rows of one remote catalog table that pass a filter, read to the end, as a jsonb array (through tdgen''s connection when one is open)';
-COMMENT ON FUNCTION tdgen.remote_begin(name) IS
-	'opens tdgen''s connection to a server for this transaction, in a REPEATABLE READ, READ ONLY transaction there';
+COMMENT ON FUNCTION tdgen.remote_begin(name, text, boolean) IS
+	'opens tdgen''s connection to a production server and its REPEATABLE READ, READ ONLY transaction, in a given exported snapshot or its own; held, it lasts across local commits until tdgen.remote_end()';
+COMMENT ON FUNCTION tdgen.remote_export() IS
+	'exports the snapshot of tdgen''s open connection to production, for other sessions to take';
+COMMENT ON FUNCTION tdgen.remote_end() IS
+	'closes tdgen''s connection to production, held or not';
 COMMENT ON FUNCTION tdgen.remote_server() IS
 	'the server of tdgen''s connection open in this transaction, or NULL';
 COMMENT ON FUNCTION tdgen.remote_rows(regclass, text) IS
 	'the rows of a foreign table that pass a filter, read through tdgen''s connection, as a jsonb array';
 COMMENT ON FUNCTION tdgen.source_is_postgres(text) IS
 	'whether a source''s server is a postgres_fdw server';
+COMMENT ON FUNCTION tdgen.jobs(text) IS
+	'how many background workers a refresh of the environment loads and indexes tables with: option jobs, 2 by default';
 COMMENT ON FUNCTION tdgen.transfer(text) IS
 	'how an environment''s refresh moves rows: copy (binary COPY over tdgen''s connection) or fdw (the foreign tables)';
 COMMENT ON FUNCTION tdgen.remote_columns(text) IS

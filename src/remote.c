@@ -10,7 +10,11 @@
  * the refresh goes through it (catalog rows as JSON, table rows as binary
  * COPY), so the whole refresh sees one snapshot.  The connection belongs
  * to the local (sub)transaction that opened it and is closed when that
- * ends; on an abort a remote query still running is cancelled first.
+ * ends, or, when held, when tdgen.remote_end() is called or a local
+ * transaction aborts: a refresh commits its progress without ending the
+ * snapshot.  On an abort a remote query still running is cancelled first.
+ * The snapshot can be exported, and a connection opened in another
+ * session (a worker loading tables side by side) can take it.
  *
  * Waits for production are interruptible: a cancel or statement timeout
  * on staging ends the wait, and the abort closes the remote side.
@@ -40,6 +44,8 @@
 #include "tdgen.h"
 
 PG_FUNCTION_INFO_V1(tdgen_remote_begin);
+PG_FUNCTION_INFO_V1(tdgen_remote_export);
+PG_FUNCTION_INFO_V1(tdgen_remote_end);
 PG_FUNCTION_INFO_V1(tdgen_remote_server);
 PG_FUNCTION_INFO_V1(tdgen_remote_rows);
 
@@ -47,6 +53,7 @@ PG_FUNCTION_INFO_V1(tdgen_remote_rows);
 static PGconn *remote_conn = NULL;
 static Oid	remote_server = InvalidOid;
 static SubTransactionId remote_subid = InvalidSubTransactionId;
+static bool remote_held = false;	/* kept across local commits */
 static bool callbacks_registered = false;
 
 /* Close the connection; cancel first what still runs there. */
@@ -60,6 +67,7 @@ remote_close(bool cancel)
 	remote_conn = NULL;
 	remote_server = InvalidOid;
 	remote_subid = InvalidSubTransactionId;
+	remote_held = false;
 	if (cancel && PQtransactionStatus(conn) == PQTRANS_ACTIVE)
 	{
 		PGcancel   *request = PQgetCancel(conn);
@@ -85,6 +93,11 @@ remote_xact_callback(XactEvent event, void *arg)
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
+			if (remote_held)
+				remote_subid = InvalidSubTransactionId;
+			else
+				remote_close(false);
+			break;
 		case XACT_EVENT_PREPARE:
 			remote_close(false);
 			break;
@@ -285,7 +298,7 @@ password_required(UserMapping *um)
 }
 
 static void
-remote_open(Oid serverid)
+remote_open(Oid serverid, const char *snapshot)
 {
 	ForeignServer *server = GetForeignServer(serverid);
 	UserMapping *um = GetUserMapping(GetUserId(), serverid);
@@ -351,6 +364,20 @@ remote_open(Oid serverid)
 						  PGRES_COMMAND_OK, "starting the transaction on production");
 	PQclear(res);
 	TdgenRemoteFinish("starting the transaction on production");
+	if (snapshot != NULL)
+	{
+		char	   *literal = PQescapeLiteral(conn, snapshot, strlen(snapshot));
+
+		if (literal == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid snapshot name")));
+		res = TdgenRemoteSend(psprintf("SET TRANSACTION SNAPSHOT %s", literal),
+							  PGRES_COMMAND_OK, "taking production's snapshot");
+		PQfreemem(literal);
+		PQclear(res);
+		TdgenRemoteFinish("taking production's snapshot");
+	}
 	pfree(keywords);
 	pfree(values);
 }
@@ -419,22 +446,73 @@ TdgenRemoteSelect(Relation ftrel)
  *
  * Opens tdgen's connection to the server for the current transaction and
  * starts production's REPEATABLE READ, READ ONLY transaction; nothing if
- * it is open already.  One server at a time (55000 otherwise).
+ * it is open already.  One server at a time (55000 otherwise).  With a
+ * snapshot (tdgen.remote_export's), the transaction takes it.  A held
+ * connection stays open across local commits, until tdgen.remote_end()
+ * or an abort.
  */
 Datum
 tdgen_remote_begin(PG_FUNCTION_ARGS)
 {
-	char	   *name = NameStr(*PG_GETARG_NAME(0));
-	ForeignServer *server = GetForeignServerByName(name, false);
+	char	   *name;
+	char	   *snapshot = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	bool		hold = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+	ForeignServer *server;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the server must not be null")));
+	name = NameStr(*PG_GETARG_NAME(0));
+	server = GetForeignServerByName(name, false);
 
 	if (remote_conn != NULL && remote_server == server->serverid)
+	{
+		remote_held = remote_held || hold;
 		PG_RETURN_VOID();
+	}
 	if (remote_conn != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("a connection to another production server is open"),
 				 errhint("One transaction reads from one server.")));
-	remote_open(server->serverid);
+	remote_open(server->serverid, snapshot);
+	remote_held = hold;
+	PG_RETURN_VOID();
+}
+
+/*
+ * tdgen.remote_export() returns text
+ *
+ * Exports the open connection's snapshot for other sessions to take.
+ */
+Datum
+tdgen_remote_export(PG_FUNCTION_ARGS)
+{
+	PGresult   *res;
+	text	   *name;
+
+	if (remote_conn == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_DOES_NOT_EXIST),
+				 errmsg("no connection to production is open"),
+				 errhint("Call tdgen.remote_begin first.")));
+	res = TdgenRemoteSend("SELECT pg_export_snapshot()", PGRES_TUPLES_OK, "exporting production's snapshot");
+	name = cstring_to_text(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	TdgenRemoteFinish("exporting production's snapshot");
+	PG_RETURN_TEXT_P(name);
+}
+
+/*
+ * tdgen.remote_end() returns void
+ *
+ * Closes the connection, held or not; nothing if none is open.
+ */
+Datum
+tdgen_remote_end(PG_FUNCTION_ARGS)
+{
+	remote_close(false);
 	PG_RETURN_VOID();
 }
 

@@ -15,9 +15,14 @@ sub compare
 {
 	my ($source, $prod_db, $shadow, $skip_objects) = @_;
 	sql('staging', "DROP SCHEMA IF EXISTS $shadow CASCADE; CREATE SCHEMA $shadow");
-	for my $phase (qw(create finish)) {
-		my @ddl = split /\n/, sql('staging',
-			"SELECT s FROM tdgen.shadow_ddl(tdgen.remote_schema('$source'), '{public}', '$shadow', '$phase') AS s");
+	# the tables, each table's keys, checks, indexes and statistics, then
+	# the foreign keys and sequences, as a refresh builds them
+	my %query = (
+		create => "SELECT s FROM tdgen.shadow_ddl(tdgen.remote_schema('$source'), '{public}', '$shadow', 'create') AS s",
+		tables => "SELECT w.statements FROM tdgen.shadow_table_work(tdgen.remote_schema('$source'), '{public}', '$shadow', '{}') AS w",
+		finish => "SELECT s FROM tdgen.shadow_ddl(tdgen.remote_schema('$source'), '{public}', '$shadow', 'finish') AS s");
+	for my $phase (qw(create tables finish)) {
+		my @ddl = split /\n/, sql('staging', $query{$phase});
 		sql('staging', [map { "$_;" } @ddl]) if @ddl;
 	}
 	my @prod = schema_statements($prod_db, 'public', $skip_objects);

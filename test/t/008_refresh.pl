@@ -128,7 +128,8 @@ sql('prod', qq{UPDATE employees SET ssn = '$ssn' WHERE id = 1});
 my $blocker = sql_bg('prod', 'BEGIN; LOCK TABLE hold_point IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT;');
 sleep 1;
 my $first = sql_bg('staging', [q{SET statement_timeout = '4s'}, q{CALL tdgen_refresh('qa')}]);
-is(poll_until('staging', q{SELECT phase || ' ' || table_name FROM tdgen.progress WHERE environment = 'qa'}, 'load public.hold_point', 10),
+is(poll_until('staging', q{SELECT phase || ' ' || table_name FROM tdgen.progress
+	WHERE environment = 'qa' AND table_name = 'public.hold_point'}, 'load public.hold_point', 10),
 	'load public.hold_point', 'tdgen.progress shows the phase and table of a running refresh');
 ($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('qa')});
 is(sqlstate($err), '55P03', 'a second refresh of the same environment is refused at once (55P03)');
@@ -147,7 +148,7 @@ if ($transfer eq 'copy')
 {
 	sql('staging', q{CREATE ROLE tdgen_reader; GRANT tdgen_admin TO tdgen_reader;
 		GRANT USAGE ON FOREIGN SERVER prod TO tdgen_reader;
-		GRANT EXECUTE ON FUNCTION tdgen.remote_begin(name) TO tdgen_reader;
+		GRANT EXECUTE ON FUNCTION tdgen.remote_begin(name, text, boolean) TO tdgen_reader;
 		CREATE USER MAPPING FOR tdgen_reader SERVER prod OPTIONS (user 'postgres')});
 	my $open = [q{SET ROLE tdgen_reader}, q{SELECT tdgen.remote_begin('prod')}];
 	($rc, $out, $err) = sql_result('staging', $open);
@@ -188,7 +189,7 @@ $blocker = sql_bg('prod', 'BEGIN; LOCK TABLE hold_point IN ACCESS EXCLUSIVE MODE
 sleep 1;
 $first = sql_bg('staging', q{CALL tdgen_refresh('qa')});
 my $other = sql_bg('staging', q{CALL tdgen_refresh('qa_two')});
-is(poll_until('staging', q{SELECT string_agg(environment, ',' ORDER BY environment) FROM tdgen.progress}, 'qa,qa_two', 10),
+is(poll_until('staging', q{SELECT string_agg(DISTINCT environment, ',' ORDER BY environment) FROM tdgen.progress}, 'qa,qa_two', 10),
 	'qa,qa_two', 'two environments refresh at the same time');
 my $queued = sql_bg('staging', q{CALL tdgen_refresh('qa', wait => true)});
 ($rc) = bg_finish($first);
@@ -207,7 +208,8 @@ $good = fingerprint();
 $blocker = sql_bg('prod', 'BEGIN; LOCK TABLE hold_point IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;');
 sleep 1;
 $first = sql_bg('staging', q{CALL tdgen_refresh('qa')});
-poll_until('staging', q{SELECT table_name FROM tdgen.progress WHERE environment = 'qa'}, 'public.hold_point', 10);
+poll_until('staging', q{SELECT table_name FROM tdgen.progress WHERE environment = 'qa' AND table_name = 'public.hold_point'},
+		   'public.hold_point', 10);
 sql('prod', q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'prod' AND application_name IN ('postgres_fdw', 'tdgen')});
 ($rc, $out, $err) = bg_finish($first);
 isnt($rc, 0, 'a refresh whose production connection is killed fails');
@@ -220,7 +222,8 @@ bg_finish($blocker);
 $blocker = sql_bg('prod', 'BEGIN; LOCK TABLE hold_point IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(30); COMMIT;');
 sleep 1;
 $first = sql_bg('staging', q{CALL tdgen_refresh('qa')});
-poll_until('staging', q{SELECT table_name FROM tdgen.progress WHERE environment = 'qa'}, 'public.hold_point', 10);
+poll_until('staging', q{SELECT table_name FROM tdgen.progress WHERE environment = 'qa' AND table_name = 'public.hold_point'},
+		   'public.hold_point', 10);
 restart_server('immediate');
 bg_finish($first);
 bg_finish($blocker);
