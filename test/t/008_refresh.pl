@@ -96,6 +96,15 @@ sql('prod', 'DROP TABLE counting');
 sql('staging', q{SELECT tdgen_drop_rule('public.counting.n')});
 my $good = fingerprint();
 
+# jobs: 1 to 32; with 1 the refresh's own backend does all the work, to
+# the same rows as its background workers
+($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_environment('qa', 'prod', options => '{"jobs": 0}')});
+is(sqlstate($err), '22023', 'jobs outside 1 to 32 is refused (22023)');
+sql('staging', qq{SELECT tdgen_environment('qa', 'prod', options => '{"transfer": "$transfer", "jobs": 1}')});
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('qa')});
+is(($rc || 0) . ' ' . fingerprint(), "0 $good", 'with jobs 1 the refresh gives the same rows');
+sql('staging', qq{SELECT tdgen_environment('qa', 'prod', options => '{"transfer": "$transfer"}')});
+
 # Fail safe: each failure leaves qa as it was and the next refresh works.
 sub fails_safely
 {
