@@ -449,6 +449,7 @@ DECLARE
 	statements text[] := '{}';
 	after integer[] := '{}';
 	loads text[] := '{}';
+	loaded_tables name[] := '{}';
 	notices text[] := '{}';
 	tbl record;
 	done record;
@@ -476,14 +477,13 @@ BEGIN
 				shadow, tbl.table_name, format('%I.%I', shadow, tbl.table_name), tbl.sql);
 			after := after || 0;
 			loads := loads || tbl.qualified;
+			loaded_tables := loaded_tables || tbl.table_name;
 			notices := notices || format('tdgen %s: load %s (%s of %s)', e.name, tbl.qualified, tbl.n, total);
 		END LOOP;
 	END IF;
 	FOR tbl IN SELECT * FROM tdgen.shadow_table_work(state -> 'snap', schemas, shadow, skipped) AS w LOOP
 		statements := statements || tbl.statements;
-		after := after || coalesce((SELECT x.i::integer FROM unnest(loads) WITH ORDINALITY AS x(q, i)
-									JOIN jsonb_to_recordset(plan) AS p(qualified text, table_name name) ON p.qualified = x.q
-									WHERE p.table_name = tbl.table_name), 0);
+		after := after || coalesce(array_position(loaded_tables, tbl.table_name), 0);
 	END LOOP;
 	FOR done IN SELECT * FROM tdgen.run_jobs(statements, after, tdgen.jobs(e.name), notices) AS j WHERE j.job <= cardinality(loads) LOOP
 		PERFORM tdgen.record_load(run_id, plan, loads[done.job], shadow, done.result::bigint, done.seconds);

@@ -335,7 +335,7 @@ BEGIN
 END
 $$;
 
--- Column names of attnums, quoted and comma-separated.
+-- Column names of attnums, in their order.
 CREATE FUNCTION tdgen.attribute_names(snap jsonb, relid oid, attnums int2[])
 RETURNS name[]
 LANGUAGE sql STABLE
@@ -346,6 +346,7 @@ BEGIN ATOMIC
 	  ON a.attrelid = relid AND a.attnum = k.attnum;
 END;
 
+-- Column names of attnums, quoted and comma-separated.
 CREATE FUNCTION tdgen.column_names(snap jsonb, relid oid, attnums int2[])
 RETURNS text
 LANGUAGE sql STABLE
@@ -506,7 +507,7 @@ COMMENT ON FUNCTION tdgen.retarget(text, name[], name) IS
 COMMENT ON FUNCTION tdgen.shadow_type(jsonb, oid, integer, name[], name) IS
 	'a production type as the shadow schema names it';
 COMMENT ON FUNCTION tdgen.shadow_ddl(jsonb, name[], name, text, text[]) IS
-	'the statements that build the shadow schema: phase create (types, sequences, tables, partitions) or finish (constraints, indexes, sequence values)';
+	'the statements that build the shadow schema: phase create (types, sequences, tables, partitions) or finish (foreign keys, sequence values)';
 COMMENT ON FUNCTION tdgen.shadow_constraints(jsonb, name[], name, text[], boolean) IS
 	'ALTER TABLE statements adding the shadow tables'' keys, unique constraints and checks, or (foreign_keys) their foreign keys, with the table each is on';
 COMMENT ON FUNCTION tdgen.shadow_indexes(jsonb, name[], name, text[]) IS
