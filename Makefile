@@ -55,7 +55,8 @@ REGRESS = \
 	transform_registry \
 	catalog_rules \
 	shadow_ddl \
-	load_rows
+	load_rows \
+	run_jobs
 
 PG_CONFIG ?= pg_config
 

@@ -69,20 +69,19 @@ REVOKE ALL ON tdgen.run, tdgen.run_table, tdgen.run_column FROM PUBLIC;
 GRANT SELECT ON tdgen.run, tdgen.run_table, tdgen.run_column TO tdgen_admin;
 
 -- A refresh in progress, as other sessions see it: the refresh announces
--- its phase and table in its application_name, and so does each of its
--- background workers while it loads a table (naming the refresh's PID
--- last): one row per session at work.
+-- its phase and table in its application_name (tdgen.session_label), and
+-- so does each of its background workers for the table it loads or
+-- builds, naming the refresh's PID: one row per session at work.
 CREATE VIEW tdgen.progress AS
 	SELECT a.pid, r.id AS run_id, r.environment, r.started_at,
 		   split_part(a.application_name, '|', 2) AS phase,
 		   nullif(split_part(a.application_name, '|', 3), '')::integer AS table_number,
 		   nullif(split_part(a.application_name, '|', 4), '')::integer AS tables,
-		   nullif(split_part(a.application_name, '|', 5), '') AS table_name,
+		   nullif(substring(a.application_name FROM '^(?:[^|]*\|){5}(.*)$'), '') AS table_name,
 		   c.tuples_processed AS rows_loaded,
 		   now() - r.started_at AS elapsed
 	FROM pg_catalog.pg_stat_activity AS a
-	JOIN tdgen.run AS r ON r.backend_pid = coalesce(nullif(split_part(a.application_name, '|', 6), '')::integer, a.pid)
-						AND r.status = 'running'
+	JOIN tdgen.run AS r ON r.backend_pid::text = split_part(a.application_name, '|', 5) AND r.status = 'running'
 	LEFT JOIN pg_catalog.pg_stat_progress_copy AS c ON c.pid = a.pid
 	WHERE a.application_name LIKE 'tdgen|%';
 GRANT SELECT ON tdgen.progress TO tdgen_admin;
@@ -244,12 +243,19 @@ CREATE FUNCTION tdgen.announce(environment text, phase text, n integer DEFAULT N
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-	PERFORM set_config('application_name',
-					   left(concat_ws('|', 'tdgen', phase, n, total, table_name), 63), false);
+	PERFORM set_config('application_name', tdgen.session_label(phase, n, total, table_name), false);
 	RAISE NOTICE '%', format('tdgen %s: %s%s', environment, phase,
 							 CASE WHEN table_name IS NOT NULL THEN format(' %s (%s of %s)', table_name, n, total) ELSE '' END);
 END
 $$;
+
+-- The application_name of a session at work on a refresh, which
+-- tdgen.progress reads: tdgen|phase|table number|tables|pid of the
+-- refresh's backend|table, the table's name cut to fit in 63 bytes.
+CREATE FUNCTION tdgen.session_label(phase text, n integer, total integer, table_name text)
+RETURNS text
+LANGUAGE sql STABLE
+RETURN left(format('tdgen|%s|%s|%s|%s|%s', phase, n, total, pg_backend_pid(), table_name), 63);
 
 -- Seconds since the given instant.
 CREATE FUNCTION tdgen.seconds_since(t timestamptz)
@@ -406,6 +412,14 @@ BEGIN ATOMIC
 	GROUP BY sr.local_name;
 END;
 
+-- A job of the second step: the statement, after it names the worker's
+-- session for tdgen.progress (tdgen.session_label).
+CREATE FUNCTION tdgen.job_sql(phase text, n integer, total integer, table_name text, statement text)
+RETURNS text
+LANGUAGE sql STABLE
+RETURN format('SELECT set_config(%L, %L, false); %s', 'application_name',
+			  tdgen.session_label(phase, n, total, table_name), statement);
+
 -- How many tables of a plan are loaded (the others are made empty).
 CREATE FUNCTION tdgen.tables_to_load(plan jsonb)
 RETURNS integer
@@ -429,11 +443,12 @@ BEGIN ATOMIC
 	WHERE p.qualified = record_load.qualified;
 END;
 
--- The second step: with the copy transfer, each table loaded by a
--- background worker in production's exported snapshot; each table's keys,
--- checks, indexes and statistics as soon as it is loaded, side by side
--- (the environment's jobs); then the foreign keys, sequences and the swap,
--- here.  The shadow schema is committed: on failure the caller drops it.
+-- The second step, in jobs side by side (the environment's jobs): with the
+-- copy transfer each table loaded by a background worker in production's
+-- exported snapshot; each table's keys, checks, indexes and statistics as
+-- soon as it is loaded; each foreign key once both its tables have theirs.
+-- Then the sequences and the swap, here.  The shadow schema is committed:
+-- on failure the caller drops it.
 CREATE FUNCTION tdgen.refresh_build(run_id bigint, state jsonb)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -448,9 +463,13 @@ DECLARE
 	t0 timestamptz;
 	statements text[] := '{}';
 	after integer[] := '{}';
-	loads text[] := '{}';
-	loaded_tables name[] := '{}';
 	notices text[] := '{}';
+	loads text[] := '{}';
+	-- per shadow table, the number of its load job, of the job giving it
+	-- its keys and indexes, and of the last foreign key job on it
+	loaded jsonb := '{}';
+	built jsonb := '{}';
+	locked jsonb := '{}';
 	tbl record;
 	done record;
 	total integer := tdgen.tables_to_load(state -> 'plan');
@@ -459,31 +478,45 @@ BEGIN
 	e := tdgen.resolve_environment(r.environment);
 	phases := r.phase_seconds;
 
-	-- the jobs: with the copy transfer a load per table (which first
-	-- empties the table, so its rows go in frozen), then per table what it
-	-- needs before the foreign keys, after its load
+	-- the jobs, each with the (up to four) earlier ones it comes after
 	t0 := clock_timestamp();
 	PERFORM tdgen.announce(e.name, CASE WHEN r.transfer = 'copy' THEN 'load' ELSE 'constraints' END);
 	IF r.transfer = 'copy' THEN
+		-- a load per table, which first empties the table so its rows go in
+		-- frozen
 		FOR tbl IN
 			SELECT p.*, row_number() OVER (ORDER BY p.load_order) AS n
 			FROM jsonb_to_recordset(plan) AS p(load_order integer, qualified text, mode text, table_name name, sql text)
 			WHERE p.mode = 'copy'
 		LOOP
-			statements := statements || format(
-				'SELECT tdgen.remote_begin(%L, %L); SELECT set_config(%L, %L, false); TRUNCATE %I.%I; SELECT tdgen.copy_rows(%L, %L)',
-				state ->> 'server', state ->> 'snapshot', 'application_name',
-				left(concat_ws('|', 'tdgen', 'load', tbl.n, total, tbl.qualified, pg_backend_pid()), 63),
-				shadow, tbl.table_name, format('%I.%I', shadow, tbl.table_name), tbl.sql);
-			after := after || 0;
-			loads := loads || tbl.qualified;
-			loaded_tables := loaded_tables || tbl.table_name;
+			statements := statements || tdgen.job_sql('load', tbl.n::integer, total, tbl.qualified,
+													  format('SELECT tdgen.remote_begin(%L, %L); TRUNCATE %I.%I; SELECT tdgen.copy_rows(%L, %L)',
+															 state ->> 'server', state ->> 'snapshot', shadow, tbl.table_name,
+															 format('%I.%I', shadow, tbl.table_name), tbl.sql));
+			after := after || ARRAY[[0, 0, 0, 0]];
 			notices := notices || format('tdgen %s: load %s (%s of %s)', e.name, tbl.qualified, tbl.n, total);
+			loads := loads || tbl.qualified;
+			loaded := loaded || jsonb_build_object(tbl.table_name, cardinality(statements));
 		END LOOP;
 	END IF;
+	-- each table's keys, checks, indexes and statistics, after its load
 	FOR tbl IN SELECT * FROM tdgen.shadow_table_work(state -> 'snap', schemas, shadow, skipped) AS w LOOP
-		statements := statements || tbl.statements;
-		after := after || coalesce(array_position(loaded_tables, tbl.table_name), 0);
+		statements := statements || tdgen.job_sql('constraints', NULL, NULL, tbl.qualified,
+												  tbl.statements);
+		after := after || ARRAY[[coalesce((loaded ->> tbl.table_name)::integer, 0), 0, 0, 0]];
+		notices := notices || NULL::text;
+		built := built || jsonb_build_object(tbl.table_name, cardinality(statements));
+	END LOOP;
+	-- each foreign key after both its tables' keys and indexes, and after
+	-- the foreign key before it on either table (both take a lock that
+	-- would make them wait for each other)
+	FOR tbl IN SELECT * FROM tdgen.shadow_foreign_keys(state -> 'snap', schemas, shadow, skipped) AS f LOOP
+		statements := statements || tdgen.job_sql('constraints', NULL, NULL, tbl.qualified,
+												  tbl.statement);
+		after := after || ARRAY[[coalesce((built ->> tbl.table_name)::integer, 0), coalesce((built ->> tbl.referenced)::integer, 0),
+								 coalesce((locked ->> tbl.table_name)::integer, 0), coalesce((locked ->> tbl.referenced)::integer, 0)]];
+		notices := notices || NULL::text;
+		locked := locked || jsonb_build_object(tbl.table_name, cardinality(statements), tbl.referenced, cardinality(statements));
 	END LOOP;
 	FOR done IN SELECT * FROM tdgen.run_jobs(statements, after, tdgen.jobs(e.name), notices) AS j WHERE j.job <= cardinality(loads) LOOP
 		PERFORM tdgen.record_load(run_id, plan, loads[done.job], shadow, done.result::bigint, done.seconds);
@@ -497,7 +530,7 @@ BEGIN
 		t0 := clock_timestamp();
 	END IF;
 
-	-- foreign keys, each checked against every row, and sequences
+	-- sequences past the rows loaded
 	PERFORM tdgen.announce(e.name, 'constraints');
 	PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.shadow_ddl(state -> 'snap', schemas, shadow, 'finish', skipped)));
 	phases := phases || jsonb_build_object('constraints', tdgen.seconds_since(t0));
@@ -759,9 +792,13 @@ COMMENT ON FUNCTION tdgen.execute_quietly(text[]) IS
 COMMENT ON FUNCTION tdgen.refresh_prepare(bigint) IS
 	'the first step of a refresh, committed before the second: gate, shadow schema, the load with the fdw transfer; returns what the second step needs';
 COMMENT ON FUNCTION tdgen.refresh_build(bigint, jsonb) IS
-	'the second step of a refresh: loads (copy transfer) and each table''s keys, checks, indexes and statistics in background workers, then foreign keys, sequences and the swap';
+	'the second step of a refresh: loads (copy transfer), each table''s keys, checks, indexes and statistics, and the foreign keys in background workers, then sequences and the swap';
 COMMENT ON FUNCTION tdgen.load_sql(text, tdgen.source, jsonb, jsonb, name, name, name) IS
 	'the SELECT that reads a table from its foreign table into the shadow table, each column masked or kept';
+COMMENT ON FUNCTION tdgen.session_label(text, integer, integer, text) IS
+	'the application_name of a session at work on a refresh, as tdgen.progress reads it';
+COMMENT ON FUNCTION tdgen.job_sql(text, integer, integer, text, text) IS
+	'a job''s statement, first naming the worker''s session for tdgen.progress';
 COMMENT ON FUNCTION tdgen.tables_to_load(jsonb) IS
 	'how many tables of a refresh plan are loaded';
 COMMENT ON FUNCTION tdgen.record_load(bigint, jsonb, text, name, bigint, double precision) IS

@@ -125,8 +125,9 @@ $$;
 -- The statements that build the shadow schema from a snapshot of
 -- production (tdgen.remote_schema), in order.  phase 'create': types,
 -- sequences, tables and partitions, before the load; phase 'finish':
--- foreign keys and sequence values, once each table has its keys, indexes
--- and statistics (tdgen.shadow_table_work).  Tables in skip mode are left
+-- sequence values, once the tables are loaded.  Each table's keys,
+-- indexes and statistics (tdgen.shadow_table_work) and the foreign keys
+-- (tdgen.shadow_foreign_keys) come between.  Tables in skip mode are left
 -- out.
 CREATE FUNCTION tdgen.shadow_ddl(snap jsonb, schemas name[], shadow name, phase text, skipped text[] DEFAULT '{}')
 RETURNS SETOF text
@@ -213,9 +214,6 @@ BEGIN
 			RETURN NEXT format('ALTER SEQUENCE %s.%I OWNED BY %s.%I.%I', sh, r.relname, sh, r.table_name, r.attname);
 		END LOOP;
 	ELSIF phase = 'finish' THEN
-		-- foreign keys, checked with every table's keys and indexes in place
-		-- (tdgen.shadow_table_work)
-		RETURN QUERY SELECT c.statement FROM tdgen.shadow_constraints(snap, schemas, shadow, skipped, true) AS c;
 		-- sequences past the values loaded (those of columns), or where
 		-- production has them (the others)
 		FOR r IN
@@ -384,15 +382,16 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE code WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE'
 				 WHEN 'n' THEN 'SET NULL' ELSE 'SET DEFAULT' END;
 
--- The constraints of the shadow schema's tables, as ALTER TABLE statements:
+-- The constraints of the shadow schema's tables, as ALTER TABLE statements
+-- with the table each is on (and the table a foreign key references):
 -- primary keys, unique constraints and checks, or the foreign keys (which
 -- need the keys they reference).  A partition's constraints that come from
 -- its parent are its parent's.
 CREATE FUNCTION tdgen.shadow_constraints(snap jsonb, schemas name[], shadow name, skipped text[], foreign_keys boolean)
-RETURNS TABLE (table_oid oid, statement text)
+RETURNS TABLE (table_oid oid, referenced_oid oid, statement text)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
-	SELECT c.table_oid, CASE WHEN c.contype = 'f'
+	SELECT c.table_oid, c.confrelid, CASE WHEN c.contype = 'f'
 				THEN format('SELECT tdgen.add_foreign_key(%L, %L, %L)', format('%I.%I', shadow, c.relname),
 							tdgen.attribute_names(snap, c.conrelid, c.conkey), c.statement)
 				ELSE c.statement END
@@ -409,7 +408,7 @@ BEGIN ATOMIC
 						tdgen.fk_action(k.confupdtype), tdgen.fk_action(k.confdeltype)) END,
 		CASE WHEN k.condeferrable THEN ' DEFERRABLE' || CASE WHEN k.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END
 			 ELSE '' END) AS statement,
-		k.contype, t.relname, k.conrelid, k.conkey, k.conname, t.depth, t.oid AS table_oid
+		k.contype, t.relname, k.conrelid, k.conkey, k.confrelid, k.conname, t.depth, t.oid AS table_oid
 	FROM jsonb_to_recordset(snap -> 'constraint') AS k(oid oid, conname name, contype "char", conrelid oid, conkey int2[],
 													   confrelid oid, confkey int2[], confupdtype "char", confdeltype "char",
 													   confmatchtype "char", condeferrable boolean, condeferred boolean,
@@ -466,22 +465,36 @@ BEGIN ATOMIC
 	ORDER BY t.depth, t.oid, x.indexname;
 END;
 
+-- Each table of the shadow schema (partitions included, skipped tables
+-- not) with the table at the top of its partition tree, which a job on
+-- the tree names.
+CREATE FUNCTION tdgen.shadow_roots(snap jsonb, schemas name[], skipped text[])
+RETURNS TABLE (oid oid, root_oid oid, root_name name, root_qualified text)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	WITH RECURSIVE rel AS MATERIALIZED (
+		SELECT * FROM tdgen.shadow_relations(snap, schemas)
+	), root AS (
+		SELECT r.oid, r.oid AS root_oid, r.relname AS root_name, tdgen.qualified(r.nspname, r.relname) AS root_qualified
+		FROM rel AS r
+		WHERE r.relkind IN ('r', 'p') AND r.parent_oid IS NULL AND NOT (r.relname = ANY (skipped))
+		UNION ALL
+		SELECT r.oid, t.root_oid, t.root_name, t.root_qualified FROM rel AS r JOIN root AS t ON r.parent_oid = t.oid
+	)
+	SELECT * FROM root;
+END;
+
 -- What each loaded table needs before the foreign keys, as one job per
 -- table (its partitions' included): primary key, unique and check
 -- constraints, indexes, then ANALYZE (the foreign keys' checks are planned
 -- with its statistics, and staging's queries have them from the first).
 -- Jobs of different tables take no lock in common and run side by side.
 CREATE FUNCTION tdgen.shadow_table_work(snap jsonb, schemas name[], shadow name, skipped text[])
-RETURNS TABLE (table_name name, statements text)
+RETURNS TABLE (table_name name, qualified text, statements text)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
-	WITH RECURSIVE rel AS MATERIALIZED (
-		SELECT * FROM tdgen.shadow_relations(snap, schemas)
-	), root AS (
-		SELECT r.oid, r.oid AS root_oid, r.relname AS root_name FROM rel AS r
-		WHERE r.relkind IN ('r', 'p') AND r.parent_oid IS NULL AND NOT (r.relname = ANY (skipped))
-		UNION ALL
-		SELECT r.oid, t.root_oid, t.root_name FROM rel AS r JOIN root AS t ON r.parent_oid = t.oid
+	WITH root AS MATERIALIZED (
+		SELECT * FROM tdgen.shadow_roots(snap, schemas, skipped)
 	), work AS (
 		SELECT c.table_oid, c.statement, 1 AS step, row_number() OVER () AS n
 		FROM tdgen.shadow_constraints(snap, schemas, shadow, skipped, false) AS c
@@ -492,10 +505,29 @@ BEGIN ATOMIC
 		SELECT t.root_oid, format('ANALYZE %I.%I', shadow, t.root_name), 3, 1
 		FROM root AS t WHERE t.oid = t.root_oid
 	)
-	SELECT t.root_name, string_agg(w.statement, '; ' ORDER BY w.step, w.n)
+	SELECT t.root_name, t.root_qualified, string_agg(w.statement, '; ' ORDER BY w.step, w.n)
 	FROM work AS w JOIN root AS t ON t.oid = w.table_oid
-	GROUP BY t.root_oid, t.root_name
+	GROUP BY t.root_oid, t.root_name, t.root_qualified
 	ORDER BY t.root_oid;
+END;
+
+-- The foreign keys, one statement each, with the tables (at the top of
+-- their partition trees) each one is on and references.  A key is added
+-- once both tables have their keys and indexes.  Adding it takes a SHARE
+-- ROW EXCLUSIVE lock on both, so two keys that share a table are added
+-- one after the other.
+CREATE FUNCTION tdgen.shadow_foreign_keys(snap jsonb, schemas name[], shadow name, skipped text[])
+RETURNS TABLE (table_name name, qualified text, referenced name, statement text)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	WITH root AS MATERIALIZED (
+		SELECT * FROM tdgen.shadow_roots(snap, schemas, skipped)
+	)
+	SELECT t.root_name, t.root_qualified, r.root_name, c.statement
+	FROM tdgen.shadow_constraints(snap, schemas, shadow, skipped, true) WITH ORDINALITY AS c
+	JOIN root AS t ON t.oid = c.table_oid
+	JOIN root AS r ON r.oid = c.referenced_oid
+	ORDER BY c.ordinality;
 END;
 
 REVOKE ALL ON FUNCTION tdgen.remote_schema(text), tdgen.add_foreign_key(regclass, name[], text) FROM PUBLIC;
@@ -507,13 +539,17 @@ COMMENT ON FUNCTION tdgen.retarget(text, name[], name) IS
 COMMENT ON FUNCTION tdgen.shadow_type(jsonb, oid, integer, name[], name) IS
 	'a production type as the shadow schema names it';
 COMMENT ON FUNCTION tdgen.shadow_ddl(jsonb, name[], name, text, text[]) IS
-	'the statements that build the shadow schema: phase create (types, sequences, tables, partitions) or finish (foreign keys, sequence values)';
+	'the statements that build the shadow schema: phase create (types, sequences, tables, partitions) or finish (sequence values)';
 COMMENT ON FUNCTION tdgen.shadow_constraints(jsonb, name[], name, text[], boolean) IS
-	'ALTER TABLE statements adding the shadow tables'' keys, unique constraints and checks, or (foreign_keys) their foreign keys, with the table each is on';
+	'ALTER TABLE statements adding the shadow tables'' keys, unique constraints and checks, or (foreign_keys) their foreign keys, with the table each is on and references';
 COMMENT ON FUNCTION tdgen.shadow_indexes(jsonb, name[], name, text[]) IS
 	'CREATE INDEX statements for the shadow tables'' secondary indexes, with the table each is on';
+COMMENT ON FUNCTION tdgen.shadow_roots(jsonb, name[], text[]) IS
+	'each shadow table and partition with the table at the top of its partition tree';
 COMMENT ON FUNCTION tdgen.shadow_table_work(jsonb, name[], name, text[]) IS
 	'per loaded table, the statements it needs before the foreign keys: keys, checks, indexes, ANALYZE';
+COMMENT ON FUNCTION tdgen.shadow_foreign_keys(jsonb, name[], name, text[]) IS
+	'per foreign key, the statement adding it, with the tables it is on and references';
 COMMENT ON FUNCTION tdgen.add_foreign_key(regclass, name[], text) IS
 	'runs an ALTER TABLE adding a foreign key to a loaded shadow table; its check merges index scans when an index leads with the key''s columns';
 COMMENT ON FUNCTION tdgen.shadow_relations(jsonb, name[]) IS

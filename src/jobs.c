@@ -6,9 +6,10 @@
  * tdgen.run_jobs(statements, after, workers) runs each statement (one or
  * more SQL commands) in a transaction of its own, in up to `workers`
  * background workers connected to this database as the current user.  A
- * statement starts once the earlier statement it comes after has
- * committed, in array order among those ready.  The call returns each statement's result
- * (the first column of the first row of its last command) and seconds.
+ * statement starts once the earlier statements it comes after have
+ * committed, in array order among those ready.  The call returns each
+ * statement's result (the first column of the first row of its last
+ * command) and seconds.
  *
  * Workers take the caller's masking key version and the settings values
  * depend on (time zone, date and interval styles), so a statement gives
@@ -17,7 +18,7 @@
  * with its SQLSTATE, message, detail and hint.  A statement's notice, when
  * it has one, is raised here as it starts.  A cancel of the caller
  * stops the workers the same way.  Without a free worker slot, the caller
- * runs the statements itself, one after another.
+ * runs the statements itself, one after another, in its own transaction.
  *
  *-------------------------------------------------------------------------
  */
@@ -330,11 +331,30 @@ typedef struct JobResult
 	double		seconds;
 } JobResult;
 
-/* May job j start: not started, and what it comes after done? */
-static bool
-job_ready(int j, const int *after, const JobResult *results, const bool *started)
+/*
+ * The statements each statement comes after: `width` 1-based numbers per
+ * statement, 0 where there is none.
+ */
+typedef struct JobOrder
 {
-	return !started[j] && (after[j] <= 0 || results[after[j] - 1].done);
+	int			width;
+	int		   *after;
+} JobOrder;
+
+/* May job j start: not started, and all it comes after done? */
+static bool
+job_ready(int j, const JobOrder *order, const JobResult *results, const bool *started)
+{
+	if (started[j])
+		return false;
+	for (int i = 0; i < order->width; i++)
+	{
+		int			before = order->after[j * order->width + i];
+
+		if (before > 0 && !results[before - 1].done)
+			return false;
+	}
+	return true;
 }
 
 /* Say that a statement starts, when it has something to say. */
@@ -347,7 +367,7 @@ announce(char **notices, int j)
 
 static void
 run_with_workers(Worker *workers, int nworkers, int njobs, char **sql, char **notices,
-				 const int *after, JobResult *results)
+				 const JobOrder *order, JobResult *results)
 {
 	bool	   *started = palloc0(sizeof(bool) * njobs);
 	int			done = 0;
@@ -363,7 +383,7 @@ run_with_workers(Worker *workers, int nworkers, int njobs, char **sql, char **no
 				continue;
 			for (int j = 0; j < njobs; j++)
 			{
-				if (job_ready(j, after, results, started))
+				if (job_ready(j, order, results, started))
 				{
 					StringInfoData msg;
 					int32		job = j;
@@ -427,11 +447,11 @@ run_with_workers(Worker *workers, int nworkers, int njobs, char **sql, char **no
 /* The workers run the statements; an error or a cancel stops them all. */
 static void
 run_or_stop(Worker *workers, int nworkers, int njobs, char **sql, char **notices,
-			const int *after, JobResult *results)
+			const JobOrder *order, JobResult *results)
 {
 	PG_TRY();
 	{
-		run_with_workers(workers, nworkers, njobs, sql, notices, after, results);
+		run_with_workers(workers, nworkers, njobs, sql, notices, order, results);
 	}
 	PG_CATCH();
 	{
@@ -441,7 +461,7 @@ run_or_stop(Worker *workers, int nworkers, int njobs, char **sql, char **notices
 	PG_END_TRY();
 }
 
-/* No worker could start: the statements run here, in order. */
+/* No worker could start: the statements run here, in order, in this transaction. */
 static void
 run_here(int njobs, char **sql, char **notices, JobResult *results)
 {
@@ -468,8 +488,9 @@ run_here(int njobs, char **sql, char **notices, JobResult *results)
  *	 returns table (job integer, result text, seconds double precision)
  *
  * after[i] is the 1-based number of the statement statement i starts
- * after, or 0; notices[i], when there is one, is raised as a NOTICE here
- * when statement i starts.
+ * after, or 0; in a two-dimensional array, after[i][k] are the numbers of
+ * those it starts after, 0 where there is none.  notices[i], when there
+ * is one, is raised as a NOTICE here when statement i starts.
  */
 Datum
 tdgen_run_jobs(PG_FUNCTION_ARGS)
@@ -485,9 +506,10 @@ tdgen_run_jobs(PG_FUNCTION_ARGS)
 	char	  **notices;
 	int			njobs;
 	int			nafter;
+	ArrayType  *after_array = PG_GETARG_ARRAYTYPE_P(1);
 	int			wanted = PG_GETARG_INT32(2);
 	char	  **sql;
-	int		   *after;
+	JobOrder	order;
 	JobResult  *results;
 	Worker	   *workers;
 	int			nworkers = 0;
@@ -496,21 +518,29 @@ tdgen_run_jobs(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), TEXTOID, -1, false, TYPALIGN_INT,
 					  &sql_datums, &sql_nulls, &njobs);
-	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), INT4OID, 4, true, TYPALIGN_INT,
+	deconstruct_array(after_array, INT4OID, 4, true, TYPALIGN_INT,
 					  &after_datums, &after_nulls, &nafter);
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(3), TEXTOID, -1, false, TYPALIGN_INT,
 					  &notice_datums, &notice_nulls, &nnotices);
-	if (nafter != njobs)
+	if (ARR_NDIM(after_array) > 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%d statements but %d entries in after", njobs, nafter)));
+				 errmsg("after has %d dimensions", ARR_NDIM(after_array)),
+				 errhint("after has one entry per statement, or one row per statement.")));
+	order.width = ARR_NDIM(after_array) == 2 ? ARR_DIMS(after_array)[1] : 1;
+	if (nafter != njobs * order.width)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("after has %d entries for %d statements",
+						ARR_NDIM(after_array) == 2 ? ARR_DIMS(after_array)[0] : nafter, njobs),
+				 errhint("after has one entry per statement, or one row per statement.")));
 	if (wanted < 1 || wanted > JOBS_MAX_WORKERS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("workers must be between 1 and %d", JOBS_MAX_WORKERS)));
 
 	sql = palloc(sizeof(char *) * Max(njobs, 1));
-	after = palloc(sizeof(int) * Max(njobs, 1));
+	order.after = palloc(sizeof(int) * Max(nafter, 1));
 	results = palloc0(sizeof(JobResult) * Max(njobs, 1));
 	notices = palloc0(sizeof(char *) * Max(njobs, 1));
 	for (int j = 0; j < Min(njobs, nnotices); j++)
@@ -523,12 +553,17 @@ tdgen_run_jobs(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("statement %d is null", j + 1)));
 		sql[j] = TextDatumGetCString(sql_datums[j]);
-		after[j] = after_nulls[j] ? 0 : DatumGetInt32(after_datums[j]);
-		if (after[j] < 0 || after[j] > j)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("statement %d comes after statement %d", j + 1, after[j]),
-					 errhint("A statement comes after an earlier one, or after none (0).")));
+		for (int i = 0; i < order.width; i++)
+		{
+			int			k = j * order.width + i;
+
+			order.after[k] = after_nulls[k] ? 0 : DatumGetInt32(after_datums[k]);
+			if (order.after[k] < 0 || order.after[k] > j)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("statement %d comes after statement %d", j + 1, order.after[k]),
+						 errhint("A statement comes after earlier ones, or after none (0).")));
+		}
 	}
 
 	wanted = Min(wanted, njobs);
@@ -554,7 +589,7 @@ tdgen_run_jobs(PG_FUNCTION_ARGS)
 		run_here(njobs, sql, notices, results);
 	else
 	{
-		run_or_stop(workers, nworkers, njobs, sql, notices, after, results);
+		run_or_stop(workers, nworkers, njobs, sql, notices, &order, results);
 		/* done: the workers see their queues closed and leave */
 		dsm_detach(seg);
 	}

@@ -5,18 +5,19 @@
 #     same data unmasked, on the demo shop at the given scales (default 1 =
 #     1,000,000 customers), each on a fresh throwaway cluster with default
 #     durability:
-#       - CALL tdgen_refresh with transfer fdw, then with transfer copy,
-#         every sensitive column masked (rules from tdgen_accept, every
-#         other column kept);
+#       - CALL tdgen_refresh with transfer fdw, then with transfer copy
+#         with one job and with two background workers, every sensitive
+#         column masked (rules from tdgen_accept, every other column kept);
 #       - CREATE TABLE ... AS SELECT * from the same foreign tables, same
 #         fetch_size, no masking, no constraints;
 #       - a binary COPY pipe per table (psql COPY TO STDOUT | psql COPY FROM
 #         STDIN, FORMAT binary) into logged tables of the same columns;
 #       - pg_dump -Fc of prod and pg_restore -j2 into an empty database;
-#     and the staging backend's peak private memory during each refresh,
-#     per phase.  Server settings are PostgreSQL's defaults but
-#     shared_buffers, so maintenance_work_mem (which bounds index builds
-#     and foreign-key checks, for the refresh and pg_restore alike) is 64MB.
+#     and the peak private memory of the refresh's backend (per phase) and
+#     of its background workers during each refresh.  Server settings are
+#     PostgreSQL's defaults but shared_buffers, so maintenance_work_mem
+#     (which bounds index builds and foreign-key checks, for the refresh
+#     and pg_restore alike) is 64MB.
 #     Each measured step starts after a CHECKPOINT.
 #
 #     bash test/bench/refresh.sh [SCALE ...]
@@ -36,34 +37,54 @@ ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 # each measured step starts with no dirty buffers left by the one before
 settle() { psql -X -q -d postgres -c CHECKPOINT; }
 
-# refresh TRANSFER: CALL tdgen_refresh('qa') with that transfer, sampling
-# its backend's private memory (RssAnon: not the shared buffers it
-# touches) every 0.2 s with the phase it is in.  Sets refresh_ms, load_ms,
-# phases, peak and phase_peaks.
+# refresh TRANSFER JOBS: CALL tdgen_refresh('qa') with that transfer and
+# number of workers.  Every 0.2 s it samples the private memory (RssAnon:
+# not the shared buffers they touch) of the refresh's backend and of each
+# background worker, and whether a table is being loaded (a row in
+# pg_stat_progress_copy).  Sets refresh_ms, load_ms (the seconds of the
+# table loads, one after another, from tdgen.run_table), span_ms (first to
+# last sample with a load running), phases, leader_peak (and per phase),
+# worker_peak (one worker's) and sum_peak (all of them at one time).
 refresh() {
-	local transfer=$1 pid backend= kb phase t0
+	local transfer=$1 jobs=$2 pid kb phase t0 now first_load= last_load= sum line
 	local -A phase_peak=()
-	psql_run -d staging -q -c "SELECT tdgen_environment('qa', 'prod', options => '{\"transfer\": \"$transfer\"}')" >/dev/null
+	psql_run -d staging -q -c "SELECT tdgen_environment('qa', 'prod', options => '{\"transfer\": \"$transfer\", \"jobs\": $jobs}')" >/dev/null
 	settle
 	t0=$(now_ms)
 	psql -X -q -d staging -c "CALL tdgen_refresh('qa')" 2>/dev/null &
 	pid=$!
-	peak=0
+	leader_peak=0 worker_peak=0 sum_peak=0
 	while kill -0 $pid 2>/dev/null; do
-		[ -n "$backend" ] || backend=$(psql -X -At -d staging -c "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'tdgen|%' LIMIT 1")
-		if [ -n "$backend" ] && [ -r "/proc/$backend/status" ]; then
+		sum=0
+		while IFS='|' read -r backend kind phase loading; do
+			[ -r "/proc/$backend/status" ] || continue
 			kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$backend/status")
-			phase=$(psql -X -At -d staging -c "SELECT split_part(application_name, '|', 2) FROM pg_stat_activity WHERE pid = $backend")
-			if [ -n "$kb" ] && [ -n "$phase" ]; then
-				[ "$kb" -gt "$peak" ] && peak=$kb
+			[ -n "$kb" ] || continue
+			sum=$((sum + kb))
+			if [ "$kind" = leader ]; then
+				[ "$kb" -gt "$leader_peak" ] && leader_peak=$kb
 				[ "$kb" -gt "${phase_peak[$phase]:-0}" ] && phase_peak[$phase]=$kb
+			elif [ "$kb" -gt "$worker_peak" ]; then
+				worker_peak=$kb
 			fi
-		fi
+			if [ "$loading" = t ]; then
+				now=$(now_ms)
+				[ -n "$first_load" ] || first_load=$now
+				last_load=$now
+			fi
+		done < <(psql -X -At -F '|' -d staging -c "
+			SELECT a.pid, CASE WHEN a.backend_type = 'tdgen worker' THEN 'worker' ELSE 'leader' END,
+				   split_part(a.application_name, '|', 2),
+				   EXISTS (SELECT FROM pg_stat_progress_copy AS c WHERE c.pid = a.pid)
+			FROM pg_stat_activity AS a
+			WHERE a.backend_type = 'tdgen worker' OR a.application_name LIKE 'tdgen|%'")
+		[ "$sum" -gt "$sum_peak" ] && sum_peak=$sum
 		sleep 0.2
 	done
 	wait $pid
 	refresh_ms=$(($(now_ms) - t0))
-	load_ms=$(psql -X -At -d staging -c "SELECT round((phase_seconds->>'load')::numeric * 1000) FROM tdgen.run ORDER BY id DESC LIMIT 1")
+	span_ms=$((${last_load:-0} - ${first_load:-0}))
+	load_ms=$(psql -X -At -d staging -c "SELECT round(sum(seconds) * 1000) FROM tdgen.run_table WHERE run_id = (SELECT max(id) FROM tdgen.run)")
 	phases=$(psql -X -At -d staging -c "SELECT phase_seconds::text FROM tdgen.run ORDER BY id DESC LIMIT 1")
 	phase_peaks=
 	for phase in gate schema load constraints swap; do
@@ -86,12 +107,20 @@ for scale in "${scales[@]}"; do
 	rows=$(psql -X -At -d prod -c "SELECT sum(n_live_tup) FROM pg_stat_user_tables")
 	echo "scale $scale: $rows rows, $(nproc) cores"
 
-	for transfer in fdw copy; do
-		refresh $transfer
-		echo "  masked refresh ($transfer), whole:  $(secs $refresh_ms) s  ($((rows * 1000 / refresh_ms)) rows/s)  phases $phases"
-		echo "  masked refresh ($transfer), load:   $(secs $load_ms) s  ($((rows * 1000 / load_ms)) rows/s)"
-		echo "  staging backend peak private memory ($transfer, RssAnon, sampled): $((peak / 1024)) MB;$phase_peaks"
-		eval "${transfer}_refresh_ms=$refresh_ms ${transfer}_load_ms=$load_ms"
+	# the fdw transfer loads in the refresh's backend; the copy transfer
+	# once with one job (its backend loads the tables one after another,
+	# like the CTAS and the pipe below) and once with the default two
+	# workers side by side
+	for run in fdw:1 copy:1 copy:2; do
+		transfer=${run%:*} jobs=${run#*:}
+		refresh "$transfer" "$jobs"
+		echo "  masked refresh ($transfer, jobs $jobs), whole: $(secs $refresh_ms) s  ($((rows * 1000 / refresh_ms)) rows/s)  phases $phases"
+		echo "  masked refresh ($transfer, jobs $jobs), table loads one after another: $(secs $load_ms) s  ($((rows * 1000 / load_ms)) rows/s)"
+		if [ "$jobs" -gt 1 ]; then
+			echo "  masked refresh ($transfer, jobs $jobs), first to last load running (sampled): $(secs $span_ms) s  ($((rows * 1000 / span_ms)) rows/s)"
+		fi
+		echo "  private memory ($transfer, jobs $jobs, RssAnon, sampled): refresh's backend $((leader_peak / 1024)) MB;$phase_peaks one worker $((worker_peak / 1024)) MB, all at once $((sum_peak / 1024)) MB"
+		eval "${transfer}_${jobs}_refresh_ms=$refresh_ms ${transfer}_${jobs}_load_ms=$load_ms ${transfer}_${jobs}_span_ms=$span_ms"
 	done
 
 	# the same foreign tables copied unmasked
@@ -133,11 +162,14 @@ for scale in "${scales[@]}"; do
 	dump_ms=$(($(now_ms) - t0))
 	echo "  pg_dump -Fc + pg_restore -j2: $(secs $dump_ms) s"
 
-	echo "  fdw load throughput / CTAS throughput:   $(ratio $ctas_ms $fdw_load_ms)"
-	echo "  fdw whole refresh time / dump+restore:   $(ratio $fdw_refresh_ms $dump_ms)"
-	echo "  copy load throughput / CTAS throughput:  $(ratio $ctas_ms $copy_load_ms)"
-	echo "  copy load throughput / COPY pipe:        $(ratio $pipe_ms $copy_load_ms)"
-	echo "  dump+restore time / copy whole refresh:  $(ratio $dump_ms $copy_refresh_ms)"
+	echo "  fdw load throughput / CTAS throughput:                        $(ratio $ctas_ms $fdw_1_load_ms)"
+	echo "  copy load throughput, one after another / CTAS throughput:    $(ratio $ctas_ms $copy_1_load_ms)"
+	echo "  copy load throughput, one after another / COPY pipe:          $(ratio $pipe_ms $copy_1_load_ms)"
+	echo "  copy load throughput, two workers / CTAS throughput:          $(ratio $ctas_ms $copy_2_span_ms)"
+	echo "  copy load throughput, two workers / COPY pipe:                $(ratio $pipe_ms $copy_2_span_ms)"
+	echo "  dump+restore time / fdw whole refresh:                        $(ratio $dump_ms $fdw_1_refresh_ms)"
+	echo "  dump+restore time / copy whole refresh, one job:              $(ratio $dump_ms $copy_1_refresh_ms)"
+	echo "  dump+restore time / copy whole refresh, two workers:          $(ratio $dump_ms $copy_2_refresh_ms)"
 	cluster_stop
 	trap - EXIT
 done

@@ -15,13 +15,14 @@ sub compare
 {
 	my ($source, $prod_db, $shadow, $skip_objects) = @_;
 	sql('staging', "DROP SCHEMA IF EXISTS $shadow CASCADE; CREATE SCHEMA $shadow");
-	# the tables, each table's keys, checks, indexes and statistics, then
-	# the foreign keys and sequences, as a refresh builds them
+	# the tables, each table's keys, checks, indexes and statistics, the
+	# foreign keys, then the sequences, as a refresh builds them
 	my %query = (
 		create => "SELECT s FROM tdgen.shadow_ddl(tdgen.remote_schema('$source'), '{public}', '$shadow', 'create') AS s",
 		tables => "SELECT w.statements FROM tdgen.shadow_table_work(tdgen.remote_schema('$source'), '{public}', '$shadow', '{}') AS w",
+		keys => "SELECT f.statement FROM tdgen.shadow_foreign_keys(tdgen.remote_schema('$source'), '{public}', '$shadow', '{}') AS f",
 		finish => "SELECT s FROM tdgen.shadow_ddl(tdgen.remote_schema('$source'), '{public}', '$shadow', 'finish') AS s");
-	for my $phase (qw(create tables finish)) {
+	for my $phase (qw(create tables keys finish)) {
 		my @ddl = split /\n/, sql('staging', $query{$phase});
 		sql('staging', [map { "$_;" } @ddl]) if @ddl;
 	}
