@@ -396,7 +396,7 @@ BEGIN ATOMIC
 							tdgen.attribute_names(snap, c.conrelid, c.conkey), c.statement)
 				ELSE c.statement END
 	FROM (
-	SELECT format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s%s', shadow, t.relname, k.conname,
+	SELECT format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s%s%s', shadow, t.relname, k.conname,
 		CASE k.contype
 			WHEN 'p' THEN format('PRIMARY KEY (%s)', tdgen.column_names(snap, k.conrelid, k.conkey))
 			WHEN 'u' THEN format('UNIQUE (%s)', tdgen.column_names(snap, k.conrelid, k.conkey))
@@ -407,12 +407,16 @@ BEGIN ATOMIC
 						CASE k.confmatchtype WHEN 'f' THEN ' MATCH FULL' ELSE '' END,
 						tdgen.fk_action(k.confupdtype), tdgen.fk_action(k.confdeltype)) END,
 		CASE WHEN k.condeferrable THEN ' DEFERRABLE' || CASE WHEN k.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END
-			 ELSE '' END) AS statement,
+			 ELSE '' END,
+		-- as production has it, but on a partitioned table, where a foreign
+		-- key cannot be NOT VALID
+		CASE WHEN NOT coalesce(k.convalidated, true) AND (k.contype = 'c' OR (k.contype = 'f' AND t.relkind <> 'p'))
+			 THEN ' NOT VALID' ELSE '' END) AS statement,
 		k.contype, t.relname, k.conrelid, k.conkey, k.confrelid, k.conname, t.depth, t.oid AS table_oid
 	FROM jsonb_to_recordset(snap -> 'constraint') AS k(oid oid, conname name, contype "char", conrelid oid, conkey int2[],
 													   confrelid oid, confkey int2[], confupdtype "char", confdeltype "char",
 													   confmatchtype "char", condeferrable boolean, condeferred boolean,
-													   conislocal boolean)
+													   conislocal boolean, convalidated boolean)
 	JOIN tdgen.shadow_relations(snap, schemas) AS t ON t.oid = k.conrelid AND t.relkind IN ('r', 'p')
 	LEFT JOIN tdgen.shadow_relations(snap, schemas) AS rt ON rt.oid = k.confrelid
 	WHERE k.conislocal AND NOT (t.relname = ANY (skipped))

@@ -115,7 +115,7 @@ BEGIN
 		('catalog_constraint', 'pg_catalog', 'pg_constraint',
 		 'oid oid, conname name, contype "char", conrelid oid, contypid oid, conkey int2[], confrelid oid, confkey int2[], '
 		 'confupdtype "char", confdeltype "char", confmatchtype "char", condeferrable boolean, condeferred boolean, '
-		 'conindid oid, conislocal boolean'),
+		 'conindid oid, conislocal boolean, convalidated boolean'),
 		('catalog_index', 'pg_catalog', 'pg_index', 'indexrelid oid, indrelid oid, indisunique boolean, indkey int2vector'),
 		-- for the shadow schema: enums, partitions, sequences, and the
 		-- expressions production deparses itself (defaults, checks, indexes)

@@ -21,7 +21,6 @@
 #include "catalog/pg_class.h"
 #include "commands/copy.h"
 #include "executor/executor.h"
-#include "foreign/foreign.h"
 #include "libpq-fe.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -154,12 +153,7 @@ tdgen_copy_rows(PG_FUNCTION_ARGS)
 
 	ExecCheckRTPerms(q->rtable, true);
 	ftrel = table_open(rte->relid, AccessShareLock);
-	if (GetForeignTable(rte->relid)->serverid != TdgenRemoteServer())
-		ereport(ERROR,
-				(errcode(ERRCODE_CONNECTION_DOES_NOT_EXIST),
-				 errmsg("no connection to the server of foreign table \"%s\" is open",
-						RelationGetRelationName(ftrel)),
-				 errhint("tdgen.remote_begin(server) opens one for the transaction.")));
+	TdgenRemoteCheckTable(ftrel);
 
 	/* the select list, planned once, evaluated over each row */
 	foreach(lc, q->targetList)

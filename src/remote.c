@@ -234,11 +234,25 @@ TdgenRemoteCopyData(char **buf, const char *doing)
 	}
 }
 
-/* The open connection's server, or InvalidOid. */
-Oid
-TdgenRemoteServer(void)
+/*
+ * Refuse to read a relation over the open connection unless it is a
+ * foreign table of that connection's server: 08003 when no connection is
+ * open, 42809 for anything else.
+ */
+void
+TdgenRemoteCheckTable(Relation ftrel)
 {
-	return remote_server;
+	if (remote_conn == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_DOES_NOT_EXIST),
+				 errmsg("no connection to production is open"),
+				 errhint("tdgen.remote_begin(server) opens one for the transaction.")));
+	if (ftrel->rd_rel->relkind != RELKIND_FOREIGN_TABLE ||
+		GetForeignTable(RelationGetRelid(ftrel))->serverid != remote_server)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a foreign table of the server of the open connection",
+						RelationGetRelationName(ftrel))));
 }
 
 /* Whether a libpq keyword may come from a server or user mapping option. */
@@ -550,12 +564,7 @@ tdgen_remote_rows(PG_FUNCTION_ARGS)
 	PGresult   *res;
 	char	   *json;
 
-	if (ftrel->rd_rel->relkind != RELKIND_FOREIGN_TABLE ||
-		GetForeignTable(relid)->serverid != remote_server)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a foreign table of the server of the open connection",
-						RelationGetRelationName(ftrel))));
+	TdgenRemoteCheckTable(ftrel);
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT coalesce(json_agg(t), '[]') FROM (%s WHERE %s) AS t",
 					 TdgenRemoteSelect(ftrel), filter);

@@ -59,7 +59,7 @@ extern struct pg_result *TdgenRemoteSend(const char *sql, int expected, const ch
 extern void TdgenRemoteFinish(const char *doing);
 extern void TdgenRemoteError(struct pg_result *res, const char *doing);
 extern int	TdgenRemoteCopyData(char **buf, const char *doing);
-extern Oid	TdgenRemoteServer(void);
+extern void TdgenRemoteCheckTable(Relation ftrel);
 extern char *TdgenRemoteSelect(Relation ftrel);
 
 /* prf.c */

@@ -41,10 +41,12 @@ settle() { psql -X -q -d postgres -c CHECKPOINT; }
 # number of workers.  Every 0.2 s it samples the private memory (RssAnon:
 # not the shared buffers they touch) of the refresh's backend and of each
 # background worker, and whether a table is being loaded (a row in
-# pg_stat_progress_copy).  Sets refresh_ms, load_ms (the seconds of the
+# pg_stat_progress_copy); the parallel workers of index builds and
+# queries are counted too.  Sets refresh_ms, load_ms (the seconds of the
 # table loads, one after another, from tdgen.run_table), span_ms (first to
 # last sample with a load running), phases, leader_peak (and per phase),
-# worker_peak (one worker's) and sum_peak (all of them at one time).
+# worker_peak (one background worker's), helper_peak (one parallel
+# worker's) and sum_peak (all of them at one time).
 refresh() {
 	local transfer=$1 jobs=$2 pid kb phase t0 now first_load= last_load= sum line
 	local -A phase_peak=()
@@ -53,31 +55,33 @@ refresh() {
 	t0=$(now_ms)
 	psql -X -q -d staging -c "CALL tdgen_refresh('qa')" 2>/dev/null &
 	pid=$!
-	leader_peak=0 worker_peak=0 sum_peak=0
+	leader_peak=0 worker_peak=0 helper_peak=0 sum_peak=0
 	while kill -0 $pid 2>/dev/null; do
 		sum=0
 		while IFS='|' read -r backend kind phase loading; do
-			[ -r "/proc/$backend/status" ] || continue
-			kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$backend/status")
+			# a process may end between the listing and the read
+			kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$backend/status" 2>/dev/null || true)
 			[ -n "$kb" ] || continue
 			sum=$((sum + kb))
-			if [ "$kind" = leader ]; then
+			case $kind in
+			leader)
 				[ "$kb" -gt "$leader_peak" ] && leader_peak=$kb
-				[ "$kb" -gt "${phase_peak[$phase]:-0}" ] && phase_peak[$phase]=$kb
-			elif [ "$kb" -gt "$worker_peak" ]; then
-				worker_peak=$kb
-			fi
+				[ "$kb" -gt "${phase_peak[$phase]:-0}" ] && phase_peak[$phase]=$kb ;;
+			worker) [ "$kb" -gt "$worker_peak" ] && worker_peak=$kb ;;
+			*) [ "$kb" -gt "$helper_peak" ] && helper_peak=$kb ;;
+			esac
 			if [ "$loading" = t ]; then
 				now=$(now_ms)
 				[ -n "$first_load" ] || first_load=$now
 				last_load=$now
 			fi
 		done < <(psql -X -At -F '|' -d staging -c "
-			SELECT a.pid, CASE WHEN a.backend_type = 'tdgen worker' THEN 'worker' ELSE 'leader' END,
+			SELECT a.pid, CASE a.backend_type WHEN 'client backend' THEN 'leader' WHEN 'tdgen worker' THEN 'worker'
+							ELSE 'helper' END,
 				   split_part(a.application_name, '|', 2),
 				   EXISTS (SELECT FROM pg_stat_progress_copy AS c WHERE c.pid = a.pid)
 			FROM pg_stat_activity AS a
-			WHERE a.backend_type = 'tdgen worker' OR a.application_name LIKE 'tdgen|%'")
+			WHERE a.datname = 'staging' AND (a.backend_type = 'tdgen worker' OR a.application_name LIKE 'tdgen|%')")
 		[ "$sum" -gt "$sum_peak" ] && sum_peak=$sum
 		sleep 0.2
 	done
@@ -119,7 +123,7 @@ for scale in "${scales[@]}"; do
 		if [ "$jobs" -gt 1 ]; then
 			echo "  masked refresh ($transfer, jobs $jobs), first to last load running (sampled): $(secs $span_ms) s  ($((rows * 1000 / span_ms)) rows/s)"
 		fi
-		echo "  private memory ($transfer, jobs $jobs, RssAnon, sampled): refresh's backend $((leader_peak / 1024)) MB;$phase_peaks one worker $((worker_peak / 1024)) MB, all at once $((sum_peak / 1024)) MB"
+		echo "  private memory ($transfer, jobs $jobs, RssAnon, sampled): refresh's backend $((leader_peak / 1024)) MB;$phase_peaks one background worker $((worker_peak / 1024)) MB, one parallel worker $((helper_peak / 1024)) MB, all at once $((sum_peak / 1024)) MB"
 		eval "${transfer}_${jobs}_refresh_ms=$refresh_ms ${transfer}_${jobs}_load_ms=$load_ms ${transfer}_${jobs}_span_ms=$span_ms"
 	done
 

@@ -301,6 +301,22 @@ is(sql('staging', qq{SELECT string_agg(concat_ws('|', "Select", "Mixed Case", "$
 sql('prod', q{DROP TABLE "Weird ""Tbl"".x"});
 sql('staging', q{SELECT tdgen_drop_rule(column_name) FROM tdgen_check('qa') WHERE problem = 'column_gone'});
 
+# Production's NOT VALID constraints stay NOT VALID: rows that break them
+# (an orphan, a value the check would refuse) do not fail the refresh.
+sql('prod', q{CREATE TABLE legacy_note (id int PRIMARY KEY, customer_id bigint, score int);
+	INSERT INTO legacy_note VALUES (1, -1, -5), (2, NULL, 3);
+	ALTER TABLE legacy_note ADD CONSTRAINT legacy_note_customer_fkey FOREIGN KEY (customer_id) REFERENCES customers NOT VALID;
+	ALTER TABLE legacy_note ADD CONSTRAINT legacy_note_score_check CHECK (score >= 0) NOT VALID});
+sql('staging', q{SELECT tdgen_keep(column_name, 'test data') FROM tdgen_check('qa') WHERE problem = 'unreviewed'});
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('qa')});
+is($rc, 0, 'a refresh over rows that break NOT VALID constraints succeeds') or diag($err);
+is(sql('staging', q{SELECT string_agg(conname || ' ' || convalidated, ', ' ORDER BY conname) FROM pg_constraint
+	WHERE conrelid = 'qa.legacy_note'::regclass AND contype IN ('c', 'f')}),
+	'legacy_note_customer_fkey false, legacy_note_score_check false', 'with both constraints NOT VALID, as in production');
+is(sql('staging', 'SELECT count(*) FROM qa.legacy_note'), '2', 'and every row');
+sql('prod', 'DROP TABLE legacy_note');
+sql('staging', q{SELECT tdgen_drop_rule(column_name) FROM tdgen_check('qa') WHERE problem = 'column_gone'});
+
 # Canaries: a marker in every sensitive value of production.  After a
 # refresh none appears in a dump of staging, the server log or a NOTICE.
 sql('prod', q{
