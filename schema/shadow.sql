@@ -124,7 +124,8 @@ $$;
 
 -- The statements that build the shadow schema from a snapshot of
 -- production (tdgen.remote_schema), in order.  phase 'create': types,
--- sequences, tables and partitions, before the load; phase 'finish':
+-- sequences, tables and partitions with their checks (but NOT VALID
+-- ones), before the load; phase 'finish':
 -- sequence values, once the tables are loaded.  Each table's keys,
 -- indexes and statistics (tdgen.shadow_table_work) and the foreign keys
 -- (tdgen.shadow_foreign_keys) come between.  Tables in skip mode are left
@@ -200,6 +201,8 @@ BEGIN
 								   tdgen.partition_bound_sql(r.relpartbound), tdgen.shadow_partition_by(snap, r.oid));
 			END IF;
 		END LOOP;
+		-- the checks, which the loader enforces row by row
+		RETURN QUERY SELECT c.statement FROM tdgen.shadow_constraints(snap, schemas, shadow, skipped, 'checks') AS c;
 		-- sequences that belong to a column
 		FOR r IN
 			SELECT c.relname, t.relname AS table_name, a.attname
@@ -383,11 +386,13 @@ RETURN CASE code WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THE
 				 WHEN 'n' THEN 'SET NULL' ELSE 'SET DEFAULT' END;
 
 -- The constraints of the shadow schema's tables, as ALTER TABLE statements
--- with the table each is on (and the table a foreign key references):
--- primary keys, unique constraints and checks, or the foreign keys (which
--- need the keys they reference).  A partition's constraints that come from
--- its parent are its parent's.
-CREATE FUNCTION tdgen.shadow_constraints(snap jsonb, schemas name[], shadow name, skipped text[], foreign_keys boolean)
+-- with the table each is on (and the table a foreign key references), of
+-- one kind: 'checks', the CHECK constraints the loader enforces (made with
+-- the tables); 'keys', primary keys, unique constraints and NOT VALID
+-- checks (made once the rows are in); 'foreign keys' (which need the keys
+-- they reference).  A partition's constraints that come from its parent
+-- are its parent's.
+CREATE FUNCTION tdgen.shadow_constraints(snap jsonb, schemas name[], shadow name, skipped text[], kind text)
 RETURNS TABLE (table_oid oid, referenced_oid oid, statement text)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
@@ -420,8 +425,9 @@ BEGIN ATOMIC
 	JOIN tdgen.shadow_relations(snap, schemas) AS t ON t.oid = k.conrelid AND t.relkind IN ('r', 'p')
 	LEFT JOIN tdgen.shadow_relations(snap, schemas) AS rt ON rt.oid = k.confrelid
 	WHERE k.conislocal AND NOT (t.relname = ANY (skipped))
-	  AND CASE WHEN foreign_keys THEN k.contype = 'f' AND rt.oid IS NOT NULL AND NOT (rt.relname = ANY (skipped))
-			   ELSE k.contype IN ('p', 'u', 'c') END
+	  AND CASE kind WHEN 'foreign keys' THEN k.contype = 'f' AND rt.oid IS NOT NULL AND NOT (rt.relname = ANY (skipped))
+					WHEN 'checks' THEN k.contype = 'c' AND coalesce(k.convalidated, true)
+					ELSE k.contype IN ('p', 'u') OR (k.contype = 'c' AND NOT coalesce(k.convalidated, true)) END
 	) AS c
 	ORDER BY CASE c.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'c' THEN 2 ELSE 3 END, c.depth, c.table_oid, c.conname;
 END;
@@ -489,8 +495,8 @@ BEGIN ATOMIC
 END;
 
 -- What each loaded table needs before the foreign keys, as one job per
--- table (its partitions' included): primary key, unique and check
--- constraints, indexes, then ANALYZE (the foreign keys' checks are planned
+-- table (its partitions' included): primary key, unique and NOT VALID
+-- check constraints, indexes, then ANALYZE (the foreign keys' checks are planned
 -- with its statistics, and staging's queries have them from the first).
 -- Jobs of different tables take no lock in common and run side by side.
 CREATE FUNCTION tdgen.shadow_table_work(snap jsonb, schemas name[], shadow name, skipped text[])
@@ -501,7 +507,7 @@ BEGIN ATOMIC
 		SELECT * FROM tdgen.shadow_roots(snap, schemas, skipped)
 	), work AS (
 		SELECT c.table_oid, c.statement, 1 AS step, row_number() OVER () AS n
-		FROM tdgen.shadow_constraints(snap, schemas, shadow, skipped, false) AS c
+		FROM tdgen.shadow_constraints(snap, schemas, shadow, skipped, 'keys') AS c
 		UNION ALL
 		SELECT i.table_oid, i.statement, 2, row_number() OVER ()
 		FROM tdgen.shadow_indexes(snap, schemas, shadow, skipped) AS i
@@ -528,7 +534,7 @@ BEGIN ATOMIC
 		SELECT * FROM tdgen.shadow_roots(snap, schemas, skipped)
 	)
 	SELECT t.root_name, t.root_qualified, r.root_name, c.statement
-	FROM tdgen.shadow_constraints(snap, schemas, shadow, skipped, true) WITH ORDINALITY AS c
+	FROM tdgen.shadow_constraints(snap, schemas, shadow, skipped, 'foreign keys') WITH ORDINALITY AS c
 	JOIN root AS t ON t.oid = c.table_oid
 	JOIN root AS r ON r.oid = c.referenced_oid
 	ORDER BY c.ordinality;
@@ -543,15 +549,15 @@ COMMENT ON FUNCTION tdgen.retarget(text, name[], name) IS
 COMMENT ON FUNCTION tdgen.shadow_type(jsonb, oid, integer, name[], name) IS
 	'a production type as the shadow schema names it';
 COMMENT ON FUNCTION tdgen.shadow_ddl(jsonb, name[], name, text, text[]) IS
-	'the statements that build the shadow schema: phase create (types, sequences, tables, partitions) or finish (sequence values)';
-COMMENT ON FUNCTION tdgen.shadow_constraints(jsonb, name[], name, text[], boolean) IS
-	'ALTER TABLE statements adding the shadow tables'' keys, unique constraints and checks, or (foreign_keys) their foreign keys, with the table each is on and references';
+	'the statements that build the shadow schema: phase create (types, sequences, tables, partitions, checks) or finish (sequence values)';
+COMMENT ON FUNCTION tdgen.shadow_constraints(jsonb, name[], name, text[], text) IS
+	'ALTER TABLE statements adding the shadow tables'' constraints of one kind (checks the loader enforces; keys and NOT VALID checks; foreign keys), with the table each is on and references';
 COMMENT ON FUNCTION tdgen.shadow_indexes(jsonb, name[], name, text[]) IS
 	'CREATE INDEX statements for the shadow tables'' secondary indexes, with the table each is on';
 COMMENT ON FUNCTION tdgen.shadow_roots(jsonb, name[], text[]) IS
 	'each shadow table and partition with the table at the top of its partition tree';
 COMMENT ON FUNCTION tdgen.shadow_table_work(jsonb, name[], name, text[]) IS
-	'per loaded table, the statements it needs before the foreign keys: keys, checks, indexes, ANALYZE';
+	'per loaded table, the statements it needs before the foreign keys: keys, NOT VALID checks, indexes, ANALYZE';
 COMMENT ON FUNCTION tdgen.shadow_foreign_keys(jsonb, name[], name, text[]) IS
 	'per foreign key, the statement adding it, with the tables it is on and references';
 COMMENT ON FUNCTION tdgen.add_foreign_key(regclass, name[], text) IS

@@ -105,7 +105,7 @@ BEGIN
 	FROM (VALUES
 		('catalog_namespace', 'pg_catalog', 'pg_namespace', 'oid oid, nspname name'),
 		('catalog_class', 'pg_catalog', 'pg_class',
-		 'oid oid, relname name, relnamespace oid, relkind "char", relispartition boolean, reltuples float4'),
+		 'oid oid, relname name, relnamespace oid, relkind "char", relispartition boolean, reltuples float4, relpages int4'),
 		('catalog_attribute', 'pg_catalog', 'pg_attribute',
 		 'attrelid oid, attname name, attnum int2, atttypid oid, atttypmod int4, attnotnull boolean, '
 		 'attisdropped boolean, attgenerated "char", attidentity "char"'),

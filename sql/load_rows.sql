@@ -1,6 +1,6 @@
 -- The load step: a query's rows into a table in batches, partitions
--- routed, generated columns computed, NOT NULL checked without quoting
--- the row; a query of the wrong shape refused.
+-- routed, generated columns computed, NOT NULL and CHECK constraints
+-- checked without quoting the row; a query of the wrong shape refused.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS tdgen CASCADE;
 RESET client_min_messages;
@@ -79,6 +79,18 @@ CREATE TABLE load.bounded (k int NOT NULL) PARTITION BY RANGE (k);
 CREATE TABLE load.bounded_low PARTITION OF load.bounded FOR VALUES FROM (0) TO (10);
 SELECT * FROM pg_temp.try($q$SELECT tdgen.load_rows('load.bounded', $$SELECT 5 UNION ALL SELECT 50$$)$q$);
 SELECT count(*) FROM load.bounded;
+
+-- CHECK constraints: checked row by row, also a partition's (and its
+-- parent's), named without the row; NOT VALID ones are not checked
+CREATE TABLE load.checked (id int, score int CONSTRAINT score_positive CHECK (score > 0), note text,
+						   CONSTRAINT note_short CHECK (length(note) < 5)) PARTITION BY RANGE (id);
+CREATE TABLE load.checked_low PARTITION OF load.checked (CONSTRAINT low_ids CHECK (id < 100)) FOR VALUES FROM (0) TO (1000);
+ALTER TABLE load.checked ADD CONSTRAINT legacy_even CHECK (score % 2 = 0) NOT VALID;
+SELECT tdgen.load_rows('load.checked', $$SELECT 1, 3, 'ok' UNION ALL SELECT 2, NULL, NULL$$);
+SELECT * FROM pg_temp.try($q$SELECT tdgen.load_rows('load.checked', $$SELECT 3, -7, 'ok'$$)$q$);
+SELECT * FROM pg_temp.try($q$SELECT tdgen.load_rows('load.checked', $$SELECT 4, 8, 'secret-note'$$)$q$);
+SELECT * FROM pg_temp.try($q$SELECT tdgen.load_rows('load.checked', $$SELECT 500, 8, 'fine'$$)$q$);
+SELECT id, score, note FROM load.checked ORDER BY id;
 
 -- a wide row ends its batch early, memory stays bounded
 CREATE TABLE load.wide (id int, body text);

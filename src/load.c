@@ -5,7 +5,9 @@
  *
  * A TdgenLoader takes rows shaped like a table's stored columns, routes
  * them to partitions, computes generated columns, checks NOT NULL and
- * writes them with table_multi_insert and a bulk-insert state, the way
+ * CHECK constraints (but NOT VALID ones, which production's rows may
+ * break) and writes them with table_multi_insert and a bulk-insert state,
+ * the way
  * COPY FROM does: one WAL record per page of rows instead of one per row.
  * Rows wait in per-partition buffers of at most LOAD_BATCH_ROWS rows or
  * LOAD_BATCH_BYTES bytes; the buffers are emptied after each batch, so the
@@ -17,7 +19,8 @@
  * pg_stat_progress_copy, where tdgen.progress reads them.
  *
  * Errors never quote a row: a NULL where NOT NULL is required names the
- * column only (ExecConstraints would add the failing row to the detail).
+ * column only, a broken check the constraint only (ExecConstraints would
+ * add the failing row to the detail).
  *
  *-------------------------------------------------------------------------
  */
@@ -59,6 +62,9 @@ typedef struct LoadBuffer
 	ResultRelInfo *rri;
 	BulkInsertState bistate;
 	int			options;		/* table_multi_insert options */
+	int			nchecks;		/* the table's CHECK constraints */
+	ExprState **checks;			/* ... planned */
+	const char **check_names;	/* ... and their names */
 	int			nused;
 	TupleTableSlot *slots[LOAD_BATCH_ROWS];	/* made as first needed */
 } LoadBuffer;
@@ -79,6 +85,50 @@ struct TdgenLoader
 	uint64		rows;
 	MemoryContext mcxt;
 };
+
+/*
+ * A table's CHECK constraints, planned once.  Those NOT VALID are left
+ * out: production holds rows that break them.
+ */
+static void
+prepare_checks(LoadBuffer *buffer, EState *estate)
+{
+	TupleConstr *constr = buffer->rri->ri_RelationDesc->rd_att->constr;
+
+	if (constr == NULL || constr->num_check == 0)
+		return;
+	buffer->checks = palloc(sizeof(ExprState *) * constr->num_check);
+	buffer->check_names = palloc(sizeof(char *) * constr->num_check);
+	for (int i = 0; i < constr->num_check; i++)
+	{
+		if (!constr->check[i].ccvalid)
+			continue;
+		buffer->checks[buffer->nchecks] = ExecPrepareExpr((Expr *) stringToNode(constr->check[i].ccbin), estate);
+		buffer->check_names[buffer->nchecks] = pstrdup(constr->check[i].ccname);
+		buffer->nchecks++;
+	}
+}
+
+/* CHECK constraints, checked without quoting the row. */
+static void
+check_row(LoadBuffer *buffer, TupleTableSlot *slot, EState *estate)
+{
+	ExprContext *econtext = GetPerTupleExprContext(estate);
+
+	econtext->ecxt_scantuple = slot;
+	for (int i = 0; i < buffer->nchecks; i++)
+	{
+		Relation	rel = buffer->rri->ri_RelationDesc;
+
+		if (!ExecCheck(buffer->checks[i], econtext))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("new row for relation \"%s\" violates check constraint \"%s\"",
+							RelationGetRelationName(rel), buffer->check_names[i]),
+					 errhint("Every row, once masked, must meet the table's checks: check the masks of the columns they read."),
+					 errtableconstraint(rel, buffer->check_names[i])));
+	}
+}
 
 static LoadBuffer *
 buffer_for(TdgenLoader *loader, ResultRelInfo *rri)
@@ -106,6 +156,7 @@ buffer_for(TdgenLoader *loader, ResultRelInfo *rri)
 	if (rel->rd_createSubid != InvalidSubTransactionId ||
 		rel->rd_firstRelfilenodeSubid != InvalidSubTransactionId)
 		buffer->options |= TABLE_INSERT_SKIP_FSM | TABLE_INSERT_FROZEN;
+	prepare_checks(buffer, loader->estate);
 	loader->buffers = lappend(loader->buffers, buffer);
 	MemoryContextSwitchTo(old);
 	rri->ri_CopyMultiInsertBuffer = (struct CopyMultiInsertBuffer *) buffer;
@@ -341,15 +392,12 @@ TdgenLoaderAdd(TdgenLoader *loader, Datum *values, bool *nulls)
 	rel = rri->ri_RelationDesc;
 	if (rel->rd_att->constr != NULL && rel->rd_att->constr->has_generated_stored)
 		ExecComputeStoredGenerated(rri, loader->estate, slot, CMD_INSERT);
-	if (rel->rd_att->constr != NULL)
-	{
-		if (rel->rd_att->constr->has_not_null)
-			check_not_null(rri, slot);
-		if (rel->rd_att->constr->num_check > 0)
-			ExecConstraints(rri, slot, loader->estate);
-	}
-
+	if (rel->rd_att->constr != NULL && rel->rd_att->constr->has_not_null)
+		check_not_null(rri, slot);
 	buffer = buffer_for(loader, rri);
+	if (buffer->nchecks > 0)
+		check_row(buffer, slot, loader->estate);
+
 	if (buffer->slots[buffer->nused] == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(loader->mcxt);

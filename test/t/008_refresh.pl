@@ -51,6 +51,9 @@ is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa')}), '0', 'the rules of
 
 like(sql('staging', q{SELECT string_agg(table_name || ':' || mode, ' ' ORDER BY load_order) FROM tdgen_plan('qa')}),
 	qr/^public\.countries:copy .*public\.orders:copy .*public\.order_items:copy/, 'tdgen_plan lists the tables, referenced ones first');
+sql('prod', 'ANALYZE customers');
+is(sql('staging', q{SELECT estimated_bytes FROM tdgen_plan('qa') WHERE table_name = 'public.customers'}),
+	sql('prod', q{SELECT pg_relation_size('customers')}), "with each table's estimated bytes, from production's statistics");
 
 # The happy path.
 my ($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('qa')});
