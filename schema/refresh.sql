@@ -354,7 +354,7 @@ BEGIN
 	-- reads it from its foreign table, every masked column through its
 	-- transform on the way in
 	SELECT coalesce(jsonb_agg(jsonb_build_object(
-				'load_order', p.load_order, 'qualified', p.table_name, 'mode', p.mode, 'estimated_bytes', p.estimated_bytes,
+				'load_order', p.load_order, 'qualified', p.table_name, 'mode', p.mode,
 				'schema_name', (tdgen.parse_name(p.table_name, 2))[1], 'table_name', (tdgen.parse_name(p.table_name, 2))[2])
 			ORDER BY p.load_order), '[]')
 	INTO plan
@@ -471,18 +471,13 @@ DECLARE
 	statements text[] := '{}';
 	after integer[] := '{}';
 	notices text[] := '{}';
-	-- the load jobs' numbers, with their tables
-	loads jsonb := '{}';
+	loads text[] := '{}';
 	-- per shadow table, the number of its load job, of the job giving it
 	-- its keys and indexes, and of the last foreign key job on it
 	loaded jsonb := '{}';
 	built jsonb := '{}';
 	locked jsonb := '{}';
-	-- the foreign keys not yet listed
-	pending jsonb;
-	n integer := 0;
 	tbl record;
-	fk record;
 	done record;
 	total integer := tdgen.tables_to_load(state -> 'plan');
 BEGIN
@@ -490,60 +485,48 @@ BEGIN
 	e := tdgen.resolve_environment(r.environment);
 	phases := r.phase_seconds;
 
-	-- the jobs, each with the (up to four) earlier ones it comes after.  A
-	-- worker takes the first job in this order that may start: the
-	-- tables, biggest first (production's estimate), each with its load
-	-- (copy transfer) then its keys, checks, indexes and statistics, and
-	-- each foreign key as soon as both its tables' are listed.  A big
-	-- table's keys and foreign keys then go ahead of the small tables'
-	-- loads, and the last jobs are short ones.
+	-- the jobs, each with the (up to four) earlier ones it comes after
 	t0 := clock_timestamp();
 	PERFORM tdgen.announce(e.name, CASE WHEN r.transfer = 'copy' THEN 'load' ELSE 'constraints' END);
-	pending := (SELECT coalesce(jsonb_agg(to_jsonb(f)), '[]')
-				FROM tdgen.shadow_foreign_keys(state -> 'snap', schemas, shadow, skipped) AS f);
-	FOR tbl IN
-		SELECT w.table_name, w.qualified, w.statements, p.qualified AS load_name, p.sql
-		FROM tdgen.shadow_table_work(state -> 'snap', schemas, shadow, skipped) AS w
-		LEFT JOIN jsonb_to_recordset(plan) AS p(qualified text, mode text, table_name name, sql text, estimated_bytes bigint)
-		  ON p.table_name = w.table_name AND p.mode = 'copy' AND r.transfer = 'copy'
-		ORDER BY coalesce(p.estimated_bytes, 0) DESC, w.table_name
-	LOOP
-		-- the load, which first empties the table so its rows go in frozen
-		IF tbl.sql IS NOT NULL THEN
-			n := n + 1;
-			statements := statements || tdgen.job_sql('load', n, total, tbl.load_name,
+	IF r.transfer = 'copy' THEN
+		-- a load per table, which first empties the table so its rows go in
+		-- frozen
+		FOR tbl IN
+			SELECT p.*, row_number() OVER (ORDER BY p.load_order) AS n
+			FROM jsonb_to_recordset(plan) AS p(load_order integer, qualified text, mode text, table_name name, sql text)
+			WHERE p.mode = 'copy'
+		LOOP
+			statements := statements || tdgen.job_sql('load', tbl.n::integer, total, tbl.qualified,
 													  format('SELECT tdgen.remote_begin(%L, %L); TRUNCATE %I.%I; SELECT tdgen.copy_rows(%L, %L)',
 															 state ->> 'server', state ->> 'snapshot', shadow, tbl.table_name,
 															 format('%I.%I', shadow, tbl.table_name), tbl.sql));
 			after := after || ARRAY[[0, 0, 0, 0]];
-			notices := notices || format('tdgen %s: load %s (%s of %s)', e.name, tbl.load_name, n, total);
-			loads := loads || jsonb_build_object(cardinality(statements), tbl.load_name);
+			notices := notices || format('tdgen %s: load %s (%s of %s)', e.name, tbl.qualified, tbl.n, total);
+			loads := loads || tbl.qualified;
 			loaded := loaded || jsonb_build_object(tbl.table_name, cardinality(statements));
-		END IF;
-		-- its keys, checks, indexes and statistics
-		statements := statements || tdgen.job_sql('constraints', NULL, NULL, tbl.qualified, tbl.statements);
+		END LOOP;
+	END IF;
+	-- each table's keys, checks, indexes and statistics, after its load
+	FOR tbl IN SELECT * FROM tdgen.shadow_table_work(state -> 'snap', schemas, shadow, skipped) AS w LOOP
+		statements := statements || tdgen.job_sql('constraints', NULL, NULL, tbl.qualified,
+												  tbl.statements);
 		after := after || ARRAY[[coalesce((loaded ->> tbl.table_name)::integer, 0), 0, 0, 0]];
 		notices := notices || NULL::text;
 		built := built || jsonb_build_object(tbl.table_name, cardinality(statements));
-		-- the foreign keys whose tables both have theirs listed, each after
-		-- those and after the foreign key before it on either table (adding
-		-- either takes a lock that would make the other wait)
-		FOR fk IN
-			SELECT f.* FROM jsonb_to_recordset(pending) AS f(table_name name, qualified text, referenced name, statement text)
-			WHERE built ? f.table_name AND built ? f.referenced
-		LOOP
-			statements := statements || tdgen.job_sql('constraints', NULL, NULL, fk.qualified, fk.statement);
-			after := after || ARRAY[[(built ->> fk.table_name)::integer, (built ->> fk.referenced)::integer,
-									 coalesce((locked ->> fk.table_name)::integer, 0),
-									 coalesce((locked ->> fk.referenced)::integer, 0)]];
-			notices := notices || NULL::text;
-			locked := locked || jsonb_build_object(fk.table_name, cardinality(statements), fk.referenced, cardinality(statements));
-		END LOOP;
-		pending := (SELECT coalesce(jsonb_agg(f), '[]') FROM jsonb_array_elements(pending) AS f
-					WHERE NOT (built ? (f ->> 'table_name') AND built ? (f ->> 'referenced')));
 	END LOOP;
-	FOR done IN SELECT * FROM tdgen.run_jobs(statements, after, tdgen.jobs(e.name), notices) AS j WHERE loads ? j.job::text LOOP
-		PERFORM tdgen.record_load(run_id, plan, loads ->> done.job::text, shadow, done.result::bigint, done.seconds);
+	-- each foreign key after both its tables' keys and indexes, and after
+	-- the foreign key before it on either table (both take a lock that
+	-- would make them wait for each other)
+	FOR tbl IN SELECT * FROM tdgen.shadow_foreign_keys(state -> 'snap', schemas, shadow, skipped) AS f LOOP
+		statements := statements || tdgen.job_sql('constraints', NULL, NULL, tbl.qualified,
+												  tbl.statement);
+		after := after || ARRAY[[coalesce((built ->> tbl.table_name)::integer, 0), coalesce((built ->> tbl.referenced)::integer, 0),
+								 coalesce((locked ->> tbl.table_name)::integer, 0), coalesce((locked ->> tbl.referenced)::integer, 0)]];
+		notices := notices || NULL::text;
+		locked := locked || jsonb_build_object(tbl.table_name, cardinality(statements), tbl.referenced, cardinality(statements));
+	END LOOP;
+	FOR done IN SELECT * FROM tdgen.run_jobs(statements, after, tdgen.jobs(e.name), notices) AS j WHERE j.job <= cardinality(loads) LOOP
+		PERFORM tdgen.record_load(run_id, plan, loads[done.job], shadow, done.result::bigint, done.seconds);
 	END LOOP;
 	-- tables made empty
 	IF r.transfer = 'copy' THEN
