@@ -38,6 +38,13 @@ SELECT job, result
 FROM tdgen.run_jobs(ARRAY['SELECT 1', 'SELECT 2; SELECT ''two'', 3', 'SELECT NULL', 'SELECT g FROM generate_series(4, 6) AS g'],
 					'{0,0,0,0}', 1, '{}');
 
+-- workers build indexes without parallel workers of their own (they
+-- already run side by side); the caller keeps its setting
+SET max_parallel_maintenance_workers = 2;
+SELECT job, result FROM tdgen.run_jobs(ARRAY['SHOW max_parallel_maintenance_workers', 'SELECT 1'], '{0,0}', 2, '{}');
+SELECT job, result FROM tdgen.run_jobs(ARRAY['SHOW max_parallel_maintenance_workers'], '{0}', 1, '{}');
+RESET max_parallel_maintenance_workers;
+
 -- a statement starts once all it comes after have committed (a
 -- two-dimensional after, 0 where there is none): 3 waits for the slow 1
 -- and for 2, and sees both rows

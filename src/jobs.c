@@ -188,6 +188,14 @@ tdgen_jobs_worker(Datum arg)
 									 GUC_ACTION_SET, true, 0, false);
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SET, true, 0, false);
+
+	/*
+	 * The workers side by side already fill the cores: an index build
+	 * starts no parallel workers of its own, whose sorts would always go
+	 * through temporary files.
+	 */
+	(void) set_config_option("max_parallel_maintenance_workers", "0", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SET, true, 0, false);
 	CommitTransactionCommand();
 
 	for (;;)
