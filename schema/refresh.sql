@@ -92,6 +92,19 @@ RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN ('x' || left(md5('tdgen_refresh:' || environment), 16))::bit(64)::bigint;
 
+-- The schema an environment's refresh builds before the swap.
+CREATE FUNCTION tdgen.shadow_schema(environment text)
+RETURNS name
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN left('tdgen_shadow_' || environment, 63);
+
+-- What a refresh says as it starts a phase, or a table's load.
+CREATE FUNCTION tdgen.progress_notice(environment text, phase text, n integer, total integer, table_name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+RETURN format('tdgen %s: %s%s', environment, phase,
+			  CASE WHEN table_name IS NOT NULL THEN format(' %s (%s of %s)', table_name, n, total) ELSE '' END);
+
 -- ---------------------------------------------------------------------------
 -- Plan
 -- ---------------------------------------------------------------------------
@@ -198,8 +211,9 @@ AS 'MODULE_PATHNAME', 'tdgen_copy_rows';
 
 -- Statements run side by side, each in a transaction of its own, in up to
 -- `workers` background workers connected as the current user; a statement
--- starts once the earlier one it comes after (its 1-based number in
--- `after`, 0 for none) has committed.  The first error stops the others
+-- starts once the earlier ones it comes after have committed (`after`:
+-- one 1-based number per statement, or a row of them per statement in a
+-- two-dimensional array; 0 for none).  The first error stops the others
 -- and is raised here.  Each statement's result is the first column of the
 -- first row of its last command.  notices[i], when not null, is raised
 -- here as a NOTICE when statement i starts.
@@ -251,8 +265,7 @@ RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM set_config('application_name', tdgen.session_label(phase, n, total, table_name), false);
-	RAISE NOTICE '%', format('tdgen %s: %s%s', environment, phase,
-							 CASE WHEN table_name IS NOT NULL THEN format(' %s (%s of %s)', table_name, n, total) ELSE '' END);
+	RAISE NOTICE '%', tdgen.progress_notice(environment, phase, n, total, table_name);
 END
 $$;
 
@@ -315,7 +328,7 @@ BEGIN
 	SELECT * INTO r FROM tdgen.run AS x WHERE x.id = run_id;
 	e := tdgen.resolve_environment(r.environment);
 	s := tdgen.resolve_source(e.source);
-	shadow := left('tdgen_shadow_' || e.name, 63);
+	shadow := tdgen.shadow_schema(e.name);
 
 	-- the copy transfer reads everything through tdgen's own connection,
 	-- from here on: one snapshot of production, to the end of the refresh
@@ -452,8 +465,8 @@ END;
 
 -- The second step, in jobs side by side (the environment's jobs): with the
 -- copy transfer each table loaded by a background worker in production's
--- exported snapshot; each table's keys, checks, indexes and statistics as
--- soon as it is loaded; each foreign key once both its tables have theirs.
+-- exported snapshot; each table's keys, indexes and statistics as soon
+-- as it is loaded; each foreign key once both its tables have theirs.
 -- Then the sequences and the swap, here.  The shadow schema is committed:
 -- on failure the caller drops it.
 CREATE FUNCTION tdgen.refresh_build(run_id bigint, state jsonb)
@@ -501,12 +514,12 @@ BEGIN
 															 state ->> 'server', state ->> 'snapshot', shadow, tbl.table_name,
 															 format('%I.%I', shadow, tbl.table_name), tbl.sql));
 			after := after || ARRAY[[0, 0, 0, 0]];
-			notices := notices || format('tdgen %s: load %s (%s of %s)', e.name, tbl.qualified, tbl.n, total);
+			notices := notices || tdgen.progress_notice(e.name, 'load', tbl.n::integer, total, tbl.qualified);
 			loads := loads || tbl.qualified;
 			loaded := loaded || jsonb_build_object(tbl.table_name, cardinality(statements));
 		END LOOP;
 	END IF;
-	-- each table's keys, checks, indexes and statistics, after its load
+	-- each table's keys, indexes and statistics, after its load
 	FOR tbl IN SELECT * FROM tdgen.shadow_table_work(state -> 'snap', schemas, shadow, skipped) AS w LOOP
 		statements := statements || tdgen.job_sql('constraints', NULL, NULL, tbl.qualified,
 												  tbl.statements);
@@ -621,7 +634,7 @@ BEGIN
 	UPDATE tdgen.run AS r SET status = 'failed', finished_at = clock_timestamp(), sqlstate = '57P01',
 							  message = 'the refresh was interrupted (its session or the server ended)'
 	WHERE r.environment = e.name AND r.status = 'running';
-	EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', left('tdgen_shadow_' || e.name, 63));
+	EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', tdgen.shadow_schema(e.name));
 	INSERT INTO tdgen.run AS r (environment, source, target_schema, transfer, application_name)
 	VALUES (e.name, e.source, e.target_schema, tdgen.transfer(e.name), current_setting('application_name'))
 	RETURNING r.id, r.transfer INTO id, transfer;
@@ -660,7 +673,7 @@ BEGIN
 								  jsonb_build_object('run_id', r.id, 'problems', string_to_array(err_detail, E'\n')));
 	END IF;
 	IF err_sqlstate IS NOT NULL THEN
-		EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', left('tdgen_shadow_' || r.environment, 63));
+		EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', tdgen.shadow_schema(r.environment));
 	END IF;
 	PERFORM tdgen.remote_end();
 	PERFORM pg_advisory_unlock(tdgen.refresh_lock_key(r.environment));
@@ -780,12 +793,16 @@ COMMENT ON VIEW tdgen.progress IS
 	'refreshes in progress: phase, table n of m, rows loaded so far into that table, elapsed time';
 COMMENT ON FUNCTION tdgen.refresh_lock_key(text) IS
 	'the advisory lock key of an environment''s refreshes';
+COMMENT ON FUNCTION tdgen.shadow_schema(text) IS
+	'the schema an environment''s refresh builds before the swap';
+COMMENT ON FUNCTION tdgen.progress_notice(text, text, integer, integer, text) IS
+	'what a refresh says as it starts a phase, or a table''s load';
 COMMENT ON FUNCTION tdgen_plan(text) IS
 	'what a refresh would do, without moving data: tables in load order, modes, estimated rows and bytes, each column''s transform';
 COMMENT ON FUNCTION tdgen.load_rows(regclass, text) IS
 	'loads the rows of a query (one SELECT of the table''s columns that are not generated, in order, of their types) into a table in batches; returns how many';
 COMMENT ON FUNCTION tdgen.run_jobs(text[], integer[], integer, text[]) IS
-	'runs statements side by side in background workers, each in its own transaction, a statement after the earlier one it names; returns each one''s result and seconds';
+	'runs statements side by side in background workers, each in its own transaction, a statement after the earlier ones it names; returns each one''s result and seconds';
 COMMENT ON FUNCTION tdgen.copy_rows(regclass, text) IS
 	'loads what tdgen.load_rows would for the same query, reading the foreign table''s rows by binary COPY over tdgen''s connection; returns how many';
 COMMENT ON FUNCTION tdgen.load_expression(name, text, text, text, text, jsonb) IS
@@ -799,7 +816,7 @@ COMMENT ON FUNCTION tdgen.execute_quietly(text[]) IS
 COMMENT ON FUNCTION tdgen.refresh_prepare(bigint) IS
 	'the first step of a refresh, committed before the second: gate, shadow schema, the load with the fdw transfer; returns what the second step needs';
 COMMENT ON FUNCTION tdgen.refresh_build(bigint, jsonb) IS
-	'the second step of a refresh: loads (copy transfer), each table''s keys, checks, indexes and statistics, and the foreign keys in background workers, then sequences and the swap';
+	'the second step of a refresh: loads (copy transfer), each table''s keys, indexes and statistics, and the foreign keys in background workers, then sequences and the swap';
 COMMENT ON FUNCTION tdgen.load_sql(text, tdgen.source, jsonb, jsonb, name, name, name) IS
 	'the SELECT that reads a table from its foreign table into the shadow table, each column masked or kept';
 COMMENT ON FUNCTION tdgen.session_label(text, integer, integer, text) IS

@@ -125,8 +125,8 @@ $$;
 -- The statements that build the shadow schema from a snapshot of
 -- production (tdgen.remote_schema), in order.  phase 'create': types,
 -- sequences, tables and partitions with their checks (but NOT VALID
--- ones), before the load; phase 'finish':
--- sequence values, once the tables are loaded.  Each table's keys,
+-- ones), before the load; phase 'finish': sequence values, once the
+-- tables are loaded.  Each table's keys,
 -- indexes and statistics (tdgen.shadow_table_work) and the foreign keys
 -- (tdgen.shadow_foreign_keys) come between.  Tables in skip mode are left
 -- out.

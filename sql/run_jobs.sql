@@ -6,20 +6,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS tdgen CASCADE;
 RESET client_min_messages;
 
--- Runs a statement; its error as SQLSTATE, message, detail and hint
--- (nothing when it succeeds).
-CREATE FUNCTION pg_temp.try(stmt text) RETURNS TABLE (state text, message text, detail text, hint text)
-LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE stmt;
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
-							hint = PG_EXCEPTION_HINT;
-	RETURN NEXT;
-END
-$$;
-\pset format unaligned
-\pset fieldsep ' | '
+\i test/fixtures/try.sql
 
 CREATE SCHEMA jobs;
 CREATE TABLE jobs.log (job integer, at timestamptz DEFAULT clock_timestamp());

@@ -7,8 +7,8 @@
  * them to partitions, computes generated columns, checks NOT NULL and
  * CHECK constraints (but NOT VALID ones, which production's rows may
  * break) and writes them with table_multi_insert and a bulk-insert state,
- * the way
- * COPY FROM does: one WAL record per page of rows instead of one per row.
+ * the way COPY FROM does: one WAL record per page of rows instead of one
+ * per row.
  * Rows wait in per-partition buffers of at most LOAD_BATCH_ROWS rows or
  * LOAD_BATCH_BYTES bytes; the buffers are emptied after each batch, so the
  * loader's memory does not grow with the table.
@@ -114,12 +114,11 @@ static void
 check_row(LoadBuffer *buffer, TupleTableSlot *slot, EState *estate)
 {
 	ExprContext *econtext = GetPerTupleExprContext(estate);
+	Relation	rel = buffer->rri->ri_RelationDesc;
 
 	econtext->ecxt_scantuple = slot;
 	for (int i = 0; i < buffer->nchecks; i++)
 	{
-		Relation	rel = buffer->rri->ri_RelationDesc;
-
 		if (!ExecCheck(buffer->checks[i], econtext))
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),

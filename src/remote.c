@@ -145,6 +145,17 @@ TdgenRemoteError(PGresult *res, const char *doing)
 			 errcontext("%s", doing)));
 }
 
+/* 08003 unless tdgen's connection to production is open. */
+static void
+require_connection(void)
+{
+	if (remote_conn == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_DOES_NOT_EXIST),
+				 errmsg("no connection to production is open"),
+				 errhint("tdgen.remote_begin(server) opens one for the transaction.")));
+}
+
 /*
  * Wait for production to send something (or for a latch set, so that a
  * cancel or timeout is seen), then take in what came.
@@ -180,11 +191,7 @@ TdgenRemoteSend(const char *sql, int expected, const char *doing)
 {
 	PGresult   *res;
 
-	if (remote_conn == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_CONNECTION_DOES_NOT_EXIST),
-				 errmsg("no connection to production is open"),
-				 errhint("tdgen.remote_begin(server) opens one for the transaction.")));
+	require_connection();
 	if (!PQsendQuery(remote_conn, sql))
 		TdgenRemoteError(NULL, doing);
 	remote_wait(doing);
@@ -242,11 +249,7 @@ TdgenRemoteCopyData(char **buf, const char *doing)
 void
 TdgenRemoteCheckTable(Relation ftrel)
 {
-	if (remote_conn == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_CONNECTION_DOES_NOT_EXIST),
-				 errmsg("no connection to production is open"),
-				 errhint("tdgen.remote_begin(server) opens one for the transaction.")));
+	require_connection();
 	if (ftrel->rd_rel->relkind != RELKIND_FOREIGN_TABLE ||
 		GetForeignTable(RelationGetRelid(ftrel))->serverid != remote_server)
 		ereport(ERROR,
@@ -506,11 +509,6 @@ tdgen_remote_export(PG_FUNCTION_ARGS)
 	PGresult   *res;
 	text	   *name;
 
-	if (remote_conn == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_CONNECTION_DOES_NOT_EXIST),
-				 errmsg("no connection to production is open"),
-				 errhint("Call tdgen.remote_begin first.")));
 	res = TdgenRemoteSend("SELECT pg_export_snapshot()", PGRES_TUPLES_OK, "exporting production's snapshot");
 	name = cstring_to_text(PQgetvalue(res, 0, 0));
 	PQclear(res);
