@@ -398,7 +398,7 @@ LANGUAGE sql STABLE
 BEGIN ATOMIC
 	SELECT c.table_oid, c.confrelid, CASE WHEN c.contype = 'f'
 				THEN format('SELECT tdgen.add_foreign_key(%L, %L, %L)', format('%I.%I', shadow, c.relname),
-							tdgen.attribute_names(snap, c.conrelid, c.conkey), c.statement)
+							format('%I.%I', shadow, c.referenced_name), c.statement)
 				ELSE c.statement END
 	FROM (
 	SELECT format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s%s%s', shadow, t.relname, k.conname,
@@ -417,7 +417,7 @@ BEGIN ATOMIC
 		-- key cannot be NOT VALID
 		CASE WHEN NOT coalesce(k.convalidated, true) AND (k.contype = 'c' OR (k.contype = 'f' AND t.relkind <> 'p'))
 			 THEN ' NOT VALID' ELSE '' END) AS statement,
-		k.contype, t.relname, k.conrelid, k.conkey, k.confrelid, k.conname, t.depth, t.oid AS table_oid
+		k.contype, t.relname, rt.relname AS referenced_name, k.confrelid, k.conname, t.depth, t.oid AS table_oid
 	FROM jsonb_to_recordset(snap -> 'constraint') AS k(oid oid, conname name, contype "char", conrelid oid, conkey int2[],
 													   confrelid oid, confkey int2[], confupdtype "char", confdeltype "char",
 													   confmatchtype "char", condeferrable boolean, condeferred boolean,
@@ -432,26 +432,55 @@ BEGIN ATOMIC
 	ORDER BY CASE c.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'c' THEN 2 ELSE 3 END, c.depth, c.table_oid, c.conname;
 END;
 
--- Add a foreign key to a loaded shadow table, which checks every row.
--- When an index of the table leads with the key's columns, the check is
--- made to merge that index with the referenced key's, both read in key
--- order: the planner prefers hashing the referenced key, which costs
--- several times more once the hash outgrows the CPU's caches.
-CREATE FUNCTION tdgen.add_foreign_key(tbl regclass, columns name[], statement text)
+-- A table, or a partitioned table's partitions at every level, that hold
+-- rows.
+CREATE FUNCTION tdgen.leaf_tables(tbl regclass)
+RETURNS SETOF pg_class
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT c.* FROM pg_class AS c
+	WHERE c.relkind = 'r' AND (c.oid = tbl OR c.oid IN (SELECT p.relid FROM pg_partition_tree(tbl) AS p));
+END;
+
+-- How the check of a foreign key added to a loaded table reads its rows,
+-- as planner settings for that one statement.  The planner prefers hashing
+-- the referenced table, which costs several times more once the hash
+-- outgrows the CPU's caches, and is rebuilt for each partition checked.
+-- So past 100,000 referenced rows, no hash: a check of few rows against
+-- many probes the referenced key's index, and one of more rows (a tenth of
+-- the referenced ones, or more) merges both sides in key order.
+CREATE FUNCTION tdgen.foreign_key_settings(tbl regclass, referenced regclass)
+RETURNS TABLE (name text, setting text)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	WITH size AS (
+		SELECT (SELECT max(c.reltuples) FROM tdgen.leaf_tables(tbl) AS c) AS checked,
+			   (SELECT sum(greatest(c.reltuples, 0)) FROM tdgen.leaf_tables(referenced) AS c) AS target
+	)
+	SELECT x.name, 'off' FROM size AS s,
+		LATERAL (VALUES ('enable_hashjoin', true), ('enable_nestloop', s.checked >= s.target / 10)) AS x(name, wanted)
+	WHERE s.target > 100000 AND x.wanted
+	ORDER BY 1;
+END;
+
+-- Add a foreign key to a loaded shadow table, which checks every row, with
+-- the planner settings tdgen.foreign_key_settings gives; the caller's are
+-- back after it.
+CREATE FUNCTION tdgen.add_foreign_key(tbl regclass, referenced regclass, statement text)
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	hashing text := current_setting('enable_hashjoin');
+	s record;
+	saved text[] := '{}';
 BEGIN
-	IF EXISTS (SELECT FROM pg_index AS i
-			   WHERE i.indrelid = tbl AND i.indisvalid AND i.indnkeyatts >= cardinality(columns)
-				 AND (SELECT array_agg(a.attname ORDER BY a.attname) FROM pg_attribute AS a
-					  WHERE a.attrelid = tbl AND a.attnum = ANY (i.indkey[0:cardinality(columns) - 1]))
-					 = (SELECT array_agg(c ORDER BY c) FROM unnest(columns) AS c)) THEN
-		PERFORM set_config('enable_hashjoin', 'off', true);
-	END IF;
+	FOR s IN SELECT * FROM tdgen.foreign_key_settings(tbl, referenced) LOOP
+		saved := saved || ARRAY[s.name, current_setting(s.name)];
+		PERFORM set_config(s.name, s.setting, true);
+	END LOOP;
 	EXECUTE statement;
-	PERFORM set_config('enable_hashjoin', hashing, true);
+	FOR i IN 1 .. cardinality(saved) / 2 LOOP
+		PERFORM set_config(saved[2 * i - 1], saved[2 * i], true);
+	END LOOP;
 END
 $$;
 
@@ -540,7 +569,7 @@ BEGIN ATOMIC
 	ORDER BY c.ordinality;
 END;
 
-REVOKE ALL ON FUNCTION tdgen.remote_schema(text), tdgen.add_foreign_key(regclass, name[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tdgen.remote_schema(text), tdgen.add_foreign_key(regclass, regclass, text) FROM PUBLIC;
 
 COMMENT ON FUNCTION tdgen.remote_schema(text) IS
 	'production''s catalog as one jsonb document: what the shadow schema is built from';
@@ -560,8 +589,12 @@ COMMENT ON FUNCTION tdgen.shadow_table_work(jsonb, name[], name, text[]) IS
 	'per loaded table, the statements it needs before the foreign keys: keys, NOT VALID checks, indexes, ANALYZE';
 COMMENT ON FUNCTION tdgen.shadow_foreign_keys(jsonb, name[], name, text[]) IS
 	'per foreign key, the statement adding it, with the tables it is on and references';
-COMMENT ON FUNCTION tdgen.add_foreign_key(regclass, name[], text) IS
-	'runs an ALTER TABLE adding a foreign key to a loaded shadow table; its check merges index scans when an index leads with the key''s columns';
+COMMENT ON FUNCTION tdgen.add_foreign_key(regclass, regclass, text) IS
+	'runs an ALTER TABLE adding a foreign key to a loaded shadow table, its check planned with tdgen.foreign_key_settings';
+COMMENT ON FUNCTION tdgen.leaf_tables(regclass) IS
+	'the table itself, or a partitioned table''s partitions that hold rows (at every level)';
+COMMENT ON FUNCTION tdgen.foreign_key_settings(regclass, regclass) IS
+	'the planner settings for checking a foreign key from a loaded table to another: no hash join past 100,000 referenced rows, no nested loop either when the checked table has a tenth as many rows or more';
 COMMENT ON FUNCTION tdgen.shadow_relations(jsonb, name[]) IS
 	'tables, partitions, sequences and indexes of the source''s schemas, with parents, bounds, depth and identity owner';
 COMMENT ON FUNCTION tdgen.shadow_columns(jsonb, oid, name, name, name[], name) IS
