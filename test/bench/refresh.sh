@@ -14,10 +14,11 @@
 #         STDIN, FORMAT binary) into logged tables of the same columns;
 #       - pg_dump -Fc of prod and pg_restore -j2 into an empty database;
 #     and the peak private memory of the refresh's backend (per phase) and
-#     of its background workers during each refresh.  Server settings are
-#     PostgreSQL's defaults but shared_buffers, so maintenance_work_mem
-#     (which bounds index builds and foreign-key checks, for the refresh
-#     and pg_restore alike) is 64MB.
+#     of its background workers during each refresh, and the whole
+#     machine's CPU time (user, system, idle, steal) over each measured
+#     step.  Server settings are PostgreSQL's defaults but shared_buffers,
+#     so maintenance_work_mem (which bounds index builds and foreign-key
+#     checks, for the refresh and pg_restore alike) is 64MB.
 #     Each measured step starts after a CHECKPOINT.
 #
 #     bash test/bench/refresh.sh [SCALE ...]
@@ -36,6 +37,16 @@ secs() { printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
 ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 # each measured step starts with no dirty buffers left by the one before
 settle() { psql -X -q -d postgres -c CHECKPOINT; }
+# the whole machine's CPU time (user, system, idle, steal; clock ticks)
+# since cpu_mark: the kernel's share of a step varies most between runs
+cpu_mark() { read -r _ cpu_user _ cpu_sys cpu_idle cpu_wait _ _ cpu_steal _ </proc/stat; }
+cpu_since() {
+	local tick user sys idle wait steal
+	tick=$(getconf CLK_TCK)
+	read -r _ user _ sys idle wait _ _ steal _ </proc/stat
+	echo "machine CPU: user $(((user - cpu_user) / tick)) s, system $(((sys - cpu_sys) / tick)) s," \
+		"idle $(((idle + wait - cpu_idle - cpu_wait) / tick)) s, steal $(((steal - cpu_steal) / tick)) s"
+}
 
 # refresh TRANSFER JOBS: CALL tdgen_refresh('qa') with that transfer and
 # number of workers.  Every 0.2 s it samples the private memory (RssAnon:
@@ -52,6 +63,7 @@ refresh() {
 	local -A phase_peak=()
 	psql_run -d staging -q -c "SELECT tdgen_environment('qa', 'prod', options => '{\"transfer\": \"$transfer\", \"jobs\": $jobs}')" >/dev/null
 	settle
+	cpu_mark
 	t0=$(now_ms)
 	psql -X -q -d staging -c "CALL tdgen_refresh('qa')" 2>/dev/null &
 	pid=$!
@@ -87,6 +99,7 @@ refresh() {
 	done
 	wait $pid
 	refresh_ms=$(($(now_ms) - t0))
+	cpu=$(cpu_since)
 	span_ms=$((${last_load:-0} - ${first_load:-0}))
 	load_ms=$(psql -X -At -d staging -c "SELECT round(sum(seconds) * 1000) FROM tdgen.run_table WHERE run_id = (SELECT max(id) FROM tdgen.run)")
 	phases=$(psql -X -At -d staging -c "SELECT phase_seconds::text FROM tdgen.run ORDER BY id DESC LIMIT 1")
@@ -118,7 +131,7 @@ for scale in "${scales[@]}"; do
 	for run in fdw:1 copy:1 copy:2; do
 		transfer=${run%:*} jobs=${run#*:}
 		refresh "$transfer" "$jobs"
-		echo "  masked refresh ($transfer, jobs $jobs), whole: $(secs $refresh_ms) s  ($((rows * 1000 / refresh_ms)) rows/s)  phases $phases"
+		echo "  masked refresh ($transfer, jobs $jobs), whole: $(secs $refresh_ms) s  ($((rows * 1000 / refresh_ms)) rows/s)  phases $phases; $cpu"
 		echo "  masked refresh ($transfer, jobs $jobs), table loads one after another: $(secs $load_ms) s  ($((rows * 1000 / load_ms)) rows/s)"
 		if [ "$jobs" -gt 1 ]; then
 			echo "  masked refresh ($transfer, jobs $jobs), first to last load running (sampled): $(secs $span_ms) s  ($((rows * 1000 / span_ms)) rows/s)"
@@ -129,6 +142,7 @@ for scale in "${scales[@]}"; do
 
 	# the same foreign tables copied unmasked
 	settle
+	cpu_mark
 	t0=$(now_ms)
 	psql_run -d staging -q <<-'SQL' >/dev/null
 		CREATE SCHEMA plain;
@@ -137,7 +151,7 @@ for scale in "${scales[@]}"; do
 		\gexec
 	SQL
 	ctas_ms=$(($(now_ms) - t0))
-	echo "  unmasked CTAS over the same foreign tables: $(secs $ctas_ms) s  ($((rows * 1000 / ctas_ms)) rows/s)"
+	echo "  unmasked CTAS over the same foreign tables: $(secs $ctas_ms) s  ($((rows * 1000 / ctas_ms)) rows/s); $(cpu_since)"
 
 	# the same tables through a binary COPY pipe, one after the other, into
 	# logged tables of the foreign tables' columns
@@ -148,23 +162,25 @@ for scale in "${scales[@]}"; do
 		\gexec
 	SQL
 	settle
+	cpu_mark
 	t0=$(now_ms)
 	while IFS='|' read -r schema_name table_name; do
 		psql -X -q -d prod -c "COPY (SELECT * FROM \"$schema_name\".\"$table_name\") TO STDOUT (FORMAT binary)" |
 			psql -X -q -d staging -c "COPY pipe.\"$table_name\" FROM STDIN (FORMAT binary)"
 	done < <(psql -X -At -d staging -c "SELECT schema_name, table_name FROM tdgen.source_relation WHERE source = 'prod'")
 	pipe_ms=$(($(now_ms) - t0))
-	echo "  unmasked binary COPY pipe over the same tables: $(secs $pipe_ms) s  ($((rows * 1000 / pipe_ms)) rows/s)"
+	echo "  unmasked binary COPY pipe over the same tables: $(secs $pipe_ms) s  ($((rows * 1000 / pipe_ms)) rows/s); $(cpu_since)"
 
 	# pg_dump and pg_restore of the whole database, unmasked
 	dump=$CLUSTER_DIR/prod.dump
 	settle
+	cpu_mark
 	t0=$(now_ms)
 	as_server_user pg_dump -h "$PGHOST" -p "$PGPORT" -Fc -d prod -f "$dump"
 	psql_run -q -c "CREATE DATABASE restored"
 	as_server_user pg_restore -h "$PGHOST" -p "$PGPORT" -j 2 -d restored "$dump"
 	dump_ms=$(($(now_ms) - t0))
-	echo "  pg_dump -Fc + pg_restore -j2: $(secs $dump_ms) s"
+	echo "  pg_dump -Fc + pg_restore -j2: $(secs $dump_ms) s; $(cpu_since)"
 
 	echo "  fdw load throughput / CTAS throughput:                        $(ratio $ctas_ms $fdw_1_load_ms)"
 	echo "  copy load throughput, one after another / CTAS throughput:    $(ratio $ctas_ms $copy_1_load_ms)"
