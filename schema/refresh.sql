@@ -168,12 +168,8 @@ BEGIN
 	)
 	SELECT (row_number() OVER (ORDER BY max(d.depth), t.schema_name, t.table_name))::integer,
 		   tdgen.qualified(t.schema_name, t.table_name), t.mode,
-		   CASE WHEN t.mode = 'copy'
-				THEN (SELECT x.n FROM estimate AS x WHERE x.nspname = t.schema_name AND x.relname = t.table_name)
-				ELSE 0 END,
-		   CASE WHEN t.mode = 'copy'
-				THEN (SELECT x.bytes FROM estimate AS x WHERE x.nspname = t.schema_name AND x.relname = t.table_name)
-				ELSE 0 END,
+		   CASE WHEN t.mode = 'copy' THEN x.n ELSE 0 END,
+		   CASE WHEN t.mode = 'copy' THEN x.bytes ELSE 0 END,
 		   CASE WHEN t.mode = 'skip' THEN '{}'::jsonb ELSE
 				(SELECT jsonb_object_agg(c.column_name,
 										 CASE WHEN c.generated THEN to_jsonb('generated'::text)
@@ -184,7 +180,8 @@ BEGIN
 				 WHERE c.schema_name = t.schema_name AND c.table_name = t.table_name) END
 	FROM tbl AS t
 	JOIN depth AS d ON d.schema_name = t.schema_name AND d.table_name = t.table_name
-	GROUP BY t.schema_name, t.table_name, t.mode
+	LEFT JOIN estimate AS x ON x.nspname = t.schema_name AND x.relname = t.table_name
+	GROUP BY t.schema_name, t.table_name, t.mode, x.n, x.bytes
 	ORDER BY 1;
 END
 $$;

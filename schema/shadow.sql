@@ -126,10 +126,9 @@ $$;
 -- production (tdgen.remote_schema), in order.  phase 'create': types,
 -- sequences, tables and partitions with their checks (but NOT VALID
 -- ones), before the load; phase 'finish': sequence values, once the
--- tables are loaded.  Each table's keys,
--- indexes and statistics (tdgen.shadow_table_work) and the foreign keys
--- (tdgen.shadow_foreign_keys) come between.  Tables in skip mode are left
--- out.
+-- tables are loaded.  Each table's keys, indexes and statistics
+-- (tdgen.shadow_table_work) and the foreign keys (tdgen.shadow_foreign_keys)
+-- come between.  Tables in skip mode are left out.
 CREATE FUNCTION tdgen.shadow_ddl(snap jsonb, schemas name[], shadow name, phase text, skipped text[] DEFAULT '{}')
 RETURNS SETOF text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -471,16 +470,14 @@ RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	s record;
-	saved text[] := '{}';
+	saved jsonb := '{}';
 BEGIN
 	FOR s IN SELECT * FROM tdgen.foreign_key_settings(tbl, referenced) LOOP
-		saved := saved || ARRAY[s.name, current_setting(s.name)];
+		saved := saved || jsonb_build_object(s.name, current_setting(s.name));
 		PERFORM set_config(s.name, s.setting, true);
 	END LOOP;
 	EXECUTE statement;
-	FOR i IN 1 .. cardinality(saved) / 2 LOOP
-		PERFORM set_config(saved[2 * i - 1], saved[2 * i], true);
-	END LOOP;
+	PERFORM set_config(x.key, x.value, true) FROM jsonb_each_text(saved) AS x;
 END
 $$;
 
@@ -525,8 +522,9 @@ END;
 
 -- What each loaded table needs before the foreign keys, as one job per
 -- table (its partitions' included): primary key, unique and NOT VALID
--- check constraints, indexes, then ANALYZE (the foreign keys' checks are planned
--- with its statistics, and staging's queries have them from the first).
+-- check constraints, indexes, then ANALYZE (the foreign keys' checks are
+-- planned with its statistics, and staging's queries have them from the
+-- first).
 -- Jobs of different tables take no lock in common and run side by side.
 CREATE FUNCTION tdgen.shadow_table_work(snap jsonb, schemas name[], shadow name, skipped text[])
 RETURNS TABLE (table_name name, qualified text, statements text)

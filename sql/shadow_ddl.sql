@@ -70,31 +70,34 @@ SELECT t AS checked, r AS referenced, array(SELECT format('%s=%s', s.name, s.set
 										   FROM tdgen.foreign_key_settings(t, r) AS s) AS settings
 FROM (VALUES ('fk.few'::regclass, 'fk.small'::regclass), ('fk.many', 'fk.small'), ('fk.few', 'fk.big'),
 			 ('fk.many', 'fk.big'), ('fk.many_low', 'fk.big')) AS x(t, r);
-SELECT tdgen.add_foreign_key('fk.few', 'fk.big',
-	'ALTER TABLE fk.few ADD CONSTRAINT few_fkey FOREIGN KEY (a, b) REFERENCES fk.big (a, b)');
-SELECT tdgen.add_foreign_key('fk.many', 'fk.big',
-	'ALTER TABLE fk.many ADD CONSTRAINT many_fkey FOREIGN KEY (a, b) REFERENCES fk.big (a, b)');
-SELECT tdgen.add_foreign_key('fk.few', 'fk.small',
-	'ALTER TABLE fk.few ADD CONSTRAINT few_small_fkey FOREIGN KEY (a, b) REFERENCES fk.small (a, b)');
+-- the keys added, each through tdgen.add_foreign_key, twice: over clean
+-- rows, then with an orphan in each table; the planner's settings read in
+-- the same transaction, right after each
+CREATE TABLE fk.keys (n integer, tbl regclass, referenced regclass, conname name);
+INSERT INTO fk.keys VALUES (1, 'fk.few', 'fk.big', 'few_fkey'), (2, 'fk.many', 'fk.big', 'many_fkey'),
+	(3, 'fk.few', 'fk.small', 'few_small_fkey');
+\i test/fixtures/try.sql
+CREATE FUNCTION pg_temp.add_keys()
+RETURNS TABLE (conname name, state text, message text, hashjoin text, nestloop text)
+LANGUAGE sql AS $$
+	SELECT k.conname, t.state, t.message, current_setting('enable_hashjoin'), current_setting('enable_nestloop')
+	FROM (SELECT * FROM fk.keys ORDER BY n) AS k
+	LEFT JOIN LATERAL pg_temp.try(format('SELECT tdgen.add_foreign_key(%L, %L, %L)', k.tbl, k.referenced,
+										 format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (a, b) REFERENCES %s (a, b)',
+												k.tbl, k.conname, k.referenced))) AS t ON true
+$$;
+SELECT * FROM pg_temp.add_keys();
 SELECT conrelid::regclass, conname, convalidated FROM pg_constraint
 WHERE connamespace = 'fk'::regnamespace AND contype = 'f' AND conparentid = 0 ORDER BY 1, 2;
 SHOW enable_hashjoin;
 SHOW enable_nestloop;
 -- a row without its parent: 23503, whichever way the check runs; the
 -- settings are back after the error too
-ALTER TABLE fk.few DROP CONSTRAINT few_fkey;
-ALTER TABLE fk.few DROP CONSTRAINT few_small_fkey;
-ALTER TABLE fk.many DROP CONSTRAINT many_fkey;
+SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', tbl, conname) FROM fk.keys ORDER BY n
+\gexec
 INSERT INTO fk.few VALUES (150001, 3), (20001, 6);
 INSERT INTO fk.many VALUES (150001, 3, 'orphan');
-\set VERBOSITY sqlstate
-SELECT tdgen.add_foreign_key('fk.few', 'fk.big',
-	'ALTER TABLE fk.few ADD CONSTRAINT few_fkey FOREIGN KEY (a, b) REFERENCES fk.big (a, b)');
-SELECT tdgen.add_foreign_key('fk.many', 'fk.big',
-	'ALTER TABLE fk.many ADD CONSTRAINT many_fkey FOREIGN KEY (a, b) REFERENCES fk.big (a, b)');
-SELECT tdgen.add_foreign_key('fk.few', 'fk.small',
-	'ALTER TABLE fk.few ADD CONSTRAINT few_small_fkey FOREIGN KEY (a, b) REFERENCES fk.small (a, b)');
-\set VERBOSITY default
+SELECT * FROM pg_temp.add_keys();
 SHOW enable_hashjoin;
 SHOW enable_nestloop;
 SELECT count(*) AS foreign_keys_left FROM pg_constraint WHERE connamespace = 'fk'::regnamespace AND contype = 'f';
