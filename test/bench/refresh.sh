@@ -19,7 +19,12 @@
 #     step.  Server settings are PostgreSQL's defaults but shared_buffers,
 #     so maintenance_work_mem (which bounds index builds and foreign-key
 #     checks, for the refresh and pg_restore alike) is 64MB.
-#     Each measured step starts after a CHECKPOINT.
+#
+#     The steps run in turn TDGEN_BENCH_ROUNDS times (default 3), and the
+#     ratios are taken between their medians: this machine's speed drifts
+#     within minutes.  Autovacuum is off so that no step pays for vacuuming
+#     another's tables; before each step every database is vacuumed and
+#     checkpointed, and each step's unmasked copies are dropped after it.
 #
 #     bash test/bench/refresh.sh [SCALE ...]
 # ----------------------------------------------------------------------------
@@ -35,8 +40,20 @@ build_and_install
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 secs() { printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
 ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
-# each measured step starts with no dirty buffers left by the one before
-settle() { psql -X -q -d postgres -c CHECKPOINT; }
+# each measured step starts with nothing left to vacuum (hint bits set,
+# pages frozen) and no dirty buffers left by the one before
+settle() {
+	vacuumdb -a -q
+	psql -X -q -d postgres -c CHECKPOINT
+}
+# median VALUE...: the middle value (the mean of the two middle ones)
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+# keep NAME VALUE: add a round's figure to the list of NAME
+keep() { figures[$1]="${figures[$1]:-} $2"; }
+# mid NAME: the median of NAME's figures
+mid() { median ${figures[$1]}; }
+# most NAME: the largest of NAME's figures
+most() { printf '%s\n' ${figures[$1]} | sort -n | tail -1; }
 # the whole machine's CPU time (user, system, idle, steal; clock ticks)
 # since cpu_mark: the kernel's share of a step varies most between runs
 cpu_mark() { read -r _ cpu_user _ cpu_sys cpu_idle cpu_wait _ _ cpu_steal _ </proc/stat; }
@@ -111,8 +128,9 @@ refresh() {
 	done
 }
 
+rounds=${TDGEN_BENCH_ROUNDS:-3}
 for scale in "${scales[@]}"; do
-	cluster_init bench "${TDGEN_BENCH_PORT:-55433}" "shared_buffers = 1GB"
+	cluster_init bench "${TDGEN_BENCH_PORT:-55433}" "shared_buffers = 1GB" "autovacuum = off"
 	cluster_key
 	trap cluster_stop EXIT
 	cluster_start
@@ -122,74 +140,100 @@ for scale in "${scales[@]}"; do
 	psql_run -d staging -q -c "SELECT count(*) FROM tdgen_accept('prod')" >/dev/null
 	psql_run -d staging -q -c "SELECT count(*) FROM (SELECT tdgen_keep(column_name, 'benchmark') FROM tdgen_check('qa') WHERE problem = 'unreviewed') AS k" >/dev/null
 	rows=$(psql -X -At -d prod -c "SELECT sum(n_live_tup) FROM pg_stat_user_tables")
-	echo "scale $scale: $rows rows, $(nproc) cores"
+	echo "scale $scale: $rows rows, $(nproc) cores, $rounds rounds"
+	declare -A figures=()
 
-	# the fdw transfer loads in the refresh's backend; the copy transfer
-	# once with one job (its backend loads the tables one after another,
-	# like the CTAS and the pipe below) and once with the default two
-	# workers side by side
-	for run in fdw:1 copy:1 copy:2; do
-		transfer=${run%:*} jobs=${run#*:}
-		refresh "$transfer" "$jobs"
-		echo "  masked refresh ($transfer, jobs $jobs), whole: $(secs $refresh_ms) s  ($((rows * 1000 / refresh_ms)) rows/s)  phases $phases; $cpu"
-		echo "  masked refresh ($transfer, jobs $jobs), table loads one after another: $(secs $load_ms) s  ($((rows * 1000 / load_ms)) rows/s)"
-		if [ "$jobs" -gt 1 ]; then
-			echo "  masked refresh ($transfer, jobs $jobs), first to last load running (sampled): $(secs $span_ms) s  ($((rows * 1000 / span_ms)) rows/s)"
-		fi
-		echo "  private memory ($transfer, jobs $jobs, RssAnon, sampled): refresh's backend $((leader_peak / 1024)) MB;$phase_peaks one background worker $((worker_peak / 1024)) MB, one parallel worker $((helper_peak / 1024)) MB, all at once $((sum_peak / 1024)) MB"
-		eval "${transfer}_${jobs}_refresh_ms=$refresh_ms ${transfer}_${jobs}_load_ms=$load_ms ${transfer}_${jobs}_span_ms=$span_ms"
+	for round in $(seq "$rounds"); do
+		echo " round $round"
+		# the fdw transfer loads in the refresh's backend; the copy transfer
+		# once with one job (its backend loads the tables one after another,
+		# like the CTAS and the pipe below) and once with the default two
+		# workers side by side
+		for run in fdw:1 copy:1 copy:2; do
+			transfer=${run%:*} jobs=${run#*:}
+			refresh "$transfer" "$jobs"
+			echo "  masked refresh ($transfer, jobs $jobs), whole: $(secs $refresh_ms) s  ($((rows * 1000 / refresh_ms)) rows/s)  phases $phases; $cpu"
+			echo "  masked refresh ($transfer, jobs $jobs), table loads one after another: $(secs $load_ms) s  ($((rows * 1000 / load_ms)) rows/s)"
+			if [ "$jobs" -gt 1 ]; then
+				echo "  masked refresh ($transfer, jobs $jobs), first to last load running (sampled): $(secs $span_ms) s  ($((rows * 1000 / span_ms)) rows/s)"
+			fi
+			echo "  private memory ($transfer, jobs $jobs, RssAnon, sampled): refresh's backend $((leader_peak / 1024)) MB;$phase_peaks one background worker $((worker_peak / 1024)) MB, one parallel worker $((helper_peak / 1024)) MB, all at once $((sum_peak / 1024)) MB"
+			keep "${run}_refresh" "$refresh_ms"
+			keep "${run}_load" "$load_ms"
+			keep "${run}_span" "$span_ms"
+			keep "${run}_leader" "$leader_peak"
+			keep "${run}_worker" "$worker_peak"
+			keep "${run}_sum" "$sum_peak"
+		done
+
+		# the same foreign tables copied unmasked
+		settle
+		cpu_mark
+		t0=$(now_ms)
+		psql_run -d staging -q <<-'SQL' >/dev/null
+			CREATE SCHEMA plain;
+			SELECT format('CREATE TABLE plain.%I AS SELECT * FROM tdgen_source_prod.%I', table_name, local_name)
+			FROM tdgen.source_relation WHERE source = 'prod'
+			\gexec
+		SQL
+		ms=$(($(now_ms) - t0))
+		echo "  unmasked CTAS over the same foreign tables: $(secs $ms) s  ($((rows * 1000 / ms)) rows/s); $(cpu_since)"
+		keep ctas "$ms"
+		psql_run -d staging -q -c "SET client_min_messages = warning; DROP SCHEMA plain CASCADE" >/dev/null
+
+		# the same tables through a binary COPY pipe, one after the other,
+		# into logged tables of the foreign tables' columns
+		psql_run -d staging -q <<-'SQL' >/dev/null
+			CREATE SCHEMA pipe;
+			SELECT format('CREATE TABLE pipe.%I AS SELECT * FROM tdgen_source_prod.%I WITH NO DATA', table_name, local_name)
+			FROM tdgen.source_relation WHERE source = 'prod'
+			\gexec
+		SQL
+		settle
+		cpu_mark
+		t0=$(now_ms)
+		while IFS='|' read -r schema_name table_name; do
+			psql -X -q -d prod -c "COPY (SELECT * FROM \"$schema_name\".\"$table_name\") TO STDOUT (FORMAT binary)" |
+				psql -X -q -d staging -c "COPY pipe.\"$table_name\" FROM STDIN (FORMAT binary)"
+		done < <(psql -X -At -d staging -c "SELECT schema_name, table_name FROM tdgen.source_relation WHERE source = 'prod'")
+		ms=$(($(now_ms) - t0))
+		echo "  unmasked binary COPY pipe over the same tables: $(secs $ms) s  ($((rows * 1000 / ms)) rows/s); $(cpu_since)"
+		keep pipe "$ms"
+		psql_run -d staging -q -c "SET client_min_messages = warning; DROP SCHEMA pipe CASCADE" >/dev/null
+
+		# pg_dump and pg_restore of the whole database, unmasked
+		dump=$CLUSTER_DIR/prod.dump
+		settle
+		cpu_mark
+		t0=$(now_ms)
+		as_server_user pg_dump -h "$PGHOST" -p "$PGPORT" -Fc -d prod -f "$dump"
+		psql_run -q -c "CREATE DATABASE restored"
+		as_server_user pg_restore -h "$PGHOST" -p "$PGPORT" -j 2 -d restored "$dump"
+		ms=$(($(now_ms) - t0))
+		echo "  pg_dump -Fc + pg_restore -j2: $(secs $ms) s; $(cpu_since)"
+		keep dump "$ms"
+		psql_run -q -c "DROP DATABASE restored" >/dev/null
+		rm -f "$dump"
 	done
 
-	# the same foreign tables copied unmasked
-	settle
-	cpu_mark
-	t0=$(now_ms)
-	psql_run -d staging -q <<-'SQL' >/dev/null
-		CREATE SCHEMA plain;
-		SELECT format('CREATE TABLE plain.%I AS SELECT * FROM tdgen_source_prod.%I', table_name, local_name)
-		FROM tdgen.source_relation WHERE source = 'prod'
-		\gexec
-	SQL
-	ctas_ms=$(($(now_ms) - t0))
-	echo "  unmasked CTAS over the same foreign tables: $(secs $ctas_ms) s  ($((rows * 1000 / ctas_ms)) rows/s); $(cpu_since)"
-
-	# the same tables through a binary COPY pipe, one after the other, into
-	# logged tables of the foreign tables' columns
-	psql_run -d staging -q <<-'SQL' >/dev/null
-		CREATE SCHEMA pipe;
-		SELECT format('CREATE TABLE pipe.%I AS SELECT * FROM tdgen_source_prod.%I WITH NO DATA', table_name, local_name)
-		FROM tdgen.source_relation WHERE source = 'prod'
-		\gexec
-	SQL
-	settle
-	cpu_mark
-	t0=$(now_ms)
-	while IFS='|' read -r schema_name table_name; do
-		psql -X -q -d prod -c "COPY (SELECT * FROM \"$schema_name\".\"$table_name\") TO STDOUT (FORMAT binary)" |
-			psql -X -q -d staging -c "COPY pipe.\"$table_name\" FROM STDIN (FORMAT binary)"
-	done < <(psql -X -At -d staging -c "SELECT schema_name, table_name FROM tdgen.source_relation WHERE source = 'prod'")
-	pipe_ms=$(($(now_ms) - t0))
-	echo "  unmasked binary COPY pipe over the same tables: $(secs $pipe_ms) s  ($((rows * 1000 / pipe_ms)) rows/s); $(cpu_since)"
-
-	# pg_dump and pg_restore of the whole database, unmasked
-	dump=$CLUSTER_DIR/prod.dump
-	settle
-	cpu_mark
-	t0=$(now_ms)
-	as_server_user pg_dump -h "$PGHOST" -p "$PGPORT" -Fc -d prod -f "$dump"
-	psql_run -q -c "CREATE DATABASE restored"
-	as_server_user pg_restore -h "$PGHOST" -p "$PGPORT" -j 2 -d restored "$dump"
-	dump_ms=$(($(now_ms) - t0))
-	echo "  pg_dump -Fc + pg_restore -j2: $(secs $dump_ms) s; $(cpu_since)"
-
-	echo "  fdw load throughput / CTAS throughput:                        $(ratio $ctas_ms $fdw_1_load_ms)"
-	echo "  copy load throughput, one after another / CTAS throughput:    $(ratio $ctas_ms $copy_1_load_ms)"
-	echo "  copy load throughput, one after another / COPY pipe:          $(ratio $pipe_ms $copy_1_load_ms)"
-	echo "  copy load throughput, two workers / CTAS throughput:          $(ratio $ctas_ms $copy_2_span_ms)"
-	echo "  copy load throughput, two workers / COPY pipe:                $(ratio $pipe_ms $copy_2_span_ms)"
-	echo "  dump+restore time / fdw whole refresh:                        $(ratio $dump_ms $fdw_1_refresh_ms)"
-	echo "  dump+restore time / copy whole refresh, one job:              $(ratio $dump_ms $copy_1_refresh_ms)"
-	echo "  dump+restore time / copy whole refresh, two workers:          $(ratio $dump_ms $copy_2_refresh_ms)"
+	echo " medians of $rounds rounds"
+	for run in fdw:1 copy:1 copy:2; do
+		echo "  masked refresh (${run%:*}, jobs ${run#*:}), whole: $(secs "$(mid "${run}_refresh")") s; table loads one after another: $(secs "$(mid "${run}_load")") s"
+	done
+	echo "  masked refresh (copy, jobs 2), first to last load running: $(secs "$(mid copy:2_span)") s"
+	echo "  unmasked CTAS: $(secs "$(mid ctas)") s; unmasked binary COPY pipe: $(secs "$(mid pipe)") s; pg_dump -Fc + pg_restore -j2: $(secs "$(mid dump)") s"
+	echo "  fdw load throughput / CTAS throughput:                        $(ratio "$(mid ctas)" "$(mid fdw:1_load)")"
+	echo "  copy load throughput, one after another / CTAS throughput:    $(ratio "$(mid ctas)" "$(mid copy:1_load)")"
+	echo "  copy load throughput, one after another / COPY pipe:          $(ratio "$(mid pipe)" "$(mid copy:1_load)")"
+	echo "  copy load throughput, two workers / CTAS throughput:          $(ratio "$(mid ctas)" "$(mid copy:2_span)")"
+	echo "  copy load throughput, two workers / COPY pipe:                $(ratio "$(mid pipe)" "$(mid copy:2_span)")"
+	echo "  dump+restore time / fdw whole refresh:                        $(ratio "$(mid dump)" "$(mid fdw:1_refresh)")"
+	echo "  dump+restore time / copy whole refresh, one job:              $(ratio "$(mid dump)" "$(mid copy:1_refresh)")"
+	echo "  dump+restore time / copy whole refresh, two workers:          $(ratio "$(mid dump)" "$(mid copy:2_refresh)")"
+	for run in fdw:1 copy:1 copy:2; do
+		echo "  peak private memory (${run%:*}, jobs ${run#*:}, largest of the rounds): refresh's backend $(($(most "${run}_leader") / 1024)) MB, one background worker $(($(most "${run}_worker") / 1024)) MB, all at once $(($(most "${run}_sum") / 1024)) MB"
+	done
+	unset figures
 	cluster_stop
 	trap - EXIT
 done
