@@ -43,12 +43,14 @@ RETURN coalesce((SELECT m.mode FROM tdgen.table_mode AS m
 -- tdgen.remote_foreign_keys) with its table's mode and the rule that holds
 -- for it in the environment: its own (the environment's over the general
 -- one), else that of the column it references by foreign key (ref).
+-- Never inlined, like tdgen.shadow_relations, so cols is not copied into
+-- the caller's plan for each reference.
 CREATE FUNCTION tdgen.effective_columns(environment text, cols jsonb, fks jsonb)
 RETURNS TABLE (schema_name name, table_name name, column_name name, attnum int, type_name text, local_type text,
 			   base_type regtype, type_class text, not_null boolean, generated boolean, in_unique boolean,
 			   mode text, action text, transform text, params jsonb, own boolean, reviewed_type text,
 			   ref text, ref_action text, ref_transform text, ref_params jsonb)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	WITH col AS (
 		SELECT * FROM jsonb_to_recordset(cols) AS x(schema_name name, table_name name, column_name name, attnum int,

@@ -246,10 +246,15 @@ $$;
 -- Tables, partitions and sequences of the source's schemas: for partitions
 -- their parent and bound, for sequences the table of the identity column
 -- they serve, and each relation's depth below its root.
+-- This and the other set-returning functions of a snapshot are never
+-- inlined (their SET does that): inlined into a caller that has the
+-- snapshot as a constant, each reference to it in their bodies would
+-- copy the whole document into the caller's plan, some hundred copies of
+-- the demo's 1 MB in all.
 CREATE FUNCTION tdgen.shadow_relations(snap jsonb, schemas name[])
 RETURNS TABLE (oid oid, relname name, nspname name, relkind "char", parent_oid oid, parent_name name,
 			   relpartbound text, depth integer, identity_of oid)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	WITH RECURSIVE rel AS (
 		SELECT c.oid, c.relname, n.nspname, c.relkind, c.relispartition
@@ -393,7 +398,7 @@ RETURN CASE code WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THE
 -- are its parent's.
 CREATE FUNCTION tdgen.shadow_constraints(snap jsonb, schemas name[], shadow name, skipped text[], kind text)
 RETURNS TABLE (table_oid oid, referenced_oid oid, statement text)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	SELECT c.table_oid, c.confrelid, CASE WHEN c.contype = 'f'
 				THEN format('SELECT tdgen.add_foreign_key(%L, %L, %L)', format('%I.%I', shadow, c.relname),
@@ -487,7 +492,7 @@ $$;
 -- get theirs.
 CREATE FUNCTION tdgen.shadow_indexes(snap jsonb, schemas name[], shadow name, skipped text[])
 RETURNS TABLE (table_oid oid, statement text)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	SELECT t.oid, regexp_replace(tdgen.retarget(x.indexdef, schemas, shadow), ' ON ONLY ', ' ON ')
 	FROM jsonb_to_recordset(snap -> 'indexes') AS x(schemaname name, tablename name, indexname name, indexdef text)
@@ -506,7 +511,7 @@ END;
 -- the tree names.
 CREATE FUNCTION tdgen.shadow_roots(snap jsonb, schemas name[], skipped text[])
 RETURNS TABLE (oid oid, root_oid oid, root_name name, root_qualified text)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	WITH RECURSIVE rel AS MATERIALIZED (
 		SELECT * FROM tdgen.shadow_relations(snap, schemas)
@@ -528,7 +533,7 @@ END;
 -- Jobs of different tables take no lock in common and run side by side.
 CREATE FUNCTION tdgen.shadow_table_work(snap jsonb, schemas name[], shadow name, skipped text[])
 RETURNS TABLE (table_name name, qualified text, statements text)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	WITH root AS MATERIALIZED (
 		SELECT * FROM tdgen.shadow_roots(snap, schemas, skipped)
@@ -555,7 +560,7 @@ END;
 -- one after the other.
 CREATE FUNCTION tdgen.shadow_foreign_keys(snap jsonb, schemas name[], shadow name, skipped text[])
 RETURNS TABLE (table_name name, qualified text, referenced name, statement text)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	WITH root AS MATERIALIZED (
 		SELECT * FROM tdgen.shadow_roots(snap, schemas, skipped)
