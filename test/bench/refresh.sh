@@ -37,7 +37,7 @@ scales=("$@")
 ensure_packages
 build_and_install
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
+now_ms() { local us=${EPOCHREALTIME/./}; echo $((us / 1000)); }
 secs() { printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
 ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 # each measured step starts with nothing left to vacuum (hint bits set,
@@ -65,20 +65,41 @@ cpu_since() {
 		"idle $(((idle + wait - cpu_idle - cpu_wait) / tick)) s, steal $(((steal - cpu_steal) / tick)) s"
 }
 
+# rss_anon PID: sets kb to the process's private memory (RssAnon: not the
+# shared buffers it touches), empty if it has ended; bash builtins only, so
+# sampling forks nothing
+rss_anon() {
+	local key value
+	kb=
+	{ while read -r key value _; do
+		[ "$key" = RssAnon: ] && { kb=$value; return; }
+	done <"/proc/$1/status"; } 2>/dev/null
+}
+
 # refresh TRANSFER JOBS: CALL tdgen_refresh('qa') with that transfer and
-# number of workers.  Every 0.2 s it samples the private memory (RssAnon:
-# not the shared buffers they touch) of the refresh's backend and of each
-# background worker, and whether a table is being loaded (a row in
-# pg_stat_progress_copy); the parallel workers of index builds and
-# queries are counted too.  Sets refresh_ms, load_ms (the seconds of the
-# table loads, one after another, from tdgen.run_table), span_ms (first to
-# last sample with a load running), phases, leader_peak (and per phase),
-# worker_peak (one background worker's), helper_peak (one parallel
-# worker's) and sum_peak (all of them at one time).
+# number of workers.  Every 0.2 s it samples the private memory of the
+# refresh's backend and of each background worker, and whether a table is
+# being loaded (a row in pg_stat_progress_copy); the parallel workers of
+# index builds and queries are counted too.  The samples are read over one
+# psql session held open for the refresh, and nothing is forked per
+# sample: a new psql and backend per sample took CPU from the refresh it
+# measured, which dump and restore, not sampled, did not pay.  Sets
+# refresh_ms, load_ms (the seconds of the table loads, one after another,
+# from tdgen.run_table), span_ms (first to last sample with a load
+# running), phases, leader_peak (and per phase), worker_peak (one
+# background worker's), helper_peak (one parallel worker's) and sum_peak
+# (all of them at one time).
 refresh() {
-	local transfer=$1 jobs=$2 pid kb phase t0 now first_load= last_load= sum line
+	local transfer=$1 jobs=$2 pid kb phase t0 now first_load= last_load= sum backend kind loading
 	local -A phase_peak=()
+	local sample="SELECT a.pid, CASE a.backend_type WHEN 'client backend' THEN 'leader' WHEN 'tdgen worker' THEN 'worker'
+						 ELSE 'helper' END,
+				   split_part(a.application_name, '|', 2),
+				   EXISTS (SELECT FROM pg_stat_progress_copy AS c WHERE c.pid = a.pid)
+			FROM pg_stat_activity AS a
+			WHERE a.datname = 'staging' AND (a.backend_type = 'tdgen worker' OR a.application_name LIKE 'tdgen|%');"
 	psql_run -d staging -q -c "SELECT tdgen_environment('qa', 'prod', options => '{\"transfer\": \"$transfer\", \"jobs\": $jobs}')" >/dev/null
+	coproc SAMPLER { stdbuf -oL psql -X -At -F '|' -d staging 2>/dev/null; }
 	settle
 	cpu_mark
 	t0=$(now_ms)
@@ -87,9 +108,11 @@ refresh() {
 	leader_peak=0 worker_peak=0 helper_peak=0 sum_peak=0
 	while kill -0 $pid 2>/dev/null; do
 		sum=0
-		while IFS='|' read -r backend kind phase loading; do
+		printf '%s\n' "$sample" '\echo .' >&"${SAMPLER[1]}"
+		while IFS='|' read -r -u "${SAMPLER[0]}" backend kind phase loading; do
+			[ "$backend" = . ] && break
 			# a process may end between the listing and the read
-			kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$backend/status" 2>/dev/null || true)
+			rss_anon "$backend"
 			[ -n "$kb" ] || continue
 			sum=$((sum + kb))
 			case $kind in
@@ -100,22 +123,19 @@ refresh() {
 			*) [ "$kb" -gt "$helper_peak" ] && helper_peak=$kb ;;
 			esac
 			if [ "$loading" = t ]; then
-				now=$(now_ms)
+				now=${EPOCHREALTIME/./}
+				now=$((now / 1000))
 				[ -n "$first_load" ] || first_load=$now
 				last_load=$now
 			fi
-		done < <(psql -X -At -F '|' -d staging -c "
-			SELECT a.pid, CASE a.backend_type WHEN 'client backend' THEN 'leader' WHEN 'tdgen worker' THEN 'worker'
-							ELSE 'helper' END,
-				   split_part(a.application_name, '|', 2),
-				   EXISTS (SELECT FROM pg_stat_progress_copy AS c WHERE c.pid = a.pid)
-			FROM pg_stat_activity AS a
-			WHERE a.datname = 'staging' AND (a.backend_type = 'tdgen worker' OR a.application_name LIKE 'tdgen|%')")
+		done
 		[ "$sum" -gt "$sum_peak" ] && sum_peak=$sum
 		sleep 0.2
 	done
 	wait $pid
 	refresh_ms=$(($(now_ms) - t0))
+	exec {SAMPLER[1]}>&-
+	wait $SAMPLER_PID 2>/dev/null || true
 	cpu=$(cpu_since)
 	span_ms=$((${last_load:-0} - ${first_load:-0}))
 	load_ms=$(psql -X -At -d staging -c "SELECT round(sum(seconds) * 1000) FROM tdgen.run_table WHERE run_id = (SELECT max(id) FROM tdgen.run)")
