@@ -73,8 +73,7 @@ rss_anon() {
 	kb=
 	{ while read -r key value _; do
 		[ "$key" = RssAnon: ] && { kb=$value; return; }
-	done <"/proc/$1/status"; } 2>/dev/null
-	return 0
+	done <"/proc/$1/status"; } 2>/dev/null || true
 }
 
 # refresh TRANSFER JOBS: CALL tdgen_refresh('qa') with that transfer and
