@@ -37,7 +37,9 @@ scales=("$@")
 ensure_packages
 build_and_install
 
-now_ms() { local us=${EPOCHREALTIME/./}; echo $((us / 1000)); }
+# clock: sets now to the wall clock in milliseconds, without a fork
+clock() { now=${EPOCHREALTIME/./}; now=$((now / 1000)); }
+now_ms() { local now; clock; echo "$now"; }
 secs() { printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
 ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 # each measured step starts with nothing left to vacuum (hint bits set,
@@ -123,8 +125,7 @@ refresh() {
 			*) [ "$kb" -gt "$helper_peak" ] && helper_peak=$kb ;;
 			esac
 			if [ "$loading" = t ]; then
-				now=${EPOCHREALTIME/./}
-				now=$((now / 1000))
+				clock
 				[ -n "$first_load" ] || first_load=$now
 				last_load=$now
 			fi
