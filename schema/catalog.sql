@@ -46,7 +46,9 @@ CREATE TABLE tdgen.category (
 	confidence	real NOT NULL CHECK (confidence > 0 AND confidence <= 1),
 	transform	text NOT NULL,
 	params		jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(params) = 'object'),
-	builtin		boolean NOT NULL DEFAULT false
+	builtin		boolean NOT NULL DEFAULT false,
+	CONSTRAINT category_no_decrypt CHECK (transform <> 'fpe_decrypt'
+										  AND NOT jsonb_path_exists(params, '$.** ? (@ == "fpe_decrypt")'))
 );
 
 CREATE TABLE tdgen.category_pattern (
@@ -82,7 +84,9 @@ CREATE TABLE tdgen.column_rule (
 	updated_by	name NOT NULL DEFAULT session_user,
 	CONSTRAINT column_rule_one UNIQUE NULLS NOT DISTINCT (schema_name, table_name, column_name, environment),
 	CONSTRAINT column_rule_mask_has_transform CHECK ((action = 'mask') = (transform IS NOT NULL)),
-	CONSTRAINT column_rule_keep_has_reason CHECK (action = 'mask' OR coalesce(reason, '') <> '')
+	CONSTRAINT column_rule_keep_has_reason CHECK (action = 'mask' OR coalesce(reason, '') <> ''),
+	CONSTRAINT column_rule_no_decrypt CHECK (transform IS DISTINCT FROM 'fpe_decrypt'
+											 AND NOT jsonb_path_exists(params, '$.** ? (@ == "fpe_decrypt")'))
 );
 
 -- copy (the default): rows are copied and masked; empty: the table is

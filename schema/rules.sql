@@ -68,6 +68,13 @@ DECLARE
 	want text;
 	ok boolean;
 BEGIN
+	-- the inverse of fpe_encrypt turns pseudonyms back into production
+	-- values: no rule may name it, at any depth
+	IF transform = 'fpe_decrypt' THEN
+		RAISE EXCEPTION 'transform "fpe_decrypt" cannot be used in a rule'
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'fpe_decrypt reverses fpe_encrypt; mask with fpe_encrypt, or another transform.';
+	END IF;
 	SELECT * INTO t FROM tdgen.transform AS tr WHERE tr.name = transform;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'unknown transform %', coalesce(quote_literal(transform), 'NULL')
@@ -120,6 +127,13 @@ BEGIN
 		PERFORM tdgen.validate_transform(params ->> 'transform', coalesce(params -> 'params', '{}'));
 		PERFORM tdgen.array_mask('{}'::text[], params ->> 'transform', coalesce(params -> 'params', '{}'));
 	ELSIF transform = 'jsonb_mask' THEN
+		FOR v IN SELECT value FROM jsonb_each(CASE jsonb_typeof(params -> 'spec') WHEN 'object' THEN params -> 'spec' END) LOOP
+			IF jsonb_typeof(v) = 'string' THEN
+				PERFORM tdgen.validate_transform(v #>> '{}', '{}');
+			ELSIF jsonb_typeof(v) = 'object' THEN
+				PERFORM tdgen.validate_transform(v ->> 'transform', v - 'transform');
+			END IF;
+		END LOOP;
 		PERFORM tdgen.jsonb_mask('{}'::jsonb, params -> 'spec');
 	END IF;
 END

@@ -42,6 +42,15 @@ SELECT * FROM pg_temp.try($$SELECT tdgen_rule('public.customers.phone', 'phone',
 SELECT * FROM pg_temp.try($$SELECT tdgen_rule('public.customers.phone', 'phone', '{"keep_leadin": 2}')$$);
 SELECT * FROM pg_temp.try($$SELECT tdgen_rule('public.customers.phone', 'phone', '[1]')$$);
 SELECT * FROM pg_temp.try($$SELECT tdgen_rule('public.customers.email', 'email', '{"keep_domain": "yes"}')$$);
+-- fpe_decrypt turns pseudonyms back: no rule names it, at any depth, and
+-- the catalog refuses one written around the functions
+SELECT * FROM pg_temp.try($$SELECT tdgen_rule('public.customers.ssn', 'fpe_decrypt')$$);
+SELECT * FROM pg_temp.try($$SELECT tdgen_rule('public.customers.tags', 'array_mask', '{"transform": "fpe_decrypt"}')$$);
+SELECT * FROM pg_temp.try($$SELECT tdgen_rule('public.customers.profile', 'jsonb_mask', '{"spec": {"$.card": "fpe_decrypt"}}')$$);
+SELECT * FROM pg_temp.try($$SELECT tdgen_rule('public.customers.profile', 'jsonb_mask', '{"spec": {"$.card": {"transform": "fpe_decrypt"}}}')$$);
+SELECT * FROM pg_temp.try($$INSERT INTO tdgen.column_rule (schema_name, table_name, column_name, action, transform, params)
+							VALUES ('public', 'customers', 'tags', 'mask', 'array_mask', '{"transform": "fpe_decrypt"}')$$);
+SELECT * FROM pg_temp.try($$SELECT tdgen_category('reversed', 'fpe_decrypt', ARRAY['x'])$$);
 SELECT * FROM pg_temp.try($$SELECT tdgen_rule('public.customers.profile', 'jsonb_mask')$$);
 SELECT * FROM pg_temp.try($$SELECT tdgen_rule('public.customers.profile', 'jsonb_mask', '{"spec": {"$.a b": "email"}}')$$);
 SELECT * FROM pg_temp.try($$SELECT tdgen_rule('public.customers.other', 'array_mask', '{"transform": "uuid"}')$$);

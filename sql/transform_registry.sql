@@ -45,3 +45,29 @@ FROM tdgen.transform AS t,
 WHERE NOT EXISTS (SELECT FROM pg_proc
 				  WHERE pronamespace = 'tdgen'::regnamespace AND proname = t.name AND k = ANY (proargnames))
 ORDER BY 1, 2;
+
+-- a transform reached through jsonb_mask or array_mask takes EXECUTE on the
+-- transform itself: fpe_decrypt (granted to nobody) is no more reachable
+-- indirectly than directly, for tdgen_admin as for anyone
+\set VERBOSITY terse
+CREATE ROLE registry_admin IN ROLE tdgen_admin;
+SET ROLE registry_admin;
+SELECT tdgen.fpe_decrypt('4111111111111111');
+SELECT tdgen.array_mask(ARRAY['4111111111111111'], 'fpe_decrypt');
+SELECT tdgen.array_mask(ARRAY['4111111111111111'], 'fpe_decrypt', '{"alphabet": "0123456789"}');
+SELECT tdgen.jsonb_mask('{"c": "4111111111111111"}', '{"$.c": "fpe_decrypt"}');
+SELECT tdgen.jsonb_mask('{"c": "4111111111111111"}', '{"$.c": {"transform": "fpe_decrypt"}}');
+-- what the role may run directly, it may run inside values
+SELECT tdgen.array_mask(ARRAY['alice@example.com'], 'email') = ARRAY[tdgen.email('alice@example.com')] AS same;
+RESET ROLE;
+-- a grant of one transform opens it inside values too, and its revoke closes it
+GRANT EXECUTE ON FUNCTION tdgen.fpe_decrypt(text, text, text, text) TO registry_admin;
+SET ROLE registry_admin;
+SELECT tdgen.array_mask(ARRAY[tdgen.fpe_encrypt('4111111111111111')], 'fpe_decrypt') AS round_trip;
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION tdgen.fpe_decrypt(text, text, text, text) FROM registry_admin;
+SET ROLE registry_admin;
+SELECT tdgen.array_mask(ARRAY['4111111111111111'], 'fpe_decrypt');
+RESET ROLE;
+DROP ROLE registry_admin;
+\set VERBOSITY default

@@ -16,10 +16,17 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/catcache.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -168,11 +175,46 @@ jsonb_scalar_string(const JsonbValue *v, const TdgenTransform *t, const TdgenPar
 }
 
 /*
+ * Raise 42501 unless the current role may execute the SQL function of a
+ * text transform (tdgen.<name> taking text first).  A transform reached
+ * through jsonb_mask or array_mask is the same oracle as a direct call, so
+ * it takes the same privilege; a transform with no such function is
+ * refused too.
+ */
+static void
+check_execute(const TdgenTransform *t)
+{
+	Oid			nsp = get_namespace_oid("tdgen", false);
+	CatCList   *procs = SearchSysCacheList1(PROCNAMEARGSNSP, CStringGetDatum(t->name));
+	bool		allowed = false;
+	bool		found = false;
+
+	for (int i = 0; i < procs->n_members; i++)
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(&procs->members[i]->tuple);
+
+		if (proc->pronamespace != nsp || proc->pronargs < 1 || proc->proargtypes.values[0] != TEXTOID)
+			continue;
+		found = true;
+		allowed = pg_proc_aclcheck(proc->oid, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK;
+	}
+	ReleaseSysCacheList(procs);
+	if (!allowed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for transform \"%s\"", t->name),
+				 found ? errdetail("Applying a transform inside jsonb or text[] values needs EXECUTE on tdgen.%s.", t->name)
+				 : errdetail("Transform \"%s\" has no function in schema tdgen.", t->name),
+				 errhint("Keyed transforms are granted to tdgen_admin; fpe_decrypt to nobody.")));
+}
+
+/*
  * TdgenTextCallPrepare
  *		Resolve a text transform and its parameters, given as a jsonb object
  *		{"param": value, "scope": "..."} (or NULL for defaults), into a call
  *		that TdgenTextCallRun can repeat.  Errors (22023) name the transform
- *		or parameter at fault.  Allocates in mcxt.
+ *		or parameter at fault; 42501 when the current role may not execute
+ *		the transform's function.  Allocates in mcxt.
  */
 TdgenTextCall *
 TdgenTextCallPrepare(const char *name, Jsonb *params, text *scope, MemoryContext mcxt)
@@ -193,6 +235,7 @@ TdgenTextCallPrepare(const char *name, Jsonb *params, text *scope, MemoryContext
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("transform \"%s\" does not take text values", name),
 				 errhint("Only transforms whose input type is text apply inside jsonb and text[] values.")));
+	check_execute(t);
 
 	old = MemoryContextSwitchTo(mcxt);
 	nparams = param_count(t);
