@@ -14,6 +14,7 @@ OBJS = \
 	src/copy.o \
 	src/dict.o \
 	src/dict_data.o \
+	src/entry.o \
 	src/jobs.o \
 	src/keys.o \
 	src/load.o \
@@ -38,6 +39,7 @@ SCHEMA_PARTS = \
 	schema/transforms.sql \
 	schema/catalog.sql \
 	schema/source.sql \
+	schema/environment.sql \
 	schema/rules.sql \
 	schema/scan.sql \
 	schema/gate.sql \
@@ -54,6 +56,7 @@ REGRESS = \
 	transform_properties \
 	transform_registry \
 	catalog_rules \
+	security_catalog \
 	shadow_ddl \
 	load_rows \
 	run_jobs

@@ -16,20 +16,36 @@ CREATE TABLE tdgen.source (
 		CONSTRAINT source_name_simple CHECK (name ~ '^[a-z][a-z0-9_]{0,39}$'),
 	server		name NOT NULL,
 	schemas		name[] NOT NULL CHECK (cardinality(schemas) > 0),
+	-- schemas whose functions and operators copied expressions may call,
+	-- as staging has them; set by superusers only
+	trusted_schemas name[] NOT NULL DEFAULT '{}',
 	local_schema name NOT NULL UNIQUE,
 	synced_at	timestamptz,
 	created_at	timestamptz NOT NULL DEFAULT now()
 );
 
--- A named, repeatable generation: which source, which target schema, and
--- its policies (later: subset targets, volume caps, cadence, roles).
+-- A named, repeatable generation: which source, which target schema, the
+-- role that owns it (never a superuser), and its policies (later: subset
+-- targets, volume caps, cadence).
 CREATE TABLE tdgen.environment (
 	name		text PRIMARY KEY
 		CONSTRAINT environment_name_simple CHECK (name ~ '^[a-z][a-z0-9_]{0,39}$'),
 	source		text NOT NULL REFERENCES tdgen.source ON UPDATE CASCADE,
 	target_schema name NOT NULL UNIQUE,
+	owner		name NOT NULL,
 	options		jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(options) = 'object'),
 	created_at	timestamptz NOT NULL DEFAULT now()
+);
+
+-- What other roles may do with an environment: refresh it, read its
+-- target, or read and write it.
+CREATE TABLE tdgen.environment_grant (
+	environment	text NOT NULL REFERENCES tdgen.environment ON DELETE CASCADE ON UPDATE CASCADE,
+	privilege	text NOT NULL CHECK (privilege IN ('refresh', 'read', 'write')),
+	role		name NOT NULL,
+	granted_at	timestamptz NOT NULL DEFAULT now(),
+	granted_by	name NOT NULL,
+	PRIMARY KEY (environment, privilege, role)
 );
 
 -- Sensitivity categories.  A column belongs to a category when its name
@@ -139,6 +155,7 @@ CREATE INDEX alert_raised_at ON tdgen.alert (raised_at);
 
 SELECT pg_catalog.pg_extension_config_dump('tdgen.source', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.environment', '');
+SELECT pg_catalog.pg_extension_config_dump('tdgen.environment_grant', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.category', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.category_pattern', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.category_disabled', '');
@@ -152,7 +169,7 @@ SELECT pg_catalog.pg_extension_config_dump('tdgen.alert_id_seq', '');
 -- The catalog is read by tdgen_admin and written only through tdgen's
 -- functions, which validate what they write.
 REVOKE ALL ON ALL TABLES IN SCHEMA tdgen FROM PUBLIC;
-GRANT SELECT ON tdgen.source, tdgen.environment, tdgen.category, tdgen.category_pattern,
+GRANT SELECT ON tdgen.source, tdgen.environment, tdgen.environment_grant, tdgen.category, tdgen.category_pattern,
 	tdgen.category_disabled, tdgen.column_rule, tdgen.table_mode, tdgen.seen_column,
 	tdgen.source_relation, tdgen.alert TO tdgen_admin;
 
@@ -309,7 +326,9 @@ CREATE TRIGGER category_pattern_builtin BEFORE INSERT OR UPDATE OR DELETE ON tdg
 COMMENT ON TABLE tdgen.source IS
 	'production databases: a postgres_fdw server, the remote schemas to read, the local schema of tdgen''s foreign tables for it';
 COMMENT ON TABLE tdgen.environment IS
-	'named generations (qa, staging...): the source, the target schema, and policy options';
+	'named generations (qa, staging...): the source, the target schema, the owning role, and policy options';
+COMMENT ON TABLE tdgen.environment_grant IS
+	'per environment, the roles that may refresh it, read its target, or read and write it';
 COMMENT ON TABLE tdgen.category IS
 	'sensitivity categories the scan recognises, with their default transform; built-in rows are read-only';
 COMMENT ON TABLE tdgen.category_pattern IS

@@ -83,6 +83,110 @@ BEGIN ATOMIC
 	LEFT JOIN inherited AS i ON i.schema_name = c.schema_name AND i.table_name = c.table_name AND i.column_name = c.column_name;
 END;
 
+-- What production's copied expressions call outside pg_catalog: CHECK and
+-- exclusion constraints, defaults and generated expressions, index
+-- expressions and predicates, partition keys and domain checks of the
+-- source's tables (skipped ones aside), and the types of their columns.
+-- Each is refused (tdgen.check_problems, untrusted_code) unless it is in
+-- one of the source's trusted schemas, or (types only) an extension's:
+-- a refresh would run it in staging, where the code of that name is
+-- whatever staging has.  One row per table and call, never a value.
+CREATE FUNCTION tdgen.untrusted_code(source text, environment text)
+RETURNS TABLE (table_name text, detail text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	s tdgen.source := tdgen.resolve_source(source);
+	ls name := s.local_schema;
+	cat jsonb[];
+BEGIN
+	-- each remote catalog read to its end before the next starts
+	cat := ARRAY[tdgen.read_remote(ls, 'catalog_namespace', 'true'),
+				 tdgen.read_remote(ls, 'catalog_class', 'relkind IN (''r'', ''p'', ''i'', ''I'')'),
+				 tdgen.read_remote(ls, 'catalog_constraint', 'contype IN (''c'', ''x'')'),
+				 tdgen.read_remote(ls, 'catalog_index', 'true'),
+				 tdgen.read_remote(ls, 'catalog_attrdef', 'true'),
+				 -- pg_class 1259, pg_attrdef 2604, pg_constraint 2606; pg_proc
+				 -- 1255, pg_operator 2617; pg_type 1247
+				 tdgen.read_remote(ls, 'catalog_depend', '(deptype = ''n'' AND classid IN (1259, 2604, 2606) AND refclassid IN (1255, 2617))'
+																|| ' OR (deptype = ''e'' AND classid = 1247)'),
+				 tdgen.read_remote(ls, 'catalog_proc', 'pronamespace <> 11'),
+				 tdgen.read_remote(ls, 'catalog_operator', 'oprnamespace <> 11'),
+				 tdgen.read_remote(ls, 'catalog_attribute', 'attnum > 0 AND NOT attisdropped'),
+				 tdgen.read_remote(ls, 'catalog_type', 'typnamespace <> 11')];
+	RETURN QUERY
+	WITH nsp AS MATERIALIZED (
+		SELECT * FROM jsonb_to_recordset(cat[1]) AS x(oid oid, nspname name)
+	), rel AS MATERIALIZED (
+		SELECT c.oid, c.relname, c.relkind, n.nspname, tdgen.qualified(n.nspname, c.relname) AS qualified
+		FROM jsonb_to_recordset(cat[2]) AS c(oid oid, relname name, relnamespace oid, relkind "char")
+		JOIN nsp AS n ON n.oid = c.relnamespace
+		WHERE n.nspname = ANY (s.schemas)
+	), copied AS MATERIALIZED (
+		SELECT * FROM rel AS r
+		WHERE r.relkind IN ('r', 'p') AND tdgen.table_mode_of(environment, r.nspname, r.relname) <> 'skip'
+	), dep AS MATERIALIZED (
+		SELECT * FROM jsonb_to_recordset(cat[6]) AS x(classid oid, objid oid, refclassid oid, refobjid oid, deptype "char")
+	), callee AS MATERIALIZED (
+		-- functions and operators outside pg_catalog and the trusted schemas
+		SELECT 1255::oid AS classid, p.oid, 'function' AS kind, tdgen.qualified(n.nspname, p.proname) AS name
+		FROM jsonb_to_recordset(cat[7]) AS p(oid oid, proname name, pronamespace oid)
+		JOIN nsp AS n ON n.oid = p.pronamespace
+		WHERE NOT n.nspname = ANY (s.trusted_schemas)
+		UNION ALL
+		SELECT 2617, o.oid, 'operator', format('OPERATOR(%s.%s)', quote_ident(n.nspname), o.oprname)
+		FROM jsonb_to_recordset(cat[8]) AS o(oid oid, oprname name, oprnamespace oid)
+		JOIN nsp AS n ON n.oid = o.oprnamespace
+		WHERE NOT n.nspname = ANY (s.trusted_schemas)
+	), caller AS (
+		-- each copied expression, as what it is and its table
+		SELECT 2606::oid AS classid, k.oid, t.qualified,
+			   format('%s constraint %I on table %s', CASE k.contype WHEN 'c' THEN 'CHECK' ELSE 'exclusion' END, k.conname, t.qualified) AS what
+		FROM jsonb_to_recordset(cat[3]) AS k(oid oid, conname name, contype "char", conrelid oid, contypid oid)
+		JOIN copied AS t ON t.oid = k.conrelid
+		UNION ALL
+		SELECT 2606, k.oid, NULL, format('constraint %I of domain %s', k.conname, tdgen.qualified(n.nspname, ty.typname))
+		FROM jsonb_to_recordset(cat[3]) AS k(oid oid, conname name, contypid oid)
+		JOIN jsonb_to_recordset(cat[10]) AS ty(oid oid, typname name, typnamespace oid) ON ty.oid = k.contypid
+		JOIN nsp AS n ON n.oid = ty.typnamespace
+		WHERE n.nspname = ANY (s.schemas)
+		UNION ALL
+		SELECT 2604, d.oid, t.qualified, format('the default or generated expression of column %I of table %s', a.attname, t.qualified)
+		FROM jsonb_to_recordset(cat[5]) AS d(oid oid, adrelid oid, adnum int2)
+		JOIN copied AS t ON t.oid = d.adrelid
+		JOIN jsonb_to_recordset(cat[9]) AS a(attrelid oid, attnum int2, attname name) ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+		UNION ALL
+		SELECT 1259, i.oid, t.qualified, format('index %I on table %s', i.relname, t.qualified)
+		FROM rel AS i
+		JOIN jsonb_to_recordset(cat[4]) AS x(indexrelid oid, indrelid oid) ON x.indexrelid = i.oid
+		JOIN copied AS t ON t.oid = x.indrelid
+		WHERE i.relkind IN ('i', 'I')
+		UNION ALL
+		SELECT 1259, t.oid, t.qualified, format('the partition key of table %s', t.qualified)
+		FROM copied AS t WHERE t.relkind = 'p'
+	)
+	SELECT DISTINCT coalesce(c.qualified, ''),
+		   format('%s calls %s %s, which is neither in pg_catalog nor in a trusted schema of source %s',
+				  c.what, f.kind, f.name, s.name)
+	FROM caller AS c
+	JOIN dep AS d ON d.classid = c.classid AND d.objid = c.oid AND d.deptype = 'n'
+	JOIN callee AS f ON f.classid = d.refclassid AND f.oid = d.refobjid
+	UNION
+	-- column types from outside the source's and trusted schemas that no
+	-- extension defines: staging's type of that name would be used
+	SELECT t.qualified,
+		   format('column %I of table %s has type %s, which is neither in pg_catalog, a schema of source %s, a trusted schema nor an extension',
+				  a.attname, t.qualified, tdgen.qualified(n.nspname, ty.typname), s.name)
+	FROM copied AS t
+	JOIN jsonb_to_recordset(cat[9]) AS a(attrelid oid, attname name, atttypid oid) ON a.attrelid = t.oid
+	JOIN jsonb_to_recordset(cat[10]) AS ty(oid oid, typname name, typnamespace oid, typelem oid, typcategory "char")
+	  ON ty.oid = a.atttypid
+	JOIN nsp AS n ON n.oid = ty.typnamespace
+	WHERE NOT n.nspname = ANY (s.schemas || s.trusted_schemas)
+	  AND NOT EXISTS (SELECT FROM dep AS d WHERE d.deptype = 'e' AND d.classid = 1247 AND d.objid IN (ty.oid, ty.typelem))
+	ORDER BY 1, 2;
+END
+$$;
+
 -- Every problem with the rules of an environment against production now:
 --   unreviewed        a column of a copied table with neither rule nor keep
 --   column_gone       a rule whose table or column no longer exists
@@ -92,6 +196,9 @@ END;
 --   not_null          nullify on a NOT NULL column
 --   foreign_key       a rule on a foreign-key column that differs from the
 --                     rule of the column it references (joins would break)
+--   untrusted_code    a copied expression or column type that would run
+--                     code outside pg_catalog and the trusted schemas
+--                     (tdgen.untrusted_code); column_name is the table
 -- A column referencing another by foreign key takes that column's rule.
 -- New production columns raise an alert each (not on a source's first
 -- check, which records what is there).
@@ -162,6 +269,11 @@ BEGIN
 	WHERE x.own AND x.ref IS NOT NULL
 	  AND (x.action, coalesce(x.transform, ''), x.params) IS DISTINCT FROM
 		  (x.ref_action, coalesce(x.ref_transform, ''), x.ref_params)
+	UNION ALL
+	SELECT 'untrusted_code', u.table_name, u.detail,
+		   format('-- a superuser may trust what it calls: SELECT tdgen_source(%L, %L, %L, trusted_schemas => %L);',
+				  s.name, s.server, s.schemas, s.trusted_schemas || ARRAY['schema_name']::name[])
+	FROM tdgen.untrusted_code(s.name, e.name) AS u
 	ORDER BY 2, 1;
 
 	-- columns seen for the first time: an alert each
@@ -263,13 +375,15 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION tdgen.raise_alert(text, text, text, text, jsonb), tdgen_check(text),
+REVOKE ALL ON FUNCTION tdgen.raise_alert(text, text, text, text, jsonb), tdgen_check(text), tdgen.untrusted_code(text, text),
 	tdgen.check_problems(text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE tdgen_gate(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tdgen_check(text),
 	tdgen.raise_alert(text, text, text, text, jsonb) TO tdgen_admin;
 GRANT EXECUTE ON PROCEDURE tdgen_gate(text) TO tdgen_admin;
 
+COMMENT ON FUNCTION tdgen.untrusted_code(text, text) IS
+	'what production''s copied expressions and column types would run in staging outside pg_catalog and the trusted schemas, per table';
 COMMENT ON FUNCTION tdgen.raise_alert(text, text, text, text, jsonb) IS
 	'records an alert and sends it as NOTIFY tdgen_alert with a JSON payload';
 COMMENT ON FUNCTION tdgen.table_mode_of(text, name, name) IS

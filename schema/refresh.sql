@@ -22,11 +22,13 @@ CREATE TABLE tdgen.run (
 	source		text NOT NULL,
 	target_schema name NOT NULL,
 	triggered_by name NOT NULL DEFAULT session_user,
+	role		name NOT NULL,
 	application_name text,
 	backend_pid	integer NOT NULL DEFAULT pg_backend_pid(),
 	started_at	timestamptz NOT NULL DEFAULT clock_timestamp(),
 	finished_at	timestamptz,
-	status		text NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'succeeded', 'failed')),
+	status		text NOT NULL DEFAULT 'running'
+		CHECK (status IN ('running', 'succeeded', 'failed', 'denied', 'busy')),
 	sqlstate	text,
 	message		text,
 	key_version	integer,
@@ -59,6 +61,13 @@ CREATE TABLE tdgen.run_column (
 	params		jsonb,
 	key_version	integer,
 	PRIMARY KEY (run_id, schema_name, table_name, column_name)
+);
+
+-- What the first step of a running refresh hands the second: written and
+-- read by tdgen's steps only, deleted when the run ends.
+CREATE TABLE tdgen.run_state (
+	run_id		bigint PRIMARY KEY REFERENCES tdgen.run ON DELETE CASCADE,
+	state		jsonb NOT NULL
 );
 
 SELECT pg_catalog.pg_extension_config_dump('tdgen.run', '');
@@ -113,10 +122,10 @@ RETURN format('tdgen %s: %s%s', environment, phase,
 -- mode in the environment, estimated rows and bytes (the table's and its
 -- partitions', from production's statistics; TOAST not counted) and what
 -- happens to each column.
-CREATE FUNCTION tdgen_plan(environment text)
+CREATE FUNCTION tdgen.plan(environment text)
 RETURNS TABLE (load_order integer, table_name text, mode text, estimated_rows bigint, estimated_bytes bigint,
 			   columns jsonb)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	e tdgen.environment := tdgen.resolve_environment(environment);
 	s tdgen.source := tdgen.resolve_source(e.source);
@@ -183,6 +192,28 @@ BEGIN
 	LEFT JOIN estimate AS x ON x.nspname = t.schema_name AND x.relname = t.table_name
 	GROUP BY t.schema_name, t.table_name, t.mode, x.n, x.bytes
 	ORDER BY 1;
+END
+$$;
+
+-- The plan, for roles that may refresh the environment.
+CREATE FUNCTION tdgen_plan(environment text)
+RETURNS TABLE (load_order integer, table_name text, mode text, estimated_rows bigint, estimated_bytes bigint,
+			   columns jsonb)
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_entry';
+
+CREATE FUNCTION tdgen.plan_by(caller regrole, environment text)
+RETURNS TABLE (load_order integer, table_name text, mode text, estimated_rows bigint, estimated_bytes bigint,
+			   columns jsonb)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM tdgen.resolve_environment(environment);
+	IF NOT tdgen.may_refresh(environment, caller) THEN
+		RAISE EXCEPTION 'permission denied to plan environment %', quote_literal(environment)
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = format('The environment''s owner or a superuser may allow you with tdgen_grant(%L, ''refresh'', role).', environment);
+	END IF;
+	RETURN QUERY SELECT * FROM tdgen.plan(environment);
 END
 $$;
 
@@ -298,10 +329,10 @@ $$;
 -- of production.  Committed before the second step, so that background
 -- workers see the shadow tables; with the copy transfer tdgen's connection
 -- to production stays open (held) and its snapshot is exported for them.
--- Returns what the second step needs.
+-- What the second step needs goes to tdgen.run_state.
 CREATE FUNCTION tdgen.refresh_prepare(run_id bigint)
-RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r tdgen.run;
 	e tdgen.environment;
@@ -322,10 +353,13 @@ DECLARE
 	plan jsonb;
 	snapshot text;
 BEGIN
-	SELECT * INTO r FROM tdgen.run AS x WHERE x.id = run_id;
+	r := tdgen.running_run(run_id);
 	e := tdgen.resolve_environment(r.environment);
 	s := tdgen.resolve_source(e.source);
 	shadow := tdgen.shadow_schema(e.name);
+
+	-- nothing is read while the target may not be replaced
+	PERFORM tdgen.check_target(e);
 
 	-- the copy transfer reads everything through tdgen's own connection,
 	-- from here on: one snapshot of production, to the end of the refresh
@@ -368,7 +402,7 @@ BEGIN
 				'schema_name', (tdgen.parse_name(p.table_name, 2))[1], 'table_name', (tdgen.parse_name(p.table_name, 2))[2])
 			ORDER BY p.load_order), '[]')
 	INTO plan
-	FROM @extschema@.tdgen_plan(e.name) AS p WHERE p.mode <> 'skip';
+	FROM tdgen.plan(e.name) AS p WHERE p.mode <> 'skip';
 	SELECT jsonb_agg(p || jsonb_build_object('sql', tdgen.load_sql(e.name, s, cols, fks, shadow, p ->> 'schema_name', p ->> 'table_name'))
 					 ORDER BY (p ->> 'load_order')::integer)
 	INTO plan
@@ -403,8 +437,9 @@ BEGIN
 
 	UPDATE tdgen.run AS x SET key_version = k.version, key_fingerprint = k.fingerprint, phase_seconds = phases
 	WHERE x.id = run_id;
-	RETURN jsonb_build_object('snap', snap, 'skipped', to_jsonb(skipped), 'plan', plan, 'snapshot', snapshot,
-							  'server', s.server, 'schemas', to_jsonb(s.schemas), 'shadow', shadow);
+	INSERT INTO tdgen.run_state (run_id, state)
+	VALUES (run_id, jsonb_build_object('snap', snap, 'skipped', to_jsonb(skipped), 'plan', plan, 'snapshot', snapshot,
+									   'server', s.server, 'schemas', to_jsonb(s.schemas), 'shadow', shadow));
 END
 $$;
 
@@ -466,11 +501,12 @@ END;
 -- as it is loaded; each foreign key once both its tables have theirs.
 -- Then the sequences and the swap, here.  The shadow schema is committed:
 -- on failure the caller drops it.
-CREATE FUNCTION tdgen.refresh_build(run_id bigint, state jsonb)
+CREATE FUNCTION tdgen.refresh_build(run_id bigint)
 RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	r tdgen.run;
+	r tdgen.run := tdgen.running_run(run_id);
+	state jsonb := (SELECT st.state FROM tdgen.run_state AS st WHERE st.run_id = refresh_build.run_id);
 	e tdgen.environment;
 	shadow name := state ->> 'shadow';
 	schemas name[] := ARRAY(SELECT jsonb_array_elements_text(state -> 'schemas'));
@@ -491,7 +527,6 @@ DECLARE
 	done record;
 	total integer := tdgen.tables_to_load(state -> 'plan');
 BEGIN
-	SELECT * INTO r FROM tdgen.run AS x WHERE x.id = run_id;
 	e := tdgen.resolve_environment(r.environment);
 	phases := r.phase_seconds;
 
@@ -556,7 +591,7 @@ BEGIN
 	-- the swap: the shadow schema takes the target's name and grants
 	t0 := clock_timestamp();
 	PERFORM tdgen.announce(e.name, 'swap');
-	PERFORM tdgen.swap_schema(shadow, e.target_schema, left('tdgen_old_' || e.name, 63));
+	PERFORM tdgen.swap_schema(e, shadow);
 	phases := phases || jsonb_build_object('swap', tdgen.seconds_since(t0));
 
 	UPDATE tdgen.run AS x
@@ -567,64 +602,80 @@ BEGIN
 END
 $$;
 
--- Put the shadow schema in place of the target: the target's schema and
--- table grants carried over, the old schema dropped, in the caller's
--- transaction (readers see all the old or all the new).
-CREATE FUNCTION tdgen.swap_schema(shadow name, target name, old_target name)
+-- Put the shadow schema in place of the target, in the caller's
+-- transaction (readers see all the old or all the new): once the target
+-- is checked to be the environment's own with nothing outside depending
+-- on it, the shadow schema gets the environment's grants and its mark,
+-- and the old target is dropped.
+CREATE FUNCTION tdgen.swap_schema(e tdgen.environment, shadow name)
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
 DECLARE
-	g record;
-	had_target boolean := to_regnamespace(quote_ident(target)) IS NOT NULL;
+	old_target name := left('tdgen_old_' || e.name, 63);
+	had_target boolean := to_regnamespace(quote_ident(e.target_schema)) IS NOT NULL;
 BEGIN
+	PERFORM tdgen.check_target(e);
+	PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.grant_statements(e.name, shadow)));
+	EXECUTE format('COMMENT ON SCHEMA %I IS %L', shadow, tdgen.target_mark(e.name));
 	IF had_target THEN
-		-- schema grants, then table grants by table name
-		FOR g IN
-			SELECT a.privilege_type, a.grantee, a.is_grantable
-			FROM pg_namespace AS n, aclexplode(n.nspacl) AS a
-			WHERE n.nspname = target AND a.grantee <> n.nspowner
-		LOOP
-			EXECUTE format('GRANT %s ON SCHEMA %I TO %s%s', g.privilege_type, shadow,
-						   CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(g.grantee::regrole::text) END,
-						   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-		END LOOP;
-		FOR g IN
-			SELECT c.relname, c.relkind, a.privilege_type, a.grantee, a.is_grantable
-			FROM pg_class AS c, aclexplode(c.relacl) AS a
-			WHERE c.relnamespace = to_regnamespace(quote_ident(target)) AND a.grantee <> c.relowner
-			  AND to_regclass(format('%I.%I', shadow, c.relname)) IS NOT NULL
-		LOOP
-			EXECUTE format('GRANT %s ON %s %I.%I TO %s%s', g.privilege_type,
-						   CASE WHEN g.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, shadow, g.relname,
-						   CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(g.grantee::regrole::text) END,
-						   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-		END LOOP;
 		EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', old_target);
-		EXECUTE format('ALTER SCHEMA %I RENAME TO %I', target, old_target);
+		EXECUTE format('ALTER SCHEMA %I RENAME TO %I', e.target_schema, old_target);
 	END IF;
-	EXECUTE format('ALTER SCHEMA %I RENAME TO %I', shadow, target);
+	EXECUTE format('ALTER SCHEMA %I RENAME TO %I', shadow, e.target_schema);
 	IF had_target THEN
 		EXECUTE format('DROP SCHEMA %I CASCADE', old_target);
 	END IF;
 END
 $$;
 
--- The run row, before any work: the per-environment lock (waiting for it or
--- not), the leftovers of a refresh that died cleaned up.
-CREATE FUNCTION tdgen.run_start(environment text, wait boolean)
+-- The run of this session's refresh, which a step works on: it must be
+-- running, in this backend.
+CREATE FUNCTION tdgen.running_run(run_id bigint)
+RETURNS tdgen.run
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r tdgen.run;
+BEGIN
+	SELECT * INTO r FROM tdgen.run AS x WHERE x.id = run_id AND x.status = 'running' AND x.backend_pid = pg_backend_pid();
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'run % is not a refresh running in this session', run_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'A refresh runs its steps itself: CALL tdgen_refresh(environment).';
+	END IF;
+	RETURN r;
+END
+$$;
+
+-- The run row, before any work.  A role that may not refresh the
+-- environment gets a run denied (42501); without wait, a refresh already
+-- running makes it busy (55P03); both finished at once.  Otherwise the
+-- per-environment lock (waited for, with wait), the leftovers of a refresh
+-- that died cleaned up, and a running run.
+CREATE FUNCTION tdgen.run_start(environment text, wait boolean, caller oid)
 RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
 DECLARE
 	e tdgen.environment := tdgen.resolve_environment(environment);
 	id bigint;
 	transfer text;
+	refused text;
 BEGIN
-	IF wait THEN
+	IF NOT tdgen.may_refresh(e.name, caller) THEN
+		refused := 'denied';
+	ELSIF wait THEN
 		PERFORM pg_advisory_lock(tdgen.refresh_lock_key(e.name));
 	ELSIF NOT pg_try_advisory_lock(tdgen.refresh_lock_key(e.name)) THEN
-		RAISE EXCEPTION 'a refresh of environment % is already running', quote_literal(e.name)
-			USING ERRCODE = 'lock_not_available',
-				  HINT = 'Wait for it (see tdgen.progress), or call tdgen_refresh(..., wait => true) to queue behind it.';
+		refused := 'busy';
+	END IF;
+	IF refused IS NOT NULL THEN
+		INSERT INTO tdgen.run AS r (environment, source, target_schema, role, application_name, status, finished_at,
+									sqlstate, message)
+		VALUES (e.name, e.source, e.target_schema, caller::regrole::name, current_setting('application_name'), refused,
+				clock_timestamp(), CASE refused WHEN 'denied' THEN '42501' ELSE '55P03' END,
+				CASE refused WHEN 'denied' THEN format('permission denied to refresh environment %s', quote_literal(e.name))
+							 ELSE format('a refresh of environment %s is already running', quote_literal(e.name)) END)
+		RETURNING r.id INTO id;
+		RETURN id;
 	END IF;
 	-- holding the lock, no other refresh of this environment runs: a run
 	-- still marked running died with its backend
@@ -632,8 +683,9 @@ BEGIN
 							  message = 'the refresh was interrupted (its session or the server ended)'
 	WHERE r.environment = e.name AND r.status = 'running';
 	EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', tdgen.shadow_schema(e.name));
-	INSERT INTO tdgen.run AS r (environment, source, target_schema, transfer, application_name)
-	VALUES (e.name, e.source, e.target_schema, tdgen.transfer(e.name), current_setting('application_name'))
+	INSERT INTO tdgen.run AS r (environment, source, target_schema, role, transfer, application_name)
+	VALUES (e.name, e.source, e.target_schema, caller::regrole::name, tdgen.transfer(e.name),
+			current_setting('application_name'))
 	RETURNING r.id, r.transfer INTO id, transfer;
 	-- new production columns are recorded and alerted here, committed with
 	-- the run row, whatever the work that follows does; if production
@@ -655,10 +707,11 @@ $$;
 -- released.
 CREATE FUNCTION tdgen.run_finish(run_id bigint, err_sqlstate text, err_message text, err_detail text)
 RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
 DECLARE
-	r tdgen.run;
+	r tdgen.run := tdgen.running_run(run_id);
 BEGIN
+	DELETE FROM tdgen.run_state AS st WHERE st.run_id = run_finish.run_id;
 	UPDATE tdgen.run AS x
 	SET status = CASE WHEN err_sqlstate IS NULL THEN 'succeeded' ELSE 'failed' END,
 		finished_at = clock_timestamp(), sqlstate = err_sqlstate, message = err_message
@@ -678,59 +731,10 @@ BEGIN
 END
 $$;
 
+-- The refresh: a C procedure that runs the steps above as tdgen's owner
+-- for its caller, committing between them (src/entry.c).
 CREATE PROCEDURE tdgen_refresh(environment text, wait boolean DEFAULT false)
-LANGUAGE plpgsql AS $$
-DECLARE
-	run_id bigint;
-	err_sqlstate text;
-	err_message text;
-	err_detail text;
-	err_hint text;
-	state jsonb;
-BEGIN
-	IF tdgen.in_transaction_block() THEN
-		RAISE EXCEPTION 'tdgen_refresh cannot run inside a transaction block'
-			USING ERRCODE = 'active_sql_transaction',
-				  HINT = 'CALL it on its own: it commits its run record before the work, so the record survives a failure.';
-	END IF;
-	run_id := tdgen.run_start(environment, wait);
-	COMMIT;
-	-- two steps, the first committed so that background workers see the
-	-- shadow schema; the target is only touched by the second's swap
-	FOR step IN 1..2 LOOP
-		BEGIN
-			IF step = 1 THEN
-				state := tdgen.refresh_prepare(run_id);
-			ELSE
-				PERFORM tdgen.refresh_build(run_id, state);
-			END IF;
-		EXCEPTION WHEN OTHERS OR query_canceled THEN
-			GET STACKED DIAGNOSTICS err_sqlstate = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
-									err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
-		END;
-		EXIT WHEN err_sqlstate IS NOT NULL OR step = 2;
-		COMMIT;
-	END LOOP;
-	IF err_sqlstate IS NOT NULL THEN
-		-- end the failed transaction whole (and with it the remote one, which
-		-- may have lost its connection) before recording the failure
-		ROLLBACK;
-	END IF;
-	PERFORM tdgen.run_finish(run_id, err_sqlstate, err_message, err_detail);
-	COMMIT;
-	IF err_sqlstate IS NULL THEN
-		RAISE NOTICE 'tdgen %: refreshed (run %)', environment, run_id;
-	ELSIF err_detail IS NULL AND err_hint IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = err_sqlstate, MESSAGE = err_message;
-	ELSIF err_hint IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = err_sqlstate, MESSAGE = err_message, DETAIL = err_detail;
-	ELSIF err_detail IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = err_sqlstate, MESSAGE = err_message, HINT = err_hint;
-	ELSE
-		RAISE EXCEPTION USING ERRCODE = err_sqlstate, MESSAGE = err_message, DETAIL = err_detail, HINT = err_hint;
-	END IF;
-END
-$$;
+LANGUAGE C AS 'MODULE_PATHNAME', 'tdgen_refresh';
 
 -- ---------------------------------------------------------------------------
 -- Report
@@ -769,14 +773,15 @@ END;
 -- Privileges and comments
 -- ---------------------------------------------------------------------------
 
-REVOKE ALL ON FUNCTION tdgen_plan(text), tdgen.refresh_prepare(bigint), tdgen.refresh_build(bigint, jsonb),
-	tdgen.swap_schema(name, name, name), tdgen.run_start(text, boolean), tdgen.run_finish(bigint, text, text, text),
+-- The refresh's steps run as tdgen's owner only, called by tdgen_refresh;
+-- tdgen_refresh itself is open: run_start decides who may refresh what,
+-- and records who tried.
+REVOKE ALL ON FUNCTION tdgen.refresh_prepare(bigint), tdgen.refresh_build(bigint),
+	tdgen.swap_schema(tdgen.environment, name), tdgen.run_start(text, boolean, oid), tdgen.run_finish(bigint, text, text, text),
+	tdgen.running_run(bigint), tdgen.plan(text), tdgen.plan_by(regrole, text), tdgen.job_sql(text, integer, integer, text, text),
 	tdgen_report(bigint), tdgen.execute_quietly(text[]), tdgen.load_rows(regclass, text),
 	tdgen.copy_rows(regclass, text), tdgen.run_jobs(text[], integer[], integer, text[]) FROM PUBLIC;
-REVOKE ALL ON PROCEDURE tdgen_refresh(text, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tdgen_plan(text), tdgen.refresh_prepare(bigint), tdgen.refresh_build(bigint, jsonb), tdgen.run_start(text, boolean),
-	tdgen.run_finish(bigint, text, text, text), tdgen_report(bigint) TO tdgen_admin;
-GRANT EXECUTE ON PROCEDURE tdgen_refresh(text, boolean) TO tdgen_admin;
+GRANT EXECUTE ON FUNCTION tdgen_report(bigint) TO tdgen_admin;
 
 COMMENT ON TABLE tdgen.run IS
 	'one row per refresh, written before the work starts: who, when, status, SQLSTATE and message on failure, key version, transfer, seconds per phase, rows and bytes';
@@ -794,6 +799,10 @@ COMMENT ON FUNCTION tdgen.shadow_schema(text) IS
 	'the schema an environment''s refresh builds before the swap';
 COMMENT ON FUNCTION tdgen.progress_notice(text, text, integer, integer, text) IS
 	'what a refresh says as it starts a phase, or a table''s load';
+COMMENT ON FUNCTION tdgen.plan(text) IS
+	'what a refresh would do: tables in load order, modes, estimated rows and bytes, each column''s transform';
+COMMENT ON FUNCTION tdgen.plan_by(regrole, text) IS
+	'tdgen_plan for a calling role that may refresh the environment';
 COMMENT ON FUNCTION tdgen_plan(text) IS
 	'what a refresh would do, without moving data: tables in load order, modes, estimated rows and bytes, each column''s transform';
 COMMENT ON FUNCTION tdgen.load_rows(regclass, text) IS
@@ -811,8 +820,12 @@ COMMENT ON FUNCTION tdgen.seconds_since(timestamptz) IS
 COMMENT ON FUNCTION tdgen.execute_quietly(text[]) IS
 	'runs statements with notices quieted';
 COMMENT ON FUNCTION tdgen.refresh_prepare(bigint) IS
-	'the first step of a refresh, committed before the second: gate, shadow schema, the load with the fdw transfer; returns what the second step needs';
-COMMENT ON FUNCTION tdgen.refresh_build(bigint, jsonb) IS
+	'the first step of a refresh, committed before the second: gate, shadow schema, the load with the fdw transfer; what the second step needs goes to tdgen.run_state';
+COMMENT ON TABLE tdgen.run_state IS
+	'what the first step of a running refresh hands the second; written and read by tdgen only';
+COMMENT ON FUNCTION tdgen.running_run(bigint) IS
+	'the run row of a refresh running in this session; 55000 for any other run';
+COMMENT ON FUNCTION tdgen.refresh_build(bigint) IS
 	'the second step of a refresh: loads (copy transfer), each table''s keys, indexes and statistics, and the foreign keys in background workers, then sequences and the swap';
 COMMENT ON FUNCTION tdgen.load_sql(text, tdgen.source, jsonb, jsonb, name, name, name) IS
 	'the SELECT that reads a table from its foreign table into the shadow table, each column masked or kept';
@@ -824,10 +837,10 @@ COMMENT ON FUNCTION tdgen.tables_to_load(jsonb) IS
 	'how many tables of a refresh plan are loaded';
 COMMENT ON FUNCTION tdgen.record_load(bigint, jsonb, text, name, bigint, double precision) IS
 	'records a table''s load in tdgen.run_table: rows, bytes of its rows, seconds';
-COMMENT ON FUNCTION tdgen.swap_schema(name, name, name) IS
-	'puts the shadow schema in place of the target, with the target''s grants, and drops the old one';
-COMMENT ON FUNCTION tdgen.run_start(text, boolean) IS
-	'takes the environment''s lock, cleans up after a refresh that died, records a new run';
+COMMENT ON FUNCTION tdgen.swap_schema(tdgen.environment, name) IS
+	'puts the shadow schema in place of the target (checked first), with the environment''s grants and mark, and drops the old one';
+COMMENT ON FUNCTION tdgen.run_start(text, boolean, oid) IS
+	'records a run of an environment for a role: denied or busy at once, else running, with the environment''s lock held';
 COMMENT ON FUNCTION tdgen.run_finish(bigint, text, text, text) IS
 	'closes a run as succeeded or failed (with an alert when the gate refused) and releases the lock';
 COMMENT ON PROCEDURE tdgen_refresh(text, boolean) IS

@@ -362,8 +362,12 @@ BEGIN ATOMIC
 		FROM tdgen.source AS src
 		UNION ALL
 		SELECT 0, '2' || e.name, '', '', '',
-			   format('SELECT tdgen_environment(%L, %L, %L, %L);', e.name, e.source, e.target_schema, e.options)
+			   format('SELECT tdgen_environment(%L, %L, %L, %L, %L);', e.name, e.source, e.target_schema, e.options, e.owner)
 		FROM tdgen.environment AS e
+		UNION ALL
+		SELECT 0, '3' || g.environment, g.privilege, g.role, '',
+			   format('SELECT tdgen_grant(%L, %L, %L);', g.environment, g.privilege, g.role)
+		FROM tdgen.environment_grant AS g
 		UNION ALL
 		SELECT 1 AS ord, c.name AS k1, '' AS k2, '' AS k3, '' AS k4,
 			   format('SELECT tdgen_category(%L, %L, %L, %L, %L, %L, %s, %L, %L);', c.name, c.transform,

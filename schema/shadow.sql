@@ -30,6 +30,7 @@ DECLARE
 	user_schema CONSTANT text := 'NOT IN (''pg_catalog'', ''information_schema'', ''pg_toast'')';
 BEGIN
 	RETURN jsonb_build_object(
+		'trusted', to_jsonb(s.trusted_schemas),
 		'namespace', tdgen.read_remote(ls, 'catalog_namespace', 'true'),
 		'class', tdgen.read_remote(ls, 'catalog_class', 'relkind IN (''r'', ''p'', ''S'', ''i'', ''I'')'),
 		'attribute', tdgen.read_remote(ls, 'catalog_attribute', 'attnum > 0 AND NOT attisdropped'),
@@ -117,6 +118,15 @@ BEGIN
 		RAISE EXCEPTION 'production type % does not exist in the staging database', local_name
 			USING ERRCODE = 'undefined_object',
 				  HINT = 'Create the extension or schema that defines it in the staging database.';
+	END IF;
+	-- staging's type of that name is used: only an extension's, or one
+	-- of a trusted schema, whose checks and I/O nobody else planted
+	IF NOT (t.nspname IN (SELECT jsonb_array_elements_text(snap -> 'trusted'))
+			OR EXISTS (SELECT FROM pg_depend AS d
+					   WHERE d.classid = 'pg_type'::regclass AND d.objid = to_regtype(local_name) AND d.deptype = 'e')) THEN
+		RAISE EXCEPTION 'type % of the staging database belongs to no extension and no trusted schema', local_name
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'A refresh uses staging''s type of production''s name: install it from an extension, or have a superuser trust its schema (tdgen_source(..., trusted_schemas => ...)).';
 	END IF;
 	RETURN format_type(to_regtype(local_name), typmod);
 END

@@ -1,8 +1,8 @@
 -- ===========================================================================
 -- schema/source.sql
---     Sources and environments, and tdgen's view of production: foreign
---     tables over the remote catalog, and one foreign table per production
---     table, re-created when its columns change.
+--     Sources, and tdgen's view of production: foreign tables over the
+--     remote catalog, and one foreign table per production table,
+--     re-created when its columns change.
 --
 -- tdgen reads production as the role that owns the extension, through that
 -- role's user mapping: the functions here are SECURITY DEFINER, and the
@@ -22,6 +22,12 @@ BEGIN
 	END IF;
 END
 $$;
+
+-- Whether a role is a superuser.
+CREATE FUNCTION tdgen.is_superuser(role oid)
+RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+RETURN coalesce((SELECT r.rolsuper FROM pg_roles AS r WHERE r.oid = role), false);
 
 -- The source of an environment, or the source itself when given one.
 CREATE FUNCTION tdgen.resolve_source(source_or_environment text)
@@ -62,17 +68,38 @@ END
 $$;
 
 -- ---------------------------------------------------------------------------
--- Sources and environments
+-- Sources
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION tdgen_source(name text, server name, schemas name[] DEFAULT '{public}')
+-- A source: a postgres_fdw server and the remote schemas to read, and the
+-- schemas copied expressions may call code from (trusted_schemas, which
+-- only a superuser may set; NULL keeps what the source has).
+CREATE FUNCTION tdgen_source(name text, server name, schemas name[] DEFAULT '{public}',
+							 trusted_schemas name[] DEFAULT NULL)
 RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_entry';
+
+CREATE FUNCTION tdgen.source_by(caller regrole, name text, server name, schemas name[], trusted_schemas name[])
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
 DECLARE
 	local_schema name := 'tdgen_source_' || name;
 	old tdgen.source;
 BEGIN
 	PERFORM tdgen.check_simple_name('source', name);
+	IF NOT tdgen.is_superuser(caller) AND NOT pg_has_role(caller, 'tdgen_admin', 'MEMBER') THEN
+		RAISE EXCEPTION 'permission denied to configure source %', quote_literal(name)
+			USING ERRCODE = 'insufficient_privilege', HINT = 'Members of tdgen_admin and superusers configure sources.';
+	END IF;
+	IF trusted_schemas IS NOT NULL AND NOT tdgen.is_superuser(caller) THEN
+		RAISE EXCEPTION 'only a superuser may set the trusted schemas of source %', quote_literal(name)
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Code in a trusted schema runs during every refresh: a superuser vouches for it.';
+	END IF;
+	IF array_position(trusted_schemas, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'trusted schemas cannot be NULL' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	IF NOT EXISTS (SELECT FROM pg_foreign_server AS s JOIN pg_foreign_data_wrapper AS w ON w.oid = s.srvfdw
 				   WHERE s.srvname = server AND w.fdwname = 'postgres_fdw') THEN
 		RAISE EXCEPTION 'no postgres_fdw foreign server named %', quote_literal(server)
@@ -84,10 +111,12 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 
-	SELECT * INTO old FROM tdgen.source AS s WHERE s.name = tdgen_source.name;
-	INSERT INTO tdgen.source (name, server, schemas, local_schema)
-	VALUES (name, server, schemas, local_schema)
-	ON CONFLICT ON CONSTRAINT source_pkey DO UPDATE SET server = excluded.server, schemas = excluded.schemas;
+	SELECT * INTO old FROM tdgen.source AS s WHERE s.name = source_by.name;
+	INSERT INTO tdgen.source (name, server, schemas, trusted_schemas, local_schema)
+	VALUES (name, server, schemas, coalesce(trusted_schemas, '{}'), local_schema)
+	ON CONFLICT ON CONSTRAINT source_pkey
+	DO UPDATE SET server = excluded.server, schemas = excluded.schemas,
+				  trusted_schemas = coalesce(source_by.trusted_schemas, old.trusted_schemas);
 
 	-- another server: every foreign table is rebuilt on the next sync
 	IF old.server IS DISTINCT FROM server THEN
@@ -117,6 +146,11 @@ BEGIN
 		 'confupdtype "char", confdeltype "char", confmatchtype "char", condeferrable boolean, condeferred boolean, '
 		 'conindid oid, conislocal boolean, convalidated boolean'),
 		('catalog_index', 'pg_catalog', 'pg_index', 'indexrelid oid, indrelid oid, indisunique boolean, indkey int2vector'),
+		-- what copied expressions call: functions and operators, and
+		-- column defaults (generated expressions too)
+		('catalog_proc', 'pg_catalog', 'pg_proc', 'oid oid, proname name, pronamespace oid'),
+		('catalog_operator', 'pg_catalog', 'pg_operator', 'oid oid, oprname name, oprnamespace oid'),
+		('catalog_attrdef', 'pg_catalog', 'pg_attrdef', 'oid oid, adrelid oid, adnum int2'),
 		-- for the shadow schema: enums, partitions, sequences, and the
 		-- expressions production deparses itself (defaults, checks, indexes)
 		('catalog_enum', 'pg_catalog', 'pg_enum', 'enumtypid oid, enumsortorder float4, enumlabel name'),
@@ -184,53 +218,6 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	SELECT coalesce((e.options ->> 'jobs')::integer, 2)
 	FROM tdgen.environment AS e WHERE e.name = jobs.environment;
-END;
-
-CREATE FUNCTION tdgen_environment(name text, source text, target_schema name DEFAULT NULL,
-								  options jsonb DEFAULT '{}')
-RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-	PERFORM tdgen.check_simple_name('environment', name);
-	IF NOT EXISTS (SELECT FROM tdgen.source AS s WHERE s.name = source) THEN
-		RAISE EXCEPTION 'no source named %', coalesce(quote_literal(source), 'NULL')
-			USING ERRCODE = 'undefined_object', HINT = 'Create it first with tdgen_source(name, server, schemas).';
-	END IF;
-	IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
-		RAISE EXCEPTION 'environment options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF options ? 'transfer' AND coalesce(options ->> 'transfer', '') NOT IN ('copy', 'fdw') THEN
-		RAISE EXCEPTION 'transfer must be "copy" or "fdw", not %', options -> 'transfer'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'copy: binary COPY over tdgen''s own connection (postgres_fdw servers); fdw: the foreign tables.';
-	END IF;
-	IF options ? 'jobs' AND (jsonb_typeof(options -> 'jobs') <> 'number' OR (options ->> 'jobs')::numeric NOT IN (SELECT generate_series(1, 32))) THEN
-		RAISE EXCEPTION 'jobs must be a whole number from 1 to 32, not %', options -> 'jobs'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'jobs is how many tables a refresh loads and indexes side by side, each in a background worker.';
-	END IF;
-	IF options ->> 'transfer' = 'copy' AND NOT tdgen.source_is_postgres(source) THEN
-		RAISE EXCEPTION 'transfer "copy" needs a postgres_fdw server'
-			USING ERRCODE = 'invalid_parameter_value', HINT = 'Use transfer "fdw" for other foreign data wrappers.';
-	END IF;
-	IF coalesce(target_schema, name) ~ '^(pg_|tdgen)' OR coalesce(target_schema, name) IN ('public', 'information_schema') THEN
-		RAISE EXCEPTION 'schema % cannot be a target', quote_ident(coalesce(target_schema, name))
-			USING ERRCODE = 'invalid_schema_name',
-				  HINT = 'A refresh replaces its target schema whole: choose a schema of its own, such as the environment''s name.';
-	END IF;
-	INSERT INTO tdgen.environment (name, source, target_schema, options)
-	VALUES (name, source, coalesce(target_schema, name), options)
-	ON CONFLICT ON CONSTRAINT environment_pkey
-	DO UPDATE SET source = excluded.source, target_schema = excluded.target_schema, options = excluded.options;
-END
-$$;
-
-CREATE FUNCTION tdgen_drop_environment(name text)
-RETURNS boolean
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-	WITH gone AS (DELETE FROM tdgen.environment AS e WHERE e.name = tdgen_drop_environment.name RETURNING 1)
-	SELECT count(*) > 0 FROM gone;
 END;
 
 CREATE FUNCTION tdgen_drop_source(name text)
@@ -511,30 +498,27 @@ $$;
 -- Privileges and comments
 -- ---------------------------------------------------------------------------
 
-REVOKE ALL ON FUNCTION tdgen_source(text, name, name[]), tdgen_environment(text, text, name, jsonb),
-	tdgen_drop_environment(text), tdgen_drop_source(text), tdgen.remote_columns(text),
+REVOKE ALL ON FUNCTION tdgen.source_by(regrole, text, name, name[], name[]), tdgen_drop_source(text), tdgen.remote_columns(text),
 	tdgen.remote_foreign_keys(text), tdgen.sync_source(text), tdgen.create_catalog_table(name, name, name, name, name, text),
 	tdgen.production_columns(text), tdgen.read_remote(name, name, text),
 	tdgen.remote_begin(name, text, boolean), tdgen.remote_export(), tdgen.remote_end(), tdgen.remote_server(),
 	tdgen.remote_rows(regclass, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tdgen_source(text, name, name[]), tdgen_environment(text, text, name, jsonb),
-	tdgen_drop_environment(text), tdgen_drop_source(text), tdgen.remote_columns(text),
-	tdgen.remote_foreign_keys(text), tdgen.sync_source(text) TO tdgen_admin;
+GRANT EXECUTE ON FUNCTION tdgen_drop_source(text) TO tdgen_admin;
 
+COMMENT ON FUNCTION tdgen.is_superuser(oid) IS
+	'whether a role is a superuser';
 COMMENT ON FUNCTION tdgen.check_simple_name(text, text) IS
 	'raises 42602 unless a source or environment name is 1-40 lower-case letters, digits, underscores';
 COMMENT ON FUNCTION tdgen.resolve_source(text) IS
 	'the source row of a source or environment name; 42704 when there is none';
 COMMENT ON FUNCTION tdgen.resolve_environment(text) IS
 	'the environment row of a name; 42704 when there is none';
-COMMENT ON FUNCTION tdgen_source(text, name, name[]) IS
-	'creates or updates a source: a postgres_fdw server and the remote schemas to read';
+COMMENT ON FUNCTION tdgen_source(text, name, name[], name[]) IS
+	'creates or updates a source: a postgres_fdw server, the remote schemas to read, and (superusers) the schemas copied expressions may call';
+COMMENT ON FUNCTION tdgen.source_by(regrole, text, name, name[], name[]) IS
+	'tdgen_source for a calling role';
 COMMENT ON FUNCTION tdgen.create_catalog_table(name, name, name, name, name, text) IS
 	'(re)creates one foreign table over a remote catalog table or view';
-COMMENT ON FUNCTION tdgen_environment(text, text, name, jsonb) IS
-	'creates or updates an environment: its source, target schema (default: its name) and options';
-COMMENT ON FUNCTION tdgen_drop_environment(text) IS
-	'removes an environment and its own rules and table modes; true when there was one';
 COMMENT ON FUNCTION tdgen_drop_source(text) IS
 	'removes a source that no environment uses, with its foreign tables; true when there was one';
 COMMENT ON FUNCTION tdgen.type_class(name, "char", text) IS

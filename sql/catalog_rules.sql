@@ -98,6 +98,22 @@ SELECT * FROM pg_temp.try($$SELECT tdgen_source('prod2', 'no_such_server')$$);
 SELECT * FROM pg_temp.try($$SELECT tdgen_environment('staging', 'prod', 'public')$$);
 SELECT * FROM pg_temp.try($$SELECT tdgen_environment('staging', 'no_source')$$);
 SELECT * FROM pg_temp.try($$SELECT tdgen_drop_source('prod')$$);
+-- environments are owned by a role that is no superuser (tdgen makes one
+-- for a superuser's); grants name existing roles and known privileges
+SELECT name, owner, rolsuper, rolcanlogin FROM tdgen.environment JOIN pg_roles ON rolname = owner;
+SELECT * FROM pg_temp.try($$SELECT tdgen_environment('staging', 'prod', owner => 'postgres')$$);
+SELECT * FROM pg_temp.try($$SELECT tdgen_environment('staging', 'prod', owner => 'no_such_role')$$);
+SELECT * FROM pg_temp.try($$SELECT tdgen_environment('staging', 'prod', options => '{"drop_dependents": "yes"}')$$);
+SELECT * FROM pg_temp.try($$SELECT tdgen_environment('staging', 'prod', 'qa')$$);
+CREATE SCHEMA rules_not_a_target;
+SELECT * FROM pg_temp.try($$SELECT tdgen_environment('staging', 'prod', 'rules_not_a_target')$$);
+DROP SCHEMA rules_not_a_target;
+CREATE ROLE rules_reader;
+SELECT tdgen_grant('qa', 'read', 'rules_reader'), tdgen_grant('qa', 'read', 'rules_reader');
+SELECT * FROM pg_temp.try($$SELECT tdgen_grant('qa', 'admin', 'rules_reader')$$);
+SELECT * FROM pg_temp.try($$SELECT tdgen_grant('qa', 'read', 'no_such_role')$$);
+SELECT * FROM pg_temp.try($$SELECT tdgen_grant('nope', 'read', 'rules_reader')$$);
+SELECT environment, privilege, role FROM tdgen.environment_grant;
 
 -- export: a script that recreates every user setting
 SELECT tdgen_table_mode('public.audit_log', 'skip', NULL);
@@ -109,6 +125,7 @@ FROM tdgen.column_rule;
 CREATE TEMP TABLE script AS SELECT tdgen_export_rules() AS s;
 DELETE FROM tdgen.column_rule;
 DELETE FROM tdgen.table_mode;
+DELETE FROM tdgen.environment_grant;
 SELECT tdgen_drop_category('employee_badge');
 SELECT tdgen_enable_category('cardholder_name');
 SELECT s FROM script \gset
@@ -121,7 +138,10 @@ SELECT count(*) AS differences FROM (
 	 EXCEPT SELECT schema_name, table_name, column_name, environment, action, transform, params, reason FROM tdgen.column_rule)) AS d;
 SELECT name FROM tdgen.category WHERE NOT builtin;
 SELECT category FROM tdgen.category_disabled;
+SELECT environment, privilege, role FROM tdgen.environment_grant;
+SELECT tdgen_revoke('qa', 'read', 'rules_reader') AS revoked, tdgen_revoke('qa', 'read', 'rules_reader') AS again;
 SELECT tdgen_drop_environment('qa') AS env_dropped, tdgen_drop_source('prod') AS source_dropped;
+DROP ROLE rules_reader, tdgen_qa_owner;
 SELECT count(*) AS rules_of_dropped_env FROM tdgen.column_rule WHERE environment IS NOT NULL;
 DROP SERVER rules_nowhere;
 

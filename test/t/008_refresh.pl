@@ -29,7 +29,8 @@ sub fingerprint
 
 sub last_run
 {
-	return sql('staging', q{SELECT status || ' ' || coalesce(sqlstate, '-') FROM tdgen.run WHERE environment = 'qa' ORDER BY id DESC LIMIT 1});
+	return sql('staging', q{SELECT status || ' ' || coalesce(sqlstate, '-') FROM tdgen.run
+		WHERE environment = 'qa' AND status NOT IN ('busy', 'denied') ORDER BY id DESC LIMIT 1});
 }
 
 sub nothing_left
@@ -145,6 +146,8 @@ is(poll_until('staging', q{SELECT phase || ' ' || table_name FROM tdgen.progress
 	'load public.hold_point', 'tdgen.progress shows the phase and table of a running refresh');
 ($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('qa')});
 is(sqlstate($err), '55P03', 'a second refresh of the same environment is refused at once (55P03)');
+is(sql('staging', q{SELECT status || ' ' || sqlstate || ' ' || role FROM tdgen.run WHERE environment = 'qa' ORDER BY id DESC LIMIT 1}),
+	'busy 55P03 postgres', 'and recorded as a busy run, with its role');
 ($rc, $out, $err) = bg_finish($first);
 fails_safely('a cancelled refresh (statement_timeout)', '57014', $err);
 # production's read waits for the lock for 4 s more unless it was cancelled

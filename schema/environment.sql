@@ -1,0 +1,396 @@
+-- ===========================================================================
+-- schema/environment.sql
+--     Environments and who may do what with them: the owner, grants of
+--     refresh, read and write, and the target schema a refresh may replace.
+--
+-- Every environment has an owner role that is never a superuser.  Its
+-- members and superusers configure the environment and grant others
+-- refresh (run tdgen_refresh and tdgen_plan), read (the target schema's
+-- tables and sequences) or write (read plus changing rows).  Entry points
+-- that must know their caller are C functions (src/entry.c) calling the
+-- *_by functions here as tdgen's owner, with the caller's role first;
+-- nobody else may execute those.
+-- ===========================================================================
+
+-- What marks a schema as an environment's target (its comment, which only
+-- the schema's owner or a superuser can set).
+CREATE FUNCTION tdgen.target_mark(environment text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN format('tdgen: target of environment %s', environment);
+
+-- Raise 42501 unless the caller may change an environment: a superuser, or
+-- a member of its owner.
+CREATE FUNCTION tdgen.check_may_configure(e tdgen.environment, caller oid)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF NOT tdgen.is_superuser(caller) AND NOT pg_has_role(caller, e.owner, 'MEMBER') THEN
+		RAISE EXCEPTION 'permission denied for environment %', quote_literal(e.name)
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = format('Only members of its owner %s and superusers may change it.', quote_ident(e.owner));
+	END IF;
+END
+$$;
+
+-- Whether a role may refresh an environment: a superuser, a member of its
+-- owner, or a member of a role granted refresh.
+CREATE FUNCTION tdgen.may_refresh(environment text, role oid)
+RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+RETURN tdgen.is_superuser(role)
+	OR EXISTS (SELECT FROM tdgen.environment AS e
+			   WHERE e.name = may_refresh.environment AND to_regrole(quote_ident(e.owner)) IS NOT NULL
+				 AND pg_has_role(may_refresh.role, quote_ident(e.owner)::regrole, 'MEMBER'))
+	OR EXISTS (SELECT FROM tdgen.environment_grant AS g
+			   WHERE g.environment = may_refresh.environment AND g.privilege = 'refresh'
+				 AND to_regrole(quote_ident(g.role)) IS NOT NULL
+				 AND pg_has_role(may_refresh.role, quote_ident(g.role)::regrole, 'MEMBER'));
+
+-- The owner of an environment that caller creates or changes: the one
+-- named (an existing role that is no superuser, of which the caller is a
+-- member), else the one it has, else the caller when it is no superuser,
+-- else a NOLOGIN role tdgen creates for it, tdgen_<environment>_owner.
+CREATE FUNCTION tdgen.environment_owner(environment text, caller oid, named name, current name)
+RETURNS name
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	role_name name := coalesce(named, current);
+BEGIN
+	IF role_name IS NULL AND NOT tdgen.is_superuser(caller) THEN
+		RETURN caller::regrole::name;
+	END IF;
+	IF role_name IS NULL THEN
+		role_name := format('tdgen_%s_owner', environment);
+		IF to_regrole(quote_ident(role_name)) IS NULL THEN
+			EXECUTE format('CREATE ROLE %I NOLOGIN', role_name);
+			EXECUTE format('COMMENT ON ROLE %I IS %L', role_name,
+						   format('tdgen: owner of environment %s', environment));
+		END IF;
+	END IF;
+	IF to_regrole(quote_ident(role_name)) IS NULL THEN
+		RAISE EXCEPTION 'role % does not exist', quote_ident(role_name)
+			USING ERRCODE = 'undefined_object', HINT = 'Name an existing role as the environment''s owner, or none.';
+	END IF;
+	IF tdgen.is_superuser(quote_ident(role_name)::regrole) THEN
+		RAISE EXCEPTION 'superuser % cannot own environment %', quote_ident(role_name), quote_literal(environment)
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'An environment''s refresh runs as its owner: name a role without superuser rights, or none (tdgen then makes one).';
+	END IF;
+	IF named IS DISTINCT FROM current AND named IS NOT NULL AND NOT tdgen.is_superuser(caller)
+	   AND NOT pg_has_role(caller, quote_ident(named)::regrole, 'MEMBER') THEN
+		RAISE EXCEPTION 'permission denied to make % the owner of environment %', quote_ident(named), quote_literal(environment)
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Name a role you are a member of.';
+	END IF;
+	RETURN role_name;
+END
+$$;
+
+-- Raise unless a schema may be an environment's target: not a system,
+-- tdgen or extension schema, and, when it exists, marked as this
+-- environment's target by an earlier refresh.
+CREATE FUNCTION tdgen.check_target_schema(environment text, target name)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	nsp oid := to_regnamespace(quote_ident(target));
+BEGIN
+	IF target ~ '^(pg_|tdgen)' OR target IN ('public', 'information_schema')
+	   OR EXISTS (SELECT FROM pg_extension AS x WHERE x.extnamespace = nsp)
+	   OR EXISTS (SELECT FROM pg_depend AS d
+				  WHERE d.classid = 'pg_namespace'::regclass AND d.objid = nsp AND d.deptype = 'e') THEN
+		RAISE EXCEPTION 'schema % cannot be a target', quote_ident(target)
+			USING ERRCODE = 'invalid_schema_name',
+				  HINT = 'A refresh replaces its target schema whole: choose a schema of its own, such as the environment''s name.';
+	END IF;
+	IF nsp IS NOT NULL AND obj_description(nsp, 'pg_namespace') IS DISTINCT FROM tdgen.target_mark(environment) THEN
+		RAISE EXCEPTION 'schema % exists and was not made by tdgen for environment %', quote_ident(target),
+				quote_literal(environment)
+			USING ERRCODE = 'duplicate_schema',
+				  HINT = 'A refresh replaces its target whole: choose a schema that does not exist yet, or drop this one first.';
+	END IF;
+END
+$$;
+
+-- Objects outside an environment's target that depend on objects in it
+-- (a view over one of its tables, a default calling one of its functions):
+-- replacing the target would drop them.
+CREATE FUNCTION tdgen.target_dependents(target name)
+RETURNS SETOF text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	WITH owned AS (
+		-- the schema an object lives in, through the table of the parts of
+		-- tables (rules, triggers, defaults, policies)
+		SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid,
+			   CASE d.classid
+					WHEN 'pg_class'::regclass THEN (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = d.objid)
+					WHEN 'pg_type'::regclass THEN (SELECT t.typnamespace FROM pg_type AS t WHERE t.oid = d.objid)
+					WHEN 'pg_proc'::regclass THEN (SELECT p.pronamespace FROM pg_proc AS p WHERE p.oid = d.objid)
+					WHEN 'pg_constraint'::regclass THEN (SELECT k.connamespace FROM pg_constraint AS k WHERE k.oid = d.objid)
+					WHEN 'pg_operator'::regclass THEN (SELECT o.oprnamespace FROM pg_operator AS o WHERE o.oid = d.objid)
+					WHEN 'pg_attrdef'::regclass THEN (SELECT c.relnamespace FROM pg_attrdef AS a JOIN pg_class AS c ON c.oid = a.adrelid
+													  WHERE a.oid = d.objid)
+					WHEN 'pg_rewrite'::regclass THEN (SELECT c.relnamespace FROM pg_rewrite AS r JOIN pg_class AS c ON c.oid = r.ev_class
+													  WHERE r.oid = d.objid)
+					WHEN 'pg_trigger'::regclass THEN (SELECT c.relnamespace FROM pg_trigger AS g JOIN pg_class AS c ON c.oid = g.tgrelid
+													  WHERE g.oid = d.objid)
+					WHEN 'pg_policy'::regclass THEN (SELECT c.relnamespace FROM pg_policy AS p JOIN pg_class AS c ON c.oid = p.polrelid
+													 WHERE p.oid = d.objid)
+					WHEN 'pg_statistic_ext'::regclass THEN (SELECT s.stxnamespace FROM pg_statistic_ext AS s WHERE s.oid = d.objid)
+					WHEN 'pg_namespace'::regclass THEN d.objid
+			   END AS objnsp,
+			   CASE d.refclassid
+					WHEN 'pg_class'::regclass THEN (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = d.refobjid)
+					WHEN 'pg_type'::regclass THEN (SELECT t.typnamespace FROM pg_type AS t WHERE t.oid = d.refobjid)
+					WHEN 'pg_proc'::regclass THEN (SELECT p.pronamespace FROM pg_proc AS p WHERE p.oid = d.refobjid)
+					WHEN 'pg_operator'::regclass THEN (SELECT o.oprnamespace FROM pg_operator AS o WHERE o.oid = d.refobjid)
+					WHEN 'pg_namespace'::regclass THEN d.refobjid
+			   END AS refnsp
+		FROM pg_depend AS d
+		WHERE d.deptype IN ('n', 'a')
+	)
+	SELECT DISTINCT pg_describe_object(o.classid, o.objid, o.objsubid)
+	FROM owned AS o
+	WHERE o.refnsp = to_regnamespace(quote_ident(target))
+	  AND o.objnsp IS DISTINCT FROM o.refnsp
+	  AND o.objnsp IS DISTINCT FROM 'pg_toast'::regnamespace
+	ORDER BY 1;
+END;
+
+-- Raise before a refresh replaces an environment's target, unless it may:
+-- the schema must be the environment's own (tdgen.check_target_schema),
+-- and no object outside it may depend on it (2BP01 listing them), unless
+-- the environment's option drop_dependents says to drop them with it.
+CREATE FUNCTION tdgen.check_target(e tdgen.environment)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	dependents text;
+BEGIN
+	PERFORM tdgen.check_target_schema(e.name, e.target_schema);
+	IF coalesce((e.options ->> 'drop_dependents')::boolean, false) THEN
+		RETURN;
+	END IF;
+	SELECT string_agg(x, E'\n') INTO dependents FROM tdgen.target_dependents(e.target_schema) AS x;
+	IF dependents IS NOT NULL THEN
+		RAISE EXCEPTION 'objects outside schema % depend on it', quote_ident(e.target_schema)
+			USING ERRCODE = 'dependent_objects_still_exist', DETAIL = dependents,
+				  HINT = format('A refresh replaces the schema whole and drops nothing else: drop or move them, or set the environment''s option drop_dependents to true (tdgen_environment(%L, ..., options => ''{"drop_dependents": true}'')).', e.name);
+	END IF;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Environments
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION tdgen_environment(name text, source text, target_schema name DEFAULT NULL,
+								  options jsonb DEFAULT '{}', owner name DEFAULT NULL)
+RETURNS void
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_entry';
+
+CREATE FUNCTION tdgen.environment_by(caller regrole, name text, source text, target_schema name, options jsonb,
+									 owner name)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	old tdgen.environment;
+	target name := coalesce(target_schema, name);
+BEGIN
+	PERFORM tdgen.check_simple_name('environment', name);
+	SELECT * INTO old FROM tdgen.environment AS e WHERE e.name = environment_by.name;
+	IF FOUND THEN
+		PERFORM tdgen.check_may_configure(old, caller);
+	ELSIF NOT tdgen.is_superuser(caller) AND NOT pg_has_role(caller, 'tdgen_admin', 'MEMBER') THEN
+		RAISE EXCEPTION 'permission denied to create environment %', quote_literal(name)
+			USING ERRCODE = 'insufficient_privilege', HINT = 'Members of tdgen_admin and superusers create environments.';
+	END IF;
+	IF NOT EXISTS (SELECT FROM tdgen.source AS s WHERE s.name = source) THEN
+		RAISE EXCEPTION 'no source named %', coalesce(quote_literal(source), 'NULL')
+			USING ERRCODE = 'undefined_object', HINT = 'Create it first with tdgen_source(name, server, schemas).';
+	END IF;
+	IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
+		RAISE EXCEPTION 'environment options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF options ? 'transfer' AND coalesce(options ->> 'transfer', '') NOT IN ('copy', 'fdw') THEN
+		RAISE EXCEPTION 'transfer must be "copy" or "fdw", not %', options -> 'transfer'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'copy: binary COPY over tdgen''s own connection (postgres_fdw servers); fdw: the foreign tables.';
+	END IF;
+	IF options ? 'jobs' AND (jsonb_typeof(options -> 'jobs') <> 'number' OR (options ->> 'jobs')::numeric NOT IN (SELECT generate_series(1, 32))) THEN
+		RAISE EXCEPTION 'jobs must be a whole number from 1 to 32, not %', options -> 'jobs'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'jobs is how many tables a refresh loads and indexes side by side, each in a background worker.';
+	END IF;
+	IF options ? 'drop_dependents' AND jsonb_typeof(options -> 'drop_dependents') <> 'boolean' THEN
+		RAISE EXCEPTION 'drop_dependents must be true or false, not %', options -> 'drop_dependents'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'true lets a refresh drop objects outside the target that depend on it.';
+	END IF;
+	IF options ->> 'transfer' = 'copy' AND NOT tdgen.source_is_postgres(source) THEN
+		RAISE EXCEPTION 'transfer "copy" needs a postgres_fdw server'
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Use transfer "fdw" for other foreign data wrappers.';
+	END IF;
+	IF EXISTS (SELECT FROM tdgen.environment AS e WHERE e.target_schema = target AND e.name <> environment_by.name) THEN
+		RAISE EXCEPTION 'schema % is the target of another environment', quote_ident(target)
+			USING ERRCODE = 'duplicate_schema', HINT = 'Each environment has a target schema of its own.';
+	END IF;
+	PERFORM tdgen.check_target_schema(name, target);
+	INSERT INTO tdgen.environment (name, source, target_schema, owner, options)
+	VALUES (name, source, target, tdgen.environment_owner(name, caller, owner, old.owner), options)
+	ON CONFLICT ON CONSTRAINT environment_pkey
+	DO UPDATE SET source = excluded.source, target_schema = excluded.target_schema, owner = excluded.owner,
+				  options = excluded.options;
+END
+$$;
+
+CREATE FUNCTION tdgen_drop_environment(name text)
+RETURNS boolean
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_entry';
+
+CREATE FUNCTION tdgen.drop_environment_by(caller regrole, name text)
+RETURNS boolean
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	e tdgen.environment;
+BEGIN
+	SELECT * INTO e FROM tdgen.environment AS x WHERE x.name = drop_environment_by.name;
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	PERFORM tdgen.check_may_configure(e, caller);
+	DELETE FROM tdgen.environment AS x WHERE x.name = e.name;
+	RETURN true;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Grants
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION tdgen_grant(environment text, privilege text, role name)
+RETURNS void
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_entry';
+
+CREATE FUNCTION tdgen_revoke(environment text, privilege text, role name)
+RETURNS boolean
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_entry';
+
+-- The environment of a grant or revoke, once its arguments are checked.
+CREATE FUNCTION tdgen.grant_environment(caller oid, environment text, privilege text, role name)
+RETURNS tdgen.environment
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	e tdgen.environment := tdgen.resolve_environment(environment);
+BEGIN
+	PERFORM tdgen.check_may_configure(e, caller);
+	IF privilege IS NULL OR privilege NOT IN ('refresh', 'read', 'write') THEN
+		RAISE EXCEPTION 'unknown environment privilege %', coalesce(quote_literal(privilege), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'refresh: run tdgen_refresh and tdgen_plan; read: read the target; write: read and change its rows.';
+	END IF;
+	IF to_regrole(quote_ident(role)) IS NULL THEN
+		RAISE EXCEPTION 'role % does not exist', coalesce(quote_ident(role), 'NULL')
+			USING ERRCODE = 'undefined_object', HINT = 'Grant to an existing role (CREATE ROLE first).';
+	END IF;
+	RETURN e;
+END
+$$;
+
+CREATE FUNCTION tdgen.grant_by(caller regrole, environment text, privilege text, role name)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	e tdgen.environment := tdgen.grant_environment(caller, environment, privilege, role);
+BEGIN
+	INSERT INTO tdgen.environment_grant AS g (environment, privilege, role, granted_by)
+	VALUES (e.name, privilege, role, caller::name)
+	ON CONFLICT ON CONSTRAINT environment_grant_pkey DO NOTHING;
+END
+$$;
+
+CREATE FUNCTION tdgen.revoke_by(caller regrole, environment text, privilege text, role name)
+RETURNS boolean
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	e tdgen.environment := tdgen.grant_environment(caller, environment, privilege, role);
+BEGIN
+	DELETE FROM tdgen.environment_grant AS g
+	WHERE g.environment = e.name AND g.privilege = revoke_by.privilege AND g.role = revoke_by.role;
+	RETURN FOUND;
+END
+$$;
+
+-- The GRANT statements that give an environment's read and write grantees
+-- their rights on a schema about to become its target.
+CREATE FUNCTION tdgen.grant_statements(environment text, schema_name name)
+RETURNS SETOF text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT format(s, schema_name, g.role)
+	FROM tdgen.environment_grant AS g,
+		 LATERAL unnest(CASE g.privilege
+				WHEN 'read' THEN ARRAY['GRANT USAGE ON SCHEMA %I TO %I',
+									   'GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I',
+									   'GRANT SELECT ON ALL SEQUENCES IN SCHEMA %I TO %I']
+				WHEN 'write' THEN ARRAY['GRANT USAGE ON SCHEMA %I TO %I',
+										'GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA %I TO %I',
+										'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO %I'] END) WITH ORDINALITY AS x(s, i)
+	WHERE g.environment = grant_statements.environment AND to_regrole(quote_ident(g.role)) IS NOT NULL
+	ORDER BY g.role, g.privilege, x.i;
+END;
+
+-- ---------------------------------------------------------------------------
+-- Privileges and comments
+-- ---------------------------------------------------------------------------
+
+-- The *_by functions run as tdgen's owner for the entry points alone.
+REVOKE ALL ON FUNCTION tdgen.check_may_configure(tdgen.environment, oid),
+	tdgen.may_refresh(text, oid), tdgen.environment_owner(text, oid, name, name), tdgen.check_target_schema(text, name),
+	tdgen.target_dependents(name), tdgen.check_target(tdgen.environment),
+	tdgen.environment_by(regrole, text, text, name, jsonb, name), tdgen.drop_environment_by(regrole, text),
+	tdgen.grant_environment(oid, text, text, name), tdgen.grant_by(regrole, text, text, name),
+	tdgen.revoke_by(regrole, text, text, name), tdgen.grant_statements(text, name) FROM PUBLIC;
+-- The entry points (tdgen_environment, tdgen_drop_environment, tdgen_grant,
+-- tdgen_revoke) stay open to PUBLIC: they check their caller themselves.
+
+COMMENT ON FUNCTION tdgen.target_mark(text) IS
+	'the comment that marks a schema as an environment''s target';
+COMMENT ON FUNCTION tdgen.check_may_configure(tdgen.environment, oid) IS
+	'raises 42501 unless a role may change an environment: a superuser or a member of its owner';
+COMMENT ON FUNCTION tdgen.may_refresh(text, oid) IS
+	'whether a role may refresh an environment: a superuser, a member of its owner, or of a role granted refresh';
+COMMENT ON FUNCTION tdgen.environment_owner(text, oid, name, name) IS
+	'the owner of an environment its caller creates or changes: the role named, the current owner, the caller, or a NOLOGIN role made for it';
+COMMENT ON FUNCTION tdgen.check_target_schema(text, name) IS
+	'raises unless a schema may be an environment''s target: no system, tdgen or extension schema, and none that exists unless an earlier refresh of the environment made it';
+COMMENT ON FUNCTION tdgen.target_dependents(name) IS
+	'objects outside a schema that depend on objects in it';
+COMMENT ON FUNCTION tdgen.check_target(tdgen.environment) IS
+	'raises before a refresh replaces a target it may not: not the environment''s own, or (2BP01) objects outside it depend on it';
+COMMENT ON FUNCTION tdgen_environment(text, text, name, jsonb, name) IS
+	'creates or updates an environment: its source, target schema (default: its name), options and owner';
+COMMENT ON FUNCTION tdgen.environment_by(regrole, text, text, name, jsonb, name) IS
+	'tdgen_environment for a calling role';
+COMMENT ON FUNCTION tdgen_drop_environment(text) IS
+	'removes an environment with its own rules, table modes and grants (not its target schema); true when there was one';
+COMMENT ON FUNCTION tdgen.drop_environment_by(regrole, text) IS
+	'tdgen_drop_environment for a calling role';
+COMMENT ON FUNCTION tdgen_grant(text, text, name) IS
+	'lets a role refresh an environment, read its target, or read and write it';
+COMMENT ON FUNCTION tdgen_revoke(text, text, name) IS
+	'takes back a grant of tdgen_grant (from the next refresh on for read and write); true when there was one';
+COMMENT ON FUNCTION tdgen.grant_environment(oid, text, text, name) IS
+	'checks a grant''s or revoke''s caller and arguments; the environment';
+COMMENT ON FUNCTION tdgen.grant_by(regrole, text, text, name) IS
+	'tdgen_grant for a calling role';
+COMMENT ON FUNCTION tdgen.revoke_by(regrole, text, text, name) IS
+	'tdgen_revoke for a calling role';
+COMMENT ON FUNCTION tdgen.grant_statements(text, name) IS
+	'the GRANT statements giving an environment''s read and write grantees their rights on a schema';

@@ -1,0 +1,330 @@
+/*-------------------------------------------------------------------------
+ *
+ * entry.c
+ *	  Entry points that act for their caller with the rights of tdgen's
+ *	  owner: the refresh procedure, and the functions that must know who
+ *	  called them.
+ *
+ * A SECURITY DEFINER function cannot tell who called it, and a procedure
+ * that commits cannot be SECURITY DEFINER at all.  So these entry points
+ * are C functions that run as their caller, note the caller's role, and
+ * then call an internal function of schema tdgen as the role that owns
+ * the entry point (as SECURITY DEFINER would), passing the caller's role
+ * first.  The internal functions are executable by their owner alone:
+ * nobody reaches them but through an entry point, and none takes SQL or
+ * state from its caller.
+ *
+ *	tdgen_<name>(args)		->	tdgen.<name>_by(caller regrole, args)
+ *
+ * tdgen_refresh runs its steps (tdgen.run_start, refresh_prepare,
+ * refresh_build, run_finish) the same way, committing between them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parse_func.h"
+#include "utils/builtins.h"
+#include "utils/elog.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/syscache.h"
+
+#include "tdgen.h"
+
+PG_FUNCTION_INFO_V1(tdgen_entry);
+PG_FUNCTION_INFO_V1(tdgen_refresh);
+
+#define MAX_ENTRY_ARGS 8
+
+/* The role that owns a function: the rights its internal steps run with. */
+static Oid
+function_owner(Oid fn_oid, char **name)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
+	Form_pg_proc proc;
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", fn_oid);
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	owner = proc->proowner;
+	if (name != NULL)
+		*name = pstrdup(NameStr(proc->proname));
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
+ * tdgen_entry(...)
+ *		The body of an entry point tdgen_<name>: calls tdgen.<name>_by with
+ *		the caller's role and the same arguments, as the entry point's
+ *		owner, and returns what it returns (a set too: the caller's
+ *		ReturnSetInfo is handed on).
+ */
+Datum
+tdgen_entry(PG_FUNCTION_ARGS)
+{
+	Oid			caller = GetUserId();
+	char	   *name;
+	Oid			owner = function_owner(fcinfo->flinfo->fn_oid, &name);
+	int			nargs = PG_NARGS();
+	Oid			argtypes[MAX_ENTRY_ARGS + 1];
+	Oid			inner;
+	FmgrInfo   *flinfo;
+	LOCAL_FCINFO(call, MAX_ENTRY_ARGS + 1);
+	Oid			save_user;
+	int			save_sec;
+	Datum		result;
+
+	if (strncmp(name, "tdgen_", 6) != 0 || nargs > MAX_ENTRY_ARGS)
+		elog(ERROR, "function \"%s\" is not a tdgen entry point", name);
+	argtypes[0] = REGROLEOID;
+	for (int i = 0; i < nargs; i++)
+		argtypes[i + 1] = get_fn_expr_argtype(fcinfo->flinfo, i);
+	if (fcinfo->flinfo->fn_expr == NULL)
+	{
+		/* called without an expression: the declared types */
+		HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+
+		for (int i = 0; i < nargs; i++)
+			argtypes[i + 1] = ((Form_pg_proc) GETSTRUCT(tup))->proargtypes.values[i];
+		ReleaseSysCache(tup);
+	}
+	inner = LookupFuncName(list_make2(makeString("tdgen"), makeString(psprintf("%s_by", name + 6))),
+						   nargs + 1, argtypes, false);
+
+	flinfo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FmgrInfo));
+	fmgr_info_cxt(inner, flinfo, fcinfo->flinfo->fn_mcxt);
+	InitFunctionCallInfoData(*call, flinfo, nargs + 1, fcinfo->fncollation, fcinfo->context, fcinfo->resultinfo);
+	call->args[0].value = ObjectIdGetDatum(caller);
+	call->args[0].isnull = false;
+	for (int i = 0; i < nargs; i++)
+		call->args[i + 1] = fcinfo->args[i];
+
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		result = FunctionCallInvoke(call);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
+	fcinfo->isnull = call->isnull;
+	return result;
+}
+
+/* ------------------------------------------------------------------------
+ * The refresh
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Run one statement of the refresh with parameters (nulls as SPI takes
+ * them, or NULL for none null) as the owner; its first column, *isnull
+ * when it returns none.  Errors go to the caller.
+ */
+static Datum
+run_as(Oid owner, const char *sql, int nparams, Oid *types, Datum *values, const char *nulls, bool *isnull)
+{
+	Oid			save_user;
+	int			save_sec;
+	volatile Datum result = (Datum) 0;
+	int			rc;
+
+	*isnull = true;
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args(sql, nparams, types, values, nulls, false, 0);
+		if (rc < 0)
+			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed > 0 && SPI_tuptable->tupdesc->natts > 0)
+			result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
+ * Run a step of the refresh, tdgen.<step>(run_id), as the owner inside a
+ * subtransaction; NULL when it succeeded, else its error (copied into
+ * keep), the step's work rolled back.
+ */
+static ErrorData *
+run_step(Oid owner, const char *sql, int64 run_id, MemoryContext keep)
+{
+	MemoryContext mcxt = CurrentMemoryContext;
+	ResourceOwner resowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+	Oid			type = INT8OID;
+	Datum		value = Int64GetDatum(run_id);
+	bool		isnull;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(mcxt);
+	PG_TRY();
+	{
+		(void) run_as(owner, sql, 1, &type, &value, NULL, &isnull);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(keep);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(mcxt);
+	CurrentResourceOwner = resowner;
+	return edata;
+}
+
+/* A text column of the run's row, read as the owner. */
+static char *
+run_field(Oid owner, int64 run_id, const char *column)
+{
+	Oid			type = INT8OID;
+	Datum		value = Int64GetDatum(run_id);
+	bool		isnull;
+	Datum		d = run_as(owner, psprintf("SELECT %s FROM tdgen.run WHERE id = $1", column),
+						   1, &type, &value, NULL, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/*
+ * CALL tdgen_refresh(environment text, wait boolean DEFAULT false)
+ *
+ * The run is recorded and committed first (tdgen.run_start decides
+ * whether the caller may refresh, and records a denied or busy attempt
+ * as such); then the two steps, committed in between so that background
+ * workers see the shadow schema; then the run is closed and committed,
+ * and a step's error raised again with its SQLSTATE, message, detail and
+ * hint.  Only the steps' own functions run as tdgen's owner.
+ */
+Datum
+tdgen_refresh(PG_FUNCTION_ARGS)
+{
+	Oid			owner = function_owner(fcinfo->flinfo->fn_oid, NULL);
+	Oid			caller = GetUserId();
+	bool		nonatomic = fcinfo->context != NULL && IsA(fcinfo->context, CallContext) &&
+		!castNode(CallContext, fcinfo->context)->atomic;
+	static const char *const steps[] = {
+		"SELECT tdgen.refresh_prepare($1)",
+		"SELECT tdgen.refresh_build($1)",
+	};
+	Oid			types[3] = {TEXTOID, BOOLOID, OIDOID};
+	Datum		values[3];
+	bool		isnull;
+	int64		run_id;
+	char	   *status;
+	ErrorData  *edata = NULL;
+	char	   *environment;
+	MemoryContext keep = CurrentMemoryContext;	/* outlives SPI_finish */
+	Oid			finish_types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		finish_values[4];
+	char		finish_nulls[4] = {' ', 'n', 'n', 'n'};
+
+	if (!nonatomic || IsTransactionBlock())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("tdgen_refresh cannot run inside a transaction block"),
+				 errhint("CALL it on its own: it commits its run record before the work, so the record survives a failure.")));
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tdgen_refresh needs an environment name")));
+	environment = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect_ext failed");
+
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = BoolGetDatum(!PG_ARGISNULL(1) && PG_GETARG_BOOL(1));
+	values[2] = ObjectIdGetDatum(caller);
+	run_id = DatumGetInt64(run_as(owner, "SELECT tdgen.run_start($1, $2, $3)", 3, types, values, NULL, &isnull));
+	if (isnull)
+		elog(ERROR, "tdgen.run_start returned no run");
+	status = run_field(owner, run_id, "status");
+	if (strcmp(status, "running") != 0)
+	{
+		/* refused: the record of the attempt is kept, then the error */
+		char	   *sqlstate = run_field(owner, run_id, "sqlstate");
+		char	   *message = run_field(owner, run_id, "message");
+
+		SPI_commit();
+		ereport(ERROR,
+				(errcode(MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4])),
+				 errmsg_internal("%s", message),
+				 strcmp(status, "busy") == 0
+				 ? errhint("Wait for it (see tdgen.progress), or CALL tdgen_refresh(..., wait => true) to queue behind it.")
+				 : errhint("The environment's owner or a superuser may allow you with tdgen_grant('%s', 'refresh', role).",
+						   environment)));
+	}
+	SPI_commit();
+
+	for (int i = 0; i < (int) lengthof(steps) && edata == NULL; i++)
+	{
+		edata = run_step(owner, steps[i], run_id, keep);
+		if (edata == NULL)
+			SPI_commit();
+	}
+	if (edata != NULL)
+	{
+		/*
+		 * End the failed transaction whole (and with it the remote one,
+		 * which may have lost its connection) before recording the failure
+		 */
+		SPI_rollback();
+	}
+
+	finish_values[0] = Int64GetDatum(run_id);
+	if (edata != NULL)
+	{
+		finish_values[1] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
+		finish_values[2] = CStringGetTextDatum(edata->message ? edata->message : "");
+		finish_nulls[1] = finish_nulls[2] = ' ';
+		if (edata->detail != NULL)
+		{
+			finish_values[3] = CStringGetTextDatum(edata->detail);
+			finish_nulls[3] = ' ';
+		}
+	}
+	(void) run_as(owner, "SELECT tdgen.run_finish($1, $2, $3, $4)", 4, finish_types, finish_values, finish_nulls,
+				  &isnull);
+	SPI_commit();
+	SPI_finish();
+
+	if (edata != NULL)
+	{
+		/* the step's error as it was raised, less where it was raised */
+		edata->context = NULL;
+		edata->internalquery = NULL;
+		edata->internalpos = 0;
+		edata->cursorpos = 0;
+		ReThrowError(edata);
+	}
+	ereport(NOTICE,
+			(errmsg("tdgen %s: refreshed (run " INT64_FORMAT ")", environment, run_id)));
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,203 @@
+# ----------------------------------------------------------------------------
+# The security model, played by an attacker: a member of tdgen_admin, a
+# staging role with CREATE on the database, and a victim role.  Each
+# attempt is refused or made harmless; after each, no role gained an
+# attribute or a membership, the target's data is unchanged, and the
+# attempt is on record.  Then the access matrix of tdgen_grant: refresh
+# and read grantees do what their grants say and no more, grants hold
+# across refreshes, and a revoke takes effect at the next refresh.
+# ----------------------------------------------------------------------------
+use strict;
+use warnings;
+use Test::More;
+use TdgenTest;
+
+# Every role with an attribute beyond LOGIN, and every membership: what an
+# attack would change (roles made meanwhile without either do not count).
+sub roles
+{
+	return sql('staging', q{SELECT string_agg(format('%s:%s%s%s%s%s', r.rolname, r.rolsuper, r.rolcreaterole, r.rolcreatedb,
+		r.rolbypassrls, (SELECT string_agg(m.roleid::regrole::text, '+' ORDER BY 1) FROM pg_auth_members AS m WHERE m.member = r.oid)),
+		',' ORDER BY r.rolname)
+		FROM pg_roles AS r
+		WHERE r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolbypassrls
+		   OR EXISTS (SELECT FROM pg_auth_members AS m WHERE m.member = r.oid)});
+}
+
+sub fingerprint
+{
+	return sql('staging', q{SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM sec.countries AS t})
+		. sql('staging', q{SELECT count(*) FROM sec.customers});
+}
+
+sub last_run
+{
+	return sql('staging', q{SELECT status || ' ' || coalesce(sqlstate, '-') || ' ' || role FROM tdgen.run
+		WHERE environment = 'sec' ORDER BY id DESC LIMIT 1});
+}
+
+sql('staging', q{
+	CREATE ROLE sec_admin LOGIN IN ROLE tdgen_admin;
+	CREATE ROLE sec_stager LOGIN;
+	GRANT CREATE ON DATABASE staging TO sec_stager;
+	CREATE ROLE sec_victim LOGIN;
+	CREATE ROLE sec_reader LOGIN;
+	CREATE ROLE sec_refresher LOGIN;
+	CREATE SCHEMA billing AUTHORIZATION sec_victim;
+	CREATE TABLE billing.invoices (n int);
+	ALTER TABLE billing.invoices OWNER TO sec_victim;
+	INSERT INTO billing.invoices VALUES (1), (2);
+});
+sql('staging', q{SELECT tdgen_environment('sec', 'prod', options => '{"jobs": 1}')});
+is(sql('staging', q{SELECT owner FROM tdgen.environment WHERE name = 'sec'}), 'tdgen_sec_owner',
+	"a superuser's environment is owned by a NOLOGIN role made for it");
+is(sql('staging', q{SELECT rolsuper::text || rolcanlogin::text FROM pg_roles WHERE rolname = 'tdgen_sec_owner'}), 'falsefalse',
+	'which is no superuser');
+my ($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
+is($rc, 0, 'the first refresh of sec succeeds') or diag($err);
+my $roles = roles();
+my $data = fingerprint();
+
+# D1: no step of the refresh, and no state, can be handed in by a caller.
+for my $call (q{SELECT tdgen.refresh_prepare(1)}, q{SELECT tdgen.refresh_build(1)},
+	q{SELECT tdgen.run_start('sec', false, 10)}, q{SELECT tdgen.run_finish(1, NULL, NULL, NULL)},
+	q{SELECT tdgen.environment_by('sec_admin', 'x', 'prod', NULL, '{}', NULL)})
+{
+	($rc, $out, $err) = sql_result('staging', $call, user => 'sec_admin');
+	is(sqlstate($err), '42501', "D1: tdgen_admin may not call $call");
+}
+($rc, $out, $err) = sql_result('staging', q{SELECT tdgen.refresh_build(1, '{"plan": [], "snap": {"indexes": [{"indexdef": "ALTER ROLE sec_admin SUPERUSER"}]}}')},
+	user => 'sec_admin');
+is(sqlstate($err), '42883', 'D1: no step takes plan state any more');
+is(roles(), $roles, 'D1: no role gained anything');
+
+# D3: fpe_decrypt through the dispatching transforms.
+for my $call (q{SELECT tdgen.array_mask(ARRAY['4111111111111111'], 'fpe_decrypt')},
+	q{SELECT tdgen.jsonb_mask('{"c": "4111111111111111"}', '{"$.c": "fpe_decrypt"}')})
+{
+	($rc, $out, $err) = sql_result('staging', $call, user => 'sec_admin');
+	is(sqlstate($err), '42501', "D3: $call is refused");
+}
+
+# D4: another role's schema as a target.
+($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_environment('bill', 'prod', 'billing')}, user => 'sec_admin');
+is(sqlstate($err), '42P06', "D4: another role's schema cannot be a target");
+is(sql('staging', q{SELECT count(*) FROM billing.invoices}), '2', "D4: the victim's table is untouched");
+($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_environment('sec', 'prod', 'billing')}, user => 'sec_admin');
+is(sqlstate($err), '42501', "D4: nor can tdgen_admin re-point someone else's environment");
+($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_environment('mine', 'prod', owner => 'sec_victim')}, user => 'sec_admin');
+is(sqlstate($err), '42501', 'D4: nor make a role it is no member of an owner');
+
+# A view outside the target on one of its tables: refused with 2BP01
+# listing it, the view and the target kept; dropped only when the
+# environment says so.
+sql('staging', q{CREATE VIEW public.sec_countries AS SELECT * FROM sec.countries});
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
+is(sqlstate($err), '2BP01', 'a refresh that would drop a view outside its target is refused (2BP01)');
+like($err, qr/view public\.sec_countries/, 'naming the view');
+is(last_run(), 'failed 2BP01 postgres', 'and recorded as failed');
+is(fingerprint(), $data, 'the target keeps its data');
+is(sql('staging', q{SELECT count(*) FROM pg_views WHERE viewname = 'sec_countries'}), '1', 'the view is still there');
+sql('staging', q{SELECT tdgen_environment('sec', 'prod', options => '{"jobs": 1, "drop_dependents": true}')});
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
+is($rc, 0, 'with drop_dependents the refresh goes ahead') or diag($err);
+is(sql('staging', q{SELECT count(*) FROM pg_views WHERE viewname = 'sec_countries'}), '0', 'and drops the view');
+sql('staging', q{SELECT tdgen_environment('sec', 'prod', options => '{"jobs": 1}')});
+
+# D2: production's copied expressions call functions of a schema that a
+# staging role can plant: refused before anything is built, whatever
+# staging's functions of those names do.
+sql('prod', q{
+	CREATE ROLE sec_app;
+	CREATE SCHEMA util;
+	CREATE FUNCTION util.ok(v int) RETURNS boolean LANGUAGE sql IMMUTABLE RETURN v >= 0;
+	CREATE FUNCTION util.k(v int) RETURNS int LANGUAGE sql IMMUTABLE RETURN v % 10;
+	CREATE FUNCTION util.eq(a int, b int) RETURNS boolean LANGUAGE sql IMMUTABLE RETURN a = b;
+	CREATE OPERATOR util.=== (FUNCTION = util.eq, LEFTARG = int, RIGHTARG = int);
+	CREATE DOMAIN util.posint AS int CHECK (util.ok(VALUE));
+	CREATE TABLE sec_checked (id int PRIMARY KEY, v int CHECK (util.ok(v)), w int CHECK (w OPERATOR(util.===) w),
+		d util.posint, f int DEFAULT util.k(7));
+	CREATE INDEX sec_checked_k ON sec_checked (util.k(v));
+	ALTER TABLE sec_checked OWNER TO sec_app;
+	INSERT INTO sec_checked VALUES (1, 1, 1, 1);
+});
+sql('staging', q{SELECT tdgen_keep('public.sec_checked.' || c, 'test data') FROM unnest(ARRAY['id', 'v', 'w', 'd', 'f']) AS c});
+sql('staging', q{
+	SET ROLE sec_stager;
+	CREATE SCHEMA util;
+	CREATE FUNCTION util.ok(v int) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN ALTER ROLE sec_stager SUPERUSER; RETURN true; END $$;
+	CREATE FUNCTION util.k(v int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN ALTER ROLE sec_stager SUPERUSER; RETURN 1; END $$;
+	CREATE FUNCTION util.eq(a int, b int) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN ALTER ROLE sec_stager SUPERUSER; RETURN true; END $$;
+	CREATE OPERATOR util.=== (FUNCTION = util.eq, LEFTARG = int, RIGHTARG = int);
+	CREATE DOMAIN util.posint AS int CHECK (util.ok(VALUE));
+});
+my $problems = sql('staging', q{SELECT string_agg(detail, E'\n' ORDER BY detail) FROM tdgen_check('sec') WHERE problem = 'untrusted_code'});
+like($problems, qr/CHECK constraint sec_checked_v_check on table public\.sec_checked calls function util\.ok/,
+	'D2: tdgen_check names the CHECK and the function it calls');
+like($problems, qr/index sec_checked_k on table public\.sec_checked calls function util\.k/, 'D2: and the index expression');
+like($problems, qr/sec_checked_w_check on table public\.sec_checked calls operator OPERATOR\(util\.===\)/, 'D2: and an operator');
+like($problems, qr/column f of table public\.sec_checked calls function util\.k/, 'D2: and a default');
+like($problems, qr/column d of table public\.sec_checked has type util\.posint/, 'D2: and a domain from an untrusted schema');
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
+is(sqlstate($err), 'TG001', 'D2: the refresh is refused by the gate');
+like($err, qr/untrusted_code: CHECK constraint sec_checked_v_check/, 'D2: saying why');
+is(last_run(), 'failed TG001 postgres', 'D2: recorded as failed');
+is(roles(), $roles, 'D2: no role gained anything');
+is(fingerprint(), $data, 'D2: the target keeps its data');
+($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_source('prod', 'prod', '{public}', trusted_schemas => '{util}')}, user => 'sec_admin');
+is(sqlstate($err), '42501', 'D2: only a superuser may trust a schema');
+sql('staging', q{SELECT tdgen_table_mode('public.sec_checked', 'skip', 'sec')});
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
+is($rc, 0, 'D2: with the table skipped the refresh succeeds') or diag($err);
+is(roles(), $roles, 'D2: and no role gained anything');
+sql('staging', q{DROP SCHEMA util CASCADE; SELECT tdgen_drop_table_mode('public.sec_checked', 'sec')});
+sql('prod', q{DROP TABLE sec_checked; DROP SCHEMA util CASCADE; DROP ROLE sec_app});
+sql('staging', q{SELECT tdgen_drop_rule('public.sec_checked.' || c) FROM unnest(ARRAY['id', 'v', 'w', 'd', 'f']) AS c});
+
+# The access matrix.
+sql('staging', q{SELECT tdgen_environment('sec2', 'prod', options => '{"jobs": 1}')});
+sql('staging', q{SELECT tdgen_grant('sec', 'refresh', 'sec_refresher'), tdgen_grant('sec', 'read', 'sec_reader')});
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')}, user => 'sec_reader');
+is(sqlstate($err), '42501', 'a read grantee may not refresh');
+is(last_run(), 'denied 42501 sec_reader', 'and the attempt is recorded as denied, with its role');
+like($err, qr/environment 'sec'/, 'the error names the environment');
+($rc, $out, $err) = sql_result('staging', q{SELECT tdgen.email('a@b.c')}, user => 'sec_reader');
+is(sqlstate($err), '42501', 'a read grantee may not call keyed transforms');
+($rc, $out, $err) = sql_result('staging', q{SELECT count(*) FROM tdgen_plan('sec')}, user => 'sec_reader');
+is(sqlstate($err), '42501', 'nor see the plan');
+for my $n (1 .. 3)
+{
+	($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')}, user => 'sec_refresher');
+	is($rc, 0, "a refresh grantee refreshes sec (refresh $n)") or diag($err);
+	is(sql('staging', q{SELECT count(*) > 0 FROM sec.customers}, user => 'sec_reader'), 't',
+		"the read grantee reads the target after refresh $n");
+}
+is(last_run(), 'succeeded - sec_refresher', "the refresh grantee's runs are recorded with its role");
+($rc, $out, $err) = sql_result('staging', q{SELECT count(*) FROM sec.customers}, user => 'sec_refresher');
+is(sqlstate($err), '42501', 'a refresh grantee may not read the target without read');
+($rc, $out, $err) = sql_result('staging', q{SELECT count(*) FROM tdgen.column_rule}, user => 'sec_refresher');
+is(sqlstate($err), '42501', "nor the rules' parameters");
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec2')}, user => 'sec_refresher');
+is(sqlstate($err), '42501', 'nor refresh another environment');
+($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_grant('sec', 'read', 'sec_refresher')}, user => 'sec_refresher');
+is(sqlstate($err), '42501', 'nor grant itself more');
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec2')});
+is($rc, 0, 'sec2 refreshes') or diag($err);
+($rc, $out, $err) = sql_result('staging', q{SELECT count(*) FROM sec2.customers}, user => 'sec_reader');
+is(sqlstate($err), '42501', "a read grantee of sec may not read sec2");
+sql('staging', q{SELECT tdgen_revoke('sec', 'read', 'sec_reader')});
+is(sql('staging', q{SELECT count(*) > 0 FROM sec.customers}, user => 'sec_reader'), 't', 'a revoke leaves the current target as it is');
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')}, user => 'sec_refresher');
+is($rc, 0, 'the next refresh') or diag($err);
+($rc, $out, $err) = sql_result('staging', q{SELECT count(*) FROM sec.customers}, user => 'sec_reader');
+is(sqlstate($err), '42501', 'takes the revoked grant away');
+like(sql('staging', q{SELECT tdgen_export_rules()}), qr/SELECT tdgen_grant\('sec', 'refresh', 'sec_refresher'\);/,
+	'grants are exported with the rules');
+is(roles(), $roles, 'no role gained anything through the whole scenario');
+
+sql('staging', q{SELECT tdgen_drop_environment('sec'), tdgen_drop_environment('sec2');
+	DROP SCHEMA sec CASCADE; DROP SCHEMA sec2 CASCADE; DROP SCHEMA billing CASCADE;
+	REVOKE CREATE ON DATABASE staging FROM sec_stager;
+	DROP ROLE sec_admin, sec_stager, sec_victim, sec_reader, sec_refresher, tdgen_sec_owner, tdgen_sec2_owner});
+
+done_testing();
