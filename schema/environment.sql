@@ -182,6 +182,51 @@ BEGIN
 END
 $$;
 
+-- What a refresh does as an environment's owner, the owner may do: run
+-- the keyed transforms (never fpe_decrypt) and the loaders, open tdgen's
+-- connection to production (with its own user mapping), add foreign keys
+-- with tdgen's planner settings, and read the source's foreign tables.
+CREATE FUNCTION tdgen.grant_owner_rights(owner name, source text)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
+DECLARE
+	f regprocedure;
+BEGIN
+	FOR f IN
+		SELECT p.oid::regprocedure
+		FROM pg_proc AS p JOIN tdgen.transform AS t ON t.name = p.proname
+		WHERE p.pronamespace = 'tdgen'::regnamespace AND t.keyed AND t.name <> 'fpe_decrypt'
+		UNION ALL
+		SELECT x::regprocedure
+		FROM unnest(ARRAY['tdgen.load_rows(regclass, text)', 'tdgen.copy_rows(regclass, text)',
+						  'tdgen.remote_begin(name, text, boolean)', 'tdgen.add_foreign_key(regclass, regclass, text)']) AS x
+	LOOP
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, owner);
+	END LOOP;
+	PERFORM tdgen.grant_source_reads(source);
+END
+$$;
+
+-- The owners of a source's environments read its foreign tables (through
+-- their own user mappings), as the refreshes they own do.
+CREATE FUNCTION tdgen.grant_source_reads(source text)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN
+		SELECT DISTINCT s.local_schema, e.owner
+		FROM tdgen.environment AS e JOIN tdgen.source AS s ON s.name = e.source
+		WHERE s.name = grant_source_reads.source AND to_regrole(quote_ident(e.owner)) IS NOT NULL
+		  AND to_regnamespace(quote_ident(s.local_schema)) IS NOT NULL
+	LOOP
+		EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', r.local_schema, r.owner);
+		EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', r.local_schema, r.owner);
+	END LOOP;
+END
+$$;
+
 -- ---------------------------------------------------------------------------
 -- Environments
 -- ---------------------------------------------------------------------------
@@ -244,6 +289,7 @@ BEGIN
 	ON CONFLICT ON CONSTRAINT environment_pkey
 	DO UPDATE SET source = excluded.source, target_schema = excluded.target_schema, owner = excluded.owner,
 				  options = excluded.options;
+	PERFORM tdgen.grant_owner_rights(e.owner, e.source) FROM tdgen.environment AS e WHERE e.name = environment_by.name;
 END
 $$;
 
@@ -356,7 +402,8 @@ REVOKE ALL ON FUNCTION tdgen.check_may_configure(tdgen.environment, oid),
 	tdgen.target_dependents(name), tdgen.check_target(tdgen.environment),
 	tdgen.environment_by(regrole, text, text, name, jsonb, name), tdgen.drop_environment_by(regrole, text),
 	tdgen.grant_environment(oid, text, text, name), tdgen.grant_by(regrole, text, text, name),
-	tdgen.revoke_by(regrole, text, text, name), tdgen.grant_statements(text, name) FROM PUBLIC;
+	tdgen.revoke_by(regrole, text, text, name), tdgen.grant_statements(text, name),
+	tdgen.grant_owner_rights(name, text), tdgen.grant_source_reads(text) FROM PUBLIC;
 -- The entry points (tdgen_environment, tdgen_drop_environment, tdgen_grant,
 -- tdgen_revoke) stay open to PUBLIC: they check their caller themselves.
 
@@ -374,6 +421,10 @@ COMMENT ON FUNCTION tdgen.target_dependents(name) IS
 	'objects outside a schema that depend on objects in it';
 COMMENT ON FUNCTION tdgen.check_target(tdgen.environment) IS
 	'raises before a refresh replaces a target it may not: not the environment''s own, or (2BP01) objects outside it depend on it';
+COMMENT ON FUNCTION tdgen.grant_owner_rights(name, text) IS
+	'grants an environment''s owner what its refreshes do as it: keyed transforms (not fpe_decrypt), loaders, tdgen''s connection to production, foreign keys, the source''s foreign tables';
+COMMENT ON FUNCTION tdgen.grant_source_reads(text) IS
+	'grants the owners of a source''s environments USAGE on its foreign tables'' schema and SELECT on them';
 COMMENT ON FUNCTION tdgen_environment(text, text, name, jsonb, name) IS
 	'creates or updates an environment: its source, target schema (default: its name), options and owner';
 COMMENT ON FUNCTION tdgen.environment_by(regrole, text, text, name, jsonb, name) IS

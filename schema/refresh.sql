@@ -311,16 +311,14 @@ RETURNS double precision
 LANGUAGE sql VOLATILE
 RETURN round(extract(epoch FROM clock_timestamp() - t)::numeric, 3)::double precision;
 
--- Statements run with notices quieted (DDL's cascades say nothing useful).
+-- Statements run as the environment's owner during a refresh, in a
+-- security-restricted operation (tdgen.run_as_owner), with notices
+-- quieted (DDL's cascades say nothing useful).
 CREATE FUNCTION tdgen.execute_quietly(statements text[])
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
-DECLARE
-	stmt text;
 BEGIN
-	FOREACH stmt IN ARRAY statements LOOP
-		EXECUTE stmt;
-	END LOOP;
+	PERFORM tdgen.run_as_owner(statements);
 END
 $$;
 
@@ -389,8 +387,9 @@ BEGIN
 	SELECT pc.cols, pc.fks INTO cols, fks FROM tdgen.production_columns(s.name) AS pc;
 	SELECT coalesce(array_agg(DISTINCT c.table_name::text), '{}') INTO skipped
 	FROM tdgen.effective_columns(e.name, cols, fks) AS c WHERE c.mode = 'skip';
-	PERFORM tdgen.execute_quietly(ARRAY[format('DROP SCHEMA IF EXISTS %I CASCADE', shadow),
-										format('CREATE SCHEMA %I', shadow)]);
+	-- the shadow schema belongs to the owner, who builds everything in it
+	PERFORM tdgen.execute_quietly(ARRAY[format('DROP SCHEMA IF EXISTS %I CASCADE', shadow)]);
+	EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %I', shadow, e.owner);
 	PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.shadow_ddl(snap, s.schemas, shadow, 'create', skipped)));
 	phases := phases || jsonb_build_object('schema', tdgen.seconds_since(t0));
 
@@ -425,7 +424,9 @@ BEGIN
 				PERFORM tdgen.announce(e.name, 'load', n, tdgen.tables_to_load(plan), tbl.qualified);
 			END IF;
 			PERFORM tdgen.record_load(run_id, plan, tbl.qualified, shadow,
-									  CASE WHEN tbl.mode = 'copy' THEN tdgen.load_rows(format('%I.%I', shadow, tbl.table_name)::regclass, tbl.sql)
+									  CASE WHEN tbl.mode = 'copy'
+										   THEN tdgen.run_as_owner(ARRAY[format('SELECT tdgen.load_rows(%L, %L)',
+																		  format('%I.%I', shadow, tbl.table_name), tbl.sql)])::bigint
 										   ELSE 0 END,
 									  tdgen.seconds_since(t0));
 			t0 := clock_timestamp();
@@ -617,13 +618,19 @@ BEGIN
 	PERFORM tdgen.check_target(e);
 	PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.grant_statements(e.name, shadow)));
 	EXECUTE format('COMMENT ON SCHEMA %I IS %L', shadow, tdgen.target_mark(e.name));
+	-- renames need CREATE on the database, which the owner need not have;
+	-- drops are the owner's, who can drop only its own schemas
 	IF had_target THEN
-		EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', old_target);
+		PERFORM tdgen.execute_quietly(ARRAY[format('DROP SCHEMA IF EXISTS %I CASCADE', old_target)]);
+		IF (SELECT n.nspowner FROM pg_namespace AS n WHERE n.nspname = e.target_schema) <> quote_ident(e.owner)::regrole THEN
+			-- a target made while the environment had another owner
+			EXECUTE format('ALTER SCHEMA %I OWNER TO %I', e.target_schema, e.owner);
+		END IF;
 		EXECUTE format('ALTER SCHEMA %I RENAME TO %I', e.target_schema, old_target);
 	END IF;
 	EXECUTE format('ALTER SCHEMA %I RENAME TO %I', shadow, e.target_schema);
 	IF had_target THEN
-		EXECUTE format('DROP SCHEMA %I CASCADE', old_target);
+		PERFORM tdgen.execute_quietly(ARRAY[format('DROP SCHEMA %I CASCADE', old_target)]);
 	END IF;
 END
 $$;
@@ -660,6 +667,11 @@ DECLARE
 	transfer text;
 	refused text;
 BEGIN
+	IF to_regrole(quote_ident(e.owner)) IS NULL OR tdgen.is_superuser(quote_ident(e.owner)::regrole) THEN
+		RAISE EXCEPTION 'the owner % of environment % is missing or a superuser', quote_ident(e.owner), quote_literal(e.name)
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'A refresh runs as its environment''s owner and never as a superuser: name another owner with tdgen_environment(..., owner => role).';
+	END IF;
 	IF NOT tdgen.may_refresh(e.name, caller) THEN
 		refused := 'denied';
 	ELSIF wait THEN
@@ -682,7 +694,6 @@ BEGIN
 	UPDATE tdgen.run AS r SET status = 'failed', finished_at = clock_timestamp(), sqlstate = '57P01',
 							  message = 'the refresh was interrupted (its session or the server ended)'
 	WHERE r.environment = e.name AND r.status = 'running';
-	EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', tdgen.shadow_schema(e.name));
 	INSERT INTO tdgen.run AS r (environment, source, target_schema, role, transfer, application_name)
 	VALUES (e.name, e.source, e.target_schema, caller::regrole::name, tdgen.transfer(e.name),
 			current_setting('application_name'))
@@ -723,7 +734,12 @@ BEGIN
 								  jsonb_build_object('run_id', r.id, 'problems', string_to_array(err_detail, E'\n')));
 	END IF;
 	IF err_sqlstate IS NOT NULL THEN
-		EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', tdgen.shadow_schema(r.environment));
+		-- as the owner; what it cannot drop the next refresh reports
+		BEGIN
+			PERFORM tdgen.execute_quietly(ARRAY[format('DROP SCHEMA IF EXISTS %I CASCADE', tdgen.shadow_schema(r.environment))]);
+		EXCEPTION WHEN insufficient_privilege THEN
+			NULL;
+		END;
 	END IF;
 	PERFORM tdgen.remote_end();
 	PERFORM pg_advisory_unlock(tdgen.refresh_lock_key(r.environment));

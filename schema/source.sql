@@ -23,6 +23,15 @@ BEGIN
 END
 $$;
 
+-- Statements run, during a refresh, as the environment's owner in a
+-- security-restricted operation (as the current user otherwise); the
+-- first column of the first row of the last one.  For tdgen's own
+-- functions only.
+CREATE FUNCTION tdgen.run_as_owner(statements text[])
+RETURNS text
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_run_as_owner';
+
 -- Whether a role is a superuser.
 CREATE FUNCTION tdgen.is_superuser(role oid)
 RETURNS boolean
@@ -126,7 +135,7 @@ BEGIN
 	EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', local_schema);
 	EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', local_schema);
 	EXECUTE format('COMMENT ON SCHEMA %I IS %L', local_schema,
-				   format('tdgen: foreign tables of source %s (server %s); owner only', name, server));
+				   format('tdgen: foreign tables of source %s (server %s); for tdgen and its environments'' owners', name, server));
 
 	-- the remote catalog: plain columns only, joined here, so no remote
 	-- function is ever evaluated locally with remote OIDs
@@ -173,6 +182,7 @@ BEGIN
 		('info_domain_constraints', 'information_schema', 'domain_constraints',
 		 'constraint_schema name, constraint_name name, domain_schema name, domain_name name')
 	) AS t(local, remote_schema, remote, columns);
+	PERFORM tdgen.grant_source_reads(name);
 END
 $$;
 
@@ -307,15 +317,13 @@ AS 'MODULE_PATHNAME', 'tdgen_remote_rows';
 CREATE FUNCTION tdgen.read_remote(local_schema name, catalog_table name, filter text)
 RETURNS jsonb
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	rows jsonb;
 BEGIN
 	IF tdgen.remote_server() = (SELECT s.server FROM tdgen.source AS s WHERE s.local_schema = read_remote.local_schema) THEN
 		RETURN tdgen.remote_rows(format('%I.%I', local_schema, catalog_table)::regclass, filter);
 	END IF;
-	EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(t)), ''[]'') FROM %I.%I AS t WHERE %s',
-				   local_schema, catalog_table, filter) INTO rows;
-	RETURN rows;
+	-- as the environment's owner during a refresh: its user mapping
+	RETURN tdgen.run_as_owner(ARRAY[format('SELECT coalesce(jsonb_agg(to_jsonb(t)), ''[]'') FROM %I.%I AS t WHERE %s',
+										   local_schema, catalog_table, filter)])::jsonb;
 END
 $$;
 
@@ -489,6 +497,9 @@ BEGIN
 		WHERE r.source = s.name AND r.schema_name = t.schema_name AND r.table_name = t.table_name;
 	END LOOP;
 
+	IF changed > 0 THEN
+		PERFORM tdgen.grant_source_reads(s.name);
+	END IF;
 	UPDATE tdgen.source AS src SET synced_at = now() WHERE src.name = s.name;
 	RETURN changed;
 END
@@ -502,9 +513,11 @@ REVOKE ALL ON FUNCTION tdgen.source_by(regrole, text, name, name[], name[]), tdg
 	tdgen.remote_foreign_keys(text), tdgen.sync_source(text), tdgen.create_catalog_table(name, name, name, name, name, text),
 	tdgen.production_columns(text), tdgen.read_remote(name, name, text),
 	tdgen.remote_begin(name, text, boolean), tdgen.remote_export(), tdgen.remote_end(), tdgen.remote_server(),
-	tdgen.remote_rows(regclass, text) FROM PUBLIC;
+	tdgen.remote_rows(regclass, text), tdgen.run_as_owner(text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tdgen_drop_source(text) TO tdgen_admin;
 
+COMMENT ON FUNCTION tdgen.run_as_owner(text[]) IS
+	'runs statements as the owner of the environment being refreshed, in a security-restricted operation (as the current user outside a refresh); the result of the last';
 COMMENT ON FUNCTION tdgen.is_superuser(oid) IS
 	'whether a role is a superuser';
 COMMENT ON FUNCTION tdgen.check_simple_name(text, text) IS

@@ -141,6 +141,7 @@ SELECT category FROM tdgen.category_disabled;
 SELECT environment, privilege, role FROM tdgen.environment_grant;
 SELECT tdgen_revoke('qa', 'read', 'rules_reader') AS revoked, tdgen_revoke('qa', 'read', 'rules_reader') AS again;
 SELECT tdgen_drop_environment('qa') AS env_dropped, tdgen_drop_source('prod') AS source_dropped;
+DROP OWNED BY rules_reader, tdgen_qa_owner;
 DROP ROLE rules_reader, tdgen_qa_owner;
 SELECT count(*) AS rules_of_dropped_env FROM tdgen.column_rule WHERE environment IS NOT NULL;
 DROP SERVER rules_nowhere;

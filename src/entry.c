@@ -18,6 +18,12 @@
  *
  * tdgen_refresh runs its steps (tdgen.run_start, refresh_prepare,
  * refresh_build, run_finish) the same way, committing between them.
+ * While they run, the environment's owner is the acting role: what the
+ * steps build in staging and read from production they do as that role,
+ * inside a security-restricted operation (TdgenExecuteAs, the background
+ * workers of tdgen.run_jobs, tdgen's connection to production), the way
+ * PostgreSQL builds an index as its table's owner.  Only the records of
+ * the run are written with tdgen's own rights.
  *
  *-------------------------------------------------------------------------
  */
@@ -33,6 +39,8 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_func.h"
+#include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
 #include "utils/lsyscache.h"
@@ -44,6 +52,10 @@
 
 PG_FUNCTION_INFO_V1(tdgen_entry);
 PG_FUNCTION_INFO_V1(tdgen_refresh);
+PG_FUNCTION_INFO_V1(tdgen_run_as_owner);
+
+/* The owner of the environment being refreshed, or InvalidOid. */
+Oid			TdgenActingRole = InvalidOid;
 
 #define MAX_ENTRY_ARGS 8
 
@@ -125,6 +137,77 @@ tdgen_entry(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	fcinfo->isnull = call->isnull;
 	return result;
+}
+
+/*
+ * TdgenExecuteAs
+ *		Run SQL text (one or more commands) through SPI as role, inside a
+ *		security-restricted operation (no SET ROLE, no temporary objects
+ *		that outlive it), or as the current user when role is InvalidOid.
+ *		Returns the first column of the first row of the last command as
+ *		text, or NULL, allocated in the caller's memory context.
+ */
+char *
+TdgenExecuteAs(Oid role, const char *sql)
+{
+	MemoryContext mcxt = CurrentMemoryContext;
+	Oid			save_user;
+	int			save_sec;
+	char	   *volatile result = NULL;
+
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	if (OidIsValid(role))
+		SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		int			rc;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		rc = SPI_execute(sql, false, 0);
+		if (rc < 0)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+		if (SPI_tuptable != NULL && SPI_processed > 0 && SPI_tuptable->tupdesc->natts > 0)
+		{
+			char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+			if (value != NULL)
+				result = MemoryContextStrdup(mcxt, value);
+		}
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
+ * tdgen.run_as_owner(statements text[]) returns text
+ *		Each statement as the acting role (the owner of the environment
+ *		being refreshed) in a security-restricted operation, or as the
+ *		current user outside a refresh; the result of the last one.
+ */
+Datum
+tdgen_run_as_owner(PG_FUNCTION_ARGS)
+{
+	Datum	   *items;
+	bool	   *nulls;
+	int			n;
+	char	   *result = NULL;
+
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, &n);
+	for (int i = 0; i < n; i++)
+		if (!nulls[i])
+		{
+			result = TdgenExecuteAs(TdgenActingRole, TextDatumGetCString(items[i]));
+			CommandCounterIncrement();
+		}
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(result));
 }
 
 /* ------------------------------------------------------------------------
@@ -220,10 +303,11 @@ run_field(Oid owner, int64 run_id, const char *column)
  * as such); then the two steps, committed in between so that background
  * workers see the shadow schema; then the run is closed and committed,
  * and a step's error raised again with its SQLSTATE, message, detail and
- * hint.  Only the steps' own functions run as tdgen's owner.
+ * hint.  Only the steps' own functions run as tdgen's owner, and the
+ * environment's owner is the acting role while they run.
  */
-Datum
-tdgen_refresh(PG_FUNCTION_ARGS)
+static void
+refresh(FunctionCallInfo fcinfo)
 {
 	Oid			owner = function_owner(fcinfo->flinfo->fn_oid, NULL);
 	Oid			caller = GetUserId();
@@ -258,6 +342,13 @@ tdgen_refresh(PG_FUNCTION_ARGS)
 
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect_ext failed");
+
+	/* the environment's owner acts from here on (run_start refuses none) */
+	values[0] = PG_GETARG_DATUM(0);
+	values[0] = run_as(owner, "SELECT e.owner::text FROM tdgen.environment AS e WHERE e.name = $1", 1, types,
+					   values, NULL, &isnull);
+	if (!isnull)
+		TdgenActingRole = get_role_oid(TextDatumGetCString(values[0]), true);
 
 	values[0] = PG_GETARG_DATUM(0);
 	values[1] = BoolGetDatum(!PG_ARGISNULL(1) && PG_GETARG_BOOL(1));
@@ -326,5 +417,22 @@ tdgen_refresh(PG_FUNCTION_ARGS)
 	}
 	ereport(NOTICE,
 			(errmsg("tdgen %s: refreshed (run " INT64_FORMAT ")", environment, run_id)));
+}
+
+/*
+ * CALL tdgen_refresh(environment text, wait boolean DEFAULT false)
+ */
+Datum
+tdgen_refresh(PG_FUNCTION_ARGS)
+{
+	PG_TRY();
+	{
+		refresh(fcinfo);
+	}
+	PG_FINALLY();
+	{
+		TdgenActingRole = InvalidOid;
+	}
+	PG_END_TRY();
 	PG_RETURN_VOID();
 }

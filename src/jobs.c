@@ -9,7 +9,9 @@
  * statement starts once the earlier statements it comes after have
  * committed, in array order among those ready.  The call returns each
  * statement's result (the first column of the first row of its last
- * command) and seconds.
+ * command) and seconds.  During a refresh each statement runs as the
+ * acting role (the environment's owner) in a security-restricted
+ * operation, in the workers as in the caller.
  *
  * Workers take the caller's masking key version and the settings values
  * depend on (time zone, date and interval styles), so a statement gives
@@ -70,6 +72,7 @@ typedef struct JobsShared
 {
 	Oid			database;
 	Oid			user;
+	Oid			acting;			/* TdgenActingRole of the caller */
 	char		settings[NUM_CARRIED][SETTING_LEN];
 } JobsShared;
 
@@ -99,27 +102,16 @@ queue_offset(int i)
 }
 
 /*
- * Run one statement here; its result, NULL when it returns no row.
+ * Run one statement here, as the acting role when there is one; its
+ * result, NULL when it returns no row.
  */
 static char *
 run_statement(const char *sql, bool *isnull)
 {
-	char	   *result = NULL;
-	int			rc;
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	char	   *result = TdgenExecuteAs(TdgenActingRole, sql);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute(sql, false, 0);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	if (SPI_tuptable != NULL && SPI_processed > 0 && SPI_tuptable->tupdesc->natts > 0)
-	{
-		char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
-		if (value != NULL)
-			result = MemoryContextStrdup(TopTransactionContext, value);
-	}
-	SPI_finish();
+	MemoryContextSwitchTo(old);
 	*isnull = (result == NULL);
 	return result;
 }
@@ -179,6 +171,7 @@ tdgen_jobs_worker(Datum arg)
 	out = shm_mq_attach(outq, seg, NULL);
 
 	BackgroundWorkerInitializeConnectionByOid(shared->database, shared->user, 0);
+	TdgenActingRole = shared->acting;
 
 	StartTransactionCommand();
 	for (int i = 0; i < (int) NUM_CARRIED; i++)
@@ -584,6 +577,7 @@ tdgen_run_jobs(PG_FUNCTION_ARGS)
 		shared = dsm_segment_address(seg);
 		shared->database = MyDatabaseId;
 		shared->user = GetUserId();
+		shared->acting = TdgenActingRole;
 		for (int i = 0; i < (int) NUM_CARRIED; i++)
 		{
 			const char *value = GetConfigOption(carried_settings[i], true, false);

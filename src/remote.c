@@ -4,8 +4,9 @@
  *	  tdgen's own connection to production, for the binary COPY transfer.
  *
  * A refresh with transfer 'copy' opens one libpq connection to the
- * source's foreign server, made from the server's options and the current
- * user's user mapping with postgres_fdw's password rules, and starts a
+ * source's foreign server, made from the server's options and the user
+ * mapping of the environment's owner during a refresh (of the current user
+ * otherwise), with postgres_fdw's password rules, and starts a
  * REPEATABLE READ, READ ONLY transaction there.  Every production read of
  * the refresh goes through it (catalog rows as JSON, table rows as binary
  * COPY), so the whole refresh sees one snapshot.  The connection belongs
@@ -318,7 +319,7 @@ static void
 remote_open(Oid serverid, const char *snapshot)
 {
 	ForeignServer *server = GetForeignServer(serverid);
-	UserMapping *um = GetUserMapping(GetUserId(), serverid);
+	UserMapping *um = GetUserMapping(OidIsValid(TdgenActingRole) ? TdgenActingRole : GetUserId(), serverid);
 	int			max = list_length(server->options) + list_length(um->options) + 3;
 	const char **keywords = palloc(sizeof(char *) * max);
 	const char **values = palloc(sizeof(char *) * max);

@@ -45,6 +45,10 @@ extern TdgenCallCache *TdgenCallCacheGet(FunctionCallInfo fcinfo);
 extern MemoryContext TdgenCallStateRebuild(FunctionCallInfo fcinfo);
 extern const uint8 *TdgenCallSubkey(FunctionCallInfo fcinfo, const char *transform, text *scope);
 
+/* entry.c */
+extern Oid	TdgenActingRole;
+extern char *TdgenExecuteAs(Oid role, const char *sql);
+
 /* load.c */
 typedef struct TdgenLoader TdgenLoader;
 

@@ -71,6 +71,7 @@ SELECT tdgen_source('prod', 'prod'), tdgen_environment('qa', 'prod') \g /dev/nul
 SELECT column_name, category, transform, params, confidence
 FROM tdgen_scan('prod') WHERE category IS NOT NULL ORDER BY column_name;
 SQL
+owner_mapping staging qa
 
 say "rules: the suggestions accepted, every other column kept as reviewed"
 psql -X -q -d staging <<'SQL'

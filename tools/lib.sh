@@ -115,6 +115,18 @@ cluster_stop() {
 
 psql_run() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
+# owner_mapping DB ENVIRONMENT: a user mapping on server prod for the
+# environment's owner, which its refreshes read production with: the
+# cluster's superuser, without a password (this throwaway cluster trusts
+# its socket; only a superuser may waive the password).
+owner_mapping() {
+	psql_run -d "$1" -v env="$2" <<-'SQL'
+		SELECT format('CREATE USER MAPPING IF NOT EXISTS FOR %I SERVER prod OPTIONS (user %L, password_required %L)',
+					  owner, current_user, 'false')
+		FROM tdgen.environment WHERE name = :'env' \gexec
+	SQL
+}
+
 # create_prod DB SCALE: the demo shop at a scale factor (1 = 1M customers).
 create_prod() {
 	local db=$1 scale=$2

@@ -18,7 +18,7 @@ use IPC::Run ();
 use Time::HiRes ();
 
 our @EXPORT = qw(sql sql_result sql_bg bg_finish poll_until restart_server server_log sqlstate schema_statements
-	attach_pagila detach_pagila);
+	attach_pagila detach_pagila owner_mapping);
 
 my @psql = ('psql', '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-v', 'VERBOSITY=verbose');
 
@@ -43,6 +43,17 @@ sub sql
 	my ($rc, $out, $err) = sql_result(@_);
 	die "query failed in $_[0]: $err\n" if $rc != 0;
 	return $out;
+}
+
+# owner_mapping($environment): a user mapping on server prod for the
+# environment's owner, which a refresh reads production with: production's
+# superuser without a password (the throwaway cluster trusts its socket;
+# only a superuser may waive the password)
+sub owner_mapping
+{
+	my $env = shift;
+	sql('staging', qq{DO \$\$ BEGIN EXECUTE (SELECT format('CREATE USER MAPPING IF NOT EXISTS FOR %I SERVER prod
+		OPTIONS (user %L, password_required %L)', owner, current_user, 'false') FROM tdgen.environment WHERE name = '$env'); END \$\$});
 }
 
 # sqlstate($stderr) -> the SQLSTATE of the first error, or ''
@@ -140,7 +151,8 @@ sub schema_statements
 	open my $fh, '>', "$archive.list" or die $!;
 	print $fh @kept;
 	close $fh;
-	my $sql = `pg_restore -L $archive.list -f - $archive`;
+	# owners differ by design: a target belongs to its environment's owner
+	my $sql = `pg_restore -O -L $archive.list -f - $archive`;
 	$sql =~ s/^--.*$//mg;
 	$sql =~ s/^\\(un)?restrict .*$//mg;
 	$sql =~ s/\b\Q$schema\E\./public./g unless $schema eq 'public';

@@ -47,6 +47,7 @@ sub nothing_left
 my $transfer = $ENV{TDGEN_TRANSFER} || 'copy';
 sql('staging', q{SELECT tdgen_source('prod', 'prod')});
 sql('staging', qq{SELECT tdgen_environment('qa', 'prod', options => '{"transfer": "$transfer"}')});
+owner_mapping('qa');
 sql('staging', q{SELECT tdgen_keep(column_name, 'reviewed: nothing personal') FROM tdgen_check('qa') WHERE problem = 'unreviewed'});
 is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa')}), '0', 'the rules of qa are complete');
 
@@ -199,6 +200,7 @@ if ($transfer eq 'copy')
 # Two environments refresh at the same time; a second refresh of one with
 # wait => true queues behind the first and then runs.
 sql('staging', q{SELECT tdgen_environment('qa_two', 'prod')});
+owner_mapping('qa_two');
 my $runs_before = sql('staging', q{SELECT count(*) FROM tdgen.run WHERE status = 'succeeded'});
 $blocker = sql_bg('prod', 'BEGIN; LOCK TABLE hold_point IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;');
 sleep 1;

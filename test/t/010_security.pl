@@ -49,12 +49,16 @@ sql('staging', q{
 	INSERT INTO billing.invoices VALUES (1), (2);
 });
 sql('staging', q{SELECT tdgen_environment('sec', 'prod', options => '{"jobs": 1}')});
+owner_mapping('sec');
 is(sql('staging', q{SELECT owner FROM tdgen.environment WHERE name = 'sec'}), 'tdgen_sec_owner',
 	"a superuser's environment is owned by a NOLOGIN role made for it");
 is(sql('staging', q{SELECT rolsuper::text || rolcanlogin::text FROM pg_roles WHERE rolname = 'tdgen_sec_owner'}), 'falsefalse',
 	'which is no superuser');
 my ($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
 is($rc, 0, 'the first refresh of sec succeeds') or diag($err);
+is(sql('staging', q{SELECT string_agg(DISTINCT r.rolname, ',') FROM pg_class AS c JOIN pg_roles AS r ON r.oid = c.relowner
+	WHERE c.relnamespace = 'sec'::regnamespace}) . ' ' . sql('staging', q{SELECT nspowner::regrole FROM pg_namespace WHERE nspname = 'sec'}),
+	'tdgen_sec_owner tdgen_sec_owner', 'the target and everything in it belong to the owner');
 my $roles = roles();
 my $data = fingerprint();
 
@@ -146,6 +150,20 @@ is(roles(), $roles, 'D2: no role gained anything');
 is(fingerprint(), $data, 'D2: the target keeps its data');
 ($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_source('prod', 'prod', '{public}', trusted_schemas => '{util}')}, user => 'sec_admin');
 is(sqlstate($err), '42501', 'D2: only a superuser may trust a schema');
+
+# The second wall: once a superuser trusts util, the gate lets the copied
+# expressions through, and staging's planted functions run during the load,
+# as the environment's owner in a security-restricted operation: they
+# cannot raise anyone's rights, and the refresh fails.
+sql('staging', q{SELECT tdgen_source('prod', 'prod', '{public}', trusted_schemas => '{util}')});
+is(sql('staging', q{SELECT count(*) FROM tdgen_check('sec') WHERE problem = 'untrusted_code'}), '0',
+	'D2: with util trusted, tdgen_check finds nothing untrusted');
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
+is(sqlstate($err), '42501', 'D2, second wall: the planted code runs as the owner and is refused (42501)');
+is(last_run(), 'failed 42501 postgres', 'D2, second wall: recorded as failed');
+is(roles(), $roles, 'D2, second wall: no role gained anything');
+is(fingerprint(), $data, 'D2, second wall: the target keeps its data');
+sql('staging', q{SELECT tdgen_source('prod', 'prod', '{public}', trusted_schemas => '{}')});
 sql('staging', q{SELECT tdgen_table_mode('public.sec_checked', 'skip', 'sec')});
 ($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
 is($rc, 0, 'D2: with the table skipped the refresh succeeds') or diag($err);
@@ -154,8 +172,28 @@ sql('staging', q{DROP SCHEMA util CASCADE; SELECT tdgen_drop_table_mode('public.
 sql('prod', q{DROP TABLE sec_checked; DROP SCHEMA util CASCADE; DROP ROLE sec_app});
 sql('staging', q{SELECT tdgen_drop_rule('public.sec_checked.' || c) FROM unnest(ARRAY['id', 'v', 'w', 'd', 'f']) AS c});
 
+# D5: production is read with the owner's user mapping.  An environment a
+# tdgen_admin member made is its own; without a user mapping of its own
+# the refresh fails, where it used to read with tdgen's owner's.
+sql('staging', q{SELECT tdgen_environment('sec3', 'prod', options => '{"jobs": 1}')}, user => 'sec_admin');
+is(sql('staging', q{SELECT owner FROM tdgen.environment WHERE name = 'sec3'}), 'sec_admin', 'D5: its creator owns sec3');
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec3')}, user => 'sec_admin');
+is(sqlstate($err), '42704', "D5: without a user mapping of the owner's the refresh fails (42704)");
+like($err, qr/user mapping not found for "sec_admin"/, "D5: naming the owner");
+sql('staging', q{CREATE USER MAPPING FOR sec_admin SERVER prod OPTIONS (user 'postgres')});
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec3')}, user => 'sec_admin');
+is(sqlstate($err), '2F003', "D5: postgres_fdw's password rule holds for the owner's mapping");
+sql('staging', q{SELECT tdgen_drop_environment('sec3'); DROP USER MAPPING FOR sec_admin SERVER prod});
+
+# An owner that has become a superuser: no refresh runs as it.
+sql('staging', q{ALTER ROLE tdgen_sec_owner SUPERUSER});
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
+is(sqlstate($err), '42501', 'a refresh refuses an owner that became a superuser');
+sql('staging', q{ALTER ROLE tdgen_sec_owner NOSUPERUSER});
+
 # The access matrix.
 sql('staging', q{SELECT tdgen_environment('sec2', 'prod', options => '{"jobs": 1}')});
+owner_mapping('sec2');
 sql('staging', q{SELECT tdgen_grant('sec', 'refresh', 'sec_refresher'), tdgen_grant('sec', 'read', 'sec_reader')});
 ($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')}, user => 'sec_reader');
 is(sqlstate($err), '42501', 'a read grantee may not refresh');
@@ -196,8 +234,7 @@ like(sql('staging', q{SELECT tdgen_export_rules()}), qr/SELECT tdgen_grant\('sec
 is(roles(), $roles, 'no role gained anything through the whole scenario');
 
 sql('staging', q{SELECT tdgen_drop_environment('sec'), tdgen_drop_environment('sec2');
-	DROP SCHEMA sec CASCADE; DROP SCHEMA sec2 CASCADE; DROP SCHEMA billing CASCADE;
-	REVOKE CREATE ON DATABASE staging FROM sec_stager;
+	DROP OWNED BY sec_admin, sec_stager, sec_victim, sec_reader, sec_refresher, tdgen_sec_owner, tdgen_sec2_owner;
 	DROP ROLE sec_admin, sec_stager, sec_victim, sec_reader, sec_refresher, tdgen_sec_owner, tdgen_sec2_owner});
 
 done_testing();
