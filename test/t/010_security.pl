@@ -30,6 +30,16 @@ sub fingerprint
 		. sql('staging', q{SELECT count(*) FROM sec.customers});
 }
 
+# Every message an attempt gets back, searched for production's canary at
+# the end.
+my @messages;
+sub attempt
+{
+	my ($rc, $out, $err) = sql_result(@_);
+	push @messages, $out, $err;
+	return ($rc, $out, $err);
+}
+
 sub last_run
 {
 	return sql('staging', q{SELECT status || ' ' || coalesce(sqlstate, '-') || ' ' || role FROM tdgen.run
@@ -48,13 +58,18 @@ sql('staging', q{
 	ALTER TABLE billing.invoices OWNER TO sec_victim;
 	INSERT INTO billing.invoices VALUES (1), (2);
 });
+# A canary in a masked production column: it must appear nowhere in
+# staging, whatever the attacks below do.
+my $canary = 'canary-010-' . join('', map { ('a' .. 'z')[rand 26] } 1 .. 12);
+sql('prod', qq{CREATE TABLE sec_people (id int PRIMARY KEY, email text); INSERT INTO sec_people VALUES (1, '$canary\@example.com')});
+sql('staging', q{SELECT tdgen_keep('public.sec_people.id', 'a surrogate key'), tdgen_rule('public.sec_people.email', 'email')});
 sql('staging', q{SELECT tdgen_environment('sec', 'prod', options => '{"jobs": 1}')});
 owner_mapping('sec');
 is(sql('staging', q{SELECT owner FROM tdgen.environment WHERE name = 'sec'}), 'tdgen_sec_owner',
 	"a superuser's environment is owned by a NOLOGIN role made for it");
 is(sql('staging', q{SELECT rolsuper::text || rolcanlogin::text FROM pg_roles WHERE rolname = 'tdgen_sec_owner'}), 'falsefalse',
 	'which is no superuser');
-my ($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
+my ($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec')});
 is($rc, 0, 'the first refresh of sec succeeds') or diag($err);
 is(sql('staging', q{SELECT string_agg(DISTINCT r.rolname, ',') FROM pg_class AS c JOIN pg_roles AS r ON r.oid = c.relowner
 	WHERE c.relnamespace = 'sec'::regnamespace}) . ' ' . sql('staging', q{SELECT nspowner::regrole FROM pg_namespace WHERE nspname = 'sec'}),
@@ -67,10 +82,10 @@ for my $call (q{SELECT tdgen.refresh_prepare(1)}, q{SELECT tdgen.refresh_build(1
 	q{SELECT tdgen.run_start('sec', false, 10)}, q{SELECT tdgen.run_finish(1, NULL, NULL, NULL)},
 	q{SELECT tdgen.environment_by('sec_admin', 'x', 'prod', NULL, '{}', NULL)})
 {
-	($rc, $out, $err) = sql_result('staging', $call, user => 'sec_admin');
+	($rc, $out, $err) = attempt('staging', $call, user => 'sec_admin');
 	is(sqlstate($err), '42501', "D1: tdgen_admin may not call $call");
 }
-($rc, $out, $err) = sql_result('staging', q{SELECT tdgen.refresh_build(1, '{"plan": [], "snap": {"indexes": [{"indexdef": "ALTER ROLE sec_admin SUPERUSER"}]}}')},
+($rc, $out, $err) = attempt('staging', q{SELECT tdgen.refresh_build(1, '{"plan": [], "snap": {"indexes": [{"indexdef": "ALTER ROLE sec_admin SUPERUSER"}]}}')},
 	user => 'sec_admin');
 is(sqlstate($err), '42883', 'D1: no step takes plan state any more');
 is(roles(), $roles, 'D1: no role gained anything');
@@ -79,31 +94,31 @@ is(roles(), $roles, 'D1: no role gained anything');
 for my $call (q{SELECT tdgen.array_mask(ARRAY['4111111111111111'], 'fpe_decrypt')},
 	q{SELECT tdgen.jsonb_mask('{"c": "4111111111111111"}', '{"$.c": "fpe_decrypt"}')})
 {
-	($rc, $out, $err) = sql_result('staging', $call, user => 'sec_admin');
+	($rc, $out, $err) = attempt('staging', $call, user => 'sec_admin');
 	is(sqlstate($err), '42501', "D3: $call is refused");
 }
 
 # D4: another role's schema as a target.
-($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_environment('bill', 'prod', 'billing')}, user => 'sec_admin');
+($rc, $out, $err) = attempt('staging', q{SELECT tdgen_environment('bill', 'prod', 'billing')}, user => 'sec_admin');
 is(sqlstate($err), '42P06', "D4: another role's schema cannot be a target");
 is(sql('staging', q{SELECT count(*) FROM billing.invoices}), '2', "D4: the victim's table is untouched");
-($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_environment('sec', 'prod', 'billing')}, user => 'sec_admin');
+($rc, $out, $err) = attempt('staging', q{SELECT tdgen_environment('sec', 'prod', 'billing')}, user => 'sec_admin');
 is(sqlstate($err), '42501', "D4: nor can tdgen_admin re-point someone else's environment");
-($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_environment('mine', 'prod', owner => 'sec_victim')}, user => 'sec_admin');
+($rc, $out, $err) = attempt('staging', q{SELECT tdgen_environment('mine', 'prod', owner => 'sec_victim')}, user => 'sec_admin');
 is(sqlstate($err), '42501', 'D4: nor make a role it is no member of an owner');
 
 # A view outside the target on one of its tables: refused with 2BP01
 # listing it, the view and the target kept; dropped only when the
 # environment says so.
 sql('staging', q{CREATE VIEW public.sec_countries AS SELECT * FROM sec.countries});
-($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec')});
 is(sqlstate($err), '2BP01', 'a refresh that would drop a view outside its target is refused (2BP01)');
 like($err, qr/view public\.sec_countries/, 'naming the view');
 is(last_run(), 'failed 2BP01 postgres', 'and recorded as failed');
 is(fingerprint(), $data, 'the target keeps its data');
 is(sql('staging', q{SELECT count(*) FROM pg_views WHERE viewname = 'sec_countries'}), '1', 'the view is still there');
 sql('staging', q{SELECT tdgen_environment('sec', 'prod', options => '{"jobs": 1, "drop_dependents": true}')});
-($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec')});
 is($rc, 0, 'with drop_dependents the refresh goes ahead') or diag($err);
 is(sql('staging', q{SELECT count(*) FROM pg_views WHERE viewname = 'sec_countries'}), '0', 'and drops the view');
 sql('staging', q{SELECT tdgen_environment('sec', 'prod', options => '{"jobs": 1}')});
@@ -142,13 +157,13 @@ like($problems, qr/index sec_checked_k on table public\.sec_checked calls functi
 like($problems, qr/sec_checked_w_check on table public\.sec_checked calls operator OPERATOR\(util\.===\)/, 'D2: and an operator');
 like($problems, qr/column f of table public\.sec_checked calls function util\.k/, 'D2: and a default');
 like($problems, qr/column d of table public\.sec_checked has type util\.posint/, 'D2: and a domain from an untrusted schema');
-($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec')});
 is(sqlstate($err), 'TG001', 'D2: the refresh is refused by the gate');
 like($err, qr/untrusted_code: CHECK constraint sec_checked_v_check/, 'D2: saying why');
 is(last_run(), 'failed TG001 postgres', 'D2: recorded as failed');
 is(roles(), $roles, 'D2: no role gained anything');
 is(fingerprint(), $data, 'D2: the target keeps its data');
-($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_source('prod', 'prod', '{public}', trusted_schemas => '{util}')}, user => 'sec_admin');
+($rc, $out, $err) = attempt('staging', q{SELECT tdgen_source('prod', 'prod', '{public}', trusted_schemas => '{util}')}, user => 'sec_admin');
 is(sqlstate($err), '42501', 'D2: only a superuser may trust a schema');
 
 # The second wall: once a superuser trusts util, the gate lets the copied
@@ -158,14 +173,14 @@ is(sqlstate($err), '42501', 'D2: only a superuser may trust a schema');
 sql('staging', q{SELECT tdgen_source('prod', 'prod', '{public}', trusted_schemas => '{util}')});
 is(sql('staging', q{SELECT count(*) FROM tdgen_check('sec') WHERE problem = 'untrusted_code'}), '0',
 	'D2: with util trusted, tdgen_check finds nothing untrusted');
-($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec')});
 is(sqlstate($err), '42501', 'D2, second wall: the planted code runs as the owner and is refused (42501)');
 is(last_run(), 'failed 42501 postgres', 'D2, second wall: recorded as failed');
 is(roles(), $roles, 'D2, second wall: no role gained anything');
 is(fingerprint(), $data, 'D2, second wall: the target keeps its data');
 sql('staging', q{SELECT tdgen_source('prod', 'prod', '{public}', trusted_schemas => '{}')});
 sql('staging', q{SELECT tdgen_table_mode('public.sec_checked', 'skip', 'sec')});
-($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec')});
 is($rc, 0, 'D2: with the table skipped the refresh succeeds') or diag($err);
 is(roles(), $roles, 'D2: and no role gained anything');
 sql('staging', q{DROP SCHEMA util CASCADE; SELECT tdgen_drop_table_mode('public.sec_checked', 'sec')});
@@ -177,17 +192,17 @@ sql('staging', q{SELECT tdgen_drop_rule('public.sec_checked.' || c) FROM unnest(
 # the refresh fails, where it used to read with tdgen's owner's.
 sql('staging', q{SELECT tdgen_environment('sec3', 'prod', options => '{"jobs": 1}')}, user => 'sec_admin');
 is(sql('staging', q{SELECT owner FROM tdgen.environment WHERE name = 'sec3'}), 'sec_admin', 'D5: its creator owns sec3');
-($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec3')}, user => 'sec_admin');
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec3')}, user => 'sec_admin');
 is(sqlstate($err), '42704', "D5: without a user mapping of the owner's the refresh fails (42704)");
 like($err, qr/user mapping not found for "sec_admin"/, "D5: naming the owner");
 sql('staging', q{CREATE USER MAPPING FOR sec_admin SERVER prod OPTIONS (user 'postgres')});
-($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec3')}, user => 'sec_admin');
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec3')}, user => 'sec_admin');
 is(sqlstate($err), '2F003', "D5: postgres_fdw's password rule holds for the owner's mapping");
 sql('staging', q{SELECT tdgen_drop_environment('sec3'); DROP USER MAPPING FOR sec_admin SERVER prod});
 
 # An owner that has become a superuser: no refresh runs as it.
 sql('staging', q{ALTER ROLE tdgen_sec_owner SUPERUSER});
-($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')});
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec')});
 is(sqlstate($err), '42501', 'a refresh refuses an owner that became a superuser');
 sql('staging', q{ALTER ROLE tdgen_sec_owner NOSUPERUSER});
 
@@ -195,46 +210,66 @@ sql('staging', q{ALTER ROLE tdgen_sec_owner NOSUPERUSER});
 sql('staging', q{SELECT tdgen_environment('sec2', 'prod', options => '{"jobs": 1}')});
 owner_mapping('sec2');
 sql('staging', q{SELECT tdgen_grant('sec', 'refresh', 'sec_refresher'), tdgen_grant('sec', 'read', 'sec_reader')});
-($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')}, user => 'sec_reader');
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec')}, user => 'sec_reader');
 is(sqlstate($err), '42501', 'a read grantee may not refresh');
 is(last_run(), 'denied 42501 sec_reader', 'and the attempt is recorded as denied, with its role');
 like($err, qr/environment 'sec'/, 'the error names the environment');
-($rc, $out, $err) = sql_result('staging', q{SELECT tdgen.email('a@b.c')}, user => 'sec_reader');
+($rc, $out, $err) = attempt('staging', q{SELECT tdgen.email('a@b.c')}, user => 'sec_reader');
 is(sqlstate($err), '42501', 'a read grantee may not call keyed transforms');
-($rc, $out, $err) = sql_result('staging', q{SELECT count(*) FROM tdgen_plan('sec')}, user => 'sec_reader');
+($rc, $out, $err) = attempt('staging', q{SELECT count(*) FROM tdgen_plan('sec')}, user => 'sec_reader');
 is(sqlstate($err), '42501', 'nor see the plan');
 for my $n (1 .. 3)
 {
-	($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')}, user => 'sec_refresher');
+	($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec')}, user => 'sec_refresher');
 	is($rc, 0, "a refresh grantee refreshes sec (refresh $n)") or diag($err);
 	is(sql('staging', q{SELECT count(*) > 0 FROM sec.customers}, user => 'sec_reader'), 't',
 		"the read grantee reads the target after refresh $n");
 }
 is(last_run(), 'succeeded - sec_refresher', "the refresh grantee's runs are recorded with its role");
-($rc, $out, $err) = sql_result('staging', q{SELECT count(*) FROM sec.customers}, user => 'sec_refresher');
+($rc, $out, $err) = attempt('staging', q{SELECT count(*) FROM sec.customers}, user => 'sec_refresher');
 is(sqlstate($err), '42501', 'a refresh grantee may not read the target without read');
-($rc, $out, $err) = sql_result('staging', q{SELECT count(*) FROM tdgen.column_rule}, user => 'sec_refresher');
+($rc, $out, $err) = attempt('staging', q{SELECT count(*) FROM tdgen.column_rule}, user => 'sec_refresher');
 is(sqlstate($err), '42501', "nor the rules' parameters");
-($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec2')}, user => 'sec_refresher');
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec2')}, user => 'sec_refresher');
 is(sqlstate($err), '42501', 'nor refresh another environment');
-($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_grant('sec', 'read', 'sec_refresher')}, user => 'sec_refresher');
+($rc, $out, $err) = attempt('staging', q{SELECT tdgen_grant('sec', 'read', 'sec_refresher')}, user => 'sec_refresher');
 is(sqlstate($err), '42501', 'nor grant itself more');
-($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec2')});
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec2')});
 is($rc, 0, 'sec2 refreshes') or diag($err);
-($rc, $out, $err) = sql_result('staging', q{SELECT count(*) FROM sec2.customers}, user => 'sec_reader');
+($rc, $out, $err) = attempt('staging', q{SELECT count(*) FROM sec2.customers}, user => 'sec_reader');
 is(sqlstate($err), '42501', "a read grantee of sec may not read sec2");
 sql('staging', q{SELECT tdgen_revoke('sec', 'read', 'sec_reader')});
 is(sql('staging', q{SELECT count(*) > 0 FROM sec.customers}, user => 'sec_reader'), 't', 'a revoke leaves the current target as it is');
-($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sec')}, user => 'sec_refresher');
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec')}, user => 'sec_refresher');
 is($rc, 0, 'the next refresh') or diag($err);
-($rc, $out, $err) = sql_result('staging', q{SELECT count(*) FROM sec.customers}, user => 'sec_reader');
+($rc, $out, $err) = attempt('staging', q{SELECT count(*) FROM sec.customers}, user => 'sec_reader');
 is(sqlstate($err), '42501', 'takes the revoked grant away');
+# D6: a schema named after a role, first in that role's search_path,
+# holding a tdgen_refresh of its own: the schema-qualified call the docs
+# give for automation runs tdgen's.
+sql('staging', q{SET ROLE sec_stager; CREATE SCHEMA postgres;
+	CREATE PROCEDURE postgres.tdgen_refresh(environment text, wait boolean DEFAULT false)
+	LANGUAGE plpgsql AS $$ BEGIN ALTER ROLE sec_stager SUPERUSER; END $$});
+my $runs = sql('staging', q{SELECT count(*) FROM tdgen.run WHERE environment = 'sec'});
+($rc, $out, $err) = attempt('staging', q{CALL public.tdgen_refresh('sec')});
+is($rc, 0, "D6: CALL public.tdgen_refresh runs tdgen's refresh") or diag($err);
+is(sql('staging', q{SELECT count(*) FROM tdgen.run WHERE environment = 'sec'}), $runs + 1, 'D6: and records its run');
+is(roles(), $roles, 'D6: no role gained anything');
+sql('staging', q{DROP SCHEMA postgres CASCADE});
+
 like(sql('staging', q{SELECT tdgen_export_rules()}), qr/SELECT tdgen_grant\('sec', 'refresh', 'sec_refresher'\);/,
 	'grants are exported with the rules');
 is(roles(), $roles, 'no role gained anything through the whole scenario');
+is(sql('staging', q{SELECT count(*) FROM sec.sec_people WHERE email LIKE 'canary-010-%'}), '0', 'the canary was masked');
+my $dump = `pg_dump -d staging 2>&1`;
+unlike($dump, qr/\Q$canary\E/, 'no canary in a dump of staging');
+unlike(server_log(), qr/\Q$canary\E/, 'no canary in the server log');
+unlike(join("\n", @messages), qr/\Q$canary\E/, 'no canary in any message an attempt got back');
 
 sql('staging', q{SELECT tdgen_drop_environment('sec'), tdgen_drop_environment('sec2');
 	DROP OWNED BY sec_admin, sec_stager, sec_victim, sec_reader, sec_refresher, tdgen_sec_owner, tdgen_sec2_owner;
-	DROP ROLE sec_admin, sec_stager, sec_victim, sec_reader, sec_refresher, tdgen_sec_owner, tdgen_sec2_owner});
+	DROP ROLE sec_admin, sec_stager, sec_victim, sec_reader, sec_refresher, tdgen_sec_owner, tdgen_sec2_owner;
+	SELECT tdgen_drop_rule('public.sec_people.' || c) FROM unnest(ARRAY['id', 'email']) AS c});
+sql('prod', q{DROP TABLE sec_people});
 
 done_testing();
