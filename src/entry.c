@@ -210,6 +210,46 @@ tdgen_run_as_owner(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }
 
+/*
+ * TdgenWithholdValues
+ *		Make an error of a refresh safe to show and log: PostgreSQL's own
+ *		errors quote row values where a refresh's rows are production's
+ *		(an integrity violation's detail: "Key (id)=(42) is not present";
+ *		a data exception's message: invalid input syntax ... "abc").  Those
+ *		parts are replaced by what the error is about (constraint, table,
+ *		column); the SQLSTATE and every other part stay.
+ */
+void
+TdgenWithholdValues(ErrorData *edata)
+{
+	int			class = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+	StringInfoData about;
+
+	if (class != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION && class != ERRCODE_DATA_EXCEPTION)
+		return;
+	initStringInfo(&about);
+	if (edata->constraint_name)
+		appendStringInfo(&about, " constraint \"%s\"", edata->constraint_name);
+	if (edata->column_name)
+		appendStringInfo(&about, " column \"%s\"", edata->column_name);
+	if (edata->table_name)
+		appendStringInfo(&about, " %s \"%s\"%s%s", edata->column_name ? "of table" : "table",
+						 edata->schema_name ? edata->schema_name : "", edata->schema_name ? "." : "",
+						 edata->table_name);
+	if (class == ERRCODE_DATA_EXCEPTION)
+	{
+		edata->message = psprintf("a production value could not be loaded (SQLSTATE %s)%s%s",
+								  unpack_sql_state(edata->sqlerrcode), about.len > 0 ? ":" : "", about.data);
+		edata->detail = pstrdup("PostgreSQL's message is withheld: it can quote the value.");
+	}
+	else
+		edata->detail = psprintf("PostgreSQL's detail is withheld: it quotes the row's values%s%s.",
+								 about.len > 0 ? "; about" : "", about.data);
+	edata->detail_log = NULL;
+	if (edata->hint == NULL)
+		edata->hint = pstrdup("The run's phase and table show in tdgen.run and the NOTICEs before the error.");
+}
+
 /* ------------------------------------------------------------------------
  * The refresh
  * ------------------------------------------------------------------------
@@ -382,6 +422,8 @@ refresh(FunctionCallInfo fcinfo)
 	}
 	if (edata != NULL)
 	{
+		TdgenWithholdValues(edata);
+
 		/*
 		 * End the failed transaction whole (and with it the remote one,
 		 * which may have lost its connection) before recording the failure

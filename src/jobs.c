@@ -235,6 +235,8 @@ tdgen_jobs_worker(Datum arg)
 			edata = CopyErrorData();
 			FlushErrorState();
 			AbortCurrentTransaction();
+			if (OidIsValid(TdgenActingRole))
+				TdgenWithholdValues(edata);	/* a refresh's rows are production's */
 			head.kind = 'E';
 			head.job = job;
 			head.sqlerrcode = edata->sqlerrcode;

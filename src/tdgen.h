@@ -48,6 +48,7 @@ extern const uint8 *TdgenCallSubkey(FunctionCallInfo fcinfo, const char *transfo
 /* entry.c */
 extern Oid	TdgenActingRole;
 extern char *TdgenExecuteAs(Oid role, const char *sql);
+extern void TdgenWithholdValues(ErrorData *edata);
 
 /* load.c */
 typedef struct TdgenLoader TdgenLoader;

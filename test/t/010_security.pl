@@ -101,6 +101,8 @@ for my $call (q{SELECT tdgen.array_mask(ARRAY['4111111111111111'], 'fpe_decrypt'
 # D4: another role's schema as a target.
 ($rc, $out, $err) = attempt('staging', q{SELECT tdgen_environment('bill', 'prod', 'billing')}, user => 'sec_admin');
 is(sqlstate($err), '42P06', "D4: another role's schema cannot be a target");
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('bill')}, user => 'sec_admin');
+is(sqlstate($err), '42704', 'D4: so there is no environment bill to refresh');
 is(sql('staging', q{SELECT count(*) FROM billing.invoices}), '2', "D4: the victim's table is untouched");
 ($rc, $out, $err) = attempt('staging', q{SELECT tdgen_environment('sec', 'prod', 'billing')}, user => 'sec_admin');
 is(sqlstate($err), '42501', "D4: nor can tdgen_admin re-point someone else's environment");
@@ -161,6 +163,11 @@ like($problems, qr/column d of table public\.sec_checked has type util\.posint/,
 is(sqlstate($err), 'TG001', 'D2: the refresh is refused by the gate');
 like($err, qr/untrusted_code: CHECK constraint sec_checked_v_check/, 'D2: saying why');
 is(last_run(), 'failed TG001 postgres', 'D2: recorded as failed');
+sql('staging', q{SELECT tdgen_grant('sec', 'refresh', 'sec_refresher')});
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec')}, user => 'sec_refresher');
+is(sqlstate($err), 'TG001', 'D2: refused the same when a non-superuser starts the refresh');
+is(last_run(), 'failed TG001 sec_refresher', 'D2: recorded with its role');
+sql('staging', q{SELECT tdgen_revoke('sec', 'refresh', 'sec_refresher')});
 is(roles(), $roles, 'D2: no role gained anything');
 is(fingerprint(), $data, 'D2: the target keeps its data');
 ($rc, $out, $err) = attempt('staging', q{SELECT tdgen_source('prod', 'prod', '{public}', trusted_schemas => '{util}')}, user => 'sec_admin');
@@ -186,6 +193,30 @@ is(roles(), $roles, 'D2: and no role gained anything');
 sql('staging', q{DROP SCHEMA util CASCADE; SELECT tdgen_drop_table_mode('public.sec_checked', 'sec')});
 sql('prod', q{DROP TABLE sec_checked; DROP SCHEMA util CASCADE; DROP ROLE sec_app});
 sql('staging', q{SELECT tdgen_drop_rule('public.sec_checked.' || c) FROM unnest(ARRAY['id', 'v', 'w', 'd', 'f']) AS c});
+
+# PostgreSQL's own errors quote keys.  A foreign key that the target's data
+# breaks (its referenced table made empty) fails the refresh, in the
+# refresh's backend (jobs 1) and in a background worker (jobs 2), without
+# the key, production's canary, in the error, the run or the server log.
+sql('prod', qq{CREATE TABLE sec_codes (code text PRIMARY KEY); INSERT INTO sec_codes VALUES ('$canary');
+	CREATE TABLE sec_coded (id int PRIMARY KEY, code text REFERENCES sec_codes); INSERT INTO sec_coded VALUES (1, '$canary')});
+sql('staging', q{SELECT tdgen_keep('public.sec_codes.code', 'test key'), tdgen_keep('public.sec_coded.id', 'test key');
+	SELECT tdgen_table_mode('public.sec_codes', 'empty', 'sec')});
+for my $jobs (1, 2)
+{
+	sql('staging', qq{SELECT tdgen_environment('sec', 'prod', options => '{"jobs": $jobs}')});
+	($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec')});
+	is(sqlstate($err), '23503', "a foreign key the data breaks fails the refresh (jobs $jobs)");
+	like($err, qr/violates foreign key constraint "sec_coded_code_fkey".*detail is withheld/s, "naming the constraint, not the key (jobs $jobs)");
+	unlike($err, qr/\Q$canary\E|Key \(/, "no key in the error (jobs $jobs)");
+	unlike(sql('staging', q{SELECT message FROM tdgen.run WHERE environment = 'sec' ORDER BY id DESC LIMIT 1}), qr/\Q$canary\E/,
+		"nor in the run (jobs $jobs)");
+	is(fingerprint(), $data, "the target keeps its data (jobs $jobs)");
+}
+sql('staging', q{SELECT tdgen_environment('sec', 'prod', options => '{"jobs": 1}');
+	SELECT tdgen_drop_table_mode('public.sec_codes', 'sec');
+	SELECT tdgen_drop_rule(c) FROM unnest(ARRAY['public.sec_codes.code', 'public.sec_coded.id']) AS c});
+sql('prod', q{DROP TABLE sec_coded, sec_codes});
 
 # D5: production is read with the owner's user mapping.  An environment a
 # tdgen_admin member made is its own; without a user mapping of its own
