@@ -83,16 +83,23 @@ BEGIN ATOMIC
 	LEFT JOIN inherited AS i ON i.schema_name = c.schema_name AND i.table_name = c.table_name AND i.column_name = c.column_name;
 END;
 
--- What production's copied expressions call outside pg_catalog: CHECK and
--- exclusion constraints, defaults and generated expressions, index
--- expressions and predicates, partition keys and domain checks of the
--- source's tables (skipped ones aside), and the types of their columns.
--- Each is refused (tdgen.check_problems, untrusted_code) unless it is in
--- one of the source's trusted schemas, or (types only) an extension's:
--- a refresh would run it in staging, where the code of that name is
--- whatever staging has.  One row per table and call, never a value.
-CREATE FUNCTION tdgen.untrusted_code(source text, environment text)
-RETURNS TABLE (table_name text, detail text)
+-- What production's copied objects need in staging, as problems of
+-- tdgen.check_problems.  The objects: CHECK and exclusion constraints,
+-- defaults and generated expressions, indexes (expressions, predicates,
+-- operator classes), partition keys and domain checks of the source's
+-- tables (skipped ones aside), and their columns' types.
+--   untrusted_code     a function or operator they call outside pg_catalog
+--                      and the source's trusted schemas, or a column type
+--                      from outside those and the source's schemas that no
+--                      extension defines: a refresh would run staging's
+--                      code of that name
+--   missing_extension  an extension whose types, functions, operators,
+--                      operator classes or collations they use and that
+--                      the staging database does not have (name and
+--                      version), found before any work
+-- One row per table and thing used, never a value.
+CREATE FUNCTION tdgen.code_problems(source text, environment text)
+RETURNS TABLE (problem text, table_name text, detail text, suggestion text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	s tdgen.source := tdgen.resolve_source(source);
@@ -105,14 +112,16 @@ BEGIN
 				 tdgen.read_remote(ls, 'catalog_constraint', 'contype IN (''c'', ''x'')'),
 				 tdgen.read_remote(ls, 'catalog_index', 'true'),
 				 tdgen.read_remote(ls, 'catalog_attrdef', 'true'),
-				 -- pg_class 1259, pg_attrdef 2604, pg_constraint 2606; pg_proc
-				 -- 1255, pg_operator 2617; pg_type 1247
-				 tdgen.read_remote(ls, 'catalog_depend', '(deptype = ''n'' AND classid IN (1259, 2604, 2606) AND refclassid IN (1255, 2617))'
-																|| ' OR (deptype = ''e'' AND classid = 1247)'),
+				 -- pg_class 1259, pg_attrdef 2604, pg_constraint 2606 use pg_type
+				 -- 1247, pg_proc 1255, pg_opclass 2616, pg_operator 2617,
+				 -- pg_collation 3456; extension members ('e') of any kind
+				 tdgen.read_remote(ls, 'catalog_depend', '(deptype = ''n'' AND classid IN (1259, 2604, 2606)'
+																|| ' AND refclassid IN (1247, 1255, 2616, 2617, 3456)) OR deptype = ''e'''),
 				 tdgen.read_remote(ls, 'catalog_proc', 'pronamespace <> 11'),
 				 tdgen.read_remote(ls, 'catalog_operator', 'oprnamespace <> 11'),
 				 tdgen.read_remote(ls, 'catalog_attribute', 'attnum > 0 AND NOT attisdropped'),
-				 tdgen.read_remote(ls, 'catalog_type', 'typnamespace <> 11')];
+				 tdgen.read_remote(ls, 'catalog_type', 'typnamespace <> 11'),
+				 tdgen.read_remote(ls, 'catalog_extension', 'true')];
 	RETURN QUERY
 	WITH nsp AS MATERIALIZED (
 		SELECT * FROM jsonb_to_recordset(cat[1]) AS x(oid oid, nspname name)
@@ -125,7 +134,15 @@ BEGIN
 		SELECT * FROM rel AS r
 		WHERE r.relkind IN ('r', 'p') AND tdgen.table_mode_of(environment, r.nspname, r.relname) <> 'skip'
 	), dep AS MATERIALIZED (
-		SELECT * FROM jsonb_to_recordset(cat[6]) AS x(classid oid, objid oid, refclassid oid, refobjid oid, deptype "char")
+		SELECT * FROM jsonb_to_recordset(cat[6]) AS x(classid oid, objid oid, objsubid int4, refclassid oid, refobjid oid,
+													  deptype "char")
+	), typ AS MATERIALIZED (
+		SELECT * FROM jsonb_to_recordset(cat[10]) AS ty(oid oid, typname name, typnamespace oid, typelem oid)
+	), member AS MATERIALIZED (
+		-- extension members, array types of member types included
+		SELECT d.classid, d.objid, x.extname, x.extversion
+		FROM dep AS d JOIN jsonb_to_recordset(cat[11]) AS x(oid oid, extname name, extversion text) ON x.oid = d.refobjid
+		WHERE d.deptype = 'e'
 	), callee AS MATERIALIZED (
 		-- functions and operators outside pg_catalog and the trusted schemas
 		SELECT 1255::oid AS classid, p.oid, 'function' AS kind, tdgen.qualified(n.nspname, p.proname) AS name
@@ -137,7 +154,7 @@ BEGIN
 		FROM jsonb_to_recordset(cat[8]) AS o(oid oid, oprname name, oprnamespace oid)
 		JOIN nsp AS n ON n.oid = o.oprnamespace
 		WHERE NOT n.nspname = ANY (s.trusted_schemas)
-	), caller AS (
+	), caller AS MATERIALIZED (
 		-- each copied expression, as what it is and its table
 		SELECT 2606::oid AS classid, k.oid, t.qualified,
 			   format('%s constraint %I on table %s', CASE k.contype WHEN 'c' THEN 'CHECK' ELSE 'exclusion' END, k.conname, t.qualified) AS what
@@ -163,27 +180,54 @@ BEGIN
 		UNION ALL
 		SELECT 1259, t.oid, t.qualified, format('the partition key of table %s', t.qualified)
 		FROM copied AS t WHERE t.relkind = 'p'
+	), used AS (
+		-- what each copied object uses: the expressions above, and the
+		-- columns of copied tables (their types)
+		SELECT c.qualified, c.what, d.refclassid, d.refobjid
+		FROM caller AS c
+		JOIN dep AS d ON d.classid = c.classid AND d.objid = c.oid AND d.deptype = 'n' AND (c.classid <> 1259 OR d.objsubid = 0)
+		UNION ALL
+		SELECT t.qualified, format('column %I of table %s', a.attname, t.qualified), d.refclassid, d.refobjid
+		FROM copied AS t
+		JOIN jsonb_to_recordset(cat[9]) AS a(attrelid oid, attnum int2, attname name) ON a.attrelid = t.oid
+		JOIN dep AS d ON d.classid = 1259 AND d.objid = t.oid AND d.objsubid = a.attnum AND d.deptype = 'n'
 	)
-	SELECT DISTINCT coalesce(c.qualified, ''),
+	SELECT DISTINCT 'untrusted_code', coalesce(u.qualified, ''),
 		   format('%s calls %s %s, which is neither in pg_catalog nor in a trusted schema of source %s',
-				  c.what, f.kind, f.name, s.name)
-	FROM caller AS c
-	JOIN dep AS d ON d.classid = c.classid AND d.objid = c.oid AND d.deptype = 'n'
-	JOIN callee AS f ON f.classid = d.refclassid AND f.oid = d.refobjid
+				  u.what, f.kind, f.name, s.name),
+		   format('-- a superuser may trust what it calls: SELECT tdgen_source(%L, %L, %L, trusted_schemas => %L);',
+				  s.name, s.server, s.schemas, s.trusted_schemas || ARRAY['schema_name']::name[])
+	FROM used AS u
+	JOIN callee AS f ON f.classid = u.refclassid AND f.oid = u.refobjid
 	UNION
 	-- column types from outside the source's and trusted schemas that no
 	-- extension defines: staging's type of that name would be used
-	SELECT t.qualified,
+	SELECT 'untrusted_code', t.qualified,
 		   format('column %I of table %s has type %s, which is neither in pg_catalog, a schema of source %s, a trusted schema nor an extension',
-				  a.attname, t.qualified, tdgen.qualified(n.nspname, ty.typname), s.name)
+				  a.attname, t.qualified, tdgen.qualified(n.nspname, ty.typname), s.name),
+		   format('-- a superuser may trust its schema: SELECT tdgen_source(%L, %L, %L, trusted_schemas => %L);',
+				  s.name, s.server, s.schemas, s.trusted_schemas || n.nspname)
 	FROM copied AS t
 	JOIN jsonb_to_recordset(cat[9]) AS a(attrelid oid, attname name, atttypid oid) ON a.attrelid = t.oid
-	JOIN jsonb_to_recordset(cat[10]) AS ty(oid oid, typname name, typnamespace oid, typelem oid, typcategory "char")
-	  ON ty.oid = a.atttypid
+	JOIN typ AS ty ON ty.oid = a.atttypid
 	JOIN nsp AS n ON n.oid = ty.typnamespace
 	WHERE NOT n.nspname = ANY (s.schemas || s.trusted_schemas)
-	  AND NOT EXISTS (SELECT FROM dep AS d WHERE d.deptype = 'e' AND d.classid = 1247 AND d.objid IN (ty.oid, ty.typelem))
-	ORDER BY 1, 2;
+	  AND NOT EXISTS (SELECT FROM member AS m WHERE m.classid = 1247 AND m.objid IN (ty.oid, ty.typelem))
+	UNION
+	-- extensions staging lacks
+	SELECT 'missing_extension', coalesce(u.qualified, ''),
+		   format('%s uses extension %s %s, which the staging database does not have', u.what, m.extname, m.extversion),
+		   CASE WHEN EXISTS (SELECT FROM pg_available_extensions AS a WHERE a.name = m.extname)
+				THEN format('CREATE EXTENSION %I;', m.extname)
+				ELSE format('-- install the package that provides extension %s on the staging server, then: CREATE EXTENSION %I;',
+							m.extname, m.extname) END
+	FROM used AS u
+	JOIN (SELECT * FROM member
+		  UNION ALL
+		  SELECT 1247, ty.oid, m.extname, m.extversion FROM typ AS ty JOIN member AS m ON m.classid = 1247 AND m.objid = ty.typelem
+		 ) AS m ON m.classid = u.refclassid AND m.objid = u.refobjid
+	WHERE NOT EXISTS (SELECT FROM pg_extension AS x WHERE x.extname = m.extname)
+	ORDER BY 2, 3;
 END
 $$;
 
@@ -198,7 +242,10 @@ $$;
 --                     rule of the column it references (joins would break)
 --   untrusted_code    a copied expression or column type that would run
 --                     code outside pg_catalog and the trusted schemas
---                     (tdgen.untrusted_code); column_name is the table
+--                     (tdgen.code_problems); column_name is the table
+--   missing_extension an extension production's copied objects use that
+--                     staging lacks (tdgen.code_problems); column_name is
+--                     the table
 -- A column referencing another by foreign key takes that column's rule.
 -- New production columns raise an alert each (not on a source's first
 -- check, which records what is there).
@@ -270,10 +317,7 @@ BEGIN
 	  AND (x.action, coalesce(x.transform, ''), x.params) IS DISTINCT FROM
 		  (x.ref_action, coalesce(x.ref_transform, ''), x.ref_params)
 	UNION ALL
-	SELECT 'untrusted_code', u.table_name, u.detail,
-		   format('-- a superuser may trust what it calls: SELECT tdgen_source(%L, %L, %L, trusted_schemas => %L);',
-				  s.name, s.server, s.schemas, s.trusted_schemas || ARRAY['schema_name']::name[])
-	FROM tdgen.untrusted_code(s.name, e.name) AS u
+	SELECT c.problem, c.table_name, c.detail, c.suggestion FROM tdgen.code_problems(s.name, e.name) AS c
 	ORDER BY 2, 1;
 
 	-- columns seen for the first time: an alert each
@@ -331,8 +375,10 @@ BEGIN
 
 	RETURN QUERY
 	SELECT x.problem, x.column_name,
-		   x.detail || coalesce(format('; looks like %s (%s)', sugs -> x.column_name ->> 'category',
-									   sugs -> x.column_name ->> 'reason'), ''),
+		   x.detail || CASE WHEN sugs ? x.column_name
+							THEN format('; looks like %s (%s)', sugs -> x.column_name ->> 'category',
+										sugs -> x.column_name ->> 'reason')
+							ELSE '' END,
 		   CASE WHEN x.problem <> 'unreviewed' THEN x.suggestion
 				WHEN sugs ? x.column_name
 				THEN format('SELECT tdgen_rule(%L, %L%s);', x.column_name, sugs -> x.column_name ->> 'transform',
@@ -375,15 +421,15 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION tdgen.raise_alert(text, text, text, text, jsonb), tdgen_check(text), tdgen.untrusted_code(text, text),
+REVOKE ALL ON FUNCTION tdgen.raise_alert(text, text, text, text, jsonb), tdgen_check(text), tdgen.code_problems(text, text),
 	tdgen.check_problems(text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE tdgen_gate(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tdgen_check(text),
 	tdgen.raise_alert(text, text, text, text, jsonb) TO tdgen_admin;
 GRANT EXECUTE ON PROCEDURE tdgen_gate(text) TO tdgen_admin;
 
-COMMENT ON FUNCTION tdgen.untrusted_code(text, text) IS
-	'what production''s copied expressions and column types would run in staging outside pg_catalog and the trusted schemas, per table';
+COMMENT ON FUNCTION tdgen.code_problems(text, text) IS
+	'what production''s copied objects need in staging: code outside pg_catalog and the trusted schemas (untrusted_code), extensions staging lacks (missing_extension), per table';
 COMMENT ON FUNCTION tdgen.raise_alert(text, text, text, text, jsonb) IS
 	'records an alert and sends it as NOTIFY tdgen_alert with a JSON payload';
 COMMENT ON FUNCTION tdgen.table_mode_of(text, name, name) IS

@@ -171,7 +171,8 @@ BEGIN
 		 'seqrelid oid, seqtypid oid, seqstart int8, seqincrement int8, seqmax int8, seqmin int8, seqcache int8, seqcycle boolean'),
 		('catalog_sequences', 'pg_catalog', 'pg_sequences', 'schemaname name, sequencename name, last_value int8'),
 		('catalog_depend', 'pg_catalog', 'pg_depend',
-		 'classid oid, objid oid, refclassid oid, refobjid oid, refobjsubid int4, deptype "char"'),
+		 'classid oid, objid oid, objsubid int4, refclassid oid, refobjid oid, refobjsubid int4, deptype "char"'),
+		('catalog_extension', 'pg_catalog', 'pg_extension', 'oid oid, extname name, extversion text'),
 		('catalog_indexes', 'pg_catalog', 'pg_indexes', 'schemaname name, tablename name, indexname name, indexdef text'),
 		('info_columns', 'information_schema', 'columns',
 		 'table_schema name, table_name name, column_name name, column_default text, identity_generation text, '

@@ -168,6 +168,28 @@ is($rc, 0, 'a JSON value that does not convert does not stop the scan');
 unlike($out . $err, qr/oddity/, 'nor shows up in its output or error');
 sql('prod', q{DROP TABLE scan_oddities});
 
+# Extensions production's tables need and staging lacks are problems of
+# the check, found before any work: a column of an extension's type (an
+# array of one too) and an index with an extension's operator class.
+sql('prod', q{CREATE EXTENSION hstore; CREATE EXTENSION btree_gist;
+	CREATE TABLE ext_rooms (id int PRIMARY KEY, tags hstore, alts hstore[]); CREATE INDEX ext_rooms_gist ON ext_rooms USING gist (id)});
+sql('staging', q{SELECT tdgen_keep('public.ext_rooms.' || c, 'test data') FROM unnest(ARRAY['id', 'tags', 'alts']) AS c});
+is(sql('staging', q{SELECT string_agg(detail || ' => ' || suggestion, E'\n' ORDER BY detail) FROM tdgen_check('qa') WHERE problem = 'missing_extension'}),
+	join("\n", 'column alts of table public.ext_rooms uses extension hstore 1.8, which the staging database does not have => CREATE EXTENSION hstore;',
+		'column tags of table public.ext_rooms uses extension hstore 1.8, which the staging database does not have => CREATE EXTENSION hstore;',
+		'index ext_rooms_gist on table public.ext_rooms uses extension btree_gist 1.7, which the staging database does not have => CREATE EXTENSION btree_gist;'),
+	'the check names each extension staging lacks, its version, what uses it, and the statement that adds it');
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_gate('qa')});
+is(sqlstate($err), 'TG001', 'the gate refuses while one is missing');
+unlike($err, qr/looks like\s+\(\)/, 'with no empty "looks like" in its lines');
+sql('staging', q{SELECT tdgen_table_mode('public.ext_rooms', 'skip', 'qa')});
+is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa') WHERE problem = 'missing_extension'}), '0', 'a skipped table needs nothing');
+sql('staging', q{SELECT tdgen_drop_table_mode('public.ext_rooms', 'qa'); CREATE EXTENSION hstore; CREATE EXTENSION btree_gist});
+is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa') WHERE problem = 'missing_extension'}), '0', 'nor once staging has them');
+sql('staging', q{SELECT tdgen_drop_rule('public.ext_rooms.' || c) FROM unnest(ARRAY['id', 'tags', 'alts']) AS c;
+	DROP EXTENSION hstore; DROP EXTENSION btree_gist});
+sql('prod', q{DROP TABLE ext_rooms; DROP EXTENSION hstore; DROP EXTENSION btree_gist});
+
 # pagila, when the corpus is there.
 SKIP: {
 	skip 'pagila corpus not present', 2 unless attach_pagila('pagila');
