@@ -282,6 +282,22 @@ BEGIN
 	  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(cols) AS c(schema_name name, table_name name, column_name name)
 					  WHERE c.schema_name = r.schema_name AND c.table_name = r.table_name AND c.column_name = r.column_name)
 	UNION ALL
+	-- a rule of this environment on a schema its source does not read, or
+	-- a general one on a schema no environment's source reads
+	SELECT 'column_gone', tdgen.qualified(r.schema_name, r.table_name, r.column_name),
+		   format('rule on %s, whose schema %s %s', tdgen.qualified(r.schema_name, r.table_name, r.column_name),
+				  quote_ident(r.schema_name),
+				  CASE WHEN r.environment IS NOT NULL THEN format('source %s does not read', s.name)
+					   ELSE 'no environment''s source reads' END),
+		   format('SELECT tdgen_drop_rule(%L%s);', tdgen.qualified(r.schema_name, r.table_name, r.column_name),
+				  CASE WHEN r.environment IS NOT NULL THEN format(', %L', r.environment) ELSE '' END)
+	FROM tdgen.column_rule AS r
+	WHERE NOT r.schema_name = ANY (s.schemas)
+	  AND (r.environment = e.name
+		   OR (r.environment IS NULL
+			   AND NOT EXISTS (SELECT FROM tdgen.environment AS oe JOIN tdgen.source AS os ON os.name = oe.source
+							   WHERE r.schema_name = ANY (os.schemas))))
+	UNION ALL
 	SELECT 'type_changed', tdgen.qualified(x.schema_name, x.table_name, x.column_name),
 		   format('reviewed as %s, now %s', x.reviewed_type, x.type_name),
 		   format('-- review, then write the rule again: SELECT tdgen_rule(%L, %L, %L);',

@@ -21,6 +21,9 @@ COMMENT ON FUNCTION tdgen.partition_bound_sql(text) IS
 
 -- Everything the shadow schema is built from, as one jsonb document: each
 -- remote catalog table read to its end in turn (see tdgen.read_remote).
+-- information_schema gives CHECK clauses by schema and name only, and a
+-- name may repeat across tables and domains; the clauses of such
+-- constraints are read again by OID (check_by_oid).
 CREATE FUNCTION tdgen.remote_schema(source text)
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -28,8 +31,10 @@ DECLARE
 	s tdgen.source := tdgen.resolve_source(source);
 	ls name := s.local_schema;
 	user_schema CONSTANT text := 'NOT IN (''pg_catalog'', ''information_schema'', ''pg_toast'')';
+	doc jsonb;
+	ambiguous oid[];
 BEGIN
-	RETURN jsonb_build_object(
+	doc := jsonb_build_object(
 		'trusted', to_jsonb(s.trusted_schemas),
 		'namespace', tdgen.read_remote(ls, 'catalog_namespace', 'true'),
 		'class', tdgen.read_remote(ls, 'catalog_class', 'relkind IN (''r'', ''p'', ''S'', ''i'', ''I'')'),
@@ -45,8 +50,49 @@ BEGIN
 		'depend', tdgen.read_remote(ls, 'catalog_depend', 'deptype IN (''a'', ''i'', ''e'')'),
 		'indexes', tdgen.read_remote(ls, 'catalog_indexes', 'schemaname ' || user_schema),
 		'columns', tdgen.read_remote(ls, 'info_columns', 'table_schema ' || user_schema),
-		'checks', tdgen.read_remote(ls, 'info_check_constraints', 'constraint_schema ' || user_schema),
-		'domain_checks', tdgen.read_remote(ls, 'info_domain_constraints', 'domain_schema ' || user_schema));
+		'checks', tdgen.read_remote(ls, 'info_check_constraints', 'constraint_schema ' || user_schema));
+	SELECT array_agg(k.oid) INTO ambiguous
+	FROM jsonb_to_recordset(doc -> 'constraint') AS k(oid oid, conname name, connamespace oid, contype "char")
+	JOIN jsonb_to_recordset(doc -> 'namespace') AS n(oid oid, nspname name) ON n.oid = k.connamespace
+	WHERE k.contype = 'c'
+	  AND (SELECT count(DISTINCT c.check_clause)
+		   FROM jsonb_to_recordset(doc -> 'checks') AS c(constraint_schema name, constraint_name name, check_clause text)
+		   WHERE c.constraint_schema = n.nspname AND c.constraint_name = k.conname) > 1;
+	RETURN doc || jsonb_build_object('check_by_oid', tdgen.remote_check_clauses(s, ambiguous));
+END
+$$;
+
+-- The CHECK clauses of constraints by OID, as production deparses them
+-- (pg_get_constraintdef), as {"oid": clause}: one query each over tdgen's
+-- connection, whose filter production evaluates (opened for them when
+-- none is open, and closed after).
+CREATE FUNCTION tdgen.remote_check_clauses(s tdgen.source, oids oid[])
+RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	opened boolean := false;
+	clauses jsonb := '{}';
+	k oid;
+BEGIN
+	IF cardinality(oids) IS NULL THEN
+		RETURN clauses;
+	END IF;
+	IF tdgen.remote_server() IS NULL THEN
+		PERFORM tdgen.remote_begin(s.server);
+		opened := true;
+	END IF;
+	FOREACH k IN ARRAY oids LOOP
+		clauses := clauses || jsonb_build_object(k::text,
+			(tdgen.remote_rows(format('%I.%I', s.local_schema, 'info_check_constraints')::regclass,
+							   format('(constraint_schema, constraint_name, check_clause) IN (SELECT n.nspname, c.conname,'
+									  || ' substring(pg_catalog.pg_get_constraintdef(c.oid) FROM 7) FROM pg_catalog.pg_constraint AS c'
+									  || ' JOIN pg_catalog.pg_namespace AS n ON n.oid = c.connamespace WHERE c.oid = %s)', k))
+			 -> 0 ->> 'check_clause'));
+	END LOOP;
+	IF opened THEN
+		PERFORM tdgen.remote_end();
+	END IF;
+	RETURN clauses;
 END
 $$;
 
@@ -173,13 +219,11 @@ BEGIN
 							   tdgen.shadow_type(snap, r.typbasetype, r.typtypmod, schemas, shadow),
 							   CASE WHEN r.typdefault IS NOT NULL THEN ' DEFAULT ' || tdgen.retarget(r.typdefault, schemas, shadow) ELSE '' END,
 							   CASE WHEN r.typnotnull THEN ' NOT NULL' ELSE '' END,
-							   (SELECT coalesce(string_agg(format(' CONSTRAINT %I CHECK %s', dc.constraint_name,
-																  tdgen.retarget(cc.check_clause, schemas, shadow)), '' ORDER BY dc.constraint_name), '')
-								FROM jsonb_to_recordset(snap -> 'domain_checks') AS dc(constraint_schema name, constraint_name name,
-																					   domain_schema name, domain_name name)
-								JOIN jsonb_to_recordset(snap -> 'checks') AS cc(constraint_schema name, constraint_name name, check_clause text)
-								  ON cc.constraint_schema = dc.constraint_schema AND cc.constraint_name = dc.constraint_name
-								WHERE dc.domain_schema = r.nspname AND dc.domain_name = r.typname));
+							   (SELECT coalesce(string_agg(format(' CONSTRAINT %I CHECK %s', k.conname,
+																  tdgen.retarget(tdgen.check_clause(snap, k.oid, r.nspname, k.conname), schemas, shadow)),
+														   '' ORDER BY k.conname), '')
+								FROM jsonb_to_recordset(snap -> 'constraint') AS k(oid oid, conname name, contype "char", contypid oid)
+								WHERE k.contypid = r.oid AND k.contype = 'c'));
 		END LOOP;
 		-- sequences, but those of identity columns, which the columns create
 		FOR r IN
@@ -370,24 +414,28 @@ BEGIN ATOMIC
 	FROM unnest(tdgen.attribute_names(snap, relid, attnums)) WITH ORDINALITY AS x(n, i);
 END;
 
--- The CHECK clause production deparsed for a named table constraint.
--- Constraint names repeat across tables; the clause is taken when every
--- constraint of that name in the schema has the same one.
-CREATE FUNCTION tdgen.check_clause(snap jsonb, nspname name, conname name)
+-- The CHECK clause production deparsed for a constraint: the one read by
+-- its OID when its name is shared (tdgen.remote_schema), else the one of
+-- its schema and name.
+CREATE FUNCTION tdgen.check_clause(snap jsonb, conoid oid, nspname name, conname name)
 RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	clauses text[];
 BEGIN
-	SELECT array_agg(DISTINCT c.check_clause) INTO clauses
+	IF snap -> 'check_by_oid' ? conoid::text THEN
+		clauses := ARRAY[snap -> 'check_by_oid' ->> conoid::text];
+	ELSE
+		SELECT array_agg(DISTINCT c.check_clause) INTO clauses
 	FROM jsonb_to_recordset(snap -> 'checks') AS c(constraint_schema name, constraint_name name, check_clause text)
-	WHERE c.constraint_schema = nspname AND c.constraint_name = conname;
-	IF cardinality(clauses) IS DISTINCT FROM 1 THEN
+		WHERE c.constraint_schema = nspname AND c.constraint_name = conname;
+	END IF;
+	IF cardinality(clauses) IS DISTINCT FROM 1 OR clauses[1] IS NULL THEN
 		RAISE EXCEPTION 'cannot read CHECK constraint %.% of production', quote_ident(nspname), quote_ident(conname)
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  HINT = CASE WHEN clauses IS NULL
 							  THEN 'information_schema shows a CHECK only to its table''s owner: map tdgen''s user to the tables'' owner (or a superuser) on production.'
-							  ELSE 'Tables of one schema have different CHECK constraints of this name: rename one on production.' END;
+							  ELSE 'Production changed the constraint while it was read: refresh again.' END;
 	END IF;
 	RETURN clauses[1];
 END
@@ -419,7 +467,7 @@ BEGIN ATOMIC
 		CASE k.contype
 			WHEN 'p' THEN format('PRIMARY KEY (%s)', tdgen.column_names(snap, k.conrelid, k.conkey))
 			WHEN 'u' THEN format('UNIQUE (%s)', tdgen.column_names(snap, k.conrelid, k.conkey))
-			WHEN 'c' THEN 'CHECK ' || tdgen.retarget(tdgen.check_clause(snap, t.nspname, k.conname), schemas, shadow)
+			WHEN 'c' THEN 'CHECK ' || tdgen.retarget(tdgen.check_clause(snap, k.oid, t.nspname, k.conname), schemas, shadow)
 			ELSE format('FOREIGN KEY (%s) REFERENCES %I.%I (%s)%s ON UPDATE %s ON DELETE %s',
 						tdgen.column_names(snap, k.conrelid, k.conkey), shadow, rt.relname,
 						tdgen.column_names(snap, k.confrelid, k.confkey),
@@ -582,7 +630,8 @@ BEGIN ATOMIC
 	ORDER BY c.ordinality;
 END;
 
-REVOKE ALL ON FUNCTION tdgen.remote_schema(text), tdgen.add_foreign_key(regclass, regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tdgen.remote_schema(text), tdgen.remote_check_clauses(tdgen.source, oid[]),
+	tdgen.add_foreign_key(regclass, regclass, text) FROM PUBLIC;
 
 COMMENT ON FUNCTION tdgen.remote_schema(text) IS
 	'production''s catalog as one jsonb document: what the shadow schema is built from';
@@ -618,7 +667,9 @@ COMMENT ON FUNCTION tdgen.attribute_names(jsonb, oid, int2[]) IS
 	'column names of attnums, in their order';
 COMMENT ON FUNCTION tdgen.column_names(jsonb, oid, int2[]) IS
 	'quoted column names of attnums, comma-separated';
-COMMENT ON FUNCTION tdgen.check_clause(jsonb, name, name) IS
-	'the CHECK clause production deparsed for a named constraint; 55000 when it cannot be read unambiguously';
+COMMENT ON FUNCTION tdgen.check_clause(jsonb, oid, name, name) IS
+	'the CHECK clause production deparsed for a constraint, by OID when its name is shared, else by schema and name; 55000 when it cannot be read';
+COMMENT ON FUNCTION tdgen.remote_check_clauses(tdgen.source, oid[]) IS
+	'CHECK clauses of constraints by OID, deparsed by production, read over tdgen''s connection';
 COMMENT ON FUNCTION tdgen.fk_action("char") IS
 	'ON UPDATE/ON DELETE action of a pg_constraint code';

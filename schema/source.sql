@@ -151,7 +151,7 @@ BEGIN
 		 'oid oid, typname name, typnamespace oid, typtype "char", typcategory "char", typbasetype oid, typelem oid, '
 		 'typtypmod int4, typnotnull boolean, typdefault text'),
 		('catalog_constraint', 'pg_catalog', 'pg_constraint',
-		 'oid oid, conname name, contype "char", conrelid oid, contypid oid, conkey int2[], confrelid oid, confkey int2[], '
+		 'oid oid, conname name, connamespace oid, contype "char", conrelid oid, contypid oid, conkey int2[], confrelid oid, confkey int2[], '
 		 'confupdtype "char", confdeltype "char", confmatchtype "char", condeferrable boolean, condeferred boolean, '
 		 'conindid oid, conislocal boolean, convalidated boolean'),
 		('catalog_index', 'pg_catalog', 'pg_index', 'indexrelid oid, indrelid oid, indisunique boolean, indkey int2vector'),
@@ -179,9 +179,7 @@ BEGIN
 		 'identity_start text, identity_increment text, identity_maximum text, identity_minimum text, '
 		 'identity_cycle text, generation_expression text'),
 		('info_check_constraints', 'information_schema', 'check_constraints',
-		 'constraint_schema name, constraint_name name, check_clause text'),
-		('info_domain_constraints', 'information_schema', 'domain_constraints',
-		 'constraint_schema name, constraint_name name, domain_schema name, domain_name name')
+		 'constraint_schema name, constraint_name name, check_clause text')
 	) AS t(local, remote_schema, remote, columns);
 	PERFORM tdgen.grant_source_reads(name);
 END

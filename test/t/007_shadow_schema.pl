@@ -43,6 +43,17 @@ my ($statements, $differences) = compare('prod', 'prod', 'shadow_fidelity', []);
 cmp_ok($statements, '>', 80, "the demo shop's schema has $statements statements");
 is($differences, 0, 'the shadow schema of the demo shop matches it statement by statement');
 
+# CHECK constraints of one name with different clauses, on two tables and
+# on two domains of one schema: information_schema tells them apart by name
+# only, so their clauses are read by OID.
+sql('prod', q{CREATE DOMAIN same_a AS int CONSTRAINT in_range CHECK (VALUE > 0);
+	CREATE DOMAIN same_b AS int CONSTRAINT in_range CHECK (VALUE < 100);
+	CREATE TABLE same_name_a (v int CONSTRAINT in_range CHECK (v > 0), d same_a);
+	CREATE TABLE same_name_b (w int CONSTRAINT in_range CHECK (w < 100), d same_b)});
+($statements, $differences) = compare('prod', 'prod', 'shadow_same_names', []);
+is($differences, 0, 'same-named CHECK constraints of different tables and domains keep their own clauses');
+sql('prod', q{DROP TABLE same_name_a, same_name_b; DROP DOMAIN same_a, same_b});
+
 # Production's catalog (about 1 MB even for a small schema) held as a
 # constant while the shadow schema's statements are computed, as the
 # refresh's backend does: its peak memory grows by a few MB, not by a copy
