@@ -99,6 +99,15 @@ sql('prod', q{ALTER TABLE customers ALTER COLUMN notes TYPE text});
 sql('staging', q{SELECT tdgen_drop_rule('public.customers.passport_no')});
 is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa')}), '0', 'back to a clean check');
 
+# Rules on a schema the source no longer reads are gone too.
+sql('staging', q{SELECT tdgen_rule('billing.invoices.payer_email', 'email'), tdgen_keep('billing.invoices.total', 'an amount', 'qa')});
+is(sql('staging', q{SELECT string_agg(detail, E'\n' ORDER BY detail) FROM tdgen_check('qa') WHERE problem = 'column_gone'}),
+	"rule on billing.invoices.payer_email, whose schema billing no environment's source reads\n"
+	. "rule on billing.invoices.total, whose schema billing source prod does not read",
+	'a rule on a schema no source reads, and one of the environment on a schema its source does not read, are reported');
+sql('staging', q{SELECT tdgen_drop_rule('billing.invoices.payer_email'), tdgen_drop_rule('billing.invoices.total', 'qa')});
+is(sql('staging', q{SELECT count(*) FROM tdgen_check('qa')}), '0', 'clean again');
+
 # A key masked on its primary key is masked alike on the foreign keys that
 # reference it: an own rule that differs there is reported, and without one
 # the foreign key column takes the key's rule.
