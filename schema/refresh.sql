@@ -125,7 +125,7 @@ RETURN format('tdgen %s: %s%s', environment, phase,
 CREATE FUNCTION tdgen.plan(environment text)
 RETURNS TABLE (load_order integer, table_name text, mode text, estimated_rows bigint, estimated_bytes bigint,
 			   columns jsonb)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET enable_nestloop = off AS $$
 DECLARE
 	e tdgen.environment := tdgen.resolve_environment(environment);
 	s tdgen.source := tdgen.resolve_source(e.source);
@@ -140,9 +140,19 @@ BEGIN
 	inh := tdgen.read_remote(s.local_schema, 'catalog_inherits', 'true');
 	nsp := tdgen.read_remote(s.local_schema, 'catalog_namespace', 'true');
 	RETURN QUERY
-	WITH RECURSIVE tbl AS (
-		SELECT DISTINCT c.schema_name, c.table_name, c.mode
-		FROM tdgen.effective_columns(e.name, cols, fks) AS c
+	WITH RECURSIVE ec AS MATERIALIZED (
+		SELECT * FROM tdgen.effective_columns(e.name, cols, fks)
+	), tbl AS (
+		SELECT DISTINCT c.schema_name, c.table_name, c.mode FROM ec AS c
+	), col AS (
+		-- what happens to each column, per table
+		SELECT c.schema_name, c.table_name,
+			   jsonb_object_agg(c.column_name,
+								CASE WHEN c.generated THEN to_jsonb('generated'::text)
+									 WHEN c.action = 'mask' THEN jsonb_build_object('transform', c.transform, 'params', c.params)
+									 WHEN c.action = 'keep' THEN to_jsonb('keep'::text)
+									 ELSE to_jsonb('no rule'::text) END ORDER BY c.attnum) AS columns
+		FROM ec AS c GROUP BY c.schema_name, c.table_name
 	), rel AS (
 		SELECT c.oid, c.relname, n.nspname, c.relkind, c.reltuples, c.relpages
 		FROM jsonb_to_recordset(cls) AS c(oid oid, relname name, relnamespace oid, relkind "char", reltuples float4,
@@ -165,32 +175,37 @@ BEGIN
 		SELECT DISTINCT f.schema_name, f.table_name, f.ref_schema, f.ref_table
 		FROM jsonb_to_recordset(fks) AS f(schema_name name, table_name name, ref_schema name, ref_table name)
 		WHERE (f.schema_name, f.table_name) <> (f.ref_schema, f.ref_table)
+	), reach AS (
+		-- the tables each table references, directly or not
+		SELECT g.schema_name, g.table_name, g.ref_schema, g.ref_table FROM edge AS g
+		UNION
+		SELECT r.schema_name, r.table_name, g.ref_schema, g.ref_table
+		FROM reach AS r JOIN edge AS g ON g.schema_name = r.ref_schema AND g.table_name = r.ref_table
+	), acyclic AS (
+		-- the references that are no part of a cycle
+		SELECT g.* FROM edge AS g
+		WHERE NOT EXISTS (SELECT FROM reach AS r
+						  WHERE (r.schema_name, r.table_name, r.ref_schema, r.ref_table)
+								= (g.ref_schema, g.ref_table, g.schema_name, g.table_name))
 	), depth AS (
-		-- the longest chain of references above each table, each table
-		-- once per chain, so cycles of foreign keys end
-		SELECT t.schema_name, t.table_name, 0 AS depth, ARRAY[tdgen.qualified(t.schema_name, t.table_name)] AS path
-		FROM tbl AS t
-		UNION ALL
-		SELECT g.schema_name, g.table_name, d.depth + 1, d.path || tdgen.qualified(g.schema_name, g.table_name)
-		FROM depth AS d JOIN edge AS g ON g.ref_schema = d.schema_name AND g.ref_table = d.table_name
-		WHERE NOT tdgen.qualified(g.schema_name, g.table_name) = ANY (d.path) AND d.depth < 64
+		-- the longest chain of those references above each table: each
+		-- table at each depth once, not each path, whose number can grow
+		-- exponentially
+		SELECT t.schema_name, t.table_name, 0 AS depth FROM tbl AS t
+		UNION
+		SELECT g.schema_name, g.table_name, d.depth + 1
+		FROM depth AS d JOIN acyclic AS g ON g.ref_schema = d.schema_name AND g.ref_table = d.table_name
 	)
 	SELECT (row_number() OVER (ORDER BY max(d.depth), t.schema_name, t.table_name))::integer,
 		   tdgen.qualified(t.schema_name, t.table_name), t.mode,
 		   CASE WHEN t.mode = 'copy' THEN x.n ELSE 0 END,
 		   CASE WHEN t.mode = 'copy' THEN x.bytes ELSE 0 END,
-		   CASE WHEN t.mode = 'skip' THEN '{}'::jsonb ELSE
-				(SELECT jsonb_object_agg(c.column_name,
-										 CASE WHEN c.generated THEN to_jsonb('generated'::text)
-											  WHEN c.action = 'mask' THEN jsonb_build_object('transform', c.transform, 'params', c.params)
-											  WHEN c.action = 'keep' THEN to_jsonb('keep'::text)
-											  ELSE to_jsonb('no rule'::text) END ORDER BY c.attnum)
-				 FROM tdgen.effective_columns(e.name, cols, fks) AS c
-				 WHERE c.schema_name = t.schema_name AND c.table_name = t.table_name) END
+		   CASE WHEN t.mode = 'skip' THEN '{}'::jsonb ELSE c.columns END
 	FROM tbl AS t
 	JOIN depth AS d ON d.schema_name = t.schema_name AND d.table_name = t.table_name
 	LEFT JOIN estimate AS x ON x.nspname = t.schema_name AND x.relname = t.table_name
-	GROUP BY t.schema_name, t.table_name, t.mode, x.n, x.bytes
+	LEFT JOIN col AS c ON c.schema_name = t.schema_name AND c.table_name = t.table_name
+	GROUP BY t.schema_name, t.table_name, t.mode, x.n, x.bytes, c.columns
 	ORDER BY 1;
 END
 $$;
@@ -402,10 +417,11 @@ BEGIN
 			ORDER BY p.load_order), '[]')
 	INTO plan
 	FROM tdgen.plan(e.name) AS p WHERE p.mode <> 'skip';
-	SELECT jsonb_agg(p || jsonb_build_object('sql', tdgen.load_sql(e.name, s, cols, fks, shadow, p ->> 'schema_name', p ->> 'table_name'))
-					 ORDER BY (p ->> 'load_order')::integer)
+	SELECT jsonb_agg(p || jsonb_build_object('sql', l.sql) ORDER BY (p ->> 'load_order')::integer)
 	INTO plan
-	FROM jsonb_array_elements(plan) AS p;
+	FROM jsonb_array_elements(plan) AS p
+	LEFT JOIN tdgen.load_sqls(e.name, s, cols, fks, shadow) AS l
+		   ON l.schema_name = p ->> 'schema_name' AND l.table_name = p ->> 'table_name';
 	INSERT INTO tdgen.run_column (run_id, schema_name, table_name, column_name, action, transform, params, key_version)
 	SELECT run_id, c.schema_name, c.table_name, c.column_name,
 		   CASE WHEN c.generated THEN 'generated' ELSE c.action END, c.transform, c.params,
@@ -417,13 +433,13 @@ BEGIN
 	-- transaction, into the tables it made (so the rows go in frozen)
 	IF r.transfer = 'fdw' THEN
 		t0 := clock_timestamp();
-		FOR tbl IN SELECT * FROM jsonb_to_recordset(plan) AS p(qualified text, mode text, table_name name, sql text)
+		FOR tbl IN SELECT * FROM jsonb_to_recordset(plan) AS p(qualified text, mode text, schema_name name, table_name name, sql text)
 		LOOP
 			IF tbl.mode = 'copy' THEN
 				n := n + 1;
 				PERFORM tdgen.announce(e.name, 'load', n, tdgen.tables_to_load(plan), tbl.qualified);
 			END IF;
-			PERFORM tdgen.record_load(run_id, plan, tbl.qualified, shadow,
+			PERFORM tdgen.record_load(run_id, tbl.schema_name, tbl.table_name, tbl.mode, shadow,
 									  CASE WHEN tbl.mode = 'copy'
 										   THEN tdgen.run_as_owner(ARRAY[format('SELECT tdgen.load_rows(%L, %L)',
 																		  format('%I.%I', shadow, tbl.table_name), tbl.sql)])::bigint
@@ -444,25 +460,25 @@ BEGIN
 END
 $$;
 
--- The SELECT that reads a table from its foreign table into the shadow
--- table: one expression per stored column, masked or kept.
-CREATE FUNCTION tdgen.load_sql(environment text, s tdgen.source, cols jsonb, fks jsonb, shadow name,
-							   schema_name name, table_name name)
-RETURNS text
+-- Per table, the SELECT that reads it from its foreign table into the
+-- shadow table: one expression per stored column, masked or kept.
+CREATE FUNCTION tdgen.load_sqls(environment text, s tdgen.source, cols jsonb, fks jsonb, shadow name)
+RETURNS TABLE (schema_name name, table_name name, sql text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-	SELECT format('SELECT %s FROM %I.%I',
+	SELECT c.schema_name, c.table_name,
+		   format('SELECT %s FROM %I.%I',
 				  string_agg(tdgen.load_expression(c.column_name, c.local_type,
 												   format_type(a.atttypid, a.atttypmod), c.action, c.transform, c.params),
 							 ', ' ORDER BY a.attnum),
 				  s.local_schema, sr.local_name)
-	FROM tdgen.effective_columns(load_sql.environment, cols, fks) AS c
-	JOIN pg_attribute AS a ON a.attrelid = format('%I.%I', shadow, load_sql.table_name)::regclass
-						   AND a.attname = c.column_name AND NOT a.attisdropped
+	FROM tdgen.effective_columns(load_sqls.environment, cols, fks) AS c
+	JOIN pg_class AS pc ON pc.relname = c.table_name AND pc.relnamespace = to_regnamespace(quote_ident(shadow))
+	JOIN pg_attribute AS a ON a.attrelid = pc.oid AND a.attname = c.column_name AND NOT a.attisdropped
 	JOIN tdgen.source_relation AS sr ON sr.source = s.name AND sr.schema_name = c.schema_name
 									 AND sr.table_name = c.table_name
-	WHERE c.schema_name = load_sql.schema_name AND c.table_name = load_sql.table_name AND NOT c.generated
-	GROUP BY sr.local_name;
+	WHERE NOT c.generated
+	GROUP BY c.schema_name, c.table_name, sr.local_name;
 END;
 
 -- A job of the second step: the statement, after it names the worker's
@@ -481,19 +497,17 @@ RETURN (SELECT count(*) FROM jsonb_array_elements(plan) AS p WHERE p ->> 'mode' 
 
 -- Record a table's load: rows, bytes of its rows on disk (partitions and
 -- TOAST included, indexes not), seconds.
-CREATE FUNCTION tdgen.record_load(run_id bigint, plan jsonb, qualified text, shadow name, loaded bigint,
-								  seconds double precision)
+CREATE FUNCTION tdgen.record_load(run_id bigint, schema_name name, table_name name, mode text, shadow name,
+								  loaded bigint, seconds double precision)
 RETURNS void
 LANGUAGE sql SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	INSERT INTO tdgen.run_table (run_id, schema_name, table_name, mode, rows, bytes, seconds)
-	SELECT run_id, p.schema_name, p.table_name, p.mode, loaded,
-		   coalesce((SELECT sum(pg_table_size(pt.relid))
-					 FROM pg_partition_tree(format('%I.%I', shadow, p.table_name)::regclass) AS pt),
-					pg_table_size(format('%I.%I', shadow, p.table_name)::regclass)),
-		   seconds
-	FROM jsonb_to_recordset(plan) AS p(qualified text, schema_name name, table_name name, mode text)
-	WHERE p.qualified = record_load.qualified;
+	VALUES (run_id, schema_name, table_name, mode, loaded,
+			coalesce((SELECT sum(pg_table_size(pt.relid))
+					  FROM pg_partition_tree(format('%I.%I', shadow, table_name)::regclass) AS pt),
+					 pg_table_size(format('%I.%I', shadow, table_name)::regclass)),
+			seconds);
 END;
 
 -- The second step, in jobs side by side (the environment's jobs): with the
@@ -519,6 +533,8 @@ DECLARE
 	after integer[] := '{}';
 	notices text[] := '{}';
 	loads text[] := '{}';
+	load_schemas name[] := '{}';
+	load_tables name[] := '{}';
 	-- per shadow table, the number of its load job, of the job giving it
 	-- its keys and indexes, and of the last foreign key job on it
 	loaded jsonb := '{}';
@@ -539,7 +555,8 @@ BEGIN
 		-- frozen
 		FOR tbl IN
 			SELECT p.*, row_number() OVER (ORDER BY p.load_order) AS n
-			FROM jsonb_to_recordset(plan) AS p(load_order integer, qualified text, mode text, table_name name, sql text)
+			FROM jsonb_to_recordset(plan) AS p(load_order integer, qualified text, mode text, schema_name name, table_name name,
+											   sql text)
 			WHERE p.mode = 'copy'
 		LOOP
 			statements := statements || tdgen.job_sql('load', tbl.n::integer, total, tbl.qualified,
@@ -549,6 +566,8 @@ BEGIN
 			after := after || ARRAY[[0, 0, 0, 0]];
 			notices := notices || tdgen.progress_notice(e.name, 'load', tbl.n::integer, total, tbl.qualified);
 			loads := loads || tbl.qualified;
+			load_schemas := load_schemas || tbl.schema_name;
+			load_tables := load_tables || tbl.table_name;
 			loaded := loaded || jsonb_build_object(tbl.table_name, cardinality(statements));
 		END LOOP;
 	END IF;
@@ -572,12 +591,13 @@ BEGIN
 		locked := locked || jsonb_build_object(tbl.table_name, cardinality(statements), tbl.referenced, cardinality(statements));
 	END LOOP;
 	FOR done IN SELECT * FROM tdgen.run_jobs(statements, after, tdgen.jobs(e.name), notices) AS j WHERE j.job <= cardinality(loads) LOOP
-		PERFORM tdgen.record_load(run_id, plan, loads[done.job], shadow, done.result::bigint, done.seconds);
+		PERFORM tdgen.record_load(run_id, load_schemas[done.job], load_tables[done.job], 'copy', shadow,
+								  done.result::bigint, done.seconds);
 	END LOOP;
 	-- tables made empty
 	IF r.transfer = 'copy' THEN
-		FOR tbl IN SELECT * FROM jsonb_to_recordset(plan) AS p(qualified text, mode text) WHERE p.mode <> 'copy' LOOP
-			PERFORM tdgen.record_load(run_id, plan, tbl.qualified, shadow, 0, 0);
+		FOR tbl IN SELECT * FROM jsonb_to_recordset(plan) AS p(schema_name name, table_name name, mode text) WHERE p.mode <> 'copy' LOOP
+			PERFORM tdgen.record_load(run_id, tbl.schema_name, tbl.table_name, tbl.mode, shadow, 0, 0);
 		END LOOP;
 		phases := phases || jsonb_build_object('load', tdgen.seconds_since(t0));
 		t0 := clock_timestamp();
@@ -843,15 +863,15 @@ COMMENT ON FUNCTION tdgen.running_run(bigint) IS
 	'the run row of a refresh running in this session; 55000 for any other run';
 COMMENT ON FUNCTION tdgen.refresh_build(bigint) IS
 	'the second step of a refresh: loads (copy transfer), each table''s keys, indexes and statistics, and the foreign keys in background workers, then sequences and the swap';
-COMMENT ON FUNCTION tdgen.load_sql(text, tdgen.source, jsonb, jsonb, name, name, name) IS
-	'the SELECT that reads a table from its foreign table into the shadow table, each column masked or kept';
+COMMENT ON FUNCTION tdgen.load_sqls(text, tdgen.source, jsonb, jsonb, name) IS
+	'per table, the SELECT that reads it from its foreign table into the shadow table, each column masked or kept';
 COMMENT ON FUNCTION tdgen.session_label(text, integer, integer, text) IS
 	'the application_name of a session at work on a refresh, as tdgen.progress reads it';
 COMMENT ON FUNCTION tdgen.job_sql(text, integer, integer, text, text) IS
 	'a job''s statement, first naming the worker''s session for tdgen.progress';
 COMMENT ON FUNCTION tdgen.tables_to_load(jsonb) IS
 	'how many tables of a refresh plan are loaded';
-COMMENT ON FUNCTION tdgen.record_load(bigint, jsonb, text, name, bigint, double precision) IS
+COMMENT ON FUNCTION tdgen.record_load(bigint, name, name, text, name, bigint, double precision) IS
 	'records a table''s load in tdgen.run_table: rows, bytes of its rows, seconds';
 COMMENT ON FUNCTION tdgen.swap_schema(tdgen.environment, name) IS
 	'puts the shadow schema in place of the target (checked first), with the environment''s grants and mark, and drops the old one';

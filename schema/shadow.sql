@@ -38,7 +38,7 @@ BEGIN
 		'trusted', to_jsonb(s.trusted_schemas),
 		'namespace', tdgen.read_remote(ls, 'catalog_namespace', 'true'),
 		'class', tdgen.read_remote(ls, 'catalog_class', 'relkind IN (''r'', ''p'', ''S'', ''i'', ''I'')'),
-		'attribute', tdgen.read_remote(ls, 'catalog_attribute', 'attnum > 0 AND NOT attisdropped'),
+		'attribute', tdgen.read_remote(ls, 'catalog_attribute', 'attnum > 0 AND NOT attisdropped AND attrelid >= 16384'),
 		'type', tdgen.read_remote(ls, 'catalog_type', 'true'),
 		'constraint', tdgen.read_remote(ls, 'catalog_constraint', 'contype IN (''p'', ''u'', ''f'', ''c'')'),
 		'enum', tdgen.read_remote(ls, 'catalog_enum', 'true'),
@@ -58,9 +58,43 @@ BEGIN
 	  AND (SELECT count(DISTINCT c.check_clause)
 		   FROM jsonb_to_recordset(doc -> 'checks') AS c(constraint_schema name, constraint_name name, check_clause text)
 		   WHERE c.constraint_schema = n.nspname AND c.constraint_name = k.conname) > 1;
-	RETURN doc || jsonb_build_object('check_by_oid', tdgen.remote_check_clauses(s, ambiguous));
+	RETURN tdgen.index_snapshot(doc || jsonb_build_object('check_by_oid', tdgen.remote_check_clauses(s, ambiguous)));
 END
 $$;
+
+-- The lookups the statements make per table, column or constraint, keyed
+-- once (read with #>, which copies only what it finds): a scan of a whole
+-- catalog array per lookup grows with the square of the tables.
+--   attribute_by_rel  {relid: [attributes]}
+--   columns_by_rel    {schema: {table: [information_schema columns]}}
+--   type_by_oid       {oid: type}
+--   ext_member        {type oid: true} for types of extensions
+--   checks_by_name    {schema: {constraint name: [clauses]}}
+--   identity_seq      {"relid:attnum": sequence name} of identity columns
+CREATE FUNCTION tdgen.index_snapshot(doc jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT doc || jsonb_build_object(
+		'attribute_by_rel', coalesce((SELECT jsonb_object_agg(a.k, a.v) FROM (
+				SELECT x ->> 'attrelid' AS k, jsonb_agg(x) AS v FROM jsonb_array_elements(doc -> 'attribute') AS x GROUP BY 1) AS a), '{}'),
+		'columns_by_rel', coalesce((SELECT jsonb_object_agg(c.sch, c.tbls) FROM (
+				SELECT t.sch, jsonb_object_agg(t.tbl, t.v) AS tbls FROM (
+					SELECT x ->> 'table_schema' AS sch, x ->> 'table_name' AS tbl, jsonb_agg(x) AS v
+					FROM jsonb_array_elements(doc -> 'columns') AS x GROUP BY 1, 2) AS t GROUP BY t.sch) AS c), '{}'),
+		'type_by_oid', coalesce((SELECT jsonb_object_agg(x ->> 'oid', x) FROM jsonb_array_elements(doc -> 'type') AS x), '{}'),
+		'ext_member', coalesce((SELECT jsonb_object_agg(x ->> 'objid', true) FROM jsonb_array_elements(doc -> 'depend') AS x
+								WHERE (x ->> 'classid')::oid = 'pg_type'::regclass AND x ->> 'deptype' = 'e'), '{}'),
+		'checks_by_name', coalesce((SELECT jsonb_object_agg(c.sch, c.names) FROM (
+				SELECT t.sch, jsonb_object_agg(t.nm, t.v) AS names FROM (
+					SELECT x ->> 'constraint_schema' AS sch, x ->> 'constraint_name' AS nm, jsonb_agg(DISTINCT x -> 'check_clause') AS v
+					FROM jsonb_array_elements(doc -> 'checks') AS x GROUP BY 1, 2) AS t GROUP BY t.sch) AS c), '{}'),
+		'identity_seq', coalesce((SELECT jsonb_object_agg(concat(d ->> 'refobjid', ':', d ->> 'refobjsubid'), c ->> 'relname')
+								  FROM jsonb_array_elements(doc -> 'depend') AS d
+								  JOIN jsonb_array_elements(doc -> 'class') AS c ON c ->> 'oid' = d ->> 'objid' AND c ->> 'relkind' = 'S'
+								  WHERE (d ->> 'classid')::oid = 'pg_class'::regclass AND d ->> 'deptype' = 'i'
+									AND (d ->> 'refobjsubid')::int > 0), '{}'));
+END;
 
 -- The CHECK clauses of constraints by OID, as production deparses them
 -- (pg_get_constraintdef), as {"oid": clause}: one query each over tdgen's
@@ -146,12 +180,10 @@ DECLARE
 	local_name text;
 BEGIN
 	SELECT ty.typname, n.nspname, ty.typelem, ty.typcategory,
-		   EXISTS (SELECT FROM jsonb_to_recordset(snap -> 'depend') AS d(classid oid, objid oid, deptype "char")
-				   WHERE d.classid = 'pg_type'::regclass AND d.objid = ty.oid AND d.deptype = 'e') AS from_extension
+		   snap #> ARRAY['ext_member', typid::text] IS NOT NULL AS from_extension
 	INTO t
-	FROM jsonb_to_recordset(snap -> 'type') AS ty(oid oid, typname name, typnamespace oid, typelem oid, typcategory "char")
-	JOIN jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name) ON n.oid = ty.typnamespace
-	WHERE ty.oid = typid;
+	FROM jsonb_to_record(snap #> ARRAY['type_by_oid', typid::text]) AS ty(typname name, typnamespace oid, typelem oid, typcategory "char")
+	JOIN jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name) ON n.oid = ty.typnamespace;
 	IF t.nspname = 'pg_catalog' THEN
 		RETURN format_type(to_regtype('pg_catalog.' || quote_ident(t.typname)), typmod);
 	ELSIF t.typcategory = 'A' AND t.typelem <> 0 THEN
@@ -200,8 +232,7 @@ BEGIN
 			JOIN jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name) ON n.oid = ty.typnamespace
 			JOIN jsonb_to_recordset(snap -> 'enum') AS e(enumtypid oid, enumsortorder float4, enumlabel name) ON e.enumtypid = ty.oid
 			WHERE ty.typtype = 'e' AND n.nspname = ANY (schemas)
-			  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(snap -> 'depend') AS d(classid oid, objid oid, deptype "char")
-							  WHERE d.classid = 'pg_type'::regclass AND d.objid = ty.oid AND d.deptype = 'e')
+			  AND snap #> ARRAY['ext_member', ty.oid::text] IS NULL
 			GROUP BY ty.oid, ty.typname ORDER BY ty.oid
 		LOOP
 			RETURN NEXT format('CREATE TYPE %s.%I AS ENUM (%s)', sh, r.typname, r.labels);
@@ -304,11 +335,13 @@ $$;
 -- inlined (their SET does that): inlined into a caller that has the
 -- snapshot as a constant, each reference to it in their bodies would
 -- copy the whole document into the caller's plan, some hundred copies of
--- the demo's 1 MB in all.
+-- the demo's 1 MB in all.  They join catalog arrays the planner guesses
+-- at 100 rows each, where a schema has thousands: no nested loops, which
+-- would make them grow with the square of the tables.
 CREATE FUNCTION tdgen.shadow_relations(snap jsonb, schemas name[])
 RETURNS TABLE (oid oid, relname name, nspname name, relkind "char", parent_oid oid, parent_name name,
 			   relpartbound text, depth integer, identity_of oid)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	WITH RECURSIVE rel AS (
 		SELECT c.oid, c.relname, n.nspname, c.relkind, c.relispartition
@@ -326,12 +359,21 @@ BEGIN ATOMIC
 		SELECT r.oid, 0 AS depth FROM rel AS r WHERE NOT r.relispartition
 		UNION ALL
 		SELECT p.oid, d.depth + 1 FROM parent AS p JOIN depth AS d ON d.oid = p.inhparent
+	), deepest AS (
+		SELECT d.oid, max(d.depth) AS depth FROM depth AS d GROUP BY d.oid
+	), internal AS (
+		-- the table a relation belongs to (an identity column's sequence)
+		SELECT DISTINCT ON (d.objid) d.objid, d.refobjid
+		FROM jsonb_to_recordset(snap -> 'depend') AS d(classid oid, objid oid, refobjid oid, deptype "char")
+		WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'i'
+		ORDER BY d.objid, d.refobjid
 	)
 	SELECT r.oid, r.relname, r.nspname, r.relkind, p.inhparent, p.parent_name, p.relpartbound,
-		   coalesce((SELECT max(d.depth) FROM depth AS d WHERE d.oid = r.oid), 0),
-		   (SELECT d.refobjid FROM jsonb_to_recordset(snap -> 'depend') AS d(classid oid, objid oid, refobjid oid, deptype "char")
-			WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid AND d.deptype = 'i' LIMIT 1)
-	FROM rel AS r LEFT JOIN parent AS p ON p.oid = r.oid;
+		   coalesce(x.depth, 0), i.refobjid
+	FROM rel AS r
+	LEFT JOIN parent AS p ON p.oid = r.oid
+	LEFT JOIN deepest AS x ON x.oid = r.oid
+	LEFT JOIN internal AS i ON i.objid = r.oid;
 END;
 
 -- The column list of a table: types, identity, generated expressions,
@@ -347,10 +389,7 @@ BEGIN ATOMIC
 				WHEN a.attidentity IN ('a', 'd')
 				THEN format(' GENERATED %s AS IDENTITY (SEQUENCE NAME %I.%I START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s%s)',
 							CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END, shadow,
-							(SELECT sq.relname FROM tdgen.shadow_relations(snap, schemas) AS sq
-							 WHERE sq.identity_of = relid AND sq.relkind = 'S'
-							   AND EXISTS (SELECT FROM jsonb_to_recordset(snap -> 'depend') AS d(objid oid, refobjsubid int4, deptype "char")
-										   WHERE d.objid = sq.oid AND d.deptype = 'i' AND d.refobjsubid = a.attnum)),
+							snap #>> ARRAY['identity_seq', concat(relid, ':', a.attnum)],
 							ic.identity_start, ic.identity_increment, ic.identity_minimum, ic.identity_maximum,
 							CASE WHEN ic.identity_cycle = 'YES' THEN ' CYCLE' ELSE '' END)
 				WHEN ic.column_default IS NOT NULL
@@ -358,14 +397,12 @@ BEGIN ATOMIC
 				ELSE '' END
 		|| CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END,
 		', ' ORDER BY a.attnum)
-	FROM jsonb_to_recordset(snap -> 'attribute') AS a(attrelid oid, attname name, attnum int2, atttypid oid, atttypmod int4,
-													  attnotnull boolean, attgenerated "char", attidentity "char")
-	LEFT JOIN jsonb_to_recordset(snap -> 'columns') AS ic(table_schema name, table_name name, column_name name,
-														  column_default text, identity_start text, identity_increment text,
-														  identity_maximum text, identity_minimum text, identity_cycle text,
-														  generation_expression text)
-	  ON ic.table_schema = nspname AND ic.table_name = relname AND ic.column_name = a.attname
-	WHERE a.attrelid = relid;
+	FROM jsonb_to_recordset(snap #> ARRAY['attribute_by_rel', relid::text])
+		 AS a(attname name, attnum int2, atttypid oid, atttypmod int4, attnotnull boolean, attgenerated "char", attidentity "char")
+	LEFT JOIN jsonb_to_recordset(snap #> ARRAY['columns_by_rel', nspname, relname])
+		 AS ic(column_name name, column_default text, identity_start text, identity_increment text, identity_maximum text,
+			   identity_minimum text, identity_cycle text, generation_expression text)
+	  ON ic.column_name = a.attname;
 END;
 
 -- ' PARTITION BY ...' for a partitioned table, '' otherwise.
@@ -389,8 +426,8 @@ BEGIN
 	RETURN format(' PARTITION BY %s (%s)', CASE p.partstrat WHEN 'r' THEN 'RANGE' WHEN 'l' THEN 'LIST' ELSE 'HASH' END,
 				  (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i)
 				   FROM unnest(p.attrs) WITH ORDINALITY AS k(attnum, i)
-				   JOIN jsonb_to_recordset(snap -> 'attribute') AS a(attrelid oid, attnum int2, attname name)
-					 ON a.attrelid = relid AND a.attnum = k.attnum));
+				   JOIN jsonb_to_recordset(snap #> ARRAY['attribute_by_rel', relid::text]) AS a(attnum int2, attname name)
+					 ON a.attnum = k.attnum));
 END
 $$;
 
@@ -401,8 +438,8 @@ LANGUAGE sql STABLE
 BEGIN ATOMIC
 	SELECT array_agg(a.attname ORDER BY k.i)
 	FROM unnest(attnums) WITH ORDINALITY AS k(attnum, i)
-	JOIN jsonb_to_recordset(snap -> 'attribute') AS a(attrelid oid, attnum int2, attname name)
-	  ON a.attrelid = relid AND a.attnum = k.attnum;
+	JOIN jsonb_to_recordset(snap #> ARRAY['attribute_by_rel', relid::text]) AS a(attnum int2, attname name)
+	  ON a.attnum = k.attnum;
 END;
 
 -- Column names of attnums, quoted and comma-separated.
@@ -426,9 +463,8 @@ BEGIN
 	IF snap -> 'check_by_oid' ? conoid::text THEN
 		clauses := ARRAY[snap -> 'check_by_oid' ->> conoid::text];
 	ELSE
-		SELECT array_agg(DISTINCT c.check_clause) INTO clauses
-	FROM jsonb_to_recordset(snap -> 'checks') AS c(constraint_schema name, constraint_name name, check_clause text)
-		WHERE c.constraint_schema = nspname AND c.constraint_name = conname;
+		SELECT array_agg(c) INTO clauses
+		FROM jsonb_array_elements_text(snap #> ARRAY['checks_by_name', nspname, conname]) AS c;
 	END IF;
 	IF cardinality(clauses) IS DISTINCT FROM 1 OR clauses[1] IS NULL THEN
 		RAISE EXCEPTION 'cannot read CHECK constraint %.% of production', quote_ident(nspname), quote_ident(conname)
@@ -456,7 +492,7 @@ RETURN CASE code WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THE
 -- are its parent's.
 CREATE FUNCTION tdgen.shadow_constraints(snap jsonb, schemas name[], shadow name, skipped text[], kind text)
 RETURNS TABLE (table_oid oid, referenced_oid oid, statement text)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	SELECT c.table_oid, c.confrelid, CASE WHEN c.contype = 'f'
 				THEN format('SELECT tdgen.add_foreign_key(%L, %L, %L)', format('%I.%I', shadow, c.relname),
@@ -550,18 +586,31 @@ $$;
 -- get theirs.
 CREATE FUNCTION tdgen.shadow_indexes(snap jsonb, schemas name[], shadow name, skipped text[])
 RETURNS TABLE (table_oid oid, statement text)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
-	SELECT t.oid, regexp_replace(tdgen.retarget(x.indexdef, schemas, shadow), ' ON ONLY ', ' ON ')
-	FROM jsonb_to_recordset(snap -> 'indexes') AS x(schemaname name, tablename name, indexname name, indexdef text)
-	JOIN tdgen.shadow_relations(snap, schemas) AS t ON t.nspname = x.schemaname AND t.relname = x.tablename
-	JOIN tdgen.shadow_relations(snap, schemas) AS i ON i.nspname = x.schemaname AND i.relname = x.indexname
-													AND i.relkind IN ('i', 'I')
-	WHERE NOT (t.relname = ANY (skipped))
-	  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(snap -> 'constraint') AS k(conname name, conrelid oid, contype "char")
-					  WHERE k.conrelid = t.oid AND k.conname = x.indexname AND k.contype IN ('p', 'u'))
-	  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(snap -> 'inherits') AS h(inhrelid oid) WHERE h.inhrelid = i.oid)
-	ORDER BY t.depth, t.oid, x.indexname;
+	WITH rel AS MATERIALIZED (
+		SELECT * FROM tdgen.shadow_relations(snap, schemas)
+	), key AS MATERIALIZED (
+		-- the indexes of primary keys and unique constraints, made with them
+		SELECT k.conrelid, k.conname
+		FROM jsonb_to_recordset(snap -> 'constraint') AS k(conname name, conrelid oid, contype "char")
+		WHERE k.contype IN ('p', 'u')
+	), inherited AS MATERIALIZED (
+		SELECT h.inhrelid FROM jsonb_to_recordset(snap -> 'inherits') AS h(inhrelid oid)
+	), on_table AS MATERIALIZED (
+		-- each index with its table (apart, so that the index's own
+		-- relation is not joined to the tables by schema alone)
+		SELECT x.*, t.oid AS table_oid, t.depth
+		FROM jsonb_to_recordset(snap -> 'indexes') AS x(schemaname name, tablename name, indexname name, indexdef text)
+		JOIN rel AS t ON t.nspname = x.schemaname AND t.relname = x.tablename
+		WHERE NOT (t.relname = ANY (skipped))
+	)
+	SELECT x.table_oid, regexp_replace(tdgen.retarget(x.indexdef, schemas, shadow), ' ON ONLY ', ' ON ')
+	FROM on_table AS x
+	JOIN rel AS i ON i.nspname = x.schemaname AND i.relname = x.indexname AND i.relkind IN ('i', 'I')
+	WHERE NOT EXISTS (SELECT FROM key AS k WHERE k.conrelid = x.table_oid AND k.conname = x.indexname)
+	  AND NOT EXISTS (SELECT FROM inherited AS h WHERE h.inhrelid = i.oid)
+	ORDER BY x.depth, x.table_oid, x.indexname;
 END;
 
 -- Each table of the shadow schema (partitions included, skipped tables
@@ -569,7 +618,7 @@ END;
 -- the tree names.
 CREATE FUNCTION tdgen.shadow_roots(snap jsonb, schemas name[], skipped text[])
 RETURNS TABLE (oid oid, root_oid oid, root_name name, root_qualified text)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	WITH RECURSIVE rel AS MATERIALIZED (
 		SELECT * FROM tdgen.shadow_relations(snap, schemas)
@@ -591,7 +640,7 @@ END;
 -- Jobs of different tables take no lock in common and run side by side.
 CREATE FUNCTION tdgen.shadow_table_work(snap jsonb, schemas name[], shadow name, skipped text[])
 RETURNS TABLE (table_name name, qualified text, statements text)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	WITH root AS MATERIALIZED (
 		SELECT * FROM tdgen.shadow_roots(snap, schemas, skipped)
@@ -618,7 +667,7 @@ END;
 -- one after the other.
 CREATE FUNCTION tdgen.shadow_foreign_keys(snap jsonb, schemas name[], shadow name, skipped text[])
 RETURNS TABLE (table_name name, qualified text, referenced name, statement text)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	WITH root AS MATERIALIZED (
 		SELECT * FROM tdgen.shadow_roots(snap, schemas, skipped)
@@ -629,6 +678,9 @@ BEGIN ATOMIC
 	JOIN root AS r ON r.oid = c.referenced_oid
 	ORDER BY c.ordinality;
 END;
+
+COMMENT ON FUNCTION tdgen.index_snapshot(jsonb) IS
+	'production''s catalog document with its lookups keyed once: attributes by relation, columns by table, types by OID, extension types, CHECK clauses by name, identity sequences';
 
 REVOKE ALL ON FUNCTION tdgen.remote_schema(text), tdgen.remote_check_clauses(tdgen.source, oid[]),
 	tdgen.add_foreign_key(regclass, regclass, text) FROM PUBLIC;

@@ -64,7 +64,8 @@ cluster_init test "${TDGEN_TEST_PORT:-55432}" \
 	"shared_preload_libraries = 'pg_cron'" \
 	"cron.database_name = 'staging'" \
 	"cron.use_background_workers = on" \
-	"max_worker_processes = 16" ||
+	"max_worker_processes = 16" \
+	"max_locks_per_transaction = 256" ||
 	{ record cluster 0 1; finish; exit 1; }
 cluster_key test/fixtures/test.key
 trap 'cluster_stop immediate' INT TERM
