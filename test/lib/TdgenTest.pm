@@ -45,15 +45,17 @@ sub sql
 	return $out;
 }
 
-# owner_mapping($environment): a user mapping on server prod for the
+# owner_mapping($environment, $server): a user mapping on $server (prod by
+# default) for the
 # environment's owner, which a refresh reads production with: production's
 # superuser without a password (the throwaway cluster trusts its socket;
 # only a superuser may waive the password)
 sub owner_mapping
 {
-	my $env = shift;
-	sql('staging', qq{DO \$\$ BEGIN EXECUTE (SELECT format('CREATE USER MAPPING IF NOT EXISTS FOR %I SERVER prod
-		OPTIONS (user %L, password_required %L)', owner, current_user, 'false') FROM tdgen.environment WHERE name = '$env'); END \$\$});
+	my ($env, $server) = @_;
+	$server //= 'prod';
+	sql('staging', qq{DO \$\$ BEGIN EXECUTE (SELECT format('CREATE USER MAPPING IF NOT EXISTS FOR %I SERVER %I
+		OPTIONS (user %L, password_required %L)', owner, '$server', current_user, 'false') FROM tdgen.environment WHERE name = '$env'); END \$\$});
 }
 
 # sqlstate($stderr) -> the SQLSTATE of the first error, or ''

@@ -33,9 +33,8 @@ sql('staging', qq{CREATE SERVER wide FOREIGN DATA WRAPPER postgres_fdw OPTIONS (
 	CREATE USER MAPPING FOR CURRENT_USER SERVER wide OPTIONS (user '$ENV{PGUSER}');
 	SELECT tdgen_source('wide', 'wide', '{wide_app}');
 	SELECT tdgen_environment('wide', 'wide');
-	SELECT count(tdgen_keep(c, 'generated test data')) FROM unnest(ARRAY[$columns]) AS c;
-	DO \$\$ BEGIN EXECUTE (SELECT format('CREATE USER MAPPING FOR %I SERVER wide OPTIONS (user %L, password_required %L)',
-		owner, current_user, 'false') FROM tdgen.environment WHERE name = 'wide'); END \$\$});
+	SELECT count(tdgen_keep(c, 'generated test data')) FROM unnest(ARRAY[$columns]) AS c});
+owner_mapping('wide', 'wide');
 
 my $t0 = Time::HiRes::time();
 my ($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('wide')});
