@@ -18,7 +18,6 @@ OBJS = \
 	src/jobs.o \
 	src/keys.o \
 	src/load.o \
-	src/partbound.o \
 	src/prf.o \
 	src/registry.o \
 	src/remote.o \
@@ -57,7 +56,6 @@ REGRESS = \
 	transform_registry \
 	catalog_rules \
 	security_catalog \
-	shadow_ddl \
 	load_rows \
 	run_jobs
 

@@ -113,14 +113,69 @@ BEGIN
 END
 $$;
 
--- Objects outside an environment's target that depend on objects in it
--- (a view over one of its tables, a default calling one of its functions):
--- replacing the target would drop them.
-CREATE FUNCTION tdgen.target_dependents(target name)
+-- The schemas an environment's refresh builds, in order: the source's
+-- schemas, then those its objects need from elsewhere (extra).  Each gets
+-- a target schema: the environment's target schema for a source of one
+-- schema, else <target schema>_<schema>, unless the option schemas names
+-- one ({"sales": "qa_sales"}); and the names of the shadow schema a
+-- refresh builds it in and of the old target on its way out
+-- (tdgen_shadow_<environment>_<n>, tdgen_old_<environment>_<n>).
+CREATE FUNCTION tdgen.schema_map(e tdgen.environment, extra name[] DEFAULT '{}')
+RETURNS TABLE (source_schema name, target_schema name, shadow_schema name, old_schema name)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	WITH listed AS (
+		SELECT s.schemas FROM tdgen.source AS s WHERE s.name = e.source
+	), numbered AS (
+		SELECT x.nsp, min(x.i) AS i
+		FROM listed, unnest(listed.schemas || extra) WITH ORDINALITY AS x(nsp, i)
+		GROUP BY x.nsp
+	)
+	SELECT n.nsp,
+		   coalesce(e.options -> 'schemas' ->> n.nsp,
+					CASE WHEN cardinality(l.schemas) = 1 AND n.nsp = l.schemas[1] THEN e.target_schema
+						 ELSE left(e.target_schema || '_' || n.nsp, 63) END)::name,
+		   format('tdgen_shadow_%s_%s', e.name, n.i)::name,
+		   format('tdgen_old_%s_%s', e.name, n.i)::name
+	FROM numbered AS n, listed AS l
+	ORDER BY n.i;
+END;
+
+-- Shadow and old schemas an environment's refreshes left behind (a
+-- refresh that died, or one that failed and could not drop them).
+CREATE FUNCTION tdgen.leftover_schemas(environment text)
+RETURNS SETOF name
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT n.nspname FROM pg_namespace AS n
+	WHERE n.nspname ~ ('^tdgen_(shadow|old)_' || environment || '_[0-9]+$')
+	ORDER BY 1;
+END;
+
+-- The schemas a refresh's swap replaces: the targets of its schema map
+-- (tdgen.schema_map rows as jsonb), and any other schema marked as the
+-- environment's target, left by a schema its source no longer reads.
+CREATE FUNCTION tdgen.swapped_targets(e tdgen.environment, schemas jsonb)
+RETURNS name[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT array_agg(DISTINCT t.nsp ORDER BY t.nsp) FROM (
+		SELECT (m ->> 'target_schema')::name AS nsp FROM jsonb_array_elements(schemas) AS m
+		UNION
+		SELECT n.nspname FROM pg_namespace AS n WHERE obj_description(n.oid, 'pg_namespace') = tdgen.target_mark(e.name)
+	) AS t;
+END;
+
+-- Objects outside an environment's targets that depend on objects in them
+-- (a view over one of its tables, a default calling one of its
+-- functions): replacing the targets would drop them.
+CREATE FUNCTION tdgen.target_dependents(targets name[])
 RETURNS SETOF text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-	WITH owned AS (
+	WITH target AS (
+		SELECT n.oid FROM pg_namespace AS n WHERE n.nspname = ANY (targets)
+	), owned AS (
 		-- the schema an object lives in, through the table of the parts of
 		-- tables (rules, triggers, defaults, policies)
 		SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid,
@@ -153,31 +208,31 @@ BEGIN ATOMIC
 	)
 	SELECT DISTINCT pg_describe_object(o.classid, o.objid, o.objsubid)
 	FROM owned AS o
-	WHERE o.refnsp = to_regnamespace(quote_ident(target))
-	  AND o.objnsp IS DISTINCT FROM o.refnsp
+	WHERE o.refnsp IN (SELECT t.oid FROM target AS t)
+	  AND o.objnsp NOT IN (SELECT t.oid FROM target AS t)
 	  AND o.objnsp IS DISTINCT FROM 'pg_toast'::regnamespace
 	ORDER BY 1;
 END;
 
--- Raise before a refresh replaces an environment's target, unless it may:
--- the schema must be the environment's own (tdgen.check_target_schema),
--- and no object outside it may depend on it (2BP01 listing them), unless
--- the environment's option drop_dependents says to drop them with it.
-CREATE FUNCTION tdgen.check_target(e tdgen.environment)
+-- Raise before a refresh replaces an environment's targets, unless it
+-- may: each must be the environment's own (tdgen.check_target_schema),
+-- and no object outside them may depend on them (2BP01 listing them),
+-- unless the environment's option drop_dependents says to drop them too.
+CREATE FUNCTION tdgen.check_target(e tdgen.environment, targets name[])
 RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	dependents text;
 BEGIN
-	PERFORM tdgen.check_target_schema(e.name, e.target_schema);
+	PERFORM tdgen.check_target_schema(e.name, t) FROM unnest(targets) AS t;
 	IF coalesce((e.options ->> 'drop_dependents')::boolean, false) THEN
 		RETURN;
 	END IF;
-	SELECT string_agg(x, E'\n') INTO dependents FROM tdgen.target_dependents(e.target_schema) AS x;
+	SELECT string_agg(x, E'\n') INTO dependents FROM tdgen.target_dependents(targets) AS x;
 	IF dependents IS NOT NULL THEN
-		RAISE EXCEPTION 'objects outside schema % depend on it', quote_ident(e.target_schema)
+		RAISE EXCEPTION 'objects outside the target schemas of environment % depend on them', quote_literal(e.name)
 			USING ERRCODE = 'dependent_objects_still_exist', DETAIL = dependents,
-				  HINT = format('A refresh replaces the schema whole and drops nothing else: drop or move them, or set the environment''s option drop_dependents to true (tdgen_environment(%L, ..., options => ''{"drop_dependents": true}'')).', e.name);
+				  HINT = format('A refresh replaces its schemas whole and drops nothing else: drop or move them, or set the environment''s option drop_dependents to true (tdgen_environment(%L, ..., options => ''{"drop_dependents": true}'')).', e.name);
 	END IF;
 END
 $$;
@@ -199,7 +254,7 @@ BEGIN
 		UNION ALL
 		SELECT x::regprocedure
 		FROM unnest(ARRAY['tdgen.load_rows(regclass, text)', 'tdgen.copy_rows(regclass, text)',
-						  'tdgen.remote_begin(name, text, boolean)', 'tdgen.add_foreign_key(regclass, regclass, text)']) AS x
+						  'tdgen.remote_begin(name, text, boolean)', 'tdgen.add_foreign_key(regclass, regclass, text, name[], name[])']) AS x
 	LOOP
 		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, owner);
 	END LOOP;
@@ -244,6 +299,9 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	old tdgen.environment;
 	target name := coalesce(target_schema, name);
+	targets name[];
+	clash name;
+	other text;
 BEGIN
 	PERFORM tdgen.check_simple_name('environment', name);
 	SELECT * INTO old FROM tdgen.environment AS e WHERE e.name = environment_by.name;
@@ -275,15 +333,40 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'true lets a refresh drop objects outside the target that depend on it.';
 	END IF;
+	IF options ? 'triggers' AND jsonb_typeof(options -> 'triggers') <> 'boolean' THEN
+		RAISE EXCEPTION 'triggers must be true or false, not %', options -> 'triggers'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'false leaves production''s triggers out of the target; they are made after the load either way.';
+	END IF;
 	IF options ->> 'transfer' = 'copy' AND NOT tdgen.source_is_postgres(source) THEN
 		RAISE EXCEPTION 'transfer "copy" needs a postgres_fdw server'
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Use transfer "fdw" for other foreign data wrappers.';
 	END IF;
-	IF EXISTS (SELECT FROM tdgen.environment AS e WHERE e.target_schema = target AND e.name <> environment_by.name) THEN
-		RAISE EXCEPTION 'schema % is the target of another environment', quote_ident(target)
-			USING ERRCODE = 'duplicate_schema', HINT = 'Each environment has a target schema of its own.';
+	IF options ? 'schemas' AND (jsonb_typeof(options -> 'schemas') <> 'object'
+								 OR EXISTS (SELECT FROM jsonb_each(options -> 'schemas') AS x
+											WHERE jsonb_typeof(x.value) <> 'string' OR x.value #>> '{}' !~ '^.{1,63}$'
+											   OR x.key !~ '^.{1,63}$')) THEN
+		RAISE EXCEPTION 'schemas must map production schema names to target schema names, not %', options -> 'schemas'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'For example {"sales": "qa_sales"}; schemas it does not name go to <target schema>_<schema>, or to the target schema for a source of one schema.';
 	END IF;
-	PERFORM tdgen.check_target_schema(name, target);
+	-- each target schema is this environment's alone
+	SELECT array_agg(m.target_schema ORDER BY m.target_schema) INTO targets
+	FROM tdgen.schema_map(ROW(name, source, target, NULL, options, NULL)::tdgen.environment) AS m;
+	SELECT t INTO clash FROM unnest(targets) AS t GROUP BY t HAVING count(*) > 1 LIMIT 1;
+	IF clash IS NOT NULL THEN
+		RAISE EXCEPTION 'two schemas of environment % go to target schema %', quote_literal(name), quote_ident(clash)
+			USING ERRCODE = 'duplicate_schema', HINT = 'Name a target schema of its own for each in the option schemas.';
+	END IF;
+	SELECT m.target_schema, e.name INTO clash, other
+	FROM tdgen.environment AS e, tdgen.schema_map(e) AS m
+	WHERE e.name <> environment_by.name AND m.target_schema = ANY (targets)
+	LIMIT 1;
+	IF clash IS NOT NULL THEN
+		RAISE EXCEPTION 'schema % is a target of environment %', quote_ident(clash), quote_literal(other)
+			USING ERRCODE = 'duplicate_schema', HINT = 'Each environment has target schemas of its own.';
+	END IF;
+	PERFORM tdgen.check_target_schema(name, t) FROM unnest(targets) AS t;
 	INSERT INTO tdgen.environment (name, source, target_schema, owner, options)
 	VALUES (name, source, target, tdgen.environment_owner(name, caller, owner, old.owner), options)
 	ON CONFLICT ON CONSTRAINT environment_pkey
@@ -399,7 +482,8 @@ END;
 -- The *_by functions run as tdgen's owner for the entry points alone.
 REVOKE ALL ON FUNCTION tdgen.check_may_configure(tdgen.environment, oid),
 	tdgen.may_refresh(text, oid), tdgen.environment_owner(text, oid, name, name), tdgen.check_target_schema(text, name),
-	tdgen.target_dependents(name), tdgen.check_target(tdgen.environment),
+	tdgen.schema_map(tdgen.environment, name[]), tdgen.leftover_schemas(text), tdgen.swapped_targets(tdgen.environment, jsonb),
+	tdgen.target_dependents(name[]), tdgen.check_target(tdgen.environment, name[]),
 	tdgen.environment_by(regrole, text, text, name, jsonb, name), tdgen.drop_environment_by(regrole, text),
 	tdgen.grant_environment(oid, text, text, name), tdgen.grant_by(regrole, text, text, name),
 	tdgen.revoke_by(regrole, text, text, name), tdgen.grant_statements(text, name),
@@ -417,10 +501,16 @@ COMMENT ON FUNCTION tdgen.environment_owner(text, oid, name, name) IS
 	'the owner of an environment its caller creates or changes: the role named, the current owner, the caller, or a NOLOGIN role made for it';
 COMMENT ON FUNCTION tdgen.check_target_schema(text, name) IS
 	'raises unless a schema may be an environment''s target: no system, tdgen or extension schema, and none that exists unless an earlier refresh of the environment made it';
-COMMENT ON FUNCTION tdgen.target_dependents(name) IS
-	'objects outside a schema that depend on objects in it';
-COMMENT ON FUNCTION tdgen.check_target(tdgen.environment) IS
-	'raises before a refresh replaces a target it may not: not the environment''s own, or (2BP01) objects outside it depend on it';
+COMMENT ON FUNCTION tdgen.schema_map(tdgen.environment, name[]) IS
+	'the schemas an environment''s refresh builds (the source''s, then extra ones its objects need), each with its target, shadow and old schema names';
+COMMENT ON FUNCTION tdgen.swapped_targets(tdgen.environment, jsonb) IS
+	'the schemas a refresh''s swap replaces: the targets of its schema map and other schemas marked as the environment''s target';
+COMMENT ON FUNCTION tdgen.leftover_schemas(text) IS
+	'shadow and old schemas an environment''s refreshes left behind';
+COMMENT ON FUNCTION tdgen.target_dependents(name[]) IS
+	'objects outside a set of schemas that depend on objects in them';
+COMMENT ON FUNCTION tdgen.check_target(tdgen.environment, name[]) IS
+	'raises before a refresh replaces targets it may not: not the environment''s own, or (2BP01) objects outside them depend on them';
 COMMENT ON FUNCTION tdgen.grant_owner_rights(name, text) IS
 	'grants an environment''s owner what its refreshes do as it: keyed transforms (not fpe_decrypt), loaders, tdgen''s connection to production, foreign keys, the source''s foreign tables';
 COMMENT ON FUNCTION tdgen.grant_source_reads(text) IS

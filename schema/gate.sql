@@ -83,150 +83,113 @@ BEGIN ATOMIC
 	LEFT JOIN inherited AS i ON i.schema_name = c.schema_name AND i.table_name = c.table_name AND i.column_name = c.column_name;
 END;
 
--- What production's copied objects need in staging, as problems of
--- tdgen.check_problems.  The objects: CHECK and exclusion constraints,
--- defaults and generated expressions, indexes (expressions, predicates,
--- operator classes), partition keys and domain checks of the source's
--- tables (skipped ones aside), and their columns' types.
---   untrusted_code     a function or operator they call outside pg_catalog
---                      and the source's trusted schemas, or a column type
---                      from outside those and the source's schemas that no
---                      extension defines: a refresh would run staging's
---                      code of that name
+-- What a refresh of production's schema needs in staging and cannot
+-- make, as problems of tdgen.check_problems, from production's catalog
+-- (tdgen.remote_schema).  The objects: the source's tables (skipped ones
+-- aside) with their columns, constraints, defaults, indexes and triggers;
+-- its views; and every function, type, operator and collation a refresh
+-- makes (those of the source's schemas and those they use from others).
+--   untrusted_code     a function a refresh would make that it cannot:
+--                      written in C (or internal) outside an extension, or
+--                      in a language the staging database lacks or lets
+--                      only superusers use
+--   outside_relation   an object that uses a table or view of a schema the
+--                      source does not read (a refresh copies no rows of
+--                      it, and would never read staging's of that name)
 --   missing_extension  an extension whose types, functions, operators,
 --                      operator classes or collations they use and that
 --                      the staging database does not have (name and
 --                      version), found before any work
+--   extension_access   such an extension staging has, in a schema the
+--                      environment's owner may not use
 -- One row per table and thing used, never a value.
 CREATE FUNCTION tdgen.code_problems(source text, environment text)
 RETURNS TABLE (problem text, table_name text, detail text, suggestion text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET enable_nestloop = off AS $$
 DECLARE
 	s tdgen.source := tdgen.resolve_source(source);
-	ls name := s.local_schema;
-	cat jsonb[];
+	snap jsonb := tdgen.remote_schema(s.name);
 BEGIN
-	-- each remote catalog read to its end before the next starts
-	cat := ARRAY[tdgen.read_remote(ls, 'catalog_namespace', 'true'),
-				 tdgen.read_remote(ls, 'catalog_class', 'relkind IN (''r'', ''p'', ''i'', ''I'')'),
-				 tdgen.read_remote(ls, 'catalog_constraint', 'contype IN (''c'', ''x'')'),
-				 tdgen.read_remote(ls, 'catalog_index', 'true'),
-				 tdgen.read_remote(ls, 'catalog_attrdef', 'true'),
-				 -- pg_class 1259, pg_attrdef 2604, pg_constraint 2606 use pg_type
-				 -- 1247, pg_proc 1255, pg_opclass 2616, pg_operator 2617,
-				 -- pg_collation 3456; extension members ('e') of any kind
-				 tdgen.read_remote(ls, 'catalog_depend', '(deptype = ''n'' AND classid IN (1259, 2604, 2606)'
-																|| ' AND refclassid IN (1247, 1255, 2616, 2617, 3456)) OR deptype = ''e'''),
-				 tdgen.read_remote(ls, 'catalog_proc', 'pronamespace <> 11'),
-				 tdgen.read_remote(ls, 'catalog_operator', 'oprnamespace <> 11'),
-				 tdgen.read_remote(ls, 'catalog_attribute', 'attnum > 0 AND NOT attisdropped'),
-				 tdgen.read_remote(ls, 'catalog_type', 'typnamespace <> 11'),
-				 tdgen.read_remote(ls, 'catalog_extension', 'true')];
 	RETURN QUERY
 	WITH nsp AS MATERIALIZED (
-		SELECT * FROM jsonb_to_recordset(cat[1]) AS x(oid oid, nspname name)
+		SELECT * FROM jsonb_to_recordset(snap -> 'namespace') AS x(oid oid, nspname name)
 	), rel AS MATERIALIZED (
-		SELECT c.oid, c.relname, c.relkind, n.nspname, tdgen.qualified(n.nspname, c.relname) AS qualified
-		FROM jsonb_to_recordset(cat[2]) AS c(oid oid, relname name, relnamespace oid, relkind "char")
+		SELECT c.oid, c.relkind, n.nspname, c.relname, tdgen.qualified(n.nspname, c.relname) AS qualified,
+			   snap -> 'listed' ? n.nspname AS listed
+		FROM jsonb_to_recordset(snap -> 'class') AS c(oid oid, relname name, relnamespace oid, relkind "char")
 		JOIN nsp AS n ON n.oid = c.relnamespace
-		WHERE n.nspname = ANY (s.schemas)
 	), copied AS MATERIALIZED (
-		SELECT * FROM rel AS r
-		WHERE r.relkind IN ('r', 'p') AND tdgen.table_mode_of(environment, r.nspname, r.relname) <> 'skip'
-	), dep AS MATERIALIZED (
-		SELECT * FROM jsonb_to_recordset(cat[6]) AS x(classid oid, objid oid, objsubid int4, refclassid oid, refobjid oid,
-													  deptype "char")
-	), typ AS MATERIALIZED (
-		SELECT * FROM jsonb_to_recordset(cat[10]) AS ty(oid oid, typname name, typnamespace oid, typelem oid)
-	), member AS MATERIALIZED (
-		-- extension members, array types of member types included
-		SELECT d.classid, d.objid, x.extname, x.extversion
-		FROM dep AS d JOIN jsonb_to_recordset(cat[11]) AS x(oid oid, extname name, extversion text) ON x.oid = d.refobjid
-		WHERE d.deptype = 'e'
-	), callee AS MATERIALIZED (
-		-- functions and operators outside pg_catalog and the trusted schemas
-		SELECT 1255::oid AS classid, p.oid, 'function' AS kind, tdgen.qualified(n.nspname, p.proname) AS name
-		FROM jsonb_to_recordset(cat[7]) AS p(oid oid, proname name, pronamespace oid)
-		JOIN nsp AS n ON n.oid = p.pronamespace
-		WHERE NOT n.nspname = ANY (s.trusted_schemas)
+		-- the relations a refresh makes: tables not skipped, views
+		SELECT r.* FROM rel AS r
+		WHERE r.listed AND (r.relkind IN ('v', 'm') OR (r.relkind IN ('r', 'p') AND tdgen.table_mode_of(environment, r.nspname, r.relname) <> 'skip'))
+	), made AS MATERIALIZED (
+		-- every object a refresh makes, with the table it is part of
+		SELECT 'pg_class'::regclass::oid AS classid, c.oid AS objid, c.oid AS table_oid FROM copied AS c
 		UNION ALL
-		SELECT 2617, o.oid, 'operator', format('OPERATOR(%s.%s)', quote_ident(n.nspname), o.oprname)
-		FROM jsonb_to_recordset(cat[8]) AS o(oid oid, oprname name, oprnamespace oid)
-		JOIN nsp AS n ON n.oid = o.oprnamespace
-		WHERE NOT n.nspname = ANY (s.trusted_schemas)
-	), caller AS MATERIALIZED (
-		-- each copied expression, as what it is and its table
-		SELECT 2606::oid AS classid, k.oid, t.qualified,
-			   format('%s constraint %I on table %s', CASE k.contype WHEN 'c' THEN 'CHECK' ELSE 'exclusion' END, k.conname, t.qualified) AS what
-		FROM jsonb_to_recordset(cat[3]) AS k(oid oid, conname name, contype "char", conrelid oid, contypid oid)
-		JOIN copied AS t ON t.oid = k.conrelid
-		UNION ALL
-		SELECT 2606, k.oid, NULL, format('constraint %I of domain %s', k.conname, tdgen.qualified(n.nspname, ty.typname))
-		FROM jsonb_to_recordset(cat[3]) AS k(oid oid, conname name, contypid oid)
-		JOIN jsonb_to_recordset(cat[10]) AS ty(oid oid, typname name, typnamespace oid) ON ty.oid = k.contypid
-		JOIN nsp AS n ON n.oid = ty.typnamespace
-		WHERE n.nspname = ANY (s.schemas)
-		UNION ALL
-		SELECT 2604, d.oid, t.qualified, format('the default or generated expression of column %I of table %s', a.attname, t.qualified)
-		FROM jsonb_to_recordset(cat[5]) AS d(oid oid, adrelid oid, adnum int2)
-		JOIN copied AS t ON t.oid = d.adrelid
-		JOIN jsonb_to_recordset(cat[9]) AS a(attrelid oid, attnum int2, attname name) ON a.attrelid = d.adrelid AND a.attnum = d.adnum
-		UNION ALL
-		SELECT 1259, i.oid, t.qualified, format('index %I on table %s', i.relname, t.qualified)
-		FROM rel AS i
-		JOIN jsonb_to_recordset(cat[4]) AS x(indexrelid oid, indrelid oid) ON x.indexrelid = i.oid
-		JOIN copied AS t ON t.oid = x.indrelid
-		WHERE i.relkind IN ('i', 'I')
-		UNION ALL
-		SELECT 1259, t.oid, t.qualified, format('the partition key of table %s', t.qualified)
-		FROM copied AS t WHERE t.relkind = 'p'
-	), used AS (
-		-- what each copied object uses: the expressions above, and the
-		-- columns of copied tables (their types)
-		SELECT c.qualified, c.what, d.refclassid, d.refobjid
-		FROM caller AS c
-		JOIN dep AS d ON d.classid = c.classid AND d.objid = c.oid AND d.deptype = 'n' AND (c.classid <> 1259 OR d.objsubid = 0)
-		UNION ALL
-		SELECT t.qualified, format('column %I of table %s', a.attname, t.qualified), d.refclassid, d.refobjid
-		FROM copied AS t
-		JOIN jsonb_to_recordset(cat[9]) AS a(attrelid oid, attnum int2, attname name) ON a.attrelid = t.oid
-		JOIN dep AS d ON d.classid = 1259 AND d.objid = t.oid AND d.objsubid = a.attnum AND d.deptype = 'n'
+		SELECT k.classid, k.objid, NULL
+		FROM (SELECT 'pg_proc'::regclass::oid AS classid, p.oid AS objid, p.pronamespace AS nsp
+			  FROM jsonb_to_recordset(snap -> 'proc') AS p(oid oid, pronamespace oid)
+			  UNION ALL
+			  SELECT 'pg_type'::regclass, t.oid, t.typnamespace FROM jsonb_to_recordset(snap -> 'type') AS t(oid oid, typnamespace oid)
+			  WHERE snap #> ARRAY['ext_member', t.oid::text] IS NULL
+			  UNION ALL
+			  SELECT 'pg_operator'::regclass, o.oid, o.oprnamespace FROM jsonb_to_recordset(snap -> 'operator') AS o(oid oid, oprnamespace oid)
+			  UNION ALL
+			  SELECT 'pg_collation'::regclass, o.oid, o.collnamespace FROM jsonb_to_recordset(snap -> 'collation') AS o(oid oid, collnamespace oid)
+			 ) AS k
+		JOIN nsp AS n ON n.oid = k.nsp
+		WHERE tdgen.reproduced(snap, n.nspname, k.classid::regclass, k.objid)
 	)
-	SELECT DISTINCT 'untrusted_code', coalesce(u.qualified, ''),
-		   format('%s calls %s %s, which is neither in pg_catalog nor in a trusted schema of source %s',
-				  u.what, f.kind, f.name, s.name),
-		   format('-- a superuser may trust what it calls: SELECT tdgen_source(%L, %L, %L, trusted_schemas => %L);',
-				  s.name, s.server, s.schemas, s.trusted_schemas || ARRAY['schema_name']::name[])
-	FROM used AS u
-	JOIN callee AS f ON f.classid = u.refclassid AND f.oid = u.refobjid
-	UNION
-	-- column types from outside the source's and trusted schemas that no
-	-- extension defines: staging's type of that name would be used
-	SELECT 'untrusted_code', t.qualified,
-		   format('column %I of table %s has type %s, which is neither in pg_catalog, a schema of source %s, a trusted schema nor an extension',
-				  a.attname, t.qualified, tdgen.qualified(n.nspname, ty.typname), s.name),
-		   format('-- a superuser may trust its schema: SELECT tdgen_source(%L, %L, %L, trusted_schemas => %L);',
-				  s.name, s.server, s.schemas, s.trusted_schemas || n.nspname)
-	FROM copied AS t
-	JOIN jsonb_to_recordset(cat[9]) AS a(attrelid oid, attname name, atttypid oid) ON a.attrelid = t.oid
-	JOIN typ AS ty ON ty.oid = a.atttypid
-	JOIN nsp AS n ON n.oid = ty.typnamespace
-	WHERE NOT n.nspname = ANY (s.schemas || s.trusted_schemas)
-	  AND NOT EXISTS (SELECT FROM member AS m WHERE m.classid = 1247 AND m.objid IN (ty.oid, ty.typelem))
-	UNION
+	-- functions that cannot be made
+	SELECT 'untrusted_code', '',
+		   format('function %s is written in %s, which %s', tdgen.qualified(n.nspname, p.proname), p.language,
+				  CASE WHEN p.language IN ('c', 'internal') THEN 'a refresh cannot make outside an extension'
+					   WHEN l.lanname IS NULL THEN 'the staging database does not have'
+					   ELSE 'only superusers may use in the staging database' END),
+		   CASE WHEN p.language IN ('c', 'internal')
+				THEN format('-- make it part of an extension installed on both servers, or have a superuser trust its schema: SELECT tdgen_source(%L, %L, %L, trusted_schemas => %L);',
+							s.name, s.server, s.schemas, s.trusted_schemas || n.nspname)
+				WHEN l.lanname IS NULL THEN format('CREATE EXTENSION %I;', p.language)
+				ELSE format('-- a superuser may make it trusted: ALTER LANGUAGE %I ...; or trust its schema', p.language) END
+	FROM jsonb_to_recordset(snap -> 'proc') AS p(oid oid, proname name, pronamespace oid, prokind "char", language name)
+	JOIN made AS m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
+	JOIN nsp AS n ON n.oid = p.pronamespace
+	LEFT JOIN pg_language AS l ON l.lanname = p.language
+	WHERE p.prokind <> 'a' AND p.language NOT IN ('sql', 'plpgsql')
+	  AND (p.language IN ('c', 'internal') OR l.lanname IS NULL OR NOT l.lanpltrusted)
+	UNION ALL
+	-- relations of schemas the source does not read
+	SELECT DISTINCT 'outside_relation', coalesce(t.qualified, ''),
+		   format('%s uses %s, which is in schema %s that source %s does not read',
+				  coalesce(t.qualified, 'an object'), r.qualified, quote_ident(r.nspname), s.name),
+		   format('-- add its schema to the source: SELECT tdgen_source(%L, %L, %L);', s.name, s.server, s.schemas || r.nspname)
+	FROM jsonb_to_recordset(snap -> 'uses') AS u(classid oid, objid oid, refclassid oid, refobjid oid)
+	JOIN made AS m ON m.classid = u.classid AND m.objid = u.objid
+	JOIN rel AS r ON u.refclassid = 'pg_class'::regclass AND r.oid = u.refobjid AND NOT r.listed AND r.relkind IN ('r', 'p', 'v', 'm')
+	LEFT JOIN rel AS t ON t.oid = m.table_oid
+	UNION ALL
 	-- extensions staging lacks
-	SELECT 'missing_extension', coalesce(u.qualified, ''),
-		   format('%s uses extension %s %s, which the staging database does not have', u.what, m.extname, m.extversion),
-		   CASE WHEN EXISTS (SELECT FROM pg_available_extensions AS a WHERE a.name = m.extname)
-				THEN format('CREATE EXTENSION %I;', m.extname)
+	SELECT DISTINCT 'missing_extension', coalesce(t.qualified, ''),
+		   format('%s uses extension %s %s, which the staging database does not have', x.what, x.extname, x.extversion),
+		   CASE WHEN EXISTS (SELECT FROM pg_available_extensions AS a WHERE a.name = x.extname)
+				THEN format('CREATE EXTENSION %I;', x.extname)
 				ELSE format('-- install the package that provides extension %s on the staging server, then: CREATE EXTENSION %I;',
-							m.extname, m.extname) END
-	FROM used AS u
-	JOIN (SELECT * FROM member
-		  UNION ALL
-		  SELECT 1247, ty.oid, m.extname, m.extversion FROM typ AS ty JOIN member AS m ON m.classid = 1247 AND m.objid = ty.typelem
-		 ) AS m ON m.classid = u.refclassid AND m.objid = u.refobjid
-	WHERE NOT EXISTS (SELECT FROM pg_extension AS x WHERE x.extname = m.extname)
+							x.extname, x.extname) END
+	FROM jsonb_to_recordset(snap -> 'ext_uses') AS x(what text, classid oid, objid oid, table_oid oid, extname name, extversion text)
+	LEFT JOIN copied AS t ON t.oid = x.table_oid
+	WHERE (t.oid IS NOT NULL OR EXISTS (SELECT FROM made AS m WHERE m.classid = x.classid AND m.objid = x.objid AND m.table_oid IS NULL))
+	  AND NOT EXISTS (SELECT FROM pg_extension AS e WHERE e.extname = x.extname)
+	UNION ALL
+	-- extensions in a schema the environment's owner may not use
+	SELECT DISTINCT 'extension_access', '',
+		   format('extension %s is in schema %s, which the owner %s of environment %s may not use',
+				  x.extname, quote_ident(n.nspname), quote_ident(e.owner), e.name),
+		   format('GRANT USAGE ON SCHEMA %I TO %I;', n.nspname, e.owner)
+	FROM jsonb_to_recordset(snap -> 'ext_uses') AS x(extname name)
+	JOIN pg_extension AS px ON px.extname = x.extname
+	JOIN pg_namespace AS n ON n.oid = px.extnamespace
+	JOIN tdgen.environment AS e ON e.name = environment
+	WHERE to_regrole(quote_ident(e.owner)) IS NOT NULL AND NOT has_schema_privilege(e.owner, n.oid, 'USAGE')
 	ORDER BY 2, 3;
 END
 $$;
@@ -240,9 +203,12 @@ $$;
 --   not_null          nullify on a NOT NULL column
 --   foreign_key       a rule on a foreign-key column that differs from the
 --                     rule of the column it references (joins would break)
---   untrusted_code    a copied expression or column type that would run
---                     code outside pg_catalog and the trusted schemas
---                     (tdgen.code_problems); column_name is the table
+--   untrusted_code    a function a refresh would make and cannot (C
+--                     outside an extension, a language staging lacks or
+--                     keeps for superusers) (tdgen.code_problems)
+--   outside_relation  a copied object using a table or view of a schema
+--                     the source does not read (tdgen.code_problems);
+--                     column_name is the table
 --   missing_extension an extension production's copied objects use that
 --                     staging lacks (tdgen.code_problems); column_name is
 --                     the table
@@ -281,6 +247,11 @@ BEGIN
 	WHERE (r.environment IS NULL OR r.environment = e.name) AND r.schema_name = ANY (s.schemas)
 	  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(cols) AS c(schema_name name, table_name name, column_name name)
 					  WHERE c.schema_name = r.schema_name AND c.table_name = r.table_name AND c.column_name = r.column_name)
+	  -- a general rule may be another source's, whose production has the column
+	  AND (r.environment IS NOT NULL
+		   OR NOT EXISTS (SELECT FROM tdgen.seen_column AS sc
+						  WHERE sc.source <> s.name AND sc.schema_name = r.schema_name AND sc.table_name = r.table_name
+							AND sc.column_name = r.column_name))
 	UNION ALL
 	-- a rule of this environment on a schema its source does not read, or
 	-- a general one on a schema no environment's source reads
@@ -445,7 +416,7 @@ GRANT EXECUTE ON FUNCTION tdgen_check(text),
 GRANT EXECUTE ON PROCEDURE tdgen_gate(text) TO tdgen_admin;
 
 COMMENT ON FUNCTION tdgen.code_problems(text, text) IS
-	'what production''s copied objects need in staging: code outside pg_catalog and the trusted schemas (untrusted_code), extensions staging lacks (missing_extension), per table';
+	'what a refresh of production''s schema needs in staging and cannot make: functions it cannot make (untrusted_code), relations of schemas the source does not read (outside_relation), extensions staging lacks (missing_extension)';
 COMMENT ON FUNCTION tdgen.raise_alert(text, text, text, text, jsonb) IS
 	'records an alert and sends it as NOTIFY tdgen_alert with a JSON payload';
 COMMENT ON FUNCTION tdgen.table_mode_of(text, name, name) IS

@@ -21,6 +21,7 @@ CREATE TABLE tdgen.run (
 	environment	text NOT NULL,
 	source		text NOT NULL,
 	target_schema name NOT NULL,
+	target_schemas jsonb,
 	triggered_by name NOT NULL DEFAULT session_user,
 	role		name NOT NULL,
 	application_name text,
@@ -100,12 +101,6 @@ CREATE FUNCTION tdgen.refresh_lock_key(environment text)
 RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN ('x' || left(md5('tdgen_refresh:' || environment), 16))::bit(64)::bigint;
-
--- The schema an environment's refresh builds before the swap.
-CREATE FUNCTION tdgen.shadow_schema(environment text)
-RETURNS name
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN left('tdgen_shadow_' || environment, 63);
 
 -- What a refresh says as it starts a phase, or a table's load.
 CREATE FUNCTION tdgen.progress_notice(environment text, phase text, n integer, total integer, table_name text)
@@ -350,7 +345,8 @@ DECLARE
 	r tdgen.run;
 	e tdgen.environment;
 	s tdgen.source;
-	shadow name;
+	schemas jsonb;
+	map jsonb;
 	snap jsonb;
 	cols jsonb;
 	fks jsonb;
@@ -369,10 +365,11 @@ BEGIN
 	r := tdgen.running_run(run_id);
 	e := tdgen.resolve_environment(r.environment);
 	s := tdgen.resolve_source(e.source);
-	shadow := tdgen.shadow_schema(e.name);
+	SELECT jsonb_agg(to_jsonb(m)), jsonb_object_agg(m.source_schema, m.shadow_schema) INTO schemas, map
+	FROM tdgen.schema_map(e) AS m;
 
-	-- nothing is read while the target may not be replaced
-	PERFORM tdgen.check_target(e);
+	-- nothing is read while the targets may not be replaced
+	PERFORM tdgen.check_target(e, tdgen.swapped_targets(e, schemas));
 
 	-- the copy transfer reads everything through tdgen's own connection,
 	-- from here on: one snapshot of production, to the end of the refresh
@@ -399,13 +396,25 @@ BEGIN
 	t0 := clock_timestamp();
 	PERFORM tdgen.announce(e.name, 'schema');
 	snap := tdgen.remote_schema(s.name);
+	-- the source's schemas and those whose objects they use
+	SELECT jsonb_agg(to_jsonb(m)), jsonb_object_agg(m.source_schema, m.shadow_schema) INTO schemas, map
+	FROM tdgen.schema_map(e, ARRAY(SELECT jsonb_array_elements_text(snap -> 'extra'))::name[]) AS m;
+	-- and extensions' objects by their names in the staging database
+	map := map || jsonb_build_object('', tdgen.extension_names(snap));
+	PERFORM tdgen.check_target(e, tdgen.swapped_targets(e, schemas));
 	SELECT pc.cols, pc.fks INTO cols, fks FROM tdgen.production_columns(s.name) AS pc;
-	SELECT coalesce(array_agg(DISTINCT c.table_name::text), '{}') INTO skipped
+	SELECT coalesce(array_agg(DISTINCT tdgen.qualified(c.schema_name, c.table_name)), '{}') INTO skipped
 	FROM tdgen.effective_columns(e.name, cols, fks) AS c WHERE c.mode = 'skip';
-	-- the shadow schema belongs to the owner, who builds everything in it
-	PERFORM tdgen.execute_quietly(ARRAY[format('DROP SCHEMA IF EXISTS %I CASCADE', shadow)]);
-	EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %I', shadow, e.owner);
-	PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.shadow_ddl(snap, s.schemas, shadow, 'create', skipped)));
+	-- the shadow schemas belong to the owner, who builds everything in them
+	PERFORM tdgen.execute_quietly(ARRAY(SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', x)
+										FROM tdgen.leftover_schemas(e.name) AS x));
+	FOR tbl IN SELECT x.shadow_schema FROM jsonb_to_recordset(schemas) AS x(shadow_schema name) LOOP
+		EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %I', tbl.shadow_schema, e.owner);
+	END LOOP;
+	-- function bodies are production's, checked there: the tables a
+	-- function reads may come after it
+	PERFORM set_config('check_function_bodies', 'off', true);
+	PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.shadow_ddl(snap, map, 'create', skipped)));
 	phases := phases || jsonb_build_object('schema', tdgen.seconds_since(t0));
 
 	-- each table to load, referenced ones first, with the SELECT that
@@ -420,7 +429,7 @@ BEGIN
 	SELECT jsonb_agg(p || jsonb_build_object('sql', l.sql) ORDER BY (p ->> 'load_order')::integer)
 	INTO plan
 	FROM jsonb_array_elements(plan) AS p
-	LEFT JOIN tdgen.load_sqls(e.name, s, cols, fks, shadow) AS l
+	LEFT JOIN tdgen.load_sqls(e.name, s, cols, fks, map) AS l
 		   ON l.schema_name = p ->> 'schema_name' AND l.table_name = p ->> 'table_name';
 	INSERT INTO tdgen.run_column (run_id, schema_name, table_name, column_name, action, transform, params, key_version)
 	SELECT run_id, c.schema_name, c.table_name, c.column_name,
@@ -439,10 +448,10 @@ BEGIN
 				n := n + 1;
 				PERFORM tdgen.announce(e.name, 'load', n, tdgen.tables_to_load(plan), tbl.qualified);
 			END IF;
-			PERFORM tdgen.record_load(run_id, tbl.schema_name, tbl.table_name, tbl.mode, shadow,
+			PERFORM tdgen.record_load(run_id, tbl.schema_name, tbl.table_name, tbl.mode, format('%I.%I', map ->> tbl.schema_name, tbl.table_name),
 									  CASE WHEN tbl.mode = 'copy'
 										   THEN tdgen.run_as_owner(ARRAY[format('SELECT tdgen.load_rows(%L, %L)',
-																		  format('%I.%I', shadow, tbl.table_name), tbl.sql)])::bigint
+																		  format('%I.%I', map ->> tbl.schema_name, tbl.table_name), tbl.sql)])::bigint
 										   ELSE 0 END,
 									  tdgen.seconds_since(t0));
 			t0 := clock_timestamp();
@@ -452,17 +461,39 @@ BEGIN
 		snapshot := tdgen.remote_export();
 	END IF;
 
-	UPDATE tdgen.run AS x SET key_version = k.version, key_fingerprint = k.fingerprint, phase_seconds = phases
+	UPDATE tdgen.run AS x SET key_version = k.version, key_fingerprint = k.fingerprint, phase_seconds = phases,
+							  target_schemas = (SELECT jsonb_object_agg(m ->> 'source_schema', m ->> 'target_schema')
+												FROM jsonb_array_elements(schemas) AS m)
 	WHERE x.id = run_id;
 	INSERT INTO tdgen.run_state (run_id, state)
 	VALUES (run_id, jsonb_build_object('snap', snap, 'skipped', to_jsonb(skipped), 'plan', plan, 'snapshot', snapshot,
-									   'server', s.server, 'schemas', to_jsonb(s.schemas), 'shadow', shadow));
+									   'server', s.server, 'schemas', schemas, 'map', map,
+									   'rebody', to_jsonb(tdgen.function_bodies(snap, schemas))));
 END
 $$;
 
+-- The functions and procedures a refresh makes, as CREATE OR REPLACE
+-- statements that name production's schemas by their targets (schemas:
+-- tdgen.schema_map rows as jsonb).  The shadow schemas' functions are made
+-- naming the shadow schemas, in which their bodies run during the
+-- refresh; once the shadow schemas have the targets' names, these give
+-- the same functions the bodies and search_path settings that name them.
+CREATE FUNCTION tdgen.function_bodies(snap jsonb, schemas jsonb)
+RETURNS text[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT coalesce(array_agg(tdgen.retarget_function(p.definition,
+													  (SELECT jsonb_object_agg(m ->> 'source_schema', m ->> 'target_schema')
+													   FROM jsonb_array_elements(schemas) AS m)
+													  || jsonb_build_object('', tdgen.extension_names(snap))) ORDER BY p.oid), '{}')
+	FROM jsonb_to_recordset(snap -> 'proc') AS p(oid oid, pronamespace oid, prokind "char", definition text)
+	JOIN jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name) ON n.oid = p.pronamespace
+	WHERE p.prokind IN ('f', 'p', 'w') AND tdgen.reproduced(snap, n.nspname, 'pg_proc', p.oid);
+END;
+
 -- Per table, the SELECT that reads it from its foreign table into the
 -- shadow table: one expression per stored column, masked or kept.
-CREATE FUNCTION tdgen.load_sqls(environment text, s tdgen.source, cols jsonb, fks jsonb, shadow name)
+CREATE FUNCTION tdgen.load_sqls(environment text, s tdgen.source, cols jsonb, fks jsonb, map jsonb)
 RETURNS TABLE (schema_name name, table_name name, sql text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -473,7 +504,7 @@ BEGIN ATOMIC
 							 ', ' ORDER BY a.attnum),
 				  s.local_schema, sr.local_name)
 	FROM tdgen.effective_columns(load_sqls.environment, cols, fks) AS c
-	JOIN pg_class AS pc ON pc.relname = c.table_name AND pc.relnamespace = to_regnamespace(quote_ident(shadow))
+	JOIN pg_class AS pc ON pc.relname = c.table_name AND pc.relnamespace = to_regnamespace(quote_ident(map ->> c.schema_name))
 	JOIN pg_attribute AS a ON a.attrelid = pc.oid AND a.attname = c.column_name AND NOT a.attisdropped
 	JOIN tdgen.source_relation AS sr ON sr.source = s.name AND sr.schema_name = c.schema_name
 									 AND sr.table_name = c.table_name
@@ -497,16 +528,15 @@ RETURN (SELECT count(*) FROM jsonb_array_elements(plan) AS p WHERE p ->> 'mode' 
 
 -- Record a table's load: rows, bytes of its rows on disk (partitions and
 -- TOAST included, indexes not), seconds.
-CREATE FUNCTION tdgen.record_load(run_id bigint, schema_name name, table_name name, mode text, shadow name,
+CREATE FUNCTION tdgen.record_load(run_id bigint, schema_name name, table_name name, mode text, shadow_table text,
 								  loaded bigint, seconds double precision)
 RETURNS void
 LANGUAGE sql SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	INSERT INTO tdgen.run_table (run_id, schema_name, table_name, mode, rows, bytes, seconds)
 	VALUES (run_id, schema_name, table_name, mode, loaded,
-			coalesce((SELECT sum(pg_table_size(pt.relid))
-					  FROM pg_partition_tree(format('%I.%I', shadow, table_name)::regclass) AS pt),
-					 pg_table_size(format('%I.%I', shadow, table_name)::regclass)),
+			coalesce((SELECT sum(pg_table_size(pt.relid)) FROM pg_partition_tree(shadow_table::regclass) AS pt),
+					 pg_table_size(shadow_table::regclass)),
 			seconds);
 END;
 
@@ -523,8 +553,7 @@ DECLARE
 	r tdgen.run := tdgen.running_run(run_id);
 	state jsonb := (SELECT st.state FROM tdgen.run_state AS st WHERE st.run_id = refresh_build.run_id);
 	e tdgen.environment;
-	shadow name := state ->> 'shadow';
-	schemas name[] := ARRAY(SELECT jsonb_array_elements_text(state -> 'schemas'));
+	map jsonb := state -> 'map';
 	skipped text[] := ARRAY(SELECT jsonb_array_elements_text(state -> 'skipped'));
 	plan jsonb := state -> 'plan';
 	phases jsonb;
@@ -535,7 +564,8 @@ DECLARE
 	loads text[] := '{}';
 	load_schemas name[] := '{}';
 	load_tables name[] := '{}';
-	-- per shadow table, the number of its load job, of the job giving it
+	shadow_table text;
+	-- per shadow table (qualified), the number of its load job, of the job giving it
 	-- its keys and indexes, and of the last foreign key job on it
 	loaded jsonb := '{}';
 	built jsonb := '{}';
@@ -559,45 +589,46 @@ BEGIN
 											   sql text)
 			WHERE p.mode = 'copy'
 		LOOP
+			shadow_table := format('%I.%I', map ->> tbl.schema_name, tbl.table_name);
 			statements := statements || tdgen.job_sql('load', tbl.n::integer, total, tbl.qualified,
-													  format('SELECT tdgen.remote_begin(%L, %L); TRUNCATE %I.%I; SELECT tdgen.copy_rows(%L, %L)',
-															 state ->> 'server', state ->> 'snapshot', shadow, tbl.table_name,
-															 format('%I.%I', shadow, tbl.table_name), tbl.sql));
+													  format('SELECT tdgen.remote_begin(%L, %L); TRUNCATE %s; SELECT tdgen.copy_rows(%L, %L)',
+															 state ->> 'server', state ->> 'snapshot', shadow_table, shadow_table, tbl.sql));
 			after := after || ARRAY[[0, 0, 0, 0]];
 			notices := notices || tdgen.progress_notice(e.name, 'load', tbl.n::integer, total, tbl.qualified);
 			loads := loads || tbl.qualified;
 			load_schemas := load_schemas || tbl.schema_name;
 			load_tables := load_tables || tbl.table_name;
-			loaded := loaded || jsonb_build_object(tbl.table_name, cardinality(statements));
+			loaded := loaded || jsonb_build_object(shadow_table, cardinality(statements));
 		END LOOP;
 	END IF;
 	-- each table's keys, indexes and statistics, after its load
-	FOR tbl IN SELECT * FROM tdgen.shadow_table_work(state -> 'snap', schemas, shadow, skipped) AS w LOOP
+	FOR tbl IN SELECT * FROM tdgen.shadow_table_work(state -> 'snap', map, skipped) AS w LOOP
 		statements := statements || tdgen.job_sql('constraints', NULL, NULL, tbl.qualified,
 												  tbl.statements);
-		after := after || ARRAY[[coalesce((loaded ->> tbl.table_name)::integer, 0), 0, 0, 0]];
+		after := after || ARRAY[[coalesce((loaded ->> tbl.shadow_table)::integer, 0), 0, 0, 0]];
 		notices := notices || NULL::text;
-		built := built || jsonb_build_object(tbl.table_name, cardinality(statements));
+		built := built || jsonb_build_object(tbl.shadow_table, cardinality(statements));
 	END LOOP;
 	-- each foreign key after both its tables' keys and indexes, and after
 	-- the foreign key before it on either table (both take a lock that
 	-- would make them wait for each other)
-	FOR tbl IN SELECT * FROM tdgen.shadow_foreign_keys(state -> 'snap', schemas, shadow, skipped) AS f LOOP
+	FOR tbl IN SELECT * FROM tdgen.shadow_foreign_keys(state -> 'snap', map, skipped) AS f LOOP
 		statements := statements || tdgen.job_sql('constraints', NULL, NULL, tbl.qualified,
 												  tbl.statement);
-		after := after || ARRAY[[coalesce((built ->> tbl.table_name)::integer, 0), coalesce((built ->> tbl.referenced)::integer, 0),
-								 coalesce((locked ->> tbl.table_name)::integer, 0), coalesce((locked ->> tbl.referenced)::integer, 0)]];
+		after := after || ARRAY[[coalesce((built ->> tbl.shadow_table)::integer, 0), coalesce((built ->> tbl.referenced)::integer, 0),
+								 coalesce((locked ->> tbl.shadow_table)::integer, 0), coalesce((locked ->> tbl.referenced)::integer, 0)]];
 		notices := notices || NULL::text;
-		locked := locked || jsonb_build_object(tbl.table_name, cardinality(statements), tbl.referenced, cardinality(statements));
+		locked := locked || jsonb_build_object(tbl.shadow_table, cardinality(statements), tbl.referenced, cardinality(statements));
 	END LOOP;
 	FOR done IN SELECT * FROM tdgen.run_jobs(statements, after, tdgen.jobs(e.name), notices) AS j WHERE j.job <= cardinality(loads) LOOP
-		PERFORM tdgen.record_load(run_id, load_schemas[done.job], load_tables[done.job], 'copy', shadow,
-								  done.result::bigint, done.seconds);
+		PERFORM tdgen.record_load(run_id, load_schemas[done.job], load_tables[done.job], 'copy',
+								  format('%I.%I', map ->> load_schemas[done.job], load_tables[done.job]), done.result::bigint, done.seconds);
 	END LOOP;
 	-- tables made empty
 	IF r.transfer = 'copy' THEN
 		FOR tbl IN SELECT * FROM jsonb_to_recordset(plan) AS p(schema_name name, table_name name, mode text) WHERE p.mode <> 'copy' LOOP
-			PERFORM tdgen.record_load(run_id, tbl.schema_name, tbl.table_name, tbl.mode, shadow, 0, 0);
+			PERFORM tdgen.record_load(run_id, tbl.schema_name, tbl.table_name, tbl.mode,
+									  format('%I.%I', map ->> tbl.schema_name, tbl.table_name), 0, 0);
 		END LOOP;
 		phases := phases || jsonb_build_object('load', tdgen.seconds_since(t0));
 		t0 := clock_timestamp();
@@ -605,14 +636,15 @@ BEGIN
 
 	-- sequences past the rows loaded
 	PERFORM tdgen.announce(e.name, 'constraints');
-	PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.shadow_ddl(state -> 'snap', schemas, shadow, 'finish', skipped)));
+	PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.shadow_ddl(state -> 'snap', map, 'finish', skipped,
+															   coalesce((e.options ->> 'triggers')::boolean, true))));
 	phases := phases || jsonb_build_object('constraints', tdgen.seconds_since(t0));
 	PERFORM tdgen.remote_end();
 
-	-- the swap: the shadow schema takes the target's name and grants
+	-- the swap: the shadow schemas take the targets' names and grants
 	t0 := clock_timestamp();
 	PERFORM tdgen.announce(e.name, 'swap');
-	PERFORM tdgen.swap_schema(e, shadow);
+	PERFORM tdgen.swap_schemas(e, state -> 'schemas', ARRAY(SELECT jsonb_array_elements_text(state -> 'rebody')));
 	phases := phases || jsonb_build_object('swap', tdgen.seconds_since(t0));
 
 	UPDATE tdgen.run AS x
@@ -623,35 +655,60 @@ BEGIN
 END
 $$;
 
--- Put the shadow schema in place of the target, in the caller's
--- transaction (readers see all the old or all the new): once the target
--- is checked to be the environment's own with nothing outside depending
--- on it, the shadow schema gets the environment's grants and its mark,
--- and the old target is dropped.
-CREATE FUNCTION tdgen.swap_schema(e tdgen.environment, shadow name)
+-- Put the shadow schemas in place of the targets, in the caller's
+-- transaction (readers see all the old or all the new, across every
+-- schema): once the targets are checked to be the environment's own with
+-- nothing outside depending on them, the shadow schemas get the
+-- environment's grants and its mark, every old target is renamed out of
+-- the way, every shadow schema takes its target's name, and the old ones
+-- are dropped (with any target of a schema the source no longer reads).
+-- Then the functions get their bodies as they read under the targets'
+-- names (rebody, tdgen.function_bodies).
+-- schemas: the refresh's tdgen.schema_map rows, as jsonb.
+CREATE FUNCTION tdgen.swap_schemas(e tdgen.environment, schemas jsonb, rebody text[])
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
 DECLARE
-	old_target name := left('tdgen_old_' || e.name, 63);
-	had_target boolean := to_regnamespace(quote_ident(e.target_schema)) IS NOT NULL;
+	m record;
+	targets name[] := tdgen.swapped_targets(e, schemas);
+	old_names name[] := '{}';
+	orphan name;
 BEGIN
-	PERFORM tdgen.check_target(e);
-	PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.grant_statements(e.name, shadow)));
-	EXECUTE format('COMMENT ON SCHEMA %I IS %L', shadow, tdgen.target_mark(e.name));
+	PERFORM tdgen.check_target(e, targets);
+	FOR m IN SELECT * FROM jsonb_to_recordset(schemas) AS x(target_schema name, shadow_schema name, old_schema name) LOOP
+		PERFORM tdgen.execute_quietly(ARRAY(SELECT tdgen.grant_statements(e.name, m.shadow_schema)));
+		EXECUTE format('COMMENT ON SCHEMA %I IS %L', m.shadow_schema, tdgen.target_mark(e.name));
+	END LOOP;
 	-- renames need CREATE on the database, which the owner need not have;
 	-- drops are the owner's, who can drop only its own schemas
-	IF had_target THEN
-		PERFORM tdgen.execute_quietly(ARRAY[format('DROP SCHEMA IF EXISTS %I CASCADE', old_target)]);
-		IF (SELECT n.nspowner FROM pg_namespace AS n WHERE n.nspname = e.target_schema) <> quote_ident(e.owner)::regrole THEN
+	FOR m IN
+		SELECT x.*, n.nspowner FROM jsonb_to_recordset(schemas) AS x(target_schema name, old_schema name)
+		JOIN pg_namespace AS n ON n.nspname = x.target_schema
+	LOOP
+		PERFORM tdgen.execute_quietly(ARRAY[format('DROP SCHEMA IF EXISTS %I CASCADE', m.old_schema)]);
+		IF m.nspowner <> quote_ident(e.owner)::regrole THEN
 			-- a target made while the environment had another owner
-			EXECUTE format('ALTER SCHEMA %I OWNER TO %I', e.target_schema, e.owner);
+			EXECUTE format('ALTER SCHEMA %I OWNER TO %I', m.target_schema, e.owner);
 		END IF;
-		EXECUTE format('ALTER SCHEMA %I RENAME TO %I', e.target_schema, old_target);
-	END IF;
-	EXECUTE format('ALTER SCHEMA %I RENAME TO %I', shadow, e.target_schema);
-	IF had_target THEN
-		PERFORM tdgen.execute_quietly(ARRAY[format('DROP SCHEMA %I CASCADE', old_target)]);
-	END IF;
+		EXECUTE format('ALTER SCHEMA %I RENAME TO %I', m.target_schema, m.old_schema);
+		old_names := old_names || m.old_schema;
+	END LOOP;
+	FOR orphan IN
+		SELECT t FROM unnest(targets) AS t
+		WHERE t NOT IN (SELECT x ->> 'target_schema' FROM jsonb_array_elements(schemas) AS x)
+		  AND to_regnamespace(quote_ident(t)) IS NOT NULL
+	LOOP
+		IF (SELECT n.nspowner FROM pg_namespace AS n WHERE n.nspname = orphan) <> quote_ident(e.owner)::regrole THEN
+			EXECUTE format('ALTER SCHEMA %I OWNER TO %I', orphan, e.owner);
+		END IF;
+		old_names := old_names || orphan;
+	END LOOP;
+	FOR m IN SELECT * FROM jsonb_to_recordset(schemas) AS x(target_schema name, shadow_schema name) LOOP
+		EXECUTE format('ALTER SCHEMA %I RENAME TO %I', m.shadow_schema, m.target_schema);
+	END LOOP;
+	PERFORM tdgen.execute_quietly(ARRAY(SELECT format('DROP SCHEMA %I CASCADE', x) FROM unnest(old_names) AS x));
+	PERFORM set_config('check_function_bodies', 'off', true);
+	PERFORM tdgen.execute_quietly(rebody);
 END
 $$;
 
@@ -756,7 +813,8 @@ BEGIN
 	IF err_sqlstate IS NOT NULL THEN
 		-- as the owner; what it cannot drop the next refresh reports
 		BEGIN
-			PERFORM tdgen.execute_quietly(ARRAY[format('DROP SCHEMA IF EXISTS %I CASCADE', tdgen.shadow_schema(r.environment))]);
+			PERFORM tdgen.execute_quietly(ARRAY(SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', x)
+												FROM tdgen.leftover_schemas(r.environment) AS x));
 		EXCEPTION WHEN insufficient_privilege THEN
 			NULL;
 		END;
@@ -785,6 +843,7 @@ BEGIN ATOMIC
 	SELECT jsonb_build_object(
 		'format', 'tdgen.run/1',
 		'id', r.id, 'environment', r.environment, 'source', r.source, 'target_schema', r.target_schema,
+		'target_schemas', r.target_schemas,
 		'triggered_by', r.triggered_by, 'status', r.status,
 		'started_at', r.started_at, 'finished_at', r.finished_at,
 		'seconds', round(extract(epoch FROM coalesce(r.finished_at, clock_timestamp()) - r.started_at)::numeric, 3),
@@ -813,7 +872,7 @@ END;
 -- tdgen_refresh itself is open: run_start decides who may refresh what,
 -- and records who tried.
 REVOKE ALL ON FUNCTION tdgen.refresh_prepare(bigint), tdgen.refresh_build(bigint),
-	tdgen.swap_schema(tdgen.environment, name), tdgen.run_start(text, boolean, oid), tdgen.run_finish(bigint, text, text, text),
+	tdgen.swap_schemas(tdgen.environment, jsonb, text[]), tdgen.run_start(text, boolean, oid), tdgen.run_finish(bigint, text, text, text),
 	tdgen.running_run(bigint), tdgen.plan(text), tdgen.plan_by(regrole, text), tdgen.job_sql(text, integer, integer, text, text),
 	tdgen_report(bigint), tdgen.execute_quietly(text[]), tdgen.load_rows(regclass, text),
 	tdgen.copy_rows(regclass, text), tdgen.run_jobs(text[], integer[], integer, text[]) FROM PUBLIC;
@@ -831,8 +890,6 @@ COMMENT ON VIEW tdgen.progress IS
 	'refreshes in progress: phase, table n of m, rows loaded so far into that table, elapsed time';
 COMMENT ON FUNCTION tdgen.refresh_lock_key(text) IS
 	'the advisory lock key of an environment''s refreshes';
-COMMENT ON FUNCTION tdgen.shadow_schema(text) IS
-	'the schema an environment''s refresh builds before the swap';
 COMMENT ON FUNCTION tdgen.progress_notice(text, text, integer, integer, text) IS
 	'what a refresh says as it starts a phase, or a table''s load';
 COMMENT ON FUNCTION tdgen.plan(text) IS
@@ -863,7 +920,9 @@ COMMENT ON FUNCTION tdgen.running_run(bigint) IS
 	'the run row of a refresh running in this session; 55000 for any other run';
 COMMENT ON FUNCTION tdgen.refresh_build(bigint) IS
 	'the second step of a refresh: loads (copy transfer), each table''s keys, indexes and statistics, and the foreign keys in background workers, then sequences and the swap';
-COMMENT ON FUNCTION tdgen.load_sqls(text, tdgen.source, jsonb, jsonb, name) IS
+COMMENT ON FUNCTION tdgen.function_bodies(jsonb, jsonb) IS
+	'the functions a refresh makes, as CREATE OR REPLACE statements naming the target schemas, run once the shadow schemas have their names';
+COMMENT ON FUNCTION tdgen.load_sqls(text, tdgen.source, jsonb, jsonb, jsonb) IS
 	'per table, the SELECT that reads it from its foreign table into the shadow table, each column masked or kept';
 COMMENT ON FUNCTION tdgen.session_label(text, integer, integer, text) IS
 	'the application_name of a session at work on a refresh, as tdgen.progress reads it';
@@ -871,10 +930,10 @@ COMMENT ON FUNCTION tdgen.job_sql(text, integer, integer, text, text) IS
 	'a job''s statement, first naming the worker''s session for tdgen.progress';
 COMMENT ON FUNCTION tdgen.tables_to_load(jsonb) IS
 	'how many tables of a refresh plan are loaded';
-COMMENT ON FUNCTION tdgen.record_load(bigint, name, name, text, name, bigint, double precision) IS
+COMMENT ON FUNCTION tdgen.record_load(bigint, name, name, text, text, bigint, double precision) IS
 	'records a table''s load in tdgen.run_table: rows, bytes of its rows, seconds';
-COMMENT ON FUNCTION tdgen.swap_schema(tdgen.environment, name) IS
-	'puts the shadow schema in place of the target (checked first), with the environment''s grants and mark, and drops the old one';
+COMMENT ON FUNCTION tdgen.swap_schemas(tdgen.environment, jsonb, text[]) IS
+	'puts the shadow schemas in place of the targets in one transaction (checked first), with the environment''s grants and mark, and drops the old ones';
 COMMENT ON FUNCTION tdgen.run_start(text, boolean, oid) IS
 	'records a run of an environment for a role: denied or busy at once, else running, with the environment''s lock held';
 COMMENT ON FUNCTION tdgen.run_finish(bigint, text, text, text) IS

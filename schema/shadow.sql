@@ -1,66 +1,326 @@
 -- ===========================================================================
 -- schema/shadow.sql
---     Reproducing production's schema in a shadow schema, from its catalog
---     as read through postgres_fdw.
+--     Reproducing production's schemas in shadow schemas, from its catalog
+--     as read in one query over tdgen's connection.
 -- ===========================================================================
-
-CREATE FUNCTION tdgen.partition_bound_sql(node_tree text)
-RETURNS text
-AS 'MODULE_PATHNAME', 'tdgen_partition_bound_sql'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
--- It parses node trees: only tdgen's own functions call it.
-REVOKE ALL ON FUNCTION tdgen.partition_bound_sql(text) FROM PUBLIC;
-
-COMMENT ON FUNCTION tdgen.partition_bound_sql(text) IS
-	'the FOR VALUES (or DEFAULT) clause of a partition, from the text of production''s pg_class.relpartbound';
 
 -- ---------------------------------------------------------------------------
 -- Production's schema, read once
 -- ---------------------------------------------------------------------------
 
--- Everything the shadow schema is built from, as one jsonb document: each
--- remote catalog table read to its end in turn (see tdgen.read_remote).
--- information_schema gives CHECK clauses by schema and name only, and a
--- name may repeat across tables and domains; the clauses of such
--- constraints are read again by OID (check_by_oid).
+-- The query that reads production's catalog in one statement, on
+-- production, as one row of arrays (tdgen.remote_schema): every catalog a
+-- refresh reproduces, with production deparsing its own expressions and
+-- definitions (pg_get_expr, pg_get_*def).  Production's session has
+-- search_path = pg_catalog, so every name outside pg_catalog comes
+-- qualified.  Objects of extensions are left out (staging has its own);
+-- "user" schemas are all but pg_catalog, information_schema and pg_toast.
+CREATE FUNCTION tdgen.catalog_query()
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN $q$
+WITH nsp AS MATERIALIZED (
+	SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace AS n
+	WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+), member AS MATERIALIZED (
+	SELECT d.classid, d.objid FROM pg_catalog.pg_depend AS d WHERE d.deptype = 'e'
+), obj AS MATERIALIZED (
+	-- the objects of user schemas, each with the object it belongs to
+	SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::oid AS classid, c.oid AS objid,
+		   CASE WHEN c.relkind = 'c' THEN 'pg_catalog.pg_type'::pg_catalog.regclass ELSE 'pg_catalog.pg_class'::pg_catalog.regclass END::oid AS owner_classid,
+		   CASE WHEN c.relkind = 'c' THEN c.reltype ELSE c.oid END AS owner_objid, c.relnamespace AS nsp
+	FROM pg_catalog.pg_class AS c JOIN nsp AS n ON n.oid = c.relnamespace
+	UNION ALL
+	SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid, t.typnamespace
+	FROM pg_catalog.pg_type AS t JOIN nsp AS n ON n.oid = t.typnamespace
+	UNION ALL
+	SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, p.oid, 'pg_catalog.pg_proc'::pg_catalog.regclass, p.oid, p.pronamespace
+	FROM pg_catalog.pg_proc AS p JOIN nsp AS n ON n.oid = p.pronamespace
+	UNION ALL
+	SELECT 'pg_catalog.pg_operator'::pg_catalog.regclass, o.oid, 'pg_catalog.pg_operator'::pg_catalog.regclass, o.oid, o.oprnamespace
+	FROM pg_catalog.pg_operator AS o JOIN nsp AS n ON n.oid = o.oprnamespace
+	UNION ALL
+	SELECT 'pg_catalog.pg_collation'::pg_catalog.regclass, o.oid, 'pg_catalog.pg_collation'::pg_catalog.regclass, o.oid, o.collnamespace
+	FROM pg_catalog.pg_collation AS o JOIN nsp AS n ON n.oid = o.collnamespace
+	UNION ALL
+	SELECT 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass, x.oid, 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass, x.oid, x.stxnamespace
+	FROM pg_catalog.pg_statistic_ext AS x JOIN nsp AS n ON n.oid = x.stxnamespace
+	UNION ALL
+	SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass, k.oid,
+		   CASE WHEN k.conrelid <> 0 THEN 'pg_catalog.pg_class'::pg_catalog.regclass ELSE 'pg_catalog.pg_type'::pg_catalog.regclass END,
+		   CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END, k.connamespace
+	FROM pg_catalog.pg_constraint AS k JOIN nsp AS n ON n.oid = k.connamespace
+	UNION ALL
+	SELECT 'pg_catalog.pg_attrdef'::pg_catalog.regclass, a.oid, 'pg_catalog.pg_class'::pg_catalog.regclass, a.adrelid, c.relnamespace
+	FROM pg_catalog.pg_attrdef AS a JOIN pg_catalog.pg_class AS c ON c.oid = a.adrelid JOIN nsp AS n ON n.oid = c.relnamespace
+	UNION ALL
+	SELECT 'pg_catalog.pg_rewrite'::pg_catalog.regclass, r.oid, 'pg_catalog.pg_class'::pg_catalog.regclass, r.ev_class, c.relnamespace
+	FROM pg_catalog.pg_rewrite AS r JOIN pg_catalog.pg_class AS c ON c.oid = r.ev_class JOIN nsp AS n ON n.oid = c.relnamespace
+	UNION ALL
+	SELECT 'pg_catalog.pg_trigger'::pg_catalog.regclass, g.oid, 'pg_catalog.pg_class'::pg_catalog.regclass, g.tgrelid, c.relnamespace
+	FROM pg_catalog.pg_trigger AS g JOIN pg_catalog.pg_class AS c ON c.oid = g.tgrelid JOIN nsp AS n ON n.oid = c.relnamespace
+	WHERE NOT g.tgisinternal
+	UNION ALL
+	SELECT 'pg_catalog.pg_policy'::pg_catalog.regclass, y.oid, 'pg_catalog.pg_class'::pg_catalog.regclass, y.polrelid, c.relnamespace
+	FROM pg_catalog.pg_policy AS y JOIN pg_catalog.pg_class AS c ON c.oid = y.polrelid JOIN nsp AS n ON n.oid = c.relnamespace
+), rel AS MATERIALIZED (
+	SELECT c.* FROM pg_catalog.pg_class AS c JOIN nsp AS n ON n.oid = c.relnamespace
+	WHERE c.relkind IN ('r', 'p', 'S', 'i', 'I', 'v', 'm', 'c')
+	  AND NOT EXISTS (SELECT FROM member AS m WHERE m.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND m.objid = c.oid)
+)
+SELECT
+	(SELECT json_agg(json_build_object('oid', n.oid, 'nspname', n.nspname,
+									   'comment', pg_catalog.obj_description(n.oid, 'pg_namespace')))
+	 FROM pg_catalog.pg_namespace AS n) AS namespace,
+	(SELECT json_agg(json_build_object('oid', c.oid, 'relname', c.relname, 'relnamespace', c.relnamespace, 'relkind', c.relkind,
+									   'relispartition', c.relispartition, 'relrowsecurity', c.relrowsecurity,
+									   'relforcerowsecurity', c.relforcerowsecurity, 'reloptions', c.reloptions,
+									   'comment', pg_catalog.obj_description(c.oid, 'pg_class')))
+	 FROM rel AS c) AS class,
+	(SELECT json_agg(json_build_object('attrelid', a.attrelid, 'attname', a.attname, 'attnum', a.attnum, 'atttypid', a.atttypid,
+									   'atttypmod', a.atttypmod, 'attnotnull', a.attnotnull, 'attgenerated', a.attgenerated,
+									   'attidentity', a.attidentity, 'attstattarget', a.attstattarget,
+									   'collation', CASE WHEN a.attcollation <> t.typcollation AND co.oid IS NOT NULL
+														 THEN pg_catalog.format('%I.%I', cn.nspname, co.collname) END,
+									   'comment', pg_catalog.col_description(a.attrelid, a.attnum)))
+	 FROM pg_catalog.pg_attribute AS a
+	 JOIN rel AS c ON c.oid = a.attrelid
+	 JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
+	 LEFT JOIN pg_catalog.pg_collation AS co ON co.oid = a.attcollation
+	 LEFT JOIN pg_catalog.pg_namespace AS cn ON cn.oid = co.collnamespace
+	 WHERE a.attnum > 0 AND NOT a.attisdropped) AS attribute,
+	-- defaults, generated expressions and identity, as information_schema
+	-- names them
+	(SELECT json_agg(json_build_object('table_schema', n.nspname, 'table_name', c.relname, 'column_name', a.attname,
+									   'column_default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
+									   'generation_expression', CASE WHEN a.attgenerated = 's' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
+									   'identity_start', q.seqstart, 'identity_increment', q.seqincrement,
+									   'identity_maximum', q.seqmax, 'identity_minimum', q.seqmin,
+									   'identity_cycle', CASE WHEN q.seqcycle THEN 'YES' ELSE 'NO' END))
+	 FROM pg_catalog.pg_attribute AS a
+	 JOIN rel AS c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p')
+	 JOIN nsp AS n ON n.oid = c.relnamespace
+	 LEFT JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+	 LEFT JOIN pg_catalog.pg_depend AS i ON a.attidentity <> '' AND i.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+										AND i.refobjid = a.attrelid AND i.refobjsubid = a.attnum AND i.deptype = 'i'
+										AND i.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+	 LEFT JOIN pg_catalog.pg_sequence AS q ON q.seqrelid = i.objid
+	 WHERE a.attnum > 0 AND NOT a.attisdropped AND (d.oid IS NOT NULL OR q.seqrelid IS NOT NULL)) AS columns,
+	(SELECT json_agg(json_build_object('oid', t.oid, 'typname', t.typname, 'typnamespace', t.typnamespace, 'typtype', t.typtype,
+									   'typcategory', t.typcategory, 'typbasetype', t.typbasetype, 'typelem', t.typelem,
+									   'typtypmod', t.typtypmod, 'typnotnull', t.typnotnull, 'typdefault', t.typdefault,
+									   'typrelid', t.typrelid,
+									   'comment', CASE WHEN t.typnamespace IN (SELECT n.oid FROM nsp AS n)
+													   THEN pg_catalog.obj_description(t.oid, 'pg_type') END))
+	 FROM pg_catalog.pg_type AS t) AS type,
+	(SELECT json_agg(json_build_object('oid', k.oid, 'conname', k.conname, 'connamespace', k.connamespace, 'contype', k.contype,
+									   'conrelid', k.conrelid, 'contypid', k.contypid, 'conkey', k.conkey, 'confrelid', k.confrelid,
+									   'confkey', k.confkey, 'confupdtype', k.confupdtype, 'confdeltype', k.confdeltype,
+									   'confmatchtype', k.confmatchtype, 'condeferrable', k.condeferrable,
+									   'condeferred', k.condeferred, 'conindid', k.conindid, 'conislocal', k.conislocal,
+									   'convalidated', k.convalidated,
+									   'clause', CASE WHEN k.contype = 'c' THEN '(' || pg_catalog.pg_get_expr(k.conbin, k.conrelid) || ')' END,
+									   'definition', CASE WHEN k.contype IN ('x', 'u', 'p') THEN pg_catalog.pg_get_constraintdef(k.oid) END,
+									   'comment', pg_catalog.obj_description(k.oid, 'pg_constraint')))
+	 FROM pg_catalog.pg_constraint AS k JOIN nsp AS n ON n.oid = k.connamespace
+	 WHERE k.contype IN ('p', 'u', 'f', 'c', 'x')) AS "constraint",
+	(SELECT json_agg(json_build_object('enumtypid', e.enumtypid, 'enumsortorder', e.enumsortorder, 'enumlabel', e.enumlabel))
+	 FROM pg_catalog.pg_enum AS e JOIN pg_catalog.pg_type AS t ON t.oid = e.enumtypid JOIN nsp AS n ON n.oid = t.typnamespace) AS enum,
+	(SELECT json_agg(json_build_object('inhrelid', i.inhrelid, 'inhparent', i.inhparent))
+	 FROM pg_catalog.pg_inherits AS i JOIN rel AS c ON c.oid = i.inhrelid) AS inherits,
+	(SELECT json_agg(json_build_object('oid', c.oid, 'relpartbound', pg_catalog.pg_get_expr(c.relpartbound, c.oid)))
+	 FROM rel AS c WHERE c.relispartition) AS partition,
+	(SELECT json_agg(json_build_object('partrelid', c.oid, 'partkey', pg_catalog.pg_get_partkeydef(c.oid)))
+	 FROM rel AS c WHERE c.relkind = 'p') AS partitioned_table,
+	(SELECT json_agg(json_build_object('seqrelid', q.seqrelid, 'seqtypid', q.seqtypid, 'seqstart', q.seqstart,
+									   'seqincrement', q.seqincrement, 'seqmax', q.seqmax, 'seqmin', q.seqmin,
+									   'seqcache', q.seqcache, 'seqcycle', q.seqcycle))
+	 FROM pg_catalog.pg_sequence AS q JOIN rel AS c ON c.oid = q.seqrelid) AS sequence,
+	(SELECT json_agg(json_build_object('schemaname', s.schemaname, 'sequencename', s.sequencename, 'last_value', s.last_value))
+	 FROM pg_catalog.pg_sequences AS s WHERE s.schemaname IN (SELECT n.nspname FROM nsp AS n)) AS sequences,
+	(SELECT json_agg(json_build_object('classid', d.classid, 'objid', d.objid, 'objsubid', d.objsubid, 'refclassid', d.refclassid,
+									   'refobjid', d.refobjid, 'refobjsubid', d.refobjsubid, 'deptype', d.deptype))
+	 FROM pg_catalog.pg_depend AS d WHERE d.deptype IN ('a', 'i', 'e')) AS depend,
+	-- what production's own objects use in its user schemas, each side
+	-- as the object it belongs to (a table for its defaults, checks,
+	-- rules, triggers and policies; a domain for its checks; a composite
+	-- type for its relation), with its schema
+	(SELECT json_agg(json_build_object('classid', u.classid, 'objid', u.objid, 'objnsp', u.objnsp,
+									   'refclassid', u.refclassid, 'refobjid', u.refobjid, 'refnsp', u.refnsp))
+	 FROM (SELECT DISTINCT o.owner_classid AS classid, o.owner_objid AS objid, o.nsp AS objnsp,
+				  r.owner_classid AS refclassid, r.owner_objid AS refobjid, r.nsp AS refnsp
+		   FROM pg_catalog.pg_depend AS d
+		   JOIN obj AS o ON o.classid = d.classid AND o.objid = d.objid
+		   JOIN obj AS r ON r.classid = d.refclassid AND r.objid = d.refobjid
+		   WHERE d.deptype IN ('n', 'i')
+			 AND NOT EXISTS (SELECT FROM member AS m WHERE m.classid = d.refclassid AND m.objid = d.refobjid)
+			 AND (o.owner_classid, o.owner_objid) <> (r.owner_classid, r.owner_objid)) AS u) AS uses,
+	(SELECT json_agg(json_build_object('schemaname', n.nspname, 'tablename', c.relname, 'indexname', ic.relname,
+									   'indexdef', pg_catalog.pg_get_indexdef(x.indexrelid), 'indisclustered', x.indisclustered,
+									   'comment', pg_catalog.obj_description(x.indexrelid, 'pg_class')))
+	 FROM pg_catalog.pg_index AS x
+	 JOIN rel AS ic ON ic.oid = x.indexrelid
+	 JOIN rel AS c ON c.oid = x.indrelid
+	 JOIN nsp AS n ON n.oid = c.relnamespace) AS indexes,
+	-- code: functions and procedures as production writes them again,
+	-- aggregates as the parts CREATE AGGREGATE takes
+	(SELECT json_agg(json_build_object('oid', p.oid, 'proname', p.proname, 'pronamespace', p.pronamespace, 'prokind', p.prokind,
+									   'language', l.lanname, 'identity', pg_catalog.pg_get_function_identity_arguments(p.oid),
+									   'sql_body', p.prosqlbody IS NOT NULL,
+									   'definition', CASE WHEN p.prokind IN ('f', 'p', 'w') THEN pg_catalog.pg_get_functiondef(p.oid) END,
+									   'aggregate', CASE WHEN p.prokind = 'a' THEN (
+											SELECT json_build_object('kind', a.aggkind, 'arguments', pg_catalog.pg_get_function_arguments(p.oid),
+																	 'sfunc', a.aggtransfn::pg_catalog.regproc::text,
+																	 'stype', pg_catalog.format_type(a.aggtranstype, NULL),
+																	 'sspace', a.aggtransspace,
+																	 'finalfunc', nullif(a.aggfinalfn, 0)::pg_catalog.regproc::text,
+																	 'finalfunc_extra', a.aggfinalextra,
+																	 'combinefunc', nullif(a.aggcombinefn, 0)::pg_catalog.regproc::text,
+																	 'serialfunc', nullif(a.aggserialfn, 0)::pg_catalog.regproc::text,
+																	 'deserialfunc', nullif(a.aggdeserialfn, 0)::pg_catalog.regproc::text,
+																	 'initcond', a.agginitval,
+																	 'sortop', nullif(a.aggsortop, 0)::pg_catalog.regoperator::text,
+																	 'parallel', p.proparallel)
+											FROM pg_catalog.pg_aggregate AS a WHERE a.aggfnoid = p.oid) END,
+									   'comment', pg_catalog.obj_description(p.oid, 'pg_proc')))
+	 FROM pg_catalog.pg_proc AS p
+	 JOIN nsp AS n ON n.oid = p.pronamespace
+	 JOIN pg_catalog.pg_language AS l ON l.oid = p.prolang
+	 WHERE NOT EXISTS (SELECT FROM member AS m WHERE m.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND m.objid = p.oid)) AS proc,
+	(SELECT json_agg(json_build_object('oid', o.oid, 'oprname', o.oprname, 'oprnamespace', o.oprnamespace,
+									   'leftarg', nullif(o.oprleft, 0)::pg_catalog.regtype::text,
+									   'rightarg', nullif(o.oprright, 0)::pg_catalog.regtype::text,
+									   'function', o.oprcode::pg_catalog.regprocedure::text,
+									   'commutator', nullif(o.oprcom, 0)::pg_catalog.regoperator::text,
+									   'negator', nullif(o.oprnegate, 0)::pg_catalog.regoperator::text,
+									   'restrict', nullif(o.oprrest, 0)::pg_catalog.regproc::text,
+									   'join', nullif(o.oprjoin, 0)::pg_catalog.regproc::text,
+									   'hashes', o.oprcanhash, 'merges', o.oprcanmerge,
+									   'comment', pg_catalog.obj_description(o.oid, 'pg_operator')))
+	 FROM pg_catalog.pg_operator AS o JOIN nsp AS n ON n.oid = o.oprnamespace
+	 WHERE NOT EXISTS (SELECT FROM member AS m WHERE m.classid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND m.objid = o.oid)) AS operator,
+	(SELECT json_agg(pg_catalog.to_jsonb(o) || pg_catalog.jsonb_build_object('comment', pg_catalog.obj_description(o.oid, 'pg_collation')))
+	 FROM pg_catalog.pg_collation AS o JOIN nsp AS n ON n.oid = o.collnamespace
+	 WHERE NOT EXISTS (SELECT FROM member AS m WHERE m.classid = 'pg_catalog.pg_collation'::pg_catalog.regclass AND m.objid = o.oid)) AS collation,
+	(SELECT json_agg(json_build_object('oid', c.oid, 'definition', pg_catalog.pg_get_viewdef(c.oid)))
+	 FROM rel AS c WHERE c.relkind IN ('v', 'm')) AS view,
+	(SELECT json_agg(json_build_object('oid', g.oid, 'tgrelid', g.tgrelid, 'tgname', g.tgname, 'tgenabled', g.tgenabled,
+									   'definition', pg_catalog.pg_get_triggerdef(g.oid),
+									   'comment', pg_catalog.obj_description(g.oid, 'pg_trigger')))
+	 FROM pg_catalog.pg_trigger AS g JOIN rel AS c ON c.oid = g.tgrelid
+	 WHERE NOT g.tgisinternal AND g.tgparentid = 0) AS trigger,
+	(SELECT json_agg(json_build_object('oid', y.oid, 'polrelid', y.polrelid, 'polname', y.polname, 'polcmd', y.polcmd,
+									   'polpermissive', y.polpermissive,
+									   'roles', (SELECT json_agg(CASE WHEN r = 0 THEN 'public' ELSE r::pg_catalog.regrole::text END)
+												 FROM pg_catalog.unnest(y.polroles) AS r),
+									   'qual', pg_catalog.pg_get_expr(y.polqual, y.polrelid),
+									   'with_check', pg_catalog.pg_get_expr(y.polwithcheck, y.polrelid),
+									   'comment', pg_catalog.obj_description(y.oid, 'pg_policy')))
+	 FROM pg_catalog.pg_policy AS y JOIN rel AS c ON c.oid = y.polrelid) AS policy,
+	(SELECT json_agg(json_build_object('oid', x.oid, 'stxname', x.stxname, 'stxnamespace', x.stxnamespace, 'stxrelid', x.stxrelid,
+									   'definition', pg_catalog.pg_get_statisticsobjdef(x.oid),
+									   'comment', pg_catalog.obj_description(x.oid, 'pg_statistic_ext')))
+	 FROM pg_catalog.pg_statistic_ext AS x JOIN rel AS c ON c.oid = x.stxrelid) AS statistic,
+	(SELECT json_agg(json_build_object('oid', x.oid, 'extname', x.extname, 'extversion', x.extversion, 'extnamespace', x.extnamespace))
+	 FROM pg_catalog.pg_extension AS x) AS extension,
+	-- what production's own objects use of extensions (types, their
+	-- arrays, functions, operators, operator classes, collations): the
+	-- object as production describes it, its table, the extension
+	(SELECT json_agg(json_build_object('what', pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid),
+									   'classid', o.owner_classid, 'objid', o.owner_objid,
+									   'member', CASE d.refclassid
+										   WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass
+										   THEN (SELECT pg_catalog.format('%I.%I', n.nspname, p.proname) FROM pg_catalog.pg_proc AS p
+												 JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace WHERE p.oid = d.refobjid)
+										   WHEN 'pg_catalog.pg_type'::pg_catalog.regclass
+										   THEN (SELECT pg_catalog.format('%I.%I', n.nspname, t.typname) FROM pg_catalog.pg_type AS t
+												 JOIN pg_catalog.pg_namespace AS n ON n.oid = t.typnamespace WHERE t.oid = d.refobjid)
+										   WHEN 'pg_catalog.pg_operator'::pg_catalog.regclass
+										   THEN (SELECT pg_catalog.format('%I.%s', n.nspname, p.oprname) FROM pg_catalog.pg_operator AS p
+												 JOIN pg_catalog.pg_namespace AS n ON n.oid = p.oprnamespace WHERE p.oid = d.refobjid)
+										   WHEN 'pg_catalog.pg_opclass'::pg_catalog.regclass
+										   THEN (SELECT pg_catalog.format('%I.%I', n.nspname, p.opcname) FROM pg_catalog.pg_opclass AS p
+												 JOIN pg_catalog.pg_namespace AS n ON n.oid = p.opcnamespace WHERE p.oid = d.refobjid)
+										   WHEN 'pg_catalog.pg_collation'::pg_catalog.regclass
+										   THEN (SELECT pg_catalog.format('%I.%I', n.nspname, p.collname) FROM pg_catalog.pg_collation AS p
+												 JOIN pg_catalog.pg_namespace AS n ON n.oid = p.collnamespace WHERE p.oid = d.refobjid) END,
+									   'table_oid', coalesce(x.indrelid, CASE WHEN o.owner_classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+																			  THEN o.owner_objid END),
+									   'extname', e.extname, 'extversion', e.extversion))
+	 FROM pg_catalog.pg_depend AS d
+	 JOIN obj AS o ON o.classid = d.classid AND o.objid = d.objid
+	 LEFT JOIN pg_catalog.pg_index AS x ON o.owner_classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND x.indexrelid = o.owner_objid
+	 JOIN (SELECT m.classid, m.objid, m.refobjid AS extoid FROM pg_catalog.pg_depend AS m WHERE m.deptype = 'e'
+		   UNION ALL
+		   SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid, m.refobjid
+		   FROM pg_catalog.pg_type AS t
+		   JOIN pg_catalog.pg_depend AS m ON m.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND m.objid = t.typelem AND m.deptype = 'e'
+		  ) AS em ON em.classid = d.refclassid AND em.objid = d.refobjid
+	 JOIN pg_catalog.pg_extension AS e ON e.oid = em.extoid
+	 WHERE d.deptype = 'n') AS ext_uses
+$q$;
+
+-- Everything the shadow schemas are built from, as one jsonb document:
+-- production's catalog in one read (tdgen.catalog_query) over tdgen's
+-- connection (opened for it when none is open, and closed after), with
+-- its lookups keyed (tdgen.index_snapshot).
 CREATE FUNCTION tdgen.remote_schema(source text)
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	s tdgen.source := tdgen.resolve_source(source);
-	ls name := s.local_schema;
-	user_schema CONSTANT text := 'NOT IN (''pg_catalog'', ''information_schema'', ''pg_toast'')';
+	opened boolean := false;
 	doc jsonb;
-	ambiguous oid[];
 BEGIN
-	doc := jsonb_build_object(
-		'trusted', to_jsonb(s.trusted_schemas),
-		'namespace', tdgen.read_remote(ls, 'catalog_namespace', 'true'),
-		'class', tdgen.read_remote(ls, 'catalog_class', 'relkind IN (''r'', ''p'', ''S'', ''i'', ''I'')'),
-		'attribute', tdgen.read_remote(ls, 'catalog_attribute', 'attnum > 0 AND NOT attisdropped AND attrelid >= 16384'),
-		'type', tdgen.read_remote(ls, 'catalog_type', 'true'),
-		'constraint', tdgen.read_remote(ls, 'catalog_constraint', 'contype IN (''p'', ''u'', ''f'', ''c'')'),
-		'enum', tdgen.read_remote(ls, 'catalog_enum', 'true'),
-		'inherits', tdgen.read_remote(ls, 'catalog_inherits', 'true'),
-		'partition', tdgen.read_remote(ls, 'catalog_partition', 'relpartbound IS NOT NULL'),
-		'partitioned_table', tdgen.read_remote(ls, 'catalog_partitioned_table', 'true'),
-		'sequence', tdgen.read_remote(ls, 'catalog_sequence', 'true'),
-		'sequences', tdgen.read_remote(ls, 'catalog_sequences', 'schemaname ' || user_schema),
-		'depend', tdgen.read_remote(ls, 'catalog_depend', 'deptype IN (''a'', ''i'', ''e'')'),
-		'indexes', tdgen.read_remote(ls, 'catalog_indexes', 'schemaname ' || user_schema),
-		'columns', tdgen.read_remote(ls, 'info_columns', 'table_schema ' || user_schema),
-		'checks', tdgen.read_remote(ls, 'info_check_constraints', 'constraint_schema ' || user_schema));
-	SELECT array_agg(k.oid) INTO ambiguous
-	FROM jsonb_to_recordset(doc -> 'constraint') AS k(oid oid, conname name, connamespace oid, contype "char")
-	JOIN jsonb_to_recordset(doc -> 'namespace') AS n(oid oid, nspname name) ON n.oid = k.connamespace
-	WHERE k.contype = 'c'
-	  AND (SELECT count(DISTINCT c.check_clause)
-		   FROM jsonb_to_recordset(doc -> 'checks') AS c(constraint_schema name, constraint_name name, check_clause text)
-		   WHERE c.constraint_schema = n.nspname AND c.constraint_name = k.conname) > 1;
-	RETURN tdgen.index_snapshot(doc || jsonb_build_object('check_by_oid', tdgen.remote_check_clauses(s, ambiguous)));
+	IF tdgen.remote_server() IS NULL THEN
+		PERFORM tdgen.remote_begin(s.server);
+		opened := true;
+	END IF;
+	doc := tdgen.remote_query(tdgen.catalog_query()) -> 0;
+	IF opened THEN
+		PERFORM tdgen.remote_end();
+	END IF;
+	-- an empty catalog comes as null: an empty array
+	SELECT jsonb_object_agg(x.key, coalesce(nullif(x.value, 'null'), '[]')) INTO doc FROM jsonb_each(doc) AS x;
+	doc := doc || jsonb_build_object('trusted', to_jsonb(s.trusted_schemas), 'listed', to_jsonb(s.schemas));
+	SELECT doc || jsonb_build_object('needed', coalesce(jsonb_object_agg(concat(o.classid, ':', o.objid), true), '{}'),
+									 'extra', coalesce(to_jsonb(array_agg(DISTINCT o.nspname ORDER BY o.nspname)), '[]'))
+	INTO doc
+	FROM tdgen.outside_needs(doc) AS o;
+	RETURN tdgen.index_snapshot(doc);
 END
 $$;
+
+-- The objects of production's other user schemas that objects of the
+-- source's schemas (snap's listed) use, directly or through one another:
+-- types and domains, functions, sequences, collations, operators (each
+-- with what its parts use: tdgen.catalog_query's uses).  Trusted schemas'
+-- objects are not among them: staging's of the same names are used.  A refresh
+-- builds these too, in schemas of the environment.
+CREATE FUNCTION tdgen.outside_needs(snap jsonb)
+RETURNS TABLE (classid oid, objid oid, nspname name)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
+BEGIN ATOMIC
+	WITH RECURSIVE nsp AS MATERIALIZED (
+		SELECT n.oid, n.nspname, snap -> 'listed' ? n.nspname AS listed, snap -> 'trusted' ? n.nspname AS trusted
+		FROM jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name)
+	), uses AS MATERIALIZED (
+		SELECT u.* FROM jsonb_to_recordset(snap -> 'uses')
+			AS u(classid oid, objid oid, objnsp oid, refclassid oid, refobjid oid, refnsp oid)
+	), reached (classid, objid, nspoid) AS (
+		SELECT u.refclassid, u.refobjid, u.refnsp
+		FROM uses AS u
+		JOIN nsp AS o ON o.oid = u.objnsp AND o.listed
+		JOIN nsp AS r ON r.oid = u.refnsp AND NOT r.listed AND NOT r.trusted
+		UNION
+		SELECT u.refclassid, u.refobjid, u.refnsp
+		FROM reached AS x
+		JOIN uses AS u ON u.classid = x.classid AND u.objid = x.objid
+		JOIN nsp AS r ON r.oid = u.refnsp AND NOT r.listed AND NOT r.trusted
+	)
+	SELECT DISTINCT x.classid, x.objid, n.nspname
+	FROM reached AS x JOIN nsp AS n ON n.oid = x.nspoid;
+END;
 
 -- The lookups the statements make per table, column or constraint, keyed
 -- once (read with #>, which copies only what it finds): a scan of a whole
@@ -68,8 +328,7 @@ $$;
 --   attribute_by_rel  {relid: [attributes]}
 --   columns_by_rel    {schema: {table: [information_schema columns]}}
 --   type_by_oid       {oid: type}
---   ext_member        {type oid: true} for types of extensions
---   checks_by_name    {schema: {constraint name: [clauses]}}
+--   ext_member        {type oid: extension name} for types of extensions
 --   identity_seq      {"relid:attnum": sequence name} of identity columns
 CREATE FUNCTION tdgen.index_snapshot(doc jsonb)
 RETURNS jsonb
@@ -83,12 +342,9 @@ BEGIN ATOMIC
 					SELECT x ->> 'table_schema' AS sch, x ->> 'table_name' AS tbl, jsonb_agg(x) AS v
 					FROM jsonb_array_elements(doc -> 'columns') AS x GROUP BY 1, 2) AS t GROUP BY t.sch) AS c), '{}'),
 		'type_by_oid', coalesce((SELECT jsonb_object_agg(x ->> 'oid', x) FROM jsonb_array_elements(doc -> 'type') AS x), '{}'),
-		'ext_member', coalesce((SELECT jsonb_object_agg(x ->> 'objid', true) FROM jsonb_array_elements(doc -> 'depend') AS x
+		'ext_member', coalesce((SELECT jsonb_object_agg(x ->> 'objid', e ->> 'extname') FROM jsonb_array_elements(doc -> 'depend') AS x
+								JOIN jsonb_array_elements(doc -> 'extension') AS e ON e ->> 'oid' = x ->> 'refobjid'
 								WHERE (x ->> 'classid')::oid = 'pg_type'::regclass AND x ->> 'deptype' = 'e'), '{}'),
-		'checks_by_name', coalesce((SELECT jsonb_object_agg(c.sch, c.names) FROM (
-				SELECT t.sch, jsonb_object_agg(t.nm, t.v) AS names FROM (
-					SELECT x ->> 'constraint_schema' AS sch, x ->> 'constraint_name' AS nm, jsonb_agg(DISTINCT x -> 'check_clause') AS v
-					FROM jsonb_array_elements(doc -> 'checks') AS x GROUP BY 1, 2) AS t GROUP BY t.sch) AS c), '{}'),
 		'identity_seq', coalesce((SELECT jsonb_object_agg(concat(d ->> 'refobjid', ':', d ->> 'refobjsubid'), c ->> 'relname')
 								  FROM jsonb_array_elements(doc -> 'depend') AS d
 								  JOIN jsonb_array_elements(doc -> 'class') AS c ON c ->> 'oid' = d ->> 'objid' AND c ->> 'relkind' = 'S'
@@ -96,44 +352,20 @@ BEGIN ATOMIC
 									AND (d ->> 'refobjsubid')::int > 0), '{}'));
 END;
 
--- The CHECK clauses of constraints by OID, as production deparses them
--- (pg_get_constraintdef), as {"oid": clause}: one query each over tdgen's
--- connection, whose filter production evaluates (opened for them when
--- none is open, and closed after).
-CREATE FUNCTION tdgen.remote_check_clauses(s tdgen.source, oids oid[])
-RETURNS jsonb
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	opened boolean := false;
-	clauses jsonb := '{}';
-	k oid;
-BEGIN
-	IF cardinality(oids) IS NULL THEN
-		RETURN clauses;
-	END IF;
-	IF tdgen.remote_server() IS NULL THEN
-		PERFORM tdgen.remote_begin(s.server);
-		opened := true;
-	END IF;
-	FOREACH k IN ARRAY oids LOOP
-		clauses := clauses || jsonb_build_object(k::text,
-			(tdgen.remote_rows(format('%I.%I', s.local_schema, 'info_check_constraints')::regclass,
-							   format('(constraint_schema, constraint_name, check_clause) IN (SELECT n.nspname, c.conname,'
-									  || ' substring(pg_catalog.pg_get_constraintdef(c.oid) FROM 7) FROM pg_catalog.pg_constraint AS c'
-									  || ' JOIN pg_catalog.pg_namespace AS n ON n.oid = c.connamespace WHERE c.oid = %s)', k))
-			 -> 0 ->> 'check_clause'));
-	END LOOP;
-	IF opened THEN
-		PERFORM tdgen.remote_end();
-	END IF;
-	RETURN clauses;
-END
-$$;
+-- Whether a refresh reproduces an object of production: one of the
+-- source's schemas, or one they need from another (tdgen.outside_needs).
+CREATE FUNCTION tdgen.reproduced(snap jsonb, nspname name, classid regclass, objid oid)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN snap -> 'listed' ? nspname OR snap -> 'needed' ? concat(classid::oid, ':', objid);
 
 -- Remote schema names in an expression production deparsed (defaults,
--- generated columns, checks, index definitions) pointed at the shadow
--- schema: outside string literals, and inside the literal of a ::regclass.
-CREATE FUNCTION tdgen.retarget(expr text, schemas name[], shadow name)
+-- generated columns, checks, index definitions) pointed at the schemas
+-- map gives them ({production schema: shadow schema}): outside string
+-- literals, and inside the literal of a ::regclass.  Names of extensions'
+-- objects (map's key "", tdgen.extension_names) are pointed at staging's
+-- schema of their extension first, and kept from the schema mapping.
+CREATE FUNCTION tdgen.retarget(expr text, map jsonb)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -142,7 +374,9 @@ DECLARE
 	pos integer := 0;
 	after text;
 	ident text[];
-	s name;
+	s record;
+	-- outside identifiers and operators
+	boundary CONSTANT text := '(?![A-Za-z0-9_$"+*<>=~!@#%^&|`?/-])';
 BEGIN
 	IF expr IS NULL THEN
 		RETURN NULL;
@@ -153,15 +387,21 @@ BEGIN
 			after := substr(expr, pos + 1, 10);
 			IF after LIKE '::regclass%' THEN
 				ident := parse_ident(replace(substr(piece, 2, length(piece) - 2), '''''', ''''), false);
-				IF cardinality(ident) = 2 AND ident[1] = ANY (schemas) THEN
-					piece := quote_literal(quote_ident(shadow) || '.' || quote_ident(ident[2]));
+				IF cardinality(ident) = 2 AND map ? ident[1] THEN
+					piece := quote_literal(quote_ident(map ->> ident[1]) || '.' || quote_ident(ident[2]));
 				END IF;
 			END IF;
 		ELSE
-			FOREACH s IN ARRAY schemas LOOP
-				piece := regexp_replace(piece, '(^|[^A-Za-z0-9_$".])' || regexp_replace(quote_ident(s), '([^A-Za-z0-9_])', '\\\1', 'g') || '\.',
-										'\1' || replace(quote_ident(shadow), '\', '\\') || '.', 'g');
+			-- an extension's name, marked (\x01 \x02) so the schemas' mapping passes it by
+			FOR s IN SELECT x.key, x.value FROM jsonb_each_text(map -> '') AS x ORDER BY length(x.key) DESC LOOP
+				piece := regexp_replace(piece, '(^|[^A-Za-z0-9_$".])' || regexp_replace(s.key, '([^A-Za-z0-9_])', '\\\1', 'g') || boundary,
+										'\1' || replace(E'\x01' || s.value || E'\x02', '\', '\\'), 'g');
 			END LOOP;
+			FOR s IN SELECT x.key, x.value FROM jsonb_each_text(map) AS x WHERE x.key <> '' LOOP
+				piece := regexp_replace(piece, '(^|[^A-Za-z0-9_$".])' || regexp_replace(quote_ident(s.key), '([^A-Za-z0-9_])', '\\\1', 'g') || '\.',
+										'\1' || replace(quote_ident(s.value), '\', '\\') || '.', 'g');
+			END LOOP;
+			piece := translate(piece, E'\x01\x02', '');
 		END IF;
 		out := out || piece;
 	END LOOP;
@@ -169,10 +409,28 @@ BEGIN
 END
 $$;
 
--- A production type as the shadow schema names it: built-in types as they
--- are, types of the source's schemas in the shadow schema, types of
--- extensions (or other schemas) as they exist here.
-CREATE FUNCTION tdgen.shadow_type(snap jsonb, typid oid, typmod integer, schemas name[], shadow name)
+-- The names of extensions' objects that production's own objects use, as
+-- production's deparsed definitions write them, with the name each has in
+-- the staging database (its extension's schema there), as
+-- {"schema.name": "staging_schema.name"}: the map's key "" for
+-- tdgen.retarget.  Those of extensions staging lacks are left out (the gate
+-- reports them).
+CREATE FUNCTION tdgen.extension_names(snap jsonb)
+RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT coalesce(jsonb_object_agg(u.member, quote_ident(n.nspname) || '.' || substring(u.member FROM '^(?:"(?:[^"]|"")*"|[^."]+)\.(.*)$')), '{}')
+	FROM (SELECT DISTINCT x.member, x.extname
+		  FROM jsonb_to_recordset(snap -> 'ext_uses') AS x(member text, extname name)
+		  WHERE x.member IS NOT NULL) AS u
+	JOIN pg_extension AS e ON e.extname = u.extname
+	JOIN pg_namespace AS n ON n.oid = e.extnamespace;
+END;
+
+-- A production type as the shadow schemas name it: built-in types as they
+-- are, types of the schemas a refresh builds in their shadow schema, types
+-- of extensions (or other schemas) as they exist here.
+CREATE FUNCTION tdgen.shadow_type(snap jsonb, typid oid, typmod integer, map jsonb)
 RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -180,16 +438,24 @@ DECLARE
 	local_name text;
 BEGIN
 	SELECT ty.typname, n.nspname, ty.typelem, ty.typcategory,
-		   snap #> ARRAY['ext_member', typid::text] IS NOT NULL AS from_extension
+		   snap #> ARRAY['ext_member', typid::text] IS NOT NULL AS from_extension,
+		   snap #>> ARRAY['ext_member', typid::text] AS extname
 	INTO t
 	FROM jsonb_to_record(snap #> ARRAY['type_by_oid', typid::text]) AS ty(typname name, typnamespace oid, typelem oid, typcategory "char")
 	JOIN jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name) ON n.oid = ty.typnamespace;
 	IF t.nspname = 'pg_catalog' THEN
 		RETURN format_type(to_regtype('pg_catalog.' || quote_ident(t.typname)), typmod);
 	ELSIF t.typcategory = 'A' AND t.typelem <> 0 THEN
-		RETURN tdgen.shadow_type(snap, t.typelem, typmod, schemas, shadow) || '[]';
-	ELSIF t.nspname = ANY (schemas) AND NOT t.from_extension THEN
-		RETURN quote_ident(shadow) || '.' || quote_ident(t.typname);
+		RETURN tdgen.shadow_type(snap, t.typelem, typmod, map) || '[]';
+	ELSIF map ? t.nspname AND NOT t.from_extension THEN
+		RETURN quote_ident(map ->> t.nspname) || '.' || quote_ident(t.typname);
+	ELSIF t.from_extension THEN
+		-- the type of that name of staging's extension, wherever it lives
+		RETURN (SELECT format_type(ty.oid, typmod)
+				FROM pg_type AS ty
+				JOIN pg_depend AS d ON d.classid = 'pg_type'::regclass AND d.objid = ty.oid AND d.deptype = 'e'
+				JOIN pg_extension AS x ON x.oid = d.refobjid AND x.extname = t.extname
+				WHERE ty.typname = t.typname);
 	END IF;
 	local_name := quote_ident(t.nspname) || '.' || quote_ident(t.typname);
 	IF to_regtype(local_name) IS NULL THEN
@@ -210,127 +476,79 @@ BEGIN
 END
 $$;
 
--- The statements that build the shadow schema from a snapshot of
--- production (tdgen.remote_schema), in order.  phase 'create': types,
--- sequences, tables and partitions with their checks (but NOT VALID
--- ones), before the load; phase 'finish': sequence values, once the
--- tables are loaded.  Each table's keys, indexes and statistics
--- (tdgen.shadow_table_work) and the foreign keys (tdgen.shadow_foreign_keys)
--- come between.  Tables in skip mode are left out.
-CREATE FUNCTION tdgen.shadow_ddl(snap jsonb, schemas name[], shadow name, phase text, skipped text[] DEFAULT '{}')
+-- The statements that build the shadow schemas from a snapshot of
+-- production (tdgen.remote_schema), in order; map names the shadow schema
+-- of each production schema.  phase 'create': what the tables need
+-- (tdgen.shadow_objects), the tables and partitions with their checks
+-- (but NOT VALID ones), views, before the load; phase 'finish': sequence
+-- values, then what reads or acts on the loaded rows
+-- (tdgen.shadow_finish; triggers only when triggers is true).  Each
+-- table's keys, indexes and statistics (tdgen.shadow_table_work) and the
+-- foreign keys (tdgen.shadow_foreign_keys) come between.  Tables in skip
+-- mode (skipped, qualified production names) are left out.
+CREATE FUNCTION tdgen.shadow_ddl(snap jsonb, map jsonb, phase text, skipped text[] DEFAULT '{}', triggers boolean DEFAULT true)
 RETURNS SETOF text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	sh text := quote_ident(shadow);
 	r record;
 BEGIN
 	IF phase = 'create' THEN
-		-- enums
-		FOR r IN
-			SELECT ty.typname, string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) AS labels
-			FROM jsonb_to_recordset(snap -> 'type') AS ty(oid oid, typname name, typnamespace oid, typtype "char")
-			JOIN jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name) ON n.oid = ty.typnamespace
-			JOIN jsonb_to_recordset(snap -> 'enum') AS e(enumtypid oid, enumsortorder float4, enumlabel name) ON e.enumtypid = ty.oid
-			WHERE ty.typtype = 'e' AND n.nspname = ANY (schemas)
-			  AND snap #> ARRAY['ext_member', ty.oid::text] IS NULL
-			GROUP BY ty.oid, ty.typname ORDER BY ty.oid
-		LOOP
-			RETURN NEXT format('CREATE TYPE %s.%I AS ENUM (%s)', sh, r.typname, r.labels);
-		END LOOP;
-		-- domains, with their defaults, NOT NULL and checks
-		FOR r IN
-			SELECT ty.oid, ty.typname, ty.typbasetype, ty.typtypmod, ty.typnotnull, ty.typdefault, n.nspname
-			FROM jsonb_to_recordset(snap -> 'type') AS ty(oid oid, typname name, typnamespace oid, typtype "char",
-														  typbasetype oid, typtypmod int4, typnotnull boolean, typdefault text)
-			JOIN jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name) ON n.oid = ty.typnamespace
-			WHERE ty.typtype = 'd' AND n.nspname = ANY (schemas)
-			ORDER BY ty.oid
-		LOOP
-			RETURN NEXT format('CREATE DOMAIN %s.%I AS %s%s%s%s', sh, r.typname,
-							   tdgen.shadow_type(snap, r.typbasetype, r.typtypmod, schemas, shadow),
-							   CASE WHEN r.typdefault IS NOT NULL THEN ' DEFAULT ' || tdgen.retarget(r.typdefault, schemas, shadow) ELSE '' END,
-							   CASE WHEN r.typnotnull THEN ' NOT NULL' ELSE '' END,
-							   (SELECT coalesce(string_agg(format(' CONSTRAINT %I CHECK %s', k.conname,
-																  tdgen.retarget(tdgen.check_clause(snap, k.oid, r.nspname, k.conname), schemas, shadow)),
-														   '' ORDER BY k.conname), '')
-								FROM jsonb_to_recordset(snap -> 'constraint') AS k(oid oid, conname name, contype "char", contypid oid)
-								WHERE k.contypid = r.oid AND k.contype = 'c'));
-		END LOOP;
-		-- sequences, but those of identity columns, which the columns create
-		FOR r IN
-			SELECT c.relname, q.*
-			FROM tdgen.shadow_relations(snap, schemas) AS c
-			JOIN jsonb_to_recordset(snap -> 'sequence') AS q(seqrelid oid, seqtypid oid, seqstart int8, seqincrement int8,
-															 seqmax int8, seqmin int8, seqcache int8, seqcycle boolean)
-			  ON q.seqrelid = c.oid
-			WHERE c.relkind = 'S' AND c.identity_of IS NULL
-			ORDER BY c.oid
-		LOOP
-			RETURN NEXT format('CREATE SEQUENCE %s.%I AS %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s%s',
-							   sh, r.relname, format_type(r.seqtypid, NULL), r.seqincrement, r.seqmin, r.seqmax,
-							   r.seqstart, r.seqcache, CASE WHEN r.seqcycle THEN ' CYCLE' ELSE '' END);
-		END LOOP;
-		-- tables, parents before their partitions
-		FOR r IN
-			SELECT c.* FROM tdgen.shadow_relations(snap, schemas) AS c
-			WHERE c.relkind IN ('r', 'p') AND NOT (c.relname = ANY (skipped)) AND NOT (coalesce(c.parent_name, '') = ANY (skipped))
-			ORDER BY c.depth, c.oid
-		LOOP
-			IF r.parent_oid IS NULL THEN
-				RETURN NEXT format('CREATE TABLE %s.%I (%s)%s', sh, r.relname,
-								   tdgen.shadow_columns(snap, r.oid, r.nspname, r.relname, schemas, shadow),
-								   tdgen.shadow_partition_by(snap, r.oid));
-			ELSE
-				RETURN NEXT format('CREATE TABLE %s.%I PARTITION OF %s.%I %s%s', sh, r.relname, sh, r.parent_name,
-								   tdgen.partition_bound_sql(r.relpartbound), tdgen.shadow_partition_by(snap, r.oid));
-			END IF;
-		END LOOP;
+		-- every object the tables need, and the tables, each after what
+		-- it uses
+		RETURN QUERY
+		SELECT o.statement
+		FROM tdgen.shadow_objects(snap, map, skipped) AS o
+		LEFT JOIN tdgen.create_levels(snap) AS l ON l.classid = o.classid AND l.objid = o.objid
+		ORDER BY coalesce(l.level, 0), o.rank, o.objid;
 		-- the checks, which the loader enforces row by row
-		RETURN QUERY SELECT c.statement FROM tdgen.shadow_constraints(snap, schemas, shadow, skipped, 'checks') AS c;
+		RETURN QUERY SELECT c.statement FROM tdgen.shadow_constraints(snap, map, skipped, 'checks') AS c;
 		-- sequences that belong to a column
 		FOR r IN
-			SELECT c.relname, t.relname AS table_name, a.attname
-			FROM tdgen.shadow_relations(snap, schemas) AS c
+			SELECT c.shadow_table AS sequence_name, t.shadow_table AS table_name, a.attname
+			FROM tdgen.shadow_relations(snap, map) AS c
 			JOIN jsonb_to_recordset(snap -> 'depend') AS d(classid oid, objid oid, refobjid oid, refobjsubid int4, deptype "char")
 			  ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'a' AND d.refobjsubid > 0
-			JOIN tdgen.shadow_relations(snap, schemas) AS t ON t.oid = d.refobjid
+			JOIN tdgen.shadow_relations(snap, map) AS t ON t.oid = d.refobjid
 			JOIN jsonb_to_recordset(snap -> 'attribute') AS a(attrelid oid, attnum int2, attname name)
 			  ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-			WHERE c.relkind = 'S' AND NOT (t.relname = ANY (skipped))
+			WHERE c.relkind = 'S' AND NOT (t.qualified = ANY (skipped))
 		LOOP
-			RETURN NEXT format('ALTER SEQUENCE %s.%I OWNED BY %s.%I.%I', sh, r.relname, sh, r.table_name, r.attname);
+			RETURN NEXT format('ALTER SEQUENCE %s OWNED BY %s.%I', r.sequence_name, r.table_name, r.attname);
 		END LOOP;
 	ELSIF phase = 'finish' THEN
 		-- sequences past the values loaded (those of columns), or where
 		-- production has them (the others)
 		FOR r IN
-			SELECT c.relname, t.relname AS table_name, a.attname, q.last_value
-			FROM tdgen.shadow_relations(snap, schemas) AS c
+			SELECT c.shadow_table AS sequence_name, t.shadow_table AS table_name, a.attname, q.last_value
+			FROM tdgen.shadow_relations(snap, map) AS c
 			LEFT JOIN jsonb_to_recordset(snap -> 'depend') AS d(classid oid, objid oid, refobjid oid, refobjsubid int4, deptype "char")
 			  ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0
-			LEFT JOIN tdgen.shadow_relations(snap, schemas) AS t ON t.oid = d.refobjid
+			LEFT JOIN tdgen.shadow_relations(snap, map) AS t ON t.oid = d.refobjid
 			LEFT JOIN jsonb_to_recordset(snap -> 'attribute') AS a(attrelid oid, attnum int2, attname name)
 			  ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
 			LEFT JOIN jsonb_to_recordset(snap -> 'sequences') AS q(schemaname name, sequencename name, last_value int8)
 			  ON q.schemaname = c.nspname AND q.sequencename = c.relname
-			WHERE c.relkind = 'S' AND NOT (coalesce(t.relname, '') = ANY (skipped))
+			WHERE c.relkind = 'S' AND NOT (coalesce(t.qualified, '') = ANY (skipped))
 			ORDER BY c.oid
 		LOOP
 			IF r.table_name IS NOT NULL THEN
-				RETURN NEXT format('SELECT setval(%L, m, true) FROM (SELECT max(%I) AS m FROM %s.%I) AS x WHERE m IS NOT NULL',
-								   sh || '.' || quote_ident(r.relname), r.attname, sh, r.table_name);
+				RETURN NEXT format('SELECT setval(%L, m, true) FROM (SELECT max(%I) AS m FROM %s) AS x WHERE m IS NOT NULL',
+								   r.sequence_name, r.attname, r.table_name);
 			ELSIF r.last_value IS NOT NULL THEN
-				RETURN NEXT format('SELECT setval(%L, %s, true)', sh || '.' || quote_ident(r.relname), r.last_value);
+				RETURN NEXT format('SELECT setval(%L, %s, true)', r.sequence_name, r.last_value);
 			END IF;
 		END LOOP;
+		RETURN QUERY SELECT f.statement FROM tdgen.shadow_finish(snap, map, skipped, triggers) AS f;
 	END IF;
 	RETURN;
 END
 $$;
 
--- Tables, partitions and sequences of the source's schemas: for partitions
--- their parent and bound, for sequences the table of the identity column
--- they serve, and each relation's depth below its root.
+-- Tables, partitions, sequences and indexes of the schemas a refresh
+-- builds (map's), each with its production name (qualified) and its name
+-- in the shadow schemas: for partitions their parent and bound, for
+-- sequences the table of the identity column they serve, and each
+-- relation's depth below its root.
 -- This and the other set-returning functions of a snapshot are never
 -- inlined (their SET does that): inlined into a caller that has the
 -- snapshot as a constant, each reference to it in their bodies would
@@ -338,18 +556,21 @@ $$;
 -- the demo's 1 MB in all.  They join catalog arrays the planner guesses
 -- at 100 rows each, where a schema has thousands: no nested loops, which
 -- would make them grow with the square of the tables.
-CREATE FUNCTION tdgen.shadow_relations(snap jsonb, schemas name[])
-RETURNS TABLE (oid oid, relname name, nspname name, relkind "char", parent_oid oid, parent_name name,
+CREATE FUNCTION tdgen.shadow_relations(snap jsonb, map jsonb)
+RETURNS TABLE (oid oid, relname name, nspname name, relkind "char", reloptions text[], qualified text, shadow_table text,
+			   parent_oid oid, parent_qualified text, parent_shadow_table text,
 			   relpartbound text, depth integer, identity_of oid)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	WITH RECURSIVE rel AS (
-		SELECT c.oid, c.relname, n.nspname, c.relkind, c.relispartition
-		FROM jsonb_to_recordset(snap -> 'class') AS c(oid oid, relname name, relnamespace oid, relkind "char", relispartition boolean)
+		SELECT c.oid, c.relname, n.nspname, c.relkind, c.reloptions, c.relispartition, tdgen.qualified(n.nspname, c.relname) AS qualified,
+			   format('%I.%I', map ->> n.nspname, c.relname) AS shadow_table
+		FROM jsonb_to_recordset(snap -> 'class') AS c(oid oid, relname name, relnamespace oid, relkind "char", reloptions text[],
+													  relispartition boolean)
 		JOIN jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name) ON n.oid = c.relnamespace
-		WHERE n.nspname = ANY (schemas)
+		WHERE snap -> 'listed' ? n.nspname OR (c.relkind = 'S' AND tdgen.reproduced(snap, n.nspname, 'pg_class', c.oid))
 	), parent AS (
-		SELECT r.oid, i.inhparent, p.relname AS parent_name, b.relpartbound
+		SELECT r.oid, i.inhparent, p.qualified AS parent_qualified, p.shadow_table AS parent_shadow_table, b.relpartbound
 		FROM rel AS r
 		JOIN jsonb_to_recordset(snap -> 'inherits') AS i(inhrelid oid, inhparent oid) ON i.inhrelid = r.oid
 		JOIN rel AS p ON p.oid = i.inhparent
@@ -368,7 +589,8 @@ BEGIN ATOMIC
 		WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'i'
 		ORDER BY d.objid, d.refobjid
 	)
-	SELECT r.oid, r.relname, r.nspname, r.relkind, p.inhparent, p.parent_name, p.relpartbound,
+	SELECT r.oid, r.relname, r.nspname, r.relkind, r.reloptions, r.qualified, r.shadow_table,
+		   p.inhparent, p.parent_qualified, p.parent_shadow_table, p.relpartbound,
 		   coalesce(x.depth, 0), i.refobjid
 	FROM rel AS r
 	LEFT JOIN parent AS p ON p.oid = r.oid
@@ -376,29 +598,31 @@ BEGIN ATOMIC
 	LEFT JOIN internal AS i ON i.objid = r.oid;
 END;
 
--- The column list of a table: types, identity, generated expressions,
--- defaults and NOT NULL, as production has them.
-CREATE FUNCTION tdgen.shadow_columns(snap jsonb, relid oid, nspname name, relname name, schemas name[], shadow name)
+-- The column list of a table: types, collations, identity, generated
+-- expressions, defaults and NOT NULL, as production has them.
+CREATE FUNCTION tdgen.shadow_columns(snap jsonb, relid oid, nspname name, relname name, map jsonb)
 RETURNS text
 LANGUAGE sql STABLE
 BEGIN ATOMIC
 	SELECT string_agg(
-		format('%I %s', a.attname, tdgen.shadow_type(snap, a.atttypid, a.atttypmod, schemas, shadow))
+		format('%I %s', a.attname, tdgen.shadow_type(snap, a.atttypid, a.atttypmod, map))
+		|| coalesce(' COLLATE ' || tdgen.retarget(a."collation", map), '')
 		|| CASE WHEN a.attgenerated = 's'
-				THEN format(' GENERATED ALWAYS AS (%s) STORED', tdgen.retarget(ic.generation_expression, schemas, shadow))
+				THEN format(' GENERATED ALWAYS AS (%s) STORED', tdgen.retarget(ic.generation_expression, map))
 				WHEN a.attidentity IN ('a', 'd')
 				THEN format(' GENERATED %s AS IDENTITY (SEQUENCE NAME %I.%I START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s%s)',
-							CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END, shadow,
+							CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END, map ->> nspname,
 							snap #>> ARRAY['identity_seq', concat(relid, ':', a.attnum)],
 							ic.identity_start, ic.identity_increment, ic.identity_minimum, ic.identity_maximum,
 							CASE WHEN ic.identity_cycle = 'YES' THEN ' CYCLE' ELSE '' END)
 				WHEN ic.column_default IS NOT NULL
-				THEN ' DEFAULT ' || tdgen.retarget(ic.column_default, schemas, shadow)
+				THEN ' DEFAULT ' || tdgen.retarget(ic.column_default, map)
 				ELSE '' END
 		|| CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END,
 		', ' ORDER BY a.attnum)
 	FROM jsonb_to_recordset(snap #> ARRAY['attribute_by_rel', relid::text])
-		 AS a(attname name, attnum int2, atttypid oid, atttypmod int4, attnotnull boolean, attgenerated "char", attidentity "char")
+		 AS a(attname name, attnum int2, atttypid oid, atttypmod int4, attnotnull boolean, attgenerated "char", attidentity "char",
+			  "collation" text)
 	LEFT JOIN jsonb_to_recordset(snap #> ARRAY['columns_by_rel', nspname, relname])
 		 AS ic(column_name name, column_default text, identity_start text, identity_increment text, identity_maximum text,
 			   identity_minimum text, identity_cycle text, generation_expression text)
@@ -406,30 +630,318 @@ BEGIN ATOMIC
 END;
 
 -- ' PARTITION BY ...' for a partitioned table, '' otherwise.
-CREATE FUNCTION tdgen.shadow_partition_by(snap jsonb, relid oid)
+CREATE FUNCTION tdgen.shadow_partition_by(snap jsonb, relid oid, map jsonb)
 RETURNS text
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT coalesce((SELECT ' PARTITION BY ' || tdgen.retarget(pt.partkey, map)
+					 FROM jsonb_to_recordset(snap -> 'partitioned_table') AS pt(partrelid oid, partkey text)
+					 WHERE pt.partrelid = relid), '');
+END;
+
+-- An operator as regoperator names it (schema.op(left,right)), as an
+-- operator clause names one: OPERATOR(schema.op).
+CREATE FUNCTION tdgen.operator_name(regoperator_text text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN 'OPERATOR(' || regexp_replace(regoperator_text, '\(.*$', '') || ')';
+
+-- The order in which production's objects are made: each one's level is
+-- one more than the highest level of what it uses (tdgen.catalog_query's
+-- uses, and a partition its parent), so that it comes after them.  A
+-- cycle of uses, which production can only have through objects made
+-- later (checks, indexes), is cut at level 64.
+CREATE FUNCTION tdgen.create_levels(snap jsonb)
+RETURNS TABLE (classid oid, objid oid, level integer)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
+BEGIN ATOMIC
+	WITH RECURSIVE edge AS MATERIALIZED (
+		SELECT DISTINCT u.classid, u.objid, u.refclassid, u.refobjid
+		FROM jsonb_to_recordset(snap -> 'uses') AS u(classid oid, objid oid, refclassid oid, refobjid oid)
+		UNION
+		SELECT 'pg_class'::regclass, i.inhrelid, 'pg_class'::regclass, i.inhparent
+		FROM jsonb_to_recordset(snap -> 'inherits') AS i(inhrelid oid, inhparent oid)
+	), walk (classid, objid, level) AS (
+		SELECT DISTINCT e.refclassid, e.refobjid, 0 FROM edge AS e
+		UNION
+		SELECT e.classid, e.objid, w.level + 1
+		FROM walk AS w JOIN edge AS e ON e.refclassid = w.classid AND e.refobjid = w.objid
+		WHERE w.level < 64
+	)
+	SELECT w.classid, w.objid, max(w.level) FROM walk AS w GROUP BY w.classid, w.objid;
+END;
+
+-- A function production deparsed (pg_get_functiondef), its schema names
+-- pointed where map says, in its text and in the search_path it sets.
+CREATE FUNCTION tdgen.retarget_function(definition text, map jsonb)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	p record;
+	setting text := substring(definition FROM '\n SET search_path TO ([^\n]*)\n');
 BEGIN
-	SELECT pt.partstrat, pt.partattrs::int2[] AS attrs, pt.partexprs INTO p
-	FROM jsonb_to_recordset(snap -> 'partitioned_table') AS pt(partrelid oid, partstrat "char", partattrs int2vector, partexprs text)
-	WHERE pt.partrelid = relid;
-	IF NOT FOUND THEN
-		RETURN '';
+	definition := tdgen.retarget(definition, map);
+	IF setting IS NOT NULL THEN
+		definition := replace(definition, E'\n SET search_path TO ' || setting || E'\n',
+							  E'\n SET search_path TO ' || (
+								SELECT string_agg(quote_literal(coalesce(map ->> x.nsp, x.nsp)), ', ' ORDER BY x.i)
+								FROM unnest(string_to_array(setting, ', ')) WITH ORDINALITY AS x0(item, i),
+									 LATERAL (SELECT btrim(x0.item, '''') AS nsp, x0.i) AS x)
+							  || E'\n');
 	END IF;
-	IF p.partexprs IS NOT NULL OR 0 = ANY (p.attrs) THEN
-		RAISE EXCEPTION 'a partition key with expressions cannot be reproduced'
-			USING ERRCODE = 'feature_not_supported',
-				  HINT = 'Skip the table with tdgen_table_mode(..., ''skip'').';
-	END IF;
-	RETURN format(' PARTITION BY %s (%s)', CASE p.partstrat WHEN 'r' THEN 'RANGE' WHEN 'l' THEN 'LIST' ELSE 'HASH' END,
-				  (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i)
-				   FROM unnest(p.attrs) WITH ORDINALITY AS k(attnum, i)
-				   JOIN jsonb_to_recordset(snap #> ARRAY['attribute_by_rel', relid::text]) AS a(attnum int2, attname name)
-					 ON a.attnum = k.attnum));
+	RETURN definition;
 END
 $$;
+
+-- What the 'create' phase makes of production's objects, one statement
+-- each with its catalog and OID (for tdgen.create_levels) and a rank that
+-- orders kinds within a level: collations, enums, domains and composite
+-- types, functions and procedures, aggregates, operators, sequences,
+-- tables and partitions, views, materialized views (WITH NO DATA: filled
+-- once the tables are loaded).  Statements name production's objects as
+-- map says.
+CREATE FUNCTION tdgen.shadow_objects(snap jsonb, map jsonb, skipped text[])
+RETURNS TABLE (classid oid, objid oid, rank integer, statement text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
+BEGIN ATOMIC
+	WITH nsp AS MATERIALIZED (
+		SELECT * FROM jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name)
+	), rel AS MATERIALIZED (
+		SELECT * FROM tdgen.shadow_relations(snap, map)
+	)
+	-- collations
+	SELECT 'pg_collation'::regclass::oid, c.oid, 0,
+		   format('CREATE COLLATION %I.%I (provider = %s, %s%s)', map ->> n.nspname, c.collname,
+				  CASE c.collprovider WHEN 'i' THEN 'icu' ELSE 'libc' END,
+				  CASE WHEN c.collprovider = 'i' THEN format('locale = %L', coalesce(c.colliculocale, c.collcollate))
+					   ELSE format('lc_collate = %L, lc_ctype = %L', c.collcollate, c.collctype) END,
+				  CASE WHEN NOT c.collisdeterministic THEN ', deterministic = false' ELSE '' END)
+	FROM jsonb_to_recordset(snap -> 'collation') AS c(oid oid, collname name, collnamespace oid, collprovider "char",
+													 collisdeterministic boolean, collcollate text, collctype text, colliculocale text)
+	JOIN nsp AS n ON n.oid = c.collnamespace
+	WHERE tdgen.reproduced(snap, n.nspname, 'pg_collation', c.oid)
+	UNION ALL
+	-- enums
+	SELECT 'pg_type'::regclass, ty.oid, 1,
+		   format('CREATE TYPE %I.%I AS ENUM (%s)', map ->> n.nspname, ty.typname,
+				  (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
+				   FROM jsonb_to_recordset(snap -> 'enum') AS e(enumtypid oid, enumsortorder float4, enumlabel name)
+				   WHERE e.enumtypid = ty.oid))
+	FROM jsonb_to_recordset(snap -> 'type') AS ty(oid oid, typname name, typnamespace oid, typtype "char")
+	JOIN nsp AS n ON n.oid = ty.typnamespace
+	WHERE ty.typtype = 'e' AND tdgen.reproduced(snap, n.nspname, 'pg_type', ty.oid)
+	UNION ALL
+	-- domains, with their defaults, NOT NULL and checks
+	SELECT 'pg_type'::regclass, ty.oid, 2,
+		   format('CREATE DOMAIN %I.%I AS %s%s%s%s', map ->> n.nspname, ty.typname,
+				  tdgen.shadow_type(snap, ty.typbasetype, ty.typtypmod, map),
+				  CASE WHEN ty.typdefault IS NOT NULL THEN ' DEFAULT ' || tdgen.retarget(ty.typdefault, map) ELSE '' END,
+				  CASE WHEN ty.typnotnull THEN ' NOT NULL' ELSE '' END,
+				  (SELECT coalesce(string_agg(format(' CONSTRAINT %I CHECK %s', k.conname, tdgen.retarget(k.clause, map)),
+											  '' ORDER BY k.conname), '')
+				   FROM jsonb_to_recordset(snap -> 'constraint') AS k(conname name, contype "char", contypid oid, clause text)
+				   WHERE k.contypid = ty.oid AND k.contype = 'c'))
+	FROM jsonb_to_recordset(snap -> 'type') AS ty(oid oid, typname name, typnamespace oid, typtype "char", typbasetype oid,
+												  typtypmod int4, typnotnull boolean, typdefault text)
+	JOIN nsp AS n ON n.oid = ty.typnamespace
+	WHERE ty.typtype = 'd' AND tdgen.reproduced(snap, n.nspname, 'pg_type', ty.oid)
+	  AND snap #> ARRAY['ext_member', ty.oid::text] IS NULL
+	UNION ALL
+	-- composite types
+	SELECT 'pg_type'::regclass, ty.oid, 2,
+		   format('CREATE TYPE %I.%I AS (%s)', map ->> n.nspname, ty.typname,
+				  (SELECT string_agg(format('%I %s%s', a.attname, tdgen.shadow_type(snap, a.atttypid, a.atttypmod, map),
+											coalesce(' COLLATE ' || tdgen.retarget(a."collation", map), '')), ', ' ORDER BY a.attnum)
+				   FROM jsonb_to_recordset(snap #> ARRAY['attribute_by_rel', ty.typrelid::text])
+						AS a(attname name, attnum int2, atttypid oid, atttypmod int4, "collation" text)))
+	FROM jsonb_to_recordset(snap -> 'type') AS ty(oid oid, typname name, typnamespace oid, typtype "char", typrelid oid)
+	JOIN nsp AS n ON n.oid = ty.typnamespace
+	JOIN rel AS c ON c.oid = ty.typrelid AND c.relkind = 'c'
+	WHERE ty.typtype = 'c' AND tdgen.reproduced(snap, n.nspname, 'pg_type', ty.oid)
+	  AND snap #> ARRAY['ext_member', ty.oid::text] IS NULL
+	UNION ALL
+	-- functions and procedures; aggregates
+	SELECT 'pg_proc'::regclass, p.oid, CASE WHEN p.prokind = 'a' THEN 4 ELSE 3 END,
+		   CASE WHEN p.prokind = 'a'
+				THEN tdgen.retarget(format('CREATE AGGREGATE %I.%I(%s) (SFUNC = %s, STYPE = %s%s%s%s%s%s%s%s%s%s%s)',
+										   n.nspname, p.proname, p.aggregate ->> 'arguments', p.aggregate ->> 'sfunc', p.aggregate ->> 'stype',
+										   CASE WHEN (p.aggregate ->> 'sspace')::int > 0 THEN ', SSPACE = ' || (p.aggregate ->> 'sspace') ELSE '' END,
+										   ', FINALFUNC = ' || (p.aggregate ->> 'finalfunc'),
+										   CASE WHEN (p.aggregate ->> 'finalfunc_extra')::boolean THEN ', FINALFUNC_EXTRA' ELSE '' END,
+										   ', COMBINEFUNC = ' || (p.aggregate ->> 'combinefunc'),
+										   ', SERIALFUNC = ' || (p.aggregate ->> 'serialfunc'),
+										   ', DESERIALFUNC = ' || (p.aggregate ->> 'deserialfunc'),
+										   ', INITCOND = ' || quote_literal(p.aggregate ->> 'initcond'),
+										   ', SORTOP = ' || (p.aggregate ->> 'sortop'),
+										   CASE p.aggregate ->> 'parallel' WHEN 's' THEN ', PARALLEL = SAFE'
+																		   WHEN 'r' THEN ', PARALLEL = RESTRICTED' ELSE '' END,
+										   CASE WHEN p.aggregate ->> 'kind' = 'h' THEN ', HYPOTHETICAL' ELSE '' END), map)
+				ELSE tdgen.retarget_function(p.definition, map) END
+	FROM jsonb_to_recordset(snap -> 'proc') AS p(oid oid, proname name, pronamespace oid, prokind "char", definition text,
+												 aggregate jsonb)
+	JOIN nsp AS n ON n.oid = p.pronamespace
+	WHERE tdgen.reproduced(snap, n.nspname, 'pg_proc', p.oid)
+	UNION ALL
+	-- operators
+	SELECT 'pg_operator'::regclass, o.oid, 5,
+		   tdgen.retarget(format('CREATE OPERATOR %I.%s (FUNCTION = %s%s%s%s%s%s%s%s%s)', n.nspname, o.oprname,
+								 regexp_replace(o.function, '\(.*$', ''),
+								 ', LEFTARG = ' || o.leftarg, ', RIGHTARG = ' || o.rightarg,
+								 ', COMMUTATOR = ' || tdgen.operator_name(o.commutator),
+								 ', NEGATOR = ' || tdgen.operator_name(o.negator),
+								 ', RESTRICT = ' || o.restrict, ', JOIN = ' || o."join",
+								 CASE WHEN o.hashes THEN ', HASHES' ELSE '' END, CASE WHEN o.merges THEN ', MERGES' ELSE '' END), map)
+	FROM jsonb_to_recordset(snap -> 'operator') AS o(oid oid, oprname name, oprnamespace oid, leftarg text, rightarg text,
+													 function text, commutator text, negator text, restrict text, "join" text,
+													 hashes boolean, merges boolean)
+	JOIN nsp AS n ON n.oid = o.oprnamespace
+	WHERE tdgen.reproduced(snap, n.nspname, 'pg_operator', o.oid)
+	UNION ALL
+	-- sequences, but those of identity columns, which the columns create
+	SELECT 'pg_class'::regclass, c.oid, 6,
+		   format('CREATE SEQUENCE %s AS %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s%s',
+				  c.shadow_table, format_type(q.seqtypid, NULL), q.seqincrement, q.seqmin, q.seqmax,
+				  q.seqstart, q.seqcache, CASE WHEN q.seqcycle THEN ' CYCLE' ELSE '' END)
+	FROM rel AS c
+	JOIN jsonb_to_recordset(snap -> 'sequence') AS q(seqrelid oid, seqtypid oid, seqstart int8, seqincrement int8,
+													 seqmax int8, seqmin int8, seqcache int8, seqcycle boolean)
+	  ON q.seqrelid = c.oid
+	WHERE c.relkind = 'S' AND c.identity_of IS NULL
+	UNION ALL
+	-- tables, parents before their partitions
+	SELECT 'pg_class'::regclass, c.oid, 7,
+		   CASE WHEN c.parent_oid IS NULL
+				THEN format('CREATE TABLE %s (%s)%s', c.shadow_table,
+							tdgen.shadow_columns(snap, c.oid, c.nspname, c.relname, map), tdgen.shadow_partition_by(snap, c.oid, map))
+				ELSE format('CREATE TABLE %s PARTITION OF %s %s%s', c.shadow_table, c.parent_shadow_table,
+							c.relpartbound, tdgen.shadow_partition_by(snap, c.oid, map)) END
+	FROM rel AS c
+	WHERE c.relkind IN ('r', 'p') AND NOT (c.qualified = ANY (skipped)) AND NOT (coalesce(c.parent_qualified, '') = ANY (skipped))
+	UNION ALL
+	-- views and materialized views
+	SELECT 'pg_class'::regclass, c.oid, CASE c.relkind WHEN 'v' THEN 8 ELSE 9 END,
+		   format('CREATE %s %s%s AS %s%s', CASE c.relkind WHEN 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END, c.shadow_table,
+				  coalesce(' WITH (' || array_to_string(c.reloptions, ', ') || ')', ''),
+				  tdgen.retarget(rtrim(v.definition, '; '), map),
+				  CASE c.relkind WHEN 'm' THEN ' WITH NO DATA' ELSE '' END)
+	FROM rel AS c
+	JOIN jsonb_to_recordset(snap -> 'view') AS v(oid oid, definition text) ON v.oid = c.oid;
+END;
+
+-- What the 'finish' phase adds once the tables are loaded and keyed, in
+-- order: materialized views filled (each after those it reads) with their
+-- indexes; CLUSTER ON; statistics objects; triggers (when triggers is
+-- true), enabled as production has them; row-level security policies and
+-- switches; comments.  A policy's roles that the staging database lacks
+-- are replaced by the environment's owner (the current user when these
+-- run): a policy never reaches more roles than production's does.
+CREATE FUNCTION tdgen.shadow_finish(snap jsonb, map jsonb, skipped text[], triggers boolean)
+RETURNS TABLE (statement text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
+BEGIN ATOMIC
+	WITH rel AS MATERIALIZED (
+		SELECT * FROM tdgen.shadow_relations(snap, map) AS c
+		WHERE NOT (c.qualified = ANY (skipped)) AND NOT (coalesce(c.parent_qualified, '') = ANY (skipped))
+	), idx AS MATERIALIZED (
+		SELECT x.*, t.oid AS table_oid, t.relkind, t.shadow_table
+		FROM jsonb_to_recordset(snap -> 'indexes') AS x(schemaname name, tablename name, indexname name, indexdef text,
+														 indisclustered boolean, comment text)
+		JOIN rel AS t ON t.nspname = x.schemaname AND t.relname = x.tablename
+	), levels AS MATERIALIZED (
+		SELECT * FROM tdgen.create_levels(snap)
+	), named AS MATERIALIZED (
+		-- the name, as COMMENT ON takes it, of every object that has a comment
+		SELECT 1 AS step, CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END
+						  || ' ' || r.shadow_table AS target, c.comment
+		FROM jsonb_to_recordset(snap -> 'class') AS c(oid oid, relkind "char", comment text)
+		JOIN rel AS r ON r.oid = c.oid
+		WHERE c.comment IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+		UNION ALL
+		SELECT 2, format('COLUMN %s.%I', r.shadow_table, a.attname), a.comment
+		FROM jsonb_to_recordset(snap -> 'attribute') AS a(attrelid oid, attname name, comment text)
+		JOIN rel AS r ON r.oid = a.attrelid AND r.relkind IN ('r', 'p', 'v', 'm')
+		WHERE a.comment IS NOT NULL
+		UNION ALL
+		SELECT 3, format('INDEX %I.%I', map ->> i.schemaname, i.indexname), i.comment
+		FROM idx AS i WHERE i.comment IS NOT NULL
+		  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(snap -> 'constraint') AS k(conname name, conrelid oid)
+						  WHERE k.conrelid = i.table_oid AND k.conname = i.indexname)
+		UNION ALL
+		SELECT 4, format('CONSTRAINT %I ON %s', k.conname, r.shadow_table), k.comment
+		FROM jsonb_to_recordset(snap -> 'constraint') AS k(conname name, conrelid oid, conislocal boolean, comment text)
+		JOIN rel AS r ON r.oid = k.conrelid
+		WHERE k.comment IS NOT NULL AND k.conislocal
+		UNION ALL
+		SELECT 5, format('%s %I.%I(%s)', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+						 map ->> n.nspname, p.proname, p.identity), p.comment
+		FROM jsonb_to_recordset(snap -> 'proc') AS p(oid oid, proname name, pronamespace oid, prokind "char", identity text, comment text)
+		JOIN jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name) ON n.oid = p.pronamespace
+		WHERE p.comment IS NOT NULL AND tdgen.reproduced(snap, n.nspname, 'pg_proc', p.oid)
+		UNION ALL
+		SELECT 6, format('%s %I.%I', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, map ->> n.nspname, t.typname), t.comment
+		FROM jsonb_to_recordset(snap -> 'type') AS t(oid oid, typname name, typnamespace oid, typtype "char", comment text)
+		JOIN jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name) ON n.oid = t.typnamespace
+		WHERE t.comment IS NOT NULL AND t.typtype IN ('e', 'd', 'c') AND tdgen.reproduced(snap, n.nspname, 'pg_type', t.oid)
+		UNION ALL
+		SELECT 7, format('TRIGGER %I ON %s', g.tgname, r.shadow_table), g.comment
+		FROM jsonb_to_recordset(snap -> 'trigger') AS g(tgrelid oid, tgname name, comment text)
+		JOIN rel AS r ON r.oid = g.tgrelid
+		WHERE g.comment IS NOT NULL AND triggers
+		UNION ALL
+		SELECT 8, format('POLICY %I ON %s', y.polname, r.shadow_table), y.comment
+		FROM jsonb_to_recordset(snap -> 'policy') AS y(polrelid oid, polname name, comment text)
+		JOIN rel AS r ON r.oid = y.polrelid
+		WHERE y.comment IS NOT NULL
+	)
+	SELECT x.statement FROM (
+		-- materialized views, filled, each after those it reads
+		SELECT 1 AS step, coalesce(l.level, 0) AS n, c.oid::bigint AS k, 'REFRESH MATERIALIZED VIEW ' || c.shadow_table AS statement
+		FROM rel AS c LEFT JOIN levels AS l ON l.classid = 'pg_class'::regclass AND l.objid = c.oid
+		WHERE c.relkind = 'm'
+		UNION ALL
+		SELECT 2, 0, i.table_oid, tdgen.retarget(i.indexdef, map)
+		FROM idx AS i WHERE i.relkind = 'm'
+		UNION ALL
+		SELECT 3, 0, i.table_oid, format('ALTER %s %s CLUSTER ON %I', CASE i.relkind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+										 i.shadow_table, i.indexname)
+		FROM idx AS i WHERE i.indisclustered
+		UNION ALL
+		SELECT 4, 0, x.oid, tdgen.retarget(x.definition, map)
+		FROM jsonb_to_recordset(snap -> 'statistic') AS x(oid oid, stxrelid oid, definition text)
+		JOIN rel AS r ON r.oid = x.stxrelid
+		UNION ALL
+		SELECT 5, 0, g.oid, tdgen.retarget(g.definition, map)
+			|| CASE g.tgenabled WHEN 'D' THEN format('; ALTER TABLE %s DISABLE TRIGGER %I', r.shadow_table, g.tgname)
+								WHEN 'R' THEN format('; ALTER TABLE %s ENABLE REPLICA TRIGGER %I', r.shadow_table, g.tgname)
+								WHEN 'A' THEN format('; ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', r.shadow_table, g.tgname)
+								ELSE '' END
+		FROM jsonb_to_recordset(snap -> 'trigger') AS g(oid oid, tgrelid oid, tgname name, tgenabled "char", definition text)
+		JOIN rel AS r ON r.oid = g.tgrelid
+		WHERE triggers
+		UNION ALL
+		SELECT 6, 0, y.oid,
+			   format('CREATE POLICY %I ON %s AS %s FOR %s TO %s%s%s', y.polname, r.shadow_table,
+					  CASE WHEN y.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+					  CASE y.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+					  (SELECT string_agg(DISTINCT CASE WHEN x.role = 'public' THEN 'PUBLIC'
+													   WHEN to_regrole(x.role) IS NOT NULL THEN x.role
+													   ELSE 'CURRENT_USER' END, ', ')
+					   FROM jsonb_array_elements_text(y.roles) AS x(role)),
+					  ' USING (' || tdgen.retarget(y.qual, map) || ')', ' WITH CHECK (' || tdgen.retarget(y.with_check, map) || ')')
+		FROM jsonb_to_recordset(snap -> 'policy') AS y(oid oid, polrelid oid, polname name, polcmd "char", polpermissive boolean,
+													   roles jsonb, qual text, with_check text)
+		JOIN rel AS r ON r.oid = y.polrelid
+		UNION ALL
+		SELECT 7, 0, c.oid, format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', r.shadow_table)
+			|| CASE WHEN c.relforcerowsecurity THEN format('; ALTER TABLE %s FORCE ROW LEVEL SECURITY', r.shadow_table) ELSE '' END
+		FROM jsonb_to_recordset(snap -> 'class') AS c(oid oid, relrowsecurity boolean, relforcerowsecurity boolean)
+		JOIN rel AS r ON r.oid = c.oid
+		WHERE c.relrowsecurity
+		UNION ALL
+		SELECT 8, m.step, 0, format('COMMENT ON %s IS %L', m.target, m.comment)
+		FROM named AS m
+	) AS x
+	ORDER BY x.step, x.n, x.k, x.statement;
+END;
 
 -- Column names of attnums, in their order.
 CREATE FUNCTION tdgen.attribute_names(snap jsonb, relid oid, attnums int2[])
@@ -451,32 +963,6 @@ BEGIN ATOMIC
 	FROM unnest(tdgen.attribute_names(snap, relid, attnums)) WITH ORDINALITY AS x(n, i);
 END;
 
--- The CHECK clause production deparsed for a constraint: the one read by
--- its OID when its name is shared (tdgen.remote_schema), else the one of
--- its schema and name.
-CREATE FUNCTION tdgen.check_clause(snap jsonb, conoid oid, nspname name, conname name)
-RETURNS text
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	clauses text[];
-BEGIN
-	IF snap -> 'check_by_oid' ? conoid::text THEN
-		clauses := ARRAY[snap -> 'check_by_oid' ->> conoid::text];
-	ELSE
-		SELECT array_agg(c) INTO clauses
-		FROM jsonb_array_elements_text(snap #> ARRAY['checks_by_name', nspname, conname]) AS c;
-	END IF;
-	IF cardinality(clauses) IS DISTINCT FROM 1 OR clauses[1] IS NULL THEN
-		RAISE EXCEPTION 'cannot read CHECK constraint %.% of production', quote_ident(nspname), quote_ident(conname)
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  HINT = CASE WHEN clauses IS NULL
-							  THEN 'information_schema shows a CHECK only to its table''s owner: map tdgen''s user to the tables'' owner (or a superuser) on production.'
-							  ELSE 'Production changed the constraint while it was read: refresh again.' END;
-	END IF;
-	RETURN clauses[1];
-END
-$$;
-
 CREATE FUNCTION tdgen.fk_action(code "char")
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -490,44 +976,49 @@ RETURN CASE code WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THE
 -- checks (made once the rows are in); 'foreign keys' (which need the keys
 -- they reference).  A partition's constraints that come from its parent
 -- are its parent's.
-CREATE FUNCTION tdgen.shadow_constraints(snap jsonb, schemas name[], shadow name, skipped text[], kind text)
+CREATE FUNCTION tdgen.shadow_constraints(snap jsonb, map jsonb, skipped text[], kind text)
 RETURNS TABLE (table_oid oid, referenced_oid oid, statement text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	SELECT c.table_oid, c.confrelid, CASE WHEN c.contype = 'f'
-				THEN format('SELECT tdgen.add_foreign_key(%L, %L, %L)', format('%I.%I', shadow, c.relname),
-							format('%I.%I', shadow, c.referenced_name), c.statement)
+				THEN format('SELECT tdgen.add_foreign_key(%L, %L, %L, %L, %L)', c.shadow_table, c.referenced_table, c.statement,
+							tdgen.attribute_names(snap, c.table_oid, c.conkey), tdgen.attribute_names(snap, c.confrelid, c.confkey))
 				ELSE c.statement END
 	FROM (
-	SELECT format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s%s%s', shadow, t.relname, k.conname,
+	SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s%s%s', t.shadow_table, k.conname,
 		CASE k.contype
-			WHEN 'p' THEN format('PRIMARY KEY (%s)', tdgen.column_names(snap, k.conrelid, k.conkey))
-			WHEN 'u' THEN format('UNIQUE (%s)', tdgen.column_names(snap, k.conrelid, k.conkey))
-			WHEN 'c' THEN 'CHECK ' || tdgen.retarget(tdgen.check_clause(snap, k.oid, t.nspname, k.conname), schemas, shadow)
-			ELSE format('FOREIGN KEY (%s) REFERENCES %I.%I (%s)%s ON UPDATE %s ON DELETE %s',
-						tdgen.column_names(snap, k.conrelid, k.conkey), shadow, rt.relname,
+			-- keys and exclusion constraints as production deparses them
+			-- (NULLS NOT DISTINCT, INCLUDE, WITH, DEFERRABLE...)
+			WHEN 'p' THEN tdgen.retarget(k.definition, map)
+			WHEN 'u' THEN tdgen.retarget(k.definition, map)
+			WHEN 'x' THEN tdgen.retarget(k.definition, map)
+			WHEN 'c' THEN 'CHECK ' || tdgen.retarget(k.clause, map)
+			ELSE format('FOREIGN KEY (%s) REFERENCES %s (%s)%s ON UPDATE %s ON DELETE %s',
+						tdgen.column_names(snap, k.conrelid, k.conkey), rt.shadow_table,
 						tdgen.column_names(snap, k.confrelid, k.confkey),
 						CASE k.confmatchtype WHEN 'f' THEN ' MATCH FULL' ELSE '' END,
 						tdgen.fk_action(k.confupdtype), tdgen.fk_action(k.confdeltype)) END,
-		CASE WHEN k.condeferrable THEN ' DEFERRABLE' || CASE WHEN k.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END
+		CASE WHEN k.condeferrable AND k.contype IN ('f', 'c')
+			 THEN ' DEFERRABLE' || CASE WHEN k.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END
 			 ELSE '' END,
 		-- as production has it, but on a partitioned table, where a foreign
 		-- key cannot be NOT VALID
 		CASE WHEN NOT coalesce(k.convalidated, true) AND (k.contype = 'c' OR (k.contype = 'f' AND t.relkind <> 'p'))
 			 THEN ' NOT VALID' ELSE '' END) AS statement,
-		k.contype, t.relname, rt.relname AS referenced_name, k.confrelid, k.conname, t.depth, t.oid AS table_oid
+		k.contype, t.shadow_table, rt.shadow_table AS referenced_table, k.confrelid, k.conname, t.depth, t.oid AS table_oid,
+		k.conkey, k.confkey
 	FROM jsonb_to_recordset(snap -> 'constraint') AS k(oid oid, conname name, contype "char", conrelid oid, conkey int2[],
 													   confrelid oid, confkey int2[], confupdtype "char", confdeltype "char",
 													   confmatchtype "char", condeferrable boolean, condeferred boolean,
-													   conislocal boolean, convalidated boolean)
-	JOIN tdgen.shadow_relations(snap, schemas) AS t ON t.oid = k.conrelid AND t.relkind IN ('r', 'p')
-	LEFT JOIN tdgen.shadow_relations(snap, schemas) AS rt ON rt.oid = k.confrelid
-	WHERE k.conislocal AND NOT (t.relname = ANY (skipped))
-	  AND CASE kind WHEN 'foreign keys' THEN k.contype = 'f' AND rt.oid IS NOT NULL AND NOT (rt.relname = ANY (skipped))
+													   conislocal boolean, convalidated boolean, clause text, definition text)
+	JOIN tdgen.shadow_relations(snap, map) AS t ON t.oid = k.conrelid AND t.relkind IN ('r', 'p')
+	LEFT JOIN tdgen.shadow_relations(snap, map) AS rt ON rt.oid = k.confrelid
+	WHERE k.conislocal AND NOT (t.qualified = ANY (skipped))
+	  AND CASE kind WHEN 'foreign keys' THEN k.contype = 'f' AND rt.oid IS NOT NULL AND NOT (rt.qualified = ANY (skipped))
 					WHEN 'checks' THEN k.contype = 'c' AND coalesce(k.convalidated, true)
-					ELSE k.contype IN ('p', 'u') OR (k.contype = 'c' AND NOT coalesce(k.convalidated, true)) END
+					ELSE k.contype IN ('p', 'u', 'x') OR (k.contype = 'c' AND NOT coalesce(k.convalidated, true)) END
 	) AS c
-	ORDER BY CASE c.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'c' THEN 2 ELSE 3 END, c.depth, c.table_oid, c.conname;
+	ORDER BY CASE c.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'x' THEN 2 WHEN 'c' THEN 3 ELSE 4 END, c.depth, c.table_oid, c.conname;
 END;
 
 -- A table, or a partitioned table's partitions at every level, that hold
@@ -563,19 +1054,39 @@ END;
 
 -- Add a foreign key to a loaded shadow table, which checks every row, with
 -- the planner settings tdgen.foreign_key_settings gives; the caller's are
--- back after it.
-CREATE FUNCTION tdgen.add_foreign_key(tbl regclass, referenced regclass, statement text)
+-- back after it.  When rows break it, the error says how many, never which
+-- (PostgreSQL's own quotes the first one's key): columns reference
+-- referenced_columns.
+CREATE FUNCTION tdgen.add_foreign_key(tbl regclass, referenced regclass, statement text, columns name[],
+									  referenced_columns name[])
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	s record;
 	saved jsonb := '{}';
+	broken bigint;
+	constraint_name text;
 BEGIN
 	FOR s IN SELECT * FROM tdgen.foreign_key_settings(tbl, referenced) LOOP
 		saved := saved || jsonb_build_object(s.name, current_setting(s.name));
 		PERFORM set_config(s.name, s.setting, true);
 	END LOOP;
-	EXECUTE statement;
+	BEGIN
+		EXECUTE statement;
+	EXCEPTION WHEN foreign_key_violation THEN
+		GET STACKED DIAGNOSTICS constraint_name = CONSTRAINT_NAME;
+		EXECUTE format('SELECT count(*) FROM %s AS c WHERE %s AND NOT EXISTS (SELECT FROM %s AS p WHERE %s)', tbl,
+					   (SELECT string_agg(format('c.%I IS NOT NULL', x), ' AND ') FROM unnest(columns) AS x),
+					   referenced,
+					   (SELECT string_agg(format('p.%I = c.%I', r, x), ' AND ')
+						FROM unnest(columns, referenced_columns) AS k(x, r)))
+		INTO broken;
+		RAISE EXCEPTION 'foreign key % of table % does not hold in the masked rows', quote_ident(constraint_name), tbl
+			USING ERRCODE = 'foreign_key_violation',
+				  DETAIL = format('%s row(s) of %s reference no row of %s (their keys are withheld: they are production''s).',
+								  broken, tbl, referenced),
+				  HINT = 'Mask a key and the columns that reference it with the same rule (tdgen_check reports rules that differ), or look on production for rows that break the key behind a NOT VALID constraint.';
+	END;
 	PERFORM set_config(x.key, x.value, true) FROM jsonb_each_text(saved) AS x;
 END
 $$;
@@ -584,17 +1095,18 @@ $$;
 -- constraints, not a partition's copies of its parent's), as CREATE INDEX
 -- statements; a partitioned table's index is made whole, its partitions
 -- get theirs.
-CREATE FUNCTION tdgen.shadow_indexes(snap jsonb, schemas name[], shadow name, skipped text[])
+CREATE FUNCTION tdgen.shadow_indexes(snap jsonb, map jsonb, skipped text[])
 RETURNS TABLE (table_oid oid, statement text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	WITH rel AS MATERIALIZED (
-		SELECT * FROM tdgen.shadow_relations(snap, schemas)
+		SELECT * FROM tdgen.shadow_relations(snap, map)
 	), key AS MATERIALIZED (
-		-- the indexes of primary keys and unique constraints, made with them
+		-- the indexes of primary keys, unique and exclusion constraints,
+		-- made with them
 		SELECT k.conrelid, k.conname
 		FROM jsonb_to_recordset(snap -> 'constraint') AS k(conname name, conrelid oid, contype "char")
-		WHERE k.contype IN ('p', 'u')
+		WHERE k.contype IN ('p', 'u', 'x')
 	), inherited AS MATERIALIZED (
 		SELECT h.inhrelid FROM jsonb_to_recordset(snap -> 'inherits') AS h(inhrelid oid)
 	), on_table AS MATERIALIZED (
@@ -603,9 +1115,9 @@ BEGIN ATOMIC
 		SELECT x.*, t.oid AS table_oid, t.depth
 		FROM jsonb_to_recordset(snap -> 'indexes') AS x(schemaname name, tablename name, indexname name, indexdef text)
 		JOIN rel AS t ON t.nspname = x.schemaname AND t.relname = x.tablename
-		WHERE NOT (t.relname = ANY (skipped))
+		WHERE NOT (t.qualified = ANY (skipped))
 	)
-	SELECT x.table_oid, regexp_replace(tdgen.retarget(x.indexdef, schemas, shadow), ' ON ONLY ', ' ON ')
+	SELECT x.table_oid, regexp_replace(tdgen.retarget(x.indexdef, map), ' ON ONLY ', ' ON ')
 	FROM on_table AS x
 	JOIN rel AS i ON i.nspname = x.schemaname AND i.relname = x.indexname AND i.relkind IN ('i', 'I')
 	WHERE NOT EXISTS (SELECT FROM key AS k WHERE k.conrelid = x.table_oid AND k.conname = x.indexname)
@@ -613,21 +1125,21 @@ BEGIN ATOMIC
 	ORDER BY x.depth, x.table_oid, x.indexname;
 END;
 
--- Each table of the shadow schema (partitions included, skipped tables
+-- Each table of the shadow schemas (partitions included, skipped tables
 -- not) with the table at the top of its partition tree, which a job on
--- the tree names.
-CREATE FUNCTION tdgen.shadow_roots(snap jsonb, schemas name[], skipped text[])
-RETURNS TABLE (oid oid, root_oid oid, root_name name, root_qualified text)
+-- the tree names: its shadow name, and its production name.
+CREATE FUNCTION tdgen.shadow_roots(snap jsonb, map jsonb, skipped text[])
+RETURNS TABLE (oid oid, root_oid oid, root_table text, root_qualified text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	WITH RECURSIVE rel AS MATERIALIZED (
-		SELECT * FROM tdgen.shadow_relations(snap, schemas)
+		SELECT * FROM tdgen.shadow_relations(snap, map)
 	), root AS (
-		SELECT r.oid, r.oid AS root_oid, r.relname AS root_name, tdgen.qualified(r.nspname, r.relname) AS root_qualified
+		SELECT r.oid, r.oid AS root_oid, r.shadow_table AS root_table, r.qualified AS root_qualified
 		FROM rel AS r
-		WHERE r.relkind IN ('r', 'p') AND r.parent_oid IS NULL AND NOT (r.relname = ANY (skipped))
+		WHERE r.relkind IN ('r', 'p') AND r.parent_oid IS NULL AND NOT (r.qualified = ANY (skipped))
 		UNION ALL
-		SELECT r.oid, t.root_oid, t.root_name, t.root_qualified FROM rel AS r JOIN root AS t ON r.parent_oid = t.oid
+		SELECT r.oid, t.root_oid, t.root_table, t.root_qualified FROM rel AS r JOIN root AS t ON r.parent_oid = t.oid
 	)
 	SELECT * FROM root;
 END;
@@ -638,25 +1150,25 @@ END;
 -- planned with its statistics, and staging's queries have them from the
 -- first).
 -- Jobs of different tables take no lock in common and run side by side.
-CREATE FUNCTION tdgen.shadow_table_work(snap jsonb, schemas name[], shadow name, skipped text[])
-RETURNS TABLE (table_name name, qualified text, statements text)
+CREATE FUNCTION tdgen.shadow_table_work(snap jsonb, map jsonb, skipped text[])
+RETURNS TABLE (shadow_table text, qualified text, statements text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	WITH root AS MATERIALIZED (
-		SELECT * FROM tdgen.shadow_roots(snap, schemas, skipped)
+		SELECT * FROM tdgen.shadow_roots(snap, map, skipped)
 	), work AS (
 		SELECT c.table_oid, c.statement, 1 AS step, row_number() OVER () AS n
-		FROM tdgen.shadow_constraints(snap, schemas, shadow, skipped, 'keys') AS c
+		FROM tdgen.shadow_constraints(snap, map, skipped, 'keys') AS c
 		UNION ALL
 		SELECT i.table_oid, i.statement, 2, row_number() OVER ()
-		FROM tdgen.shadow_indexes(snap, schemas, shadow, skipped) AS i
+		FROM tdgen.shadow_indexes(snap, map, skipped) AS i
 		UNION ALL
-		SELECT t.root_oid, format('ANALYZE %I.%I', shadow, t.root_name), 3, 1
+		SELECT t.root_oid, 'ANALYZE ' || t.root_table, 3, 1
 		FROM root AS t WHERE t.oid = t.root_oid
 	)
-	SELECT t.root_name, t.root_qualified, string_agg(w.statement, '; ' ORDER BY w.step, w.n)
+	SELECT t.root_table, t.root_qualified, string_agg(w.statement, '; ' ORDER BY w.step, w.n)
 	FROM work AS w JOIN root AS t ON t.oid = w.table_oid
-	GROUP BY t.root_oid, t.root_name, t.root_qualified
+	GROUP BY t.root_oid, t.root_table, t.root_qualified
 	ORDER BY t.root_oid;
 END;
 
@@ -665,15 +1177,15 @@ END;
 -- once both tables have their keys and indexes.  Adding it takes a SHARE
 -- ROW EXCLUSIVE lock on both, so two keys that share a table are added
 -- one after the other.
-CREATE FUNCTION tdgen.shadow_foreign_keys(snap jsonb, schemas name[], shadow name, skipped text[])
-RETURNS TABLE (table_name name, qualified text, referenced name, statement text)
+CREATE FUNCTION tdgen.shadow_foreign_keys(snap jsonb, map jsonb, skipped text[])
+RETURNS TABLE (shadow_table text, qualified text, referenced text, statement text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	WITH root AS MATERIALIZED (
-		SELECT * FROM tdgen.shadow_roots(snap, schemas, skipped)
+		SELECT * FROM tdgen.shadow_roots(snap, map, skipped)
 	)
-	SELECT t.root_name, t.root_qualified, r.root_name, c.statement
-	FROM tdgen.shadow_constraints(snap, schemas, shadow, skipped, 'foreign keys') WITH ORDINALITY AS c
+	SELECT t.root_table, t.root_qualified, r.root_table, c.statement
+	FROM tdgen.shadow_constraints(snap, map, skipped, 'foreign keys') WITH ORDINALITY AS c
 	JOIN root AS t ON t.oid = c.table_oid
 	JOIN root AS r ON r.oid = c.referenced_oid
 	ORDER BY c.ordinality;
@@ -682,46 +1194,60 @@ END;
 COMMENT ON FUNCTION tdgen.index_snapshot(jsonb) IS
 	'production''s catalog document with its lookups keyed once: attributes by relation, columns by table, types by OID, extension types, CHECK clauses by name, identity sequences';
 
-REVOKE ALL ON FUNCTION tdgen.remote_schema(text), tdgen.remote_check_clauses(tdgen.source, oid[]),
-	tdgen.add_foreign_key(regclass, regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tdgen.remote_schema(text), tdgen.catalog_query(),
+	tdgen.add_foreign_key(regclass, regclass, text, name[], name[]) FROM PUBLIC;
 
+COMMENT ON FUNCTION tdgen.catalog_query() IS
+	'the one query that reads production''s catalog for a refresh, definitions deparsed by production';
+COMMENT ON FUNCTION tdgen.extension_names(jsonb) IS
+	'the names of extensions'' objects production''s objects use, with their names in the staging database';
+COMMENT ON FUNCTION tdgen.create_levels(jsonb) IS
+	'the level of each production object in the order objects are made: one more than the highest of what it uses';
+COMMENT ON FUNCTION tdgen.retarget_function(text, jsonb) IS
+	'a function production deparsed, with schema names pointed where a map says, in its text and its search_path';
+COMMENT ON FUNCTION tdgen.shadow_objects(jsonb, jsonb, text[]) IS
+	'the CREATE statements of the phase create: collations, types, functions, aggregates, operators, sequences, tables, views, materialized views';
+COMMENT ON FUNCTION tdgen.operator_name(text) IS
+	'an operator named by regoperator text, as OPERATOR(schema.op)';
+COMMENT ON FUNCTION tdgen.shadow_finish(jsonb, jsonb, text[], boolean) IS
+	'the statements of the phase finish after sequences: materialized views filled and indexed, CLUSTER ON, statistics objects, triggers, policies and row-level security, comments';
+COMMENT ON FUNCTION tdgen.reproduced(jsonb, name, regclass, oid) IS
+	'whether a refresh reproduces an object of production: in one of the source''s schemas, or needed by them from another';
+COMMENT ON FUNCTION tdgen.outside_needs(jsonb) IS
+	'objects of production''s unlisted user schemas that objects of the source''s schemas use, directly or through one another';
 COMMENT ON FUNCTION tdgen.remote_schema(text) IS
 	'production''s catalog as one jsonb document: what the shadow schema is built from';
-COMMENT ON FUNCTION tdgen.retarget(text, name[], name) IS
+COMMENT ON FUNCTION tdgen.retarget(text, jsonb) IS
 	'an expression production deparsed, with the source''s schema names pointed at the shadow schema';
-COMMENT ON FUNCTION tdgen.shadow_type(jsonb, oid, integer, name[], name) IS
+COMMENT ON FUNCTION tdgen.shadow_type(jsonb, oid, integer, jsonb) IS
 	'a production type as the shadow schema names it';
-COMMENT ON FUNCTION tdgen.shadow_ddl(jsonb, name[], name, text, text[]) IS
+COMMENT ON FUNCTION tdgen.shadow_ddl(jsonb, jsonb, text, text[], boolean) IS
 	'the statements that build the shadow schema: phase create (types, sequences, tables, partitions, checks) or finish (sequence values)';
-COMMENT ON FUNCTION tdgen.shadow_constraints(jsonb, name[], name, text[], text) IS
+COMMENT ON FUNCTION tdgen.shadow_constraints(jsonb, jsonb, text[], text) IS
 	'ALTER TABLE statements adding the shadow tables'' constraints of one kind (checks the loader enforces; keys and NOT VALID checks; foreign keys), with the table each is on and references';
-COMMENT ON FUNCTION tdgen.shadow_indexes(jsonb, name[], name, text[]) IS
+COMMENT ON FUNCTION tdgen.shadow_indexes(jsonb, jsonb, text[]) IS
 	'CREATE INDEX statements for the shadow tables'' secondary indexes, with the table each is on';
-COMMENT ON FUNCTION tdgen.shadow_roots(jsonb, name[], text[]) IS
+COMMENT ON FUNCTION tdgen.shadow_roots(jsonb, jsonb, text[]) IS
 	'each shadow table and partition with the table at the top of its partition tree';
-COMMENT ON FUNCTION tdgen.shadow_table_work(jsonb, name[], name, text[]) IS
+COMMENT ON FUNCTION tdgen.shadow_table_work(jsonb, jsonb, text[]) IS
 	'per loaded table, the statements it needs before the foreign keys: keys, NOT VALID checks, indexes, ANALYZE';
-COMMENT ON FUNCTION tdgen.shadow_foreign_keys(jsonb, name[], name, text[]) IS
+COMMENT ON FUNCTION tdgen.shadow_foreign_keys(jsonb, jsonb, text[]) IS
 	'per foreign key, the statement adding it, with the tables it is on and references';
-COMMENT ON FUNCTION tdgen.add_foreign_key(regclass, regclass, text) IS
-	'runs an ALTER TABLE adding a foreign key to a loaded shadow table, its check planned with tdgen.foreign_key_settings';
+COMMENT ON FUNCTION tdgen.add_foreign_key(regclass, regclass, text, name[], name[]) IS
+	'runs an ALTER TABLE adding a foreign key to a loaded shadow table, its check planned with tdgen.foreign_key_settings; when rows break it, says how many, never which';
 COMMENT ON FUNCTION tdgen.leaf_tables(regclass) IS
 	'the table itself, or a partitioned table''s partitions that hold rows (at every level)';
 COMMENT ON FUNCTION tdgen.foreign_key_settings(regclass, regclass) IS
 	'the planner settings for checking a foreign key from a loaded table to another: no hash join past 100,000 referenced rows, no nested loop either when the checked table has a tenth as many rows or more';
-COMMENT ON FUNCTION tdgen.shadow_relations(jsonb, name[]) IS
+COMMENT ON FUNCTION tdgen.shadow_relations(jsonb, jsonb) IS
 	'tables, partitions, sequences and indexes of the source''s schemas, with parents, bounds, depth and identity owner';
-COMMENT ON FUNCTION tdgen.shadow_columns(jsonb, oid, name, name, name[], name) IS
+COMMENT ON FUNCTION tdgen.shadow_columns(jsonb, oid, name, name, jsonb) IS
 	'the column list of a table: types, identity, generated expressions, defaults, NOT NULL';
-COMMENT ON FUNCTION tdgen.shadow_partition_by(jsonb, oid) IS
+COMMENT ON FUNCTION tdgen.shadow_partition_by(jsonb, oid, jsonb) IS
 	'the PARTITION BY clause of a partitioned table, or an empty string';
 COMMENT ON FUNCTION tdgen.attribute_names(jsonb, oid, int2[]) IS
 	'column names of attnums, in their order';
 COMMENT ON FUNCTION tdgen.column_names(jsonb, oid, int2[]) IS
 	'quoted column names of attnums, comma-separated';
-COMMENT ON FUNCTION tdgen.check_clause(jsonb, oid, name, name) IS
-	'the CHECK clause production deparsed for a constraint, by OID when its name is shared, else by schema and name; 55000 when it cannot be read';
-COMMENT ON FUNCTION tdgen.remote_check_clauses(tdgen.source, oid[]) IS
-	'CHECK clauses of constraints by OID, deparsed by production, read over tdgen''s connection';
 COMMENT ON FUNCTION tdgen.fk_action("char") IS
 	'ON UPDATE/ON DELETE action of a pg_constraint code';

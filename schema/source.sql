@@ -310,6 +310,11 @@ RETURNS jsonb
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'tdgen_remote_rows';
 
+CREATE FUNCTION tdgen.remote_query(query text)
+RETURNS jsonb
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_remote_query';
+
 -- All rows of one catalog foreign table that pass a filter, as jsonb:
 -- through tdgen's connection when one is open to the source's server (so
 -- in its snapshot), else through postgres_fdw.
@@ -512,7 +517,7 @@ REVOKE ALL ON FUNCTION tdgen.source_by(regrole, text, name, name[], name[]), tdg
 	tdgen.remote_foreign_keys(text), tdgen.sync_source(text), tdgen.create_catalog_table(name, name, name, name, name, text),
 	tdgen.production_columns(text), tdgen.read_remote(name, name, text),
 	tdgen.remote_begin(name, text, boolean), tdgen.remote_export(), tdgen.remote_end(), tdgen.remote_server(),
-	tdgen.remote_rows(regclass, text), tdgen.run_as_owner(text[]) FROM PUBLIC;
+	tdgen.remote_rows(regclass, text), tdgen.remote_query(text), tdgen.run_as_owner(text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tdgen_drop_source(text) TO tdgen_admin;
 
 COMMENT ON FUNCTION tdgen.run_as_owner(text[]) IS
@@ -545,6 +550,8 @@ COMMENT ON FUNCTION tdgen.remote_end() IS
 	'closes tdgen''s connection to production, held or not';
 COMMENT ON FUNCTION tdgen.remote_server() IS
 	'the server of tdgen''s connection open in this transaction, or NULL';
+COMMENT ON FUNCTION tdgen.remote_query(text) IS
+	'the rows of one of tdgen''s own queries on production''s catalog, over tdgen''s connection, as a jsonb array';
 COMMENT ON FUNCTION tdgen.remote_rows(regclass, text) IS
 	'the rows of a foreign table that pass a filter, read through tdgen''s connection, as a jsonb array';
 COMMENT ON FUNCTION tdgen.source_is_postgres(text) IS

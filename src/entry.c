@@ -215,17 +215,25 @@ tdgen_run_as_owner(PG_FUNCTION_ARGS)
  *		Make an error of a refresh safe to show and log: PostgreSQL's own
  *		errors quote row values where a refresh's rows are production's
  *		(an integrity violation's detail: "Key (id)=(42) is not present";
- *		a data exception's message: invalid input syntax ... "abc").  Those
- *		parts are replaced by what the error is about (constraint, table,
- *		column); the SQLSTATE and every other part stay.
+ *		a data exception's message: invalid input syntax ... "abc"), and so
+ *		may an error that production's own code raises (a function a CHECK
+ *		calls, made in a shadow schema).  Those parts are replaced by what
+ *		the error is about (constraint, table, column); the SQLSTATE and
+ *		every other part stay.  tdgen's own errors (raised by its PL/pgSQL
+ *		functions) name no value and are left as they are.
  */
 void
 TdgenWithholdValues(ErrorData *edata)
 {
 	int			class = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+	const char *context = edata->context ? edata->context : "";
+	bool		raised = edata->funcname && strcmp(edata->funcname, "exec_stmt_raise") == 0;
+	bool		production_code = strstr(context, "function tdgen_shadow_") != NULL;
 	StringInfoData about;
 
-	if (class != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION && class != ERRCODE_DATA_EXCEPTION)
+	if (raised && !production_code)
+		return;
+	if (class != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION && class != ERRCODE_DATA_EXCEPTION && !production_code)
 		return;
 	initStringInfo(&about);
 	if (edata->constraint_name)
@@ -236,7 +244,15 @@ TdgenWithholdValues(ErrorData *edata)
 		appendStringInfo(&about, " %s \"%s\"%s%s", edata->column_name ? "of table" : "table",
 						 edata->schema_name ? edata->schema_name : "", edata->schema_name ? "." : "",
 						 edata->table_name);
-	if (class == ERRCODE_DATA_EXCEPTION)
+	if (production_code)
+	{
+		edata->message = psprintf("production's code failed on a row being loaded (SQLSTATE %s)%s%s",
+								  unpack_sql_state(edata->sqlerrcode), about.len > 0 ? ":" : "", about.data);
+		edata->detail = pstrdup("Its message is withheld: it can quote the row's values.");
+		edata->hint = pstrdup("The function is production's (a CHECK, default, index or generated column calls it); "
+							  "run the same statement on production to see the message.");
+	}
+	else if (class == ERRCODE_DATA_EXCEPTION)
 	{
 		edata->message = psprintf("a production value could not be loaded (SQLSTATE %s)%s%s",
 								  unpack_sql_state(edata->sqlerrcode), about.len > 0 ? ":" : "", about.data);
@@ -248,6 +264,43 @@ TdgenWithholdValues(ErrorData *edata)
 	edata->detail_log = NULL;
 	if (edata->hint == NULL)
 		edata->hint = pstrdup("The run's phase and table show in tdgen.run and the NOTICEs before the error.");
+}
+
+/*
+ * TdgenSessionLocation
+ *		Where a session of a refresh is at work, from the label
+ *		tdgen.session_label puts in its application_name
+ *		("tdgen|phase|n|total|pid|table"): "phase load, table app.item", or
+ *		NULL when the session has no such label.  Palloc'd.
+ */
+char *
+TdgenSessionLocation(void)
+{
+	const char *label = GetConfigOption("application_name", false, false);
+	char	  **parts;
+	int			n = 0;
+	char	   *copy;
+	char	   *rest;
+
+	if (label == NULL || strncmp(label, "tdgen|", 6) != 0)
+		return NULL;
+	copy = pstrdup(label);
+	parts = palloc(6 * sizeof(char *));
+	rest = copy;
+	while (n < 5)
+	{
+		char	   *bar = strchr(rest, '|');
+
+		if (bar == NULL)
+			break;
+		*bar = '\0';
+		parts[n++] = rest;
+		rest = bar + 1;
+	}
+	if (n < 5)
+		return NULL;
+	parts[5] = rest;			/* the table, which may hold a bar */
+	return *parts[5] != '\0' ? psprintf("phase %s, table %s", parts[1], parts[5]) : psprintf("phase %s", parts[1]);
 }
 
 /* ------------------------------------------------------------------------
@@ -311,9 +364,16 @@ run_step(Oid owner, const char *sql, int64 run_id, MemoryContext keep)
 	}
 	PG_CATCH();
 	{
+		char	   *where;
+
 		MemoryContextSwitchTo(keep);
 		edata = CopyErrorData();
 		FlushErrorState();
+		/* where this session was at work, before the rollback takes it back */
+		where = TdgenSessionLocation();
+		if (where != NULL && (edata->context == NULL || strstr(edata->context, JOBS_CONTEXT_PREFIX) == NULL))
+			edata->context = psprintf("%s%s%s%s", edata->context ? edata->context : "", edata->context ? "\n" : "",
+									  JOBS_CONTEXT_PREFIX, where);
 		RollbackAndReleaseCurrentSubTransaction();
 	}
 	PG_END_TRY();
@@ -422,7 +482,23 @@ refresh(FunctionCallInfo fcinfo)
 	}
 	if (edata != NULL)
 	{
-		TdgenWithholdValues(edata);
+		/*
+		 * Where it failed, as a background worker's job or this session
+		 * (run_step) said in the error's context
+		 */
+		const char *job = edata->context ? strstr(edata->context, JOBS_CONTEXT_PREFIX) : NULL;
+		char	   *where = NULL;
+
+		if (job != NULL)
+		{
+			where = pstrdup(job + strlen(JOBS_CONTEXT_PREFIX));
+			where[strcspn(where, "\n")] = '\0';
+		}
+		/* a worker's error had its values withheld there (jobs.c) */
+		if (edata->funcname == NULL || strcmp(edata->funcname, "raise_reply_error") != 0)
+			TdgenWithholdValues(edata);
+		edata->context = where ? psprintf("refresh of environment %s, %s", environment, where)
+			: psprintf("refresh of environment %s", environment);
 
 		/*
 		 * End the failed transaction whole (and with it the remote one,
@@ -450,8 +526,14 @@ refresh(FunctionCallInfo fcinfo)
 
 	if (edata != NULL)
 	{
-		/* the step's error as it was raised, less where it was raised */
-		edata->context = NULL;
+		/*
+		 * the step's error as it was raised, with where in the refresh
+		 * instead of where in tdgen's code, and no empty parts
+		 */
+		if (edata->detail != NULL && edata->detail[0] == '\0')
+			edata->detail = NULL;
+		if (edata->hint != NULL && edata->hint[0] == '\0')
+			edata->hint = NULL;
 		edata->internalquery = NULL;
 		edata->internalpos = 0;
 		edata->cursorpos = 0;

@@ -230,17 +230,22 @@ tdgen_jobs_worker(Datum arg)
 		{
 			ErrorData  *edata;
 
+			char	   *where;
+
 			/* the caller raises the error, so it is logged once, there */
 			MemoryContextSwitchTo(mcxt);
 			edata = CopyErrorData();
 			FlushErrorState();
+			/* the job's label, before the abort takes it back */
+			where = TdgenSessionLocation();
 			AbortCurrentTransaction();
 			if (OidIsValid(TdgenActingRole))
 				TdgenWithholdValues(edata);	/* a refresh's rows are production's */
 			head.kind = 'E';
 			head.job = job;
 			head.sqlerrcode = edata->sqlerrcode;
-			send_reply(out, &head, list_make3(edata->message, edata->detail, edata->hint));
+			send_reply(out, &head, list_make4(edata->message, edata->detail, edata->hint,
+											  where ? psprintf("%s%s", JOBS_CONTEXT_PREFIX, where) : NULL));
 			proc_exit(0);
 		}
 		PG_END_TRY();
@@ -318,12 +323,14 @@ raise_reply_error(const ReplyHead *head, const char *strings)
 	const char *message = strings;
 	const char *detail = message + strlen(message) + 1;
 	const char *hint = detail + strlen(detail) + 1;
+	const char *where = hint + strlen(hint) + 1;
 
 	ereport(ERROR,
 			(errcode(head->sqlerrcode),
 			 errmsg_internal("%s", message),
 			 *detail ? errdetail_internal("%s", detail) : 0,
-			 *hint ? errhint("%s", hint) : 0));
+			 *hint ? errhint("%s", hint) : 0,
+			 *where ? errcontext("%s", where) : 0));
 }
 
 typedef struct JobResult

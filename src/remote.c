@@ -49,6 +49,7 @@ PG_FUNCTION_INFO_V1(tdgen_remote_export);
 PG_FUNCTION_INFO_V1(tdgen_remote_end);
 PG_FUNCTION_INFO_V1(tdgen_remote_server);
 PG_FUNCTION_INFO_V1(tdgen_remote_rows);
+PG_FUNCTION_INFO_V1(tdgen_remote_query);
 
 /* The open connection, if any, and what it belongs to. */
 static PGconn *remote_conn = NULL;
@@ -546,6 +547,31 @@ tdgen_remote_server(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The rows of a query run on production through the open connection, as a
+ * jsonb array of objects (json_agg of its rows).
+ */
+static Datum
+remote_json(const char *query)
+{
+	StringInfoData sql;
+	PGresult   *res;
+	char	   *json;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT coalesce(json_agg(t), '[]') FROM (%s) AS t", query);
+	res = TdgenRemoteSend(sql.data, PGRES_TUPLES_OK, "reading production's catalog");
+	if (PQntuples(res) != 1 || PQnfields(res) != 1)
+	{
+		PQclear(res);
+		elog(ERROR, "unexpected result shape from production");
+	}
+	json = pstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	TdgenRemoteFinish("reading production's catalog");
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+}
+
+/*
  * tdgen.remote_rows(foreign_table regclass, filter text) returns jsonb
  *
  * The rows of a foreign table that pass a filter (an SQL condition on its
@@ -559,24 +585,23 @@ tdgen_remote_rows(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *filter = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	Relation	ftrel = relation_open(relid, AccessShareLock);
-	StringInfoData sql;
-	PGresult   *res;
-	char	   *json;
+	char	   *query;
 
 	TdgenRemoteCheckTable(ftrel);
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT coalesce(json_agg(t), '[]') FROM (%s WHERE %s) AS t",
-					 TdgenRemoteSelect(ftrel), filter);
+	query = psprintf("%s WHERE %s", TdgenRemoteSelect(ftrel), filter);
 	relation_close(ftrel, AccessShareLock);
+	PG_RETURN_DATUM(remote_json(query));
+}
 
-	res = TdgenRemoteSend(sql.data, PGRES_TUPLES_OK, "reading production's catalog");
-	if (PQntuples(res) != 1 || PQnfields(res) != 1)
-	{
-		PQclear(res);
-		elog(ERROR, "unexpected result shape from production");
-	}
-	json = pstrdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	TdgenRemoteFinish("reading production's catalog");
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+/*
+ * tdgen.remote_query(query text) returns jsonb
+ *
+ * The rows of a read-only query on production's catalog (tdgen's own
+ * text, never a caller's: only tdgen's owner may execute this), through
+ * the open connection, as a jsonb array of objects.
+ */
+Datum
+tdgen_remote_query(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(remote_json(text_to_cstring(PG_GETARG_TEXT_PP(0))));
 }

@@ -49,6 +49,11 @@ extern const uint8 *TdgenCallSubkey(FunctionCallInfo fcinfo, const char *transfo
 extern Oid	TdgenActingRole;
 extern char *TdgenExecuteAs(Oid role, const char *sql);
 extern void TdgenWithholdValues(ErrorData *edata);
+extern char *TdgenSessionLocation(void);
+
+/* How a background worker's error says which job it was (jobs.c). */
+#define JOBS_CONTEXT_PREFIX "tdgen job: "
+
 
 /* load.c */
 typedef struct TdgenLoader TdgenLoader;

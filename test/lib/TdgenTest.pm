@@ -18,7 +18,7 @@ use IPC::Run ();
 use Time::HiRes ();
 
 our @EXPORT = qw(sql sql_result sql_bg bg_finish poll_until restart_server server_log sqlstate schema_statements
-	attach_pagila detach_pagila owner_mapping);
+	schema_differences attach_pagila detach_pagila owner_mapping);
 
 my @psql = ('psql', '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-v', 'VERBOSITY=verbose');
 
@@ -127,29 +127,25 @@ sub server_log
 	return <$fh>;
 }
 
-# Object kinds docs/limitations.md says are not reproduced.
-my $not_reproduced = qr/^(FUNCTION|PROCEDURE|AGGREGATE|VIEW|MATERIALIZED VIEW|MATERIALIZED VIEW DATA|TRIGGER|RULE|POLICY|ACL|COMMENT|SCHEMA|DEFAULT ACL)$/;
+# What docs/limitations.md says a target does not take from production:
+# its grants (the environment's access replaces them), the schemas' own
+# entries (a target schema is tdgen's, with its mark as comment).
+my $not_reproduced = qr/^\d+; \d+ \d+ (ACL|DEFAULT ACL|SCHEMA|COMMENT - SCHEMA) /;
 
-# schema_statements($db, $schema, \@skip_objects) -> the schema-only
-# statements of one schema of a database (pg_dump), with the schema renamed
-# to "public", whitespace folded, sorted; without the object kinds
-# docs/limitations.md says a refresh does not reproduce, nor the named
-# objects
+# schema_statements($db, \@schemas, \%rename) -> the schema-only
+# statements of some schemas of a database (pg_dump), whitespace folded,
+# sorted, with schema names renamed as %rename says (a target's to
+# production's); without owners and what docs/limitations.md says a
+# refresh does not reproduce
 sub schema_statements
 {
-	my ($db, $schema, $skip_objects) = @_;
+	my ($db, $schemas, $rename) = @_;
 	my $dir = File::Temp::tempdir(CLEANUP => 1);
 	chmod 0777, $dir;
-	my $archive = "$dir/$db-$schema.dump";
-	system('pg_dump', '-s', '-Fc', '-d', $db, '-n', $schema, '-f', $archive) == 0 or die "pg_dump failed\n";
-	my @toc = `pg_restore -l $archive`;
-	my @kept = grep {
-		my $line = $_;
-		my ($type) = $line =~ /^\d+;\s+\d+\s+\d+\s+(.+?)\s+\Q$schema\E\s/;
-		$line !~ /^;/ && $line !~ /^\d+; \d+ \d+ (SCHEMA|COMMENT|ACL) - /
-		  && !(defined $type && $type =~ $not_reproduced)
-		  && !(grep { $line =~ /\s\Q$_\E\s/ } @$skip_objects)
-	} @toc;
+	my $archive = "$dir/$db.dump";
+	system('pg_dump', '-s', '-Fc', '-d', $db, (map { ('-n', $_) } @$schemas), '-f', $archive) == 0
+	  or die "pg_dump failed\n";
+	my @kept = grep { !/^;/ && !/$not_reproduced/ } `pg_restore -l $archive`;
 	open my $fh, '>', "$archive.list" or die $!;
 	print $fh @kept;
 	close $fh;
@@ -157,10 +153,32 @@ sub schema_statements
 	my $sql = `pg_restore -O -L $archive.list -f - $archive`;
 	$sql =~ s/^--.*$//mg;
 	$sql =~ s/^\\(un)?restrict .*$//mg;
-	$sql =~ s/\b\Q$schema\E\./public./g unless $schema eq 'public';
+	for my $from (sort { length($b) <=> length($a) } keys %{ $rename // {} }) {
+		$sql =~ s/(?<![\w\$])\Q$from\E(?![\w\$])/$rename->{$from}/g;
+	}
 	my %seen;
 	return sort grep { $_ ne '' && !/^SET |^SELECT pg_catalog\.set_config/ && !$seen{$_}++ }
 		map { my $s = $_; $s =~ s/\s+/ /g; $s =~ s/^ | $//g; $s } split /;\n/, $sql;
+}
+
+# schema_differences($prod_db, \%targets, \%renamed) -> (statements,
+# differences): production's schemas (the keys of %targets) and the
+# staging database's targets of them (the values) compared by
+# schema_statements, each difference shown as a diagnostic; %renamed maps
+# other staging schema names to production's (extensions installed
+# elsewhere)
+sub schema_differences
+{
+	my ($prod_db, $targets, $renamed) = @_;
+	my @prod = schema_statements($prod_db, [sort keys %$targets], {});
+	my @copy = schema_statements('staging', [sort values %$targets], { reverse(%$targets), %{ $renamed // {} } });
+	my %in_copy = map { $_ => 1 } @copy;
+	my %in_prod = map { $_ => 1 } @prod;
+	my @missing = grep { !$in_copy{$_} } @prod;
+	my @extra = grep { !$in_prod{$_} } @copy;
+	Test::More::diag("only in production: $_") for @missing;
+	Test::More::diag("only in the target: $_") for @extra;
+	return (scalar(@prod), scalar(@missing) + scalar(@extra));
 }
 
 # attach_pagila($name) -> false when ../shared/corpus/pagila is absent;

@@ -186,7 +186,7 @@ sql('staging', q{SELECT tdgen_keep('public.ext_rooms.' || c, 'test data') FROM u
 is(sql('staging', q{SELECT string_agg(detail || ' => ' || suggestion, E'\n' ORDER BY detail) FROM tdgen_check('qa') WHERE problem = 'missing_extension'}),
 	join("\n", 'column alts of table public.ext_rooms uses extension hstore 1.8, which the staging database does not have => CREATE EXTENSION hstore;',
 		'column tags of table public.ext_rooms uses extension hstore 1.8, which the staging database does not have => CREATE EXTENSION hstore;',
-		'index ext_rooms_gist on table public.ext_rooms uses extension btree_gist 1.7, which the staging database does not have => CREATE EXTENSION btree_gist;'),
+		'index public.ext_rooms_gist uses extension btree_gist 1.7, which the staging database does not have => CREATE EXTENSION btree_gist;'),
 	'the check names each extension staging lacks, its version, what uses it, and the statement that adds it');
 ($rc, $out, $err) = sql_result('staging', q{CALL tdgen_gate('qa')});
 is(sqlstate($err), 'TG001', 'the gate refuses while one is missing');
