@@ -38,11 +38,14 @@ SCHEMA_PARTS = \
 	schema/transforms.sql \
 	schema/catalog.sql \
 	schema/source.sql \
+	schema/production.sql \
 	schema/environment.sql \
 	schema/rules.sql \
 	schema/scan.sql \
 	schema/gate.sql \
 	schema/shadow.sql \
+	schema/run.sql \
+	schema/plan.sql \
 	schema/refresh.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql

@@ -171,10 +171,27 @@ END;
 -- functions): replacing the targets would drop them.
 CREATE FUNCTION tdgen.target_dependents(targets name[])
 RETURNS SETOF text
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off
 BEGIN ATOMIC
 	WITH target AS (
 		SELECT n.oid FROM pg_namespace AS n WHERE n.nspname = ANY (targets)
+	), member AS (
+		-- the objects in the targets that others can depend on
+		SELECT 'pg_class'::regclass::oid AS classid, c.oid FROM pg_class AS c WHERE c.relnamespace IN (SELECT t.oid FROM target AS t)
+		UNION ALL
+		SELECT 'pg_type'::regclass, t.oid FROM pg_type AS t WHERE t.typnamespace IN (SELECT x.oid FROM target AS x)
+		UNION ALL
+		SELECT 'pg_proc'::regclass, p.oid FROM pg_proc AS p WHERE p.pronamespace IN (SELECT t.oid FROM target AS t)
+		UNION ALL
+		SELECT 'pg_operator'::regclass, o.oid FROM pg_operator AS o WHERE o.oprnamespace IN (SELECT t.oid FROM target AS t)
+		UNION ALL
+		SELECT 'pg_namespace'::regclass, t.oid FROM target AS t
+	), dependency AS (
+		-- what depends on them, found by pg_depend's index on the
+		-- referenced object (not a scan of all of pg_depend)
+		SELECT d.* FROM member AS m
+		JOIN pg_depend AS d ON d.refclassid = m.classid AND d.refobjid = m.oid
+		WHERE d.deptype IN ('n', 'a')
 	), owned AS (
 		-- the schema an object lives in, through the table of the parts of
 		-- tables (rules, triggers, defaults, policies)
@@ -203,8 +220,7 @@ BEGIN ATOMIC
 					WHEN 'pg_operator'::regclass THEN (SELECT o.oprnamespace FROM pg_operator AS o WHERE o.oid = d.refobjid)
 					WHEN 'pg_namespace'::regclass THEN d.refobjid
 			   END AS refnsp
-		FROM pg_depend AS d
-		WHERE d.deptype IN ('n', 'a')
+		FROM dependency AS d
 	)
 	SELECT DISTINCT pg_describe_object(o.classid, o.objid, o.objsubid)
 	FROM owned AS o
@@ -254,7 +270,8 @@ BEGIN
 		UNION ALL
 		SELECT x::regprocedure
 		FROM unnest(ARRAY['tdgen.load_rows(regclass, text)', 'tdgen.copy_rows(regclass, text)',
-						  'tdgen.remote_begin(name, text, boolean)', 'tdgen.add_foreign_key(regclass, regclass, text, name[], name[])']) AS x
+						  'tdgen.remote_begin(name, text, boolean)', 'tdgen.add_foreign_key(regclass, regclass, text, name[], name[])',
+						  'tdgen.add_key(regclass, text, name[])']) AS x
 	LOOP
 		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, owner);
 	END LOOP;

@@ -44,13 +44,14 @@ RETURN coalesce((SELECT m.mode FROM tdgen.table_mode AS m
 -- for it in the environment: its own (the environment's over the general
 -- one), else that of the column it references by foreign key (ref).
 -- Never inlined, like tdgen.shadow_relations, so cols is not copied into
--- the caller's plan for each reference.
+-- the caller's plan for each reference; no nested loops over its arrays,
+-- which the planner guesses at 100 rows where a schema has thousands.
 CREATE FUNCTION tdgen.effective_columns(environment text, cols jsonb, fks jsonb)
 RETURNS TABLE (schema_name name, table_name name, column_name name, attnum int, type_name text, local_type text,
 			   base_type regtype, type_class text, not_null boolean, generated boolean, in_unique boolean,
 			   mode text, action text, transform text, params jsonb, own boolean, reviewed_type text,
 			   ref text, ref_action text, ref_transform text, ref_params jsonb)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	WITH col AS (
 		SELECT * FROM jsonb_to_recordset(cols) AS x(schema_name name, table_name name, column_name name, attnum int,
@@ -85,7 +86,7 @@ END;
 
 -- What a refresh of production's schema needs in staging and cannot
 -- make, as problems of tdgen.check_problems, from production's catalog
--- (tdgen.remote_schema).  The objects: the source's tables (skipped ones
+-- (snap: tdgen.remote_schema).  The objects: the source's tables (skipped ones
 -- aside) with their columns, constraints, defaults, indexes and triggers;
 -- its views; and every function, type, operator and collation a refresh
 -- makes (those of the source's schemas and those they use from others).
@@ -103,12 +104,11 @@ END;
 --   extension_access   such an extension staging has, in a schema the
 --                      environment's owner may not use
 -- One row per table and thing used, never a value.
-CREATE FUNCTION tdgen.code_problems(source text, environment text)
+CREATE FUNCTION tdgen.code_problems(environment text, snap jsonb)
 RETURNS TABLE (problem text, table_name text, detail text, suggestion text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET enable_nestloop = off AS $$
 DECLARE
-	s tdgen.source := tdgen.resolve_source(source);
-	snap jsonb := tdgen.remote_schema(s.name);
+	s tdgen.source := tdgen.resolve_source((tdgen.resolve_environment(environment)).source);
 BEGIN
 	RETURN QUERY
 	WITH nsp AS MATERIALIZED (
@@ -215,20 +215,20 @@ $$;
 -- A column referencing another by foreign key takes that column's rule.
 -- New production columns raise an alert each (not on a source's first
 -- check, which records what is there).
-CREATE FUNCTION tdgen.check_problems(environment text)
+CREATE FUNCTION tdgen.check_problems(environment text, production jsonb DEFAULT NULL)
 RETURNS TABLE (problem text, column_name text, detail text, suggestion text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET enable_nestloop = off SET jit = off AS $$
 DECLARE
 	e tdgen.environment := tdgen.resolve_environment(environment);
 	s tdgen.source := tdgen.resolve_source(e.source);
-	first_check boolean;
 	cols jsonb;
 	fks jsonb;
-	n record;
 BEGIN
-	PERFORM tdgen.sync_source(s.name);
 	-- production as it is now, read once
-	SELECT pc.cols, pc.fks INTO cols, fks FROM tdgen.production_columns(s.name) AS pc;
+	production := coalesce(production, tdgen.read_production(s.name));
+	cols := production -> 'cols';
+	fks := production -> 'fks';
+	PERFORM tdgen.sync_source(s.name, cols);
 
 	RETURN QUERY
 	WITH effective AS (
@@ -304,10 +304,25 @@ BEGIN
 	  AND (x.action, coalesce(x.transform, ''), x.params) IS DISTINCT FROM
 		  (x.ref_action, coalesce(x.ref_transform, ''), x.ref_params)
 	UNION ALL
-	SELECT c.problem, c.table_name, c.detail, c.suggestion FROM tdgen.code_problems(s.name, e.name) AS c
+	SELECT c.problem, c.table_name, c.detail, c.suggestion FROM tdgen.code_problems(e.name, production -> 'snap') AS c
 	ORDER BY 2, 1;
+	PERFORM tdgen.record_columns(e.name, cols);
+END
+$$;
 
-	-- columns seen for the first time: an alert each
+-- Record production's columns (cols: tdgen.production_columns) as seen:
+-- an alert for each column seen for the first time (not on a source's
+-- first check, which records what is there), and its type for the rules
+-- written before it was seen.
+CREATE FUNCTION tdgen.record_columns(environment text, cols jsonb)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET enable_nestloop = off AS $$
+DECLARE
+	e tdgen.environment := tdgen.resolve_environment(environment);
+	s tdgen.source := tdgen.resolve_source(e.source);
+	first_check boolean;
+	n record;
+BEGIN
 	first_check := NOT EXISTS (SELECT FROM tdgen.seen_column AS sc WHERE sc.source = s.name);
 	FOR n IN
 		INSERT INTO tdgen.seen_column AS sc (source, schema_name, table_name, column_name, column_type)
@@ -335,7 +350,7 @@ $$;
 -- it (its values sampled, one remote pass per table), or a keep to fill in.
 CREATE FUNCTION tdgen_check(environment text)
 RETURNS TABLE (problem text, column_name text, detail text, suggestion text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
 	e tdgen.environment := tdgen.resolve_environment(environment);
 	s tdgen.source := tdgen.resolve_source(e.source);
@@ -343,7 +358,7 @@ DECLARE
 	sugs jsonb := '{}';
 	t record;
 BEGIN
-	SELECT coalesce(jsonb_agg(to_jsonb(p)), '[]') INTO problems FROM tdgen.check_problems(environment) AS p;
+	SELECT coalesce(jsonb_agg(to_jsonb(p)), '[]') INTO problems FROM tdgen.check_problems(e.name) AS p;
 	FOR t IN
 		SELECT (tdgen.parse_name(x ->> 'column_name', 3))[1] AS schema_name,
 			   (tdgen.parse_name(x ->> 'column_name', 3))[2] AS table_name,
@@ -384,38 +399,66 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	e tdgen.environment := tdgen.resolve_environment(environment);
 	problems jsonb;
+BEGIN
+	SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c)) INTO problems FROM @extschema@.tdgen_check(environment) AS c;
+	IF problems IS NULL THEN
+		RETURN;
+	END IF;
+	PERFORM tdgen.gate_alert(e.name, problems);
+	IF NOT tdgen.in_transaction_block() THEN
+		COMMIT;
+	END IF;
+	PERFORM tdgen.gate_refusal(e.name, problems);
+END
+$$;
+
+-- The gate's refusal, for tdgen_gate and the refresh alike: TG001 naming
+-- the environment, each problem a line of DETAIL, the suggested calls in
+-- HINT.  problems: tdgen_check rows as jsonb.
+CREATE FUNCTION tdgen.gate_refusal(environment text, problems jsonb)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
 	n integer;
 	lines text;
 	hints text;
 BEGIN
-	SELECT pg_catalog.count(*), pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c)),
-		   pg_catalog.string_agg(c.problem || ': ' || c.detail, E'\n' ORDER BY c.column_name, c.problem),
-		   pg_catalog.string_agg(DISTINCT c.suggestion, E'\n')
-	INTO n, problems, lines, hints
-	FROM @extschema@.tdgen_check(environment) AS c;
-	IF n = 0 THEN
-		RETURN;
-	END IF;
-	PERFORM tdgen.raise_alert('gate_refused', e.source, e.name,
-							  pg_catalog.format('refresh of %s refused: %s problem(s) in the rules', e.name, n),
-							  pg_catalog.jsonb_build_object('problems', problems));
-	IF NOT tdgen.in_transaction_block() THEN
-		COMMIT;
-	END IF;
-	RAISE EXCEPTION 'tdgen: % problem(s) with the rules of environment %', n, pg_catalog.quote_literal(e.name)
+	SELECT count(*), string_agg(c.problem || ': ' || c.detail, E'\n' ORDER BY c.column_name, c.problem),
+		   string_agg(DISTINCT c.suggestion, E'\n')
+	INTO n, lines, hints
+	FROM jsonb_to_recordset(problems) AS c(problem text, column_name text, detail text, suggestion text);
+	RAISE EXCEPTION 'tdgen: % problem(s) with the rules of environment %', n, quote_literal(environment)
 		USING ERRCODE = 'TG001', DETAIL = lines,
 			  HINT = 'Write a rule or a keep for each column, for example:' || E'\n' || coalesce(hints, '');
 END
 $$;
 
-REVOKE ALL ON FUNCTION tdgen.raise_alert(text, text, text, text, jsonb), tdgen_check(text), tdgen.code_problems(text, text),
-	tdgen.check_problems(text) FROM PUBLIC;
+-- The alert of the gate's refusal: a row of tdgen.alert and a NOTIFY, with
+-- the problems (tdgen_check rows, or the lines of the refusal's DETAIL)
+-- and the run refused, if any.
+CREATE FUNCTION tdgen.gate_alert(environment text, problems jsonb, run_id bigint DEFAULT NULL)
+RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT tdgen.raise_alert('gate_refused', e.source, e.name,
+							 format('refresh of %s refused: %s problem(s) in the rules', e.name, jsonb_array_length(problems)),
+							 jsonb_strip_nulls(jsonb_build_object('run_id', run_id, 'problems', problems)))
+	FROM tdgen.environment AS e WHERE e.name = gate_alert.environment;
+END;
+
+REVOKE ALL ON FUNCTION tdgen.raise_alert(text, text, text, text, jsonb), tdgen_check(text), tdgen.code_problems(text, jsonb),
+	tdgen.check_problems(text, jsonb), tdgen.record_columns(text, jsonb), tdgen.gate_refusal(text, jsonb),
+	tdgen.gate_alert(text, jsonb, bigint) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE tdgen_gate(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tdgen_check(text),
-	tdgen.raise_alert(text, text, text, text, jsonb) TO tdgen_admin;
+-- tdgen_gate runs as its caller (a procedure that commits cannot be
+-- SECURITY DEFINER): tdgen_admin raises the refusal and its alert.
+GRANT EXECUTE ON FUNCTION tdgen_check(text), tdgen.raise_alert(text, text, text, text, jsonb),
+	tdgen.gate_refusal(text, jsonb), tdgen.gate_alert(text, jsonb, bigint) TO tdgen_admin;
 GRANT EXECUTE ON PROCEDURE tdgen_gate(text) TO tdgen_admin;
 
-COMMENT ON FUNCTION tdgen.code_problems(text, text) IS
+COMMENT ON FUNCTION tdgen.record_columns(text, jsonb) IS
+	'records production''s columns as seen: an alert per new column, its type for rules written before it was seen';
+COMMENT ON FUNCTION tdgen.code_problems(text, jsonb) IS
 	'what a refresh of production''s schema needs in staging and cannot make: functions it cannot make (untrusted_code), relations of schemas the source does not read (outside_relation), extensions staging lacks (missing_extension)';
 COMMENT ON FUNCTION tdgen.raise_alert(text, text, text, text, jsonb) IS
 	'records an alert and sends it as NOTIFY tdgen_alert with a JSON payload';
@@ -423,9 +466,13 @@ COMMENT ON FUNCTION tdgen.table_mode_of(text, name, name) IS
 	'the mode of a production table in an environment: copy, empty or skip';
 COMMENT ON FUNCTION tdgen.effective_columns(text, jsonb, jsonb) IS
 	'every production column with its table''s mode and the rule that holds for it in the environment, own or by foreign key';
-COMMENT ON FUNCTION tdgen.check_problems(environment text) IS
+COMMENT ON FUNCTION tdgen.check_problems(text, jsonb) IS
 	'every problem that stops a refresh of the environment: unreviewed, column_gone, type_changed, not_injective, type_mismatch, not_null, foreign_key';
 COMMENT ON FUNCTION tdgen_check(text) IS
 	'every problem that stops a refresh of the environment, with a suggested call: the scan''s rule for an unreviewed column, or a keep to fill in';
+COMMENT ON FUNCTION tdgen.gate_refusal(text, jsonb) IS
+	'raises the gate''s refusal (TG001) for problems of tdgen_check: a DETAIL line each, the suggested calls in HINT';
+COMMENT ON FUNCTION tdgen.gate_alert(text, jsonb, bigint) IS
+	'the alert of the gate''s refusal of an environment, with its problems and the run refused';
 COMMENT ON PROCEDURE tdgen_gate(text) IS
 	'raises TG001 (with the problems in DETAIL and suggested rules in HINT) and an alert while tdgen_check finds problems';

@@ -48,7 +48,6 @@ PG_FUNCTION_INFO_V1(tdgen_remote_begin);
 PG_FUNCTION_INFO_V1(tdgen_remote_export);
 PG_FUNCTION_INFO_V1(tdgen_remote_end);
 PG_FUNCTION_INFO_V1(tdgen_remote_server);
-PG_FUNCTION_INFO_V1(tdgen_remote_rows);
 PG_FUNCTION_INFO_V1(tdgen_remote_query);
 
 /* The open connection, if any, and what it belongs to. */
@@ -569,28 +568,6 @@ remote_json(const char *query)
 	PQclear(res);
 	TdgenRemoteFinish("reading production's catalog");
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
-}
-
-/*
- * tdgen.remote_rows(foreign_table regclass, filter text) returns jsonb
- *
- * The rows of a foreign table that pass a filter (an SQL condition on its
- * columns, evaluated on production), read through the open connection, as
- * a jsonb array of objects: what jsonb_agg(to_jsonb(t)) over the foreign
- * table gives.
- */
-Datum
-tdgen_remote_rows(PG_FUNCTION_ARGS)
-{
-	Oid			relid = PG_GETARG_OID(0);
-	char	   *filter = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	Relation	ftrel = relation_open(relid, AccessShareLock);
-	char	   *query;
-
-	TdgenRemoteCheckTable(ftrel);
-	query = psprintf("%s WHERE %s", TdgenRemoteSelect(ftrel), filter);
-	relation_close(ftrel, AccessShareLock);
-	PG_RETURN_DATUM(remote_json(query));
 }
 
 /*

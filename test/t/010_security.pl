@@ -253,6 +253,21 @@ is(fingerprint(), $data, 'the target keeps its data');
 sql('staging', q{SELECT tdgen_drop_rule('public.sec_noted.' || c) FROM unnest(ARRAY['id', 'note']) AS c});
 sql('prod', q{DROP TABLE sec_noted; DROP FUNCTION sec_plausible(text)});
 
+# A unique key the masked rows break (fake emails cut to the column's one
+# character repeat): the error counts the repeated values and quotes none.
+sql('prod', qq{CREATE TABLE sec_short (id int PRIMARY KEY, tag varchar(1) UNIQUE);
+	INSERT INTO sec_short SELECT i, chr(33 + i) FROM generate_series(1, 80) AS i});
+sql('staging', q{SELECT tdgen_keep('public.sec_short.id', 'test key'), tdgen_rule('public.sec_short.tag', 'email')});
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec')});
+is(sqlstate($err), '23505', 'a unique key the masked rows break fails the refresh');
+like($err, qr/key sec_short_tag_key of table \S+ does not hold in the masked rows\n.*DETAIL:\s+\d+ value\(s\) of \(tag\) appear more than once/s,
+	'naming the key and counting the repeated values');
+like($err, qr/CONTEXT:\s+refresh of environment sec, phase constraints, table public\.sec_short\n/, 'located');
+unlike($err, qr/Key \(|\(tag\)=/, 'quoting no value');
+is(fingerprint(), $data, 'the target keeps its data');
+sql('staging', q{SELECT tdgen_drop_rule('public.sec_short.' || c) FROM unnest(ARRAY['id', 'tag']) AS c});
+sql('prod', q{DROP TABLE sec_short});
+
 # D5: production is read with the owner's user mapping.  An environment a
 # tdgen_admin member made is its own; without a user mapping of its own
 # the refresh fails, where it used to read with tdgen's owner's.

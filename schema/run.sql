@@ -1,0 +1,289 @@
+-- ===========================================================================
+-- schema/run.sql
+--     The record of refreshes: one row per run (written before the work,
+--     closed after it), per table and per column; what a running refresh's
+--     first step hands its second; progress as other sessions see it; the
+--     steps that open and close a run; the JSON report.
+-- ===========================================================================
+
+-- ---------------------------------------------------------------------------
+-- Run history
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE tdgen.run (
+	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	environment	text NOT NULL,
+	source		text NOT NULL,
+	target_schema name NOT NULL,
+	target_schemas jsonb,
+	triggered_by name NOT NULL DEFAULT session_user,
+	role		name NOT NULL,
+	application_name text,
+	backend_pid	integer NOT NULL DEFAULT pg_backend_pid(),
+	started_at	timestamptz NOT NULL DEFAULT clock_timestamp(),
+	finished_at	timestamptz,
+	status		text NOT NULL DEFAULT 'running'
+		CHECK (status IN ('running', 'succeeded', 'failed', 'denied', 'busy')),
+	sqlstate	text,
+	message		text,
+	key_version	integer,
+	key_fingerprint text,
+	transfer	text CHECK (transfer IN ('copy', 'fdw')),
+	phase_seconds jsonb NOT NULL DEFAULT '{}',
+	rows		bigint,
+	bytes		bigint
+);
+CREATE INDEX run_environment ON tdgen.run (environment, started_at);
+
+CREATE TABLE tdgen.run_table (
+	run_id		bigint NOT NULL REFERENCES tdgen.run ON DELETE CASCADE,
+	schema_name	name NOT NULL,
+	table_name	name NOT NULL,
+	mode		text NOT NULL,
+	rows		bigint,
+	bytes		bigint,
+	seconds		double precision,
+	PRIMARY KEY (run_id, schema_name, table_name)
+);
+
+CREATE TABLE tdgen.run_column (
+	run_id		bigint NOT NULL REFERENCES tdgen.run ON DELETE CASCADE,
+	schema_name	name NOT NULL,
+	table_name	name NOT NULL,
+	column_name	name NOT NULL,
+	action		text NOT NULL,
+	transform	text,
+	params		jsonb,
+	key_version	integer,
+	PRIMARY KEY (run_id, schema_name, table_name, column_name)
+);
+
+-- What the first step of a running refresh hands the second: written and
+-- read by tdgen's steps only, deleted when the run ends.
+CREATE TABLE tdgen.run_state (
+	run_id		bigint PRIMARY KEY REFERENCES tdgen.run ON DELETE CASCADE,
+	state		jsonb NOT NULL
+);
+
+SELECT pg_catalog.pg_extension_config_dump('tdgen.run', '');
+SELECT pg_catalog.pg_extension_config_dump('tdgen.run_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('tdgen.run_table', '');
+SELECT pg_catalog.pg_extension_config_dump('tdgen.run_column', '');
+REVOKE ALL ON tdgen.run, tdgen.run_table, tdgen.run_column FROM PUBLIC;
+GRANT SELECT ON tdgen.run, tdgen.run_table, tdgen.run_column TO tdgen_admin;
+
+-- A refresh in progress, as other sessions see it: the refresh announces
+-- its phase and table in its application_name (tdgen.session_label), and
+-- so does each of its background workers for the table it loads or
+-- builds, naming the refresh's PID: one row per session at work.
+CREATE VIEW tdgen.progress AS
+	SELECT a.pid, r.id AS run_id, r.environment, r.started_at,
+		   split_part(a.application_name, '|', 2) AS phase,
+		   nullif(split_part(a.application_name, '|', 3), '')::integer AS table_number,
+		   nullif(split_part(a.application_name, '|', 4), '')::integer AS tables,
+		   nullif(substring(a.application_name FROM '^(?:[^|]*\|){5}(.*)$'), '') AS table_name,
+		   c.tuples_processed AS rows_loaded,
+		   now() - r.started_at AS elapsed
+	FROM pg_catalog.pg_stat_activity AS a
+	JOIN tdgen.run AS r ON r.backend_pid::text = split_part(a.application_name, '|', 5) AND r.status = 'running'
+	LEFT JOIN pg_catalog.pg_stat_progress_copy AS c ON c.pid = a.pid
+	WHERE a.application_name LIKE 'tdgen|%';
+GRANT SELECT ON tdgen.progress TO tdgen_admin;
+
+-- The advisory lock of an environment's refreshes.
+CREATE FUNCTION tdgen.refresh_lock_key(environment text)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ('x' || left(md5('tdgen_refresh:' || environment), 16))::bit(64)::bigint;
+
+-- What a refresh says as it starts a phase, or a table's load.
+CREATE FUNCTION tdgen.progress_notice(environment text, phase text, n integer, total integer, table_name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+RETURN format('tdgen %s: %s%s', environment, phase,
+			  CASE WHEN table_name IS NOT NULL THEN format(' %s (%s of %s)', table_name, n, total) ELSE '' END);
+
+-- ---------------------------------------------------------------------------
+-- Opening and closing a run
+-- ---------------------------------------------------------------------------
+
+-- The run of this session's refresh, which a step works on: it must be
+-- running, in this backend.
+CREATE FUNCTION tdgen.running_run(run_id bigint)
+RETURNS tdgen.run
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r tdgen.run;
+BEGIN
+	SELECT * INTO r FROM tdgen.run AS x WHERE x.id = run_id AND x.status = 'running' AND x.backend_pid = pg_backend_pid();
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'run % is not a refresh running in this session', run_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'A refresh runs its steps itself: CALL tdgen_refresh(environment).';
+	END IF;
+	RETURN r;
+END
+$$;
+
+-- The run row, before any work.  A role that may not refresh the
+-- environment gets a run denied (42501); without wait, a refresh already
+-- running makes it busy (55P03); both finished at once.  Otherwise the
+-- per-environment lock (waited for, with wait), the leftovers of a refresh
+-- that died cleaned up, and a running run.
+CREATE FUNCTION tdgen.run_start(environment text, wait boolean, caller oid)
+RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning SET jit = off AS $$
+DECLARE
+	e tdgen.environment := tdgen.resolve_environment(environment);
+	id bigint;
+	transfer text;
+	refused text;
+	cols jsonb;
+BEGIN
+	IF to_regrole(quote_ident(e.owner)) IS NULL OR tdgen.is_superuser(quote_ident(e.owner)::regrole) THEN
+		RAISE EXCEPTION 'the owner % of environment % is missing or a superuser', quote_ident(e.owner), quote_literal(e.name)
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'A refresh runs as its environment''s owner and never as a superuser: name another owner with tdgen_environment(..., owner => role).';
+	END IF;
+	IF NOT tdgen.may_refresh(e.name, caller) THEN
+		refused := 'denied';
+	ELSIF wait THEN
+		PERFORM pg_advisory_lock(tdgen.refresh_lock_key(e.name));
+	ELSIF NOT pg_try_advisory_lock(tdgen.refresh_lock_key(e.name)) THEN
+		refused := 'busy';
+	END IF;
+	IF refused IS NOT NULL THEN
+		INSERT INTO tdgen.run AS r (environment, source, target_schema, role, application_name, status, finished_at,
+									sqlstate, message)
+		VALUES (e.name, e.source, e.target_schema, caller::regrole::name, current_setting('application_name'), refused,
+				clock_timestamp(), CASE refused WHEN 'denied' THEN '42501' ELSE '55P03' END,
+				CASE refused WHEN 'denied' THEN format('permission denied to refresh environment %s', quote_literal(e.name))
+							 ELSE format('a refresh of environment %s is already running', quote_literal(e.name)) END)
+		RETURNING r.id INTO id;
+		RETURN id;
+	END IF;
+	-- holding the lock, no other refresh of this environment runs: a run
+	-- still marked running died with its backend
+	UPDATE tdgen.run AS r SET status = 'failed', finished_at = clock_timestamp(), sqlstate = '57P01',
+							  message = 'the refresh was interrupted (its session or the server ended)'
+	WHERE r.environment = e.name AND r.status = 'running';
+	INSERT INTO tdgen.run AS r (environment, source, target_schema, role, transfer, application_name)
+	VALUES (e.name, e.source, e.target_schema, caller::regrole::name, tdgen.transfer(e.name),
+			current_setting('application_name'))
+	RETURNING r.id, r.transfer INTO id, transfer;
+	-- new production columns are recorded and alerted here, committed with
+	-- the run row, whatever the work that follows does; if production
+	-- cannot be read, the work will fail on it and say so
+	BEGIN
+		IF transfer = 'copy' THEN
+			PERFORM tdgen.remote_begin((tdgen.resolve_source(e.source)).server);
+		END IF;
+		cols := (tdgen.production_columns(e.source)).cols;
+		-- the foreign tables too, in this transaction rather than the
+		-- work's, which takes a lock on every table it makes
+		PERFORM tdgen.sync_source(e.source, cols);
+		PERFORM tdgen.record_columns(e.name, cols);
+	EXCEPTION WHEN OTHERS THEN
+		NULL;
+	END;
+	RETURN id;
+END
+$$;
+
+-- Close a run: succeeded, or failed with its SQLSTATE and message (and an
+-- alert when the gate refused) and its shadow schema dropped; the lock
+-- released.
+CREATE FUNCTION tdgen.run_finish(run_id bigint, err_sqlstate text, err_message text, err_detail text)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning SET jit = off AS $$
+DECLARE
+	r tdgen.run := tdgen.running_run(run_id);
+BEGIN
+	DELETE FROM tdgen.run_state AS st WHERE st.run_id = run_finish.run_id;
+	UPDATE tdgen.run AS x
+	SET status = CASE WHEN err_sqlstate IS NULL THEN 'succeeded' ELSE 'failed' END,
+		finished_at = clock_timestamp(), sqlstate = err_sqlstate, message = err_message
+	WHERE x.id = run_id
+	RETURNING * INTO r;
+	IF err_sqlstate = 'TG001' THEN
+		PERFORM tdgen.gate_alert(r.environment, to_jsonb(string_to_array(err_detail, E'\n')), r.id);
+	END IF;
+	IF err_sqlstate IS NOT NULL THEN
+		-- as the owner; what it cannot drop the next refresh reports
+		BEGIN
+			PERFORM tdgen.execute_quietly(ARRAY(SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', x)
+												FROM tdgen.leftover_schemas(r.environment) AS x));
+		EXCEPTION WHEN insufficient_privilege THEN
+			NULL;
+		END;
+	END IF;
+	PERFORM tdgen.remote_end();
+	PERFORM pg_advisory_unlock(tdgen.refresh_lock_key(r.environment));
+	PERFORM set_config('application_name', coalesce(r.application_name, ''), false);
+END
+$$;
+
+-- A run as JSON for CI.  Shape "tdgen.run/1": documented in docs/refresh.md;
+-- fields are only ever added within a version.
+CREATE FUNCTION tdgen_report(run_id bigint)
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT jsonb_build_object(
+		'format', 'tdgen.run/1',
+		'id', r.id, 'environment', r.environment, 'source', r.source, 'target_schema', r.target_schema,
+		'target_schemas', r.target_schemas,
+		'triggered_by', r.triggered_by, 'status', r.status,
+		'started_at', r.started_at, 'finished_at', r.finished_at,
+		'seconds', round(extract(epoch FROM coalesce(r.finished_at, clock_timestamp()) - r.started_at)::numeric, 3),
+		'error', CASE WHEN r.sqlstate IS NOT NULL THEN jsonb_build_object('sqlstate', r.sqlstate, 'message', r.message) END,
+		'key', jsonb_build_object('version', r.key_version, 'fingerprint', r.key_fingerprint),
+		'transfer', r.transfer,
+		'phases', r.phase_seconds, 'rows', r.rows, 'bytes', r.bytes,
+		'tables', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+						'table', tdgen.qualified(t.schema_name, t.table_name), 'mode', t.mode,
+						'rows', t.rows, 'bytes', t.bytes, 'seconds', t.seconds)
+					ORDER BY t.schema_name, t.table_name), '[]')
+				   FROM tdgen.run_table AS t WHERE t.run_id = r.id),
+		'columns', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+						'column', tdgen.qualified(c.schema_name, c.table_name, c.column_name), 'action', c.action,
+						'transform', c.transform, 'params', c.params, 'key_version', c.key_version)
+					ORDER BY c.schema_name, c.table_name, c.column_name), '[]')
+					FROM tdgen.run_column AS c WHERE c.run_id = r.id))
+	FROM tdgen.run AS r WHERE r.id = tdgen_report.run_id;
+END;
+
+-- ---------------------------------------------------------------------------
+-- Privileges and comments
+-- ---------------------------------------------------------------------------
+
+-- Run by tdgen_refresh as tdgen's owner only; the report also for
+-- tdgen_admin.
+REVOKE ALL ON FUNCTION tdgen.run_start(text, boolean, oid), tdgen.run_finish(bigint, text, text, text),
+	tdgen.running_run(bigint), tdgen_report(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tdgen_report(bigint) TO tdgen_admin;
+
+COMMENT ON TABLE tdgen.run IS
+	'one row per refresh, written before the work starts: who, when, status, SQLSTATE and message on failure, key version, transfer, seconds per phase, rows and bytes';
+COMMENT ON SEQUENCE tdgen.run_id_seq IS
+	'numbers the runs';
+COMMENT ON TABLE tdgen.run_table IS
+	'per run and production table: mode, rows and bytes loaded, seconds';
+COMMENT ON TABLE tdgen.run_column IS
+	'per run and production column: kept, masked (transform, parameters, key version) or generated';
+COMMENT ON TABLE tdgen.run_state IS
+	'what the first step of a running refresh hands the second; written and read by tdgen only';
+COMMENT ON VIEW tdgen.progress IS
+	'refreshes in progress: phase, table n of m, rows loaded so far into that table, elapsed time';
+COMMENT ON FUNCTION tdgen.refresh_lock_key(text) IS
+	'the advisory lock key of an environment''s refreshes';
+COMMENT ON FUNCTION tdgen.progress_notice(text, text, integer, integer, text) IS
+	'what a refresh says as it starts a phase, or a table''s load';
+COMMENT ON FUNCTION tdgen.running_run(bigint) IS
+	'the run row of a refresh running in this session; 55000 for any other run';
+COMMENT ON FUNCTION tdgen.run_start(text, boolean, oid) IS
+	'records a run of an environment for a role: denied or busy at once, else running, with the environment''s lock held';
+COMMENT ON FUNCTION tdgen.run_finish(bigint, text, text, text) IS
+	'closes a run as succeeded or failed (with an alert when the gate refused) and releases the lock';
+COMMENT ON FUNCTION tdgen_report(bigint) IS
+	'a run as JSON (format tdgen.run/1) for CI';
