@@ -18,7 +18,7 @@ use IPC::Run ();
 use Time::HiRes ();
 
 our @EXPORT = qw(sql sql_result sql_bg bg_finish poll_until restart_server server_log sqlstate schema_statements
-	schema_differences attach_pagila detach_pagila owner_mapping);
+	schema_differences attach_database keep_everything attach_pagila detach_pagila owner_mapping);
 
 my @psql = ('psql', '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-v', 'VERBOSITY=verbose');
 
@@ -181,6 +181,33 @@ sub schema_differences
 	return (scalar(@prod), scalar(@missing) + scalar(@extra));
 }
 
+# attach_database($name, \@schemas): staging gets a foreign server $name to
+# the cluster's database $name, a user mapping for the current user, and a
+# tdgen source $name reading @schemas (public by default)
+sub attach_database
+{
+	my ($name, $schemas) = @_;
+	my $list = join(',', @{ $schemas // ['public'] });
+	sql('staging', qq{CREATE SERVER $name FOREIGN DATA WRAPPER postgres_fdw
+		OPTIONS (host '$ENV{PGHOST}', port '$ENV{PGPORT}', dbname '$name')});
+	sql('staging', "CREATE USER MAPPING FOR CURRENT_USER SERVER $name OPTIONS (user '$ENV{PGUSER}')");
+	sql('staging', "SELECT tdgen_source('$name', '$name', '{$list}')");
+}
+
+# keep_everything($db, \@schemas, $environment): a keep of the
+# environment's own (dropped with it) for every column of the tables of
+# @schemas in database $db (partitions aside: their parent speaks for them)
+sub keep_everything
+{
+	my ($db, $schemas, $environment) = @_;
+	my $list = join(',', @$schemas);
+	my $columns = sql($db, qq{SELECT string_agg(quote_literal(format('%I.%I.%I', n.nspname, c.relname, a.attname)), ',')
+		FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+		JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+		WHERE n.nspname = ANY ('{$list}') AND c.relkind IN ('r', 'p') AND NOT c.relispartition});
+	sql('staging', qq{SELECT count(tdgen_keep(c, 'test data', '$environment')) FROM unnest(ARRAY[$columns]) AS c});
+}
+
 # attach_pagila($name) -> false when ../shared/corpus/pagila is absent;
 # else the corpus is loaded into a database $name, and staging has a
 # foreign server $name to it with a user mapping and a tdgen source $name
@@ -193,10 +220,7 @@ sub attach_pagila
 	sql('postgres', "CREATE DATABASE $name");
 	system('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $name, '-f', "$pagila/pagila-schema.sql",
 		'-f', "$pagila/pagila-data.sql", '-o', '/dev/null') == 0 or die "pagila load failed\n";
-	sql('staging', qq{CREATE SERVER $name FOREIGN DATA WRAPPER postgres_fdw
-		OPTIONS (host '$ENV{PGHOST}', port '$ENV{PGPORT}', dbname '$name')});
-	sql('staging', "CREATE USER MAPPING FOR CURRENT_USER SERVER $name");
-	sql('staging', "SELECT tdgen_source('$name', '$name')");
+	attach_database($name);
 	return 1;
 }
 
