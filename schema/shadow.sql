@@ -674,13 +674,14 @@ END;
 
 -- A table, or a partitioned table's partitions at every level, that hold
 -- rows (looked up by OID: a scan of pg_class per foreign key would grow
--- with the square of the tables).
+-- with the square of the tables; pg_partition_tree has no row for a
+-- table that is not partitioned).
 CREATE FUNCTION tdgen.leaf_tables(tbl regclass)
 RETURNS SETOF pg_class
 LANGUAGE sql STABLE
 BEGIN ATOMIC
 	SELECT c.* FROM pg_class AS c
-	WHERE c.oid = ANY (ARRAY(SELECT p.relid FROM pg_partition_tree(tbl) AS p)) AND c.relkind = 'r';
+	WHERE c.oid = ANY (ARRAY(SELECT p.relid FROM pg_partition_tree(tbl) AS p) || tbl::oid) AND c.relkind = 'r';
 END;
 
 -- How the check of a foreign key added to a loaded table reads its rows,

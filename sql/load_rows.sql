@@ -118,5 +118,10 @@ FROM pg_visibility_map_summary('load.fresh');
 SELECT count(*), count(DISTINCT t) FROM load.fresh;
 DROP EXTENSION pg_visibility;
 
+-- the tables that hold a table's rows, which a foreign key's check is
+-- planned by: a plain table itself, a partitioned table's leaves
+SELECT relname FROM tdgen.leaf_tables('load.fresh') ORDER BY 1;
+SELECT relname FROM tdgen.leaf_tables('load.events') ORDER BY 1;
+
 DROP SCHEMA load CASCADE;
 DROP ROLE load_reader;
