@@ -322,12 +322,21 @@ END;
 
 -- A function production deparsed (pg_get_functiondef), its schema names
 -- pointed where map says, in its text and in the search_path it sets.
+-- Made as SECURITY INVOKER: a copy that ran as the environment's owner
+-- would run with the owner's rights, production access through its user
+-- mapping among them, for any reader of the target; and without
+-- LEAKPROOF and SUPPORT, which only superusers may declare.
 CREATE FUNCTION tdgen.retarget_function(definition text, map jsonb)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	setting text := substring(definition FROM '\n SET search_path TO ([^\n]*)\n');
+	body_at integer := coalesce(nullif(least(nullif(strpos(definition, E'\nAS '), 0), nullif(strpos(definition, E'\nRETURN '), 0),
+												nullif(strpos(definition, E'\nBEGIN ATOMIC'), 0)), 0), length(definition) + 1);
+	header text := left(definition, body_at - 1);
 BEGIN
+	header := regexp_replace(header, ' (SECURITY DEFINER|LEAKPROOF|SUPPORT [^ \n]+)(?=[ \n]|$)', '', 'g');
+	definition := header || substr(definition, body_at);
 	definition := tdgen.retarget(definition, map);
 	IF setting IS NOT NULL THEN
 		definition := replace(definition, E'\n SET search_path TO ' || setting || E'\n',

@@ -156,6 +156,9 @@ sub schema_statements
 	for my $from (sort { length($b) <=> length($a) } keys %{ $rename // {} }) {
 		$sql =~ s/(?<![\w\$])\Q$from\E(?![\w\$])/$rename->{$from}/g;
 	}
+	# functions are made to run as their callers, and without what only
+	# superusers may declare (docs/limitations.md)
+	$sql =~ s/ (SECURITY DEFINER|LEAKPROOF)(?=[ \n])//g;
 	my %seen;
 	return sort grep { $_ ne '' && !/^SET |^SELECT pg_catalog\.set_config/ && !$seen{$_}++ }
 		map { my $s = $_; $s =~ s/\s+/ /g; $s =~ s/^ | $//g; $s } split /;\n/, $sql;

@@ -268,6 +268,25 @@ is(fingerprint(), $data, 'the target keeps its data');
 sql('staging', q{SELECT tdgen_drop_rule('public.sec_short.' || c) FROM unnest(ARRAY['id', 'tag']) AS c});
 sql('prod', q{DROP TABLE sec_short});
 
+# A production function that runs as its owner (SECURITY DEFINER) and runs
+# what it is given: its copy runs as whoever calls it, so a reader of the
+# target reaches nothing through it that the environment's owner may (the
+# source's foreign tables, read with the owner's mapping, among them).
+sql('prod', q{CREATE FUNCTION sec_exec(q text) RETURNS SETOF text LANGUAGE plpgsql SECURITY DEFINER
+	AS $$ BEGIN RETURN QUERY EXECUTE q; END $$});
+sql('staging', q{SELECT tdgen_grant('sec', 'read', 'sec_reader')});
+($rc, $out, $err) = attempt('staging', q{CALL tdgen_refresh('sec')});
+is($rc, 0, 'a production function that runs as its owner is made') or diag($err);
+is(sql('staging', q{SELECT prosecdef FROM pg_proc WHERE oid = 'sec.sec_exec(text)'::regprocedure}), 'f',
+	'its copy runs as its caller (SECURITY INVOKER)');
+my $foreign = sql('staging', q{SELECT format('%I.%I', s.local_schema, r.local_name) FROM tdgen.source AS s
+	JOIN tdgen.source_relation AS r ON r.source = s.name WHERE s.name = 'prod' AND r.table_name = 'sec_people'});
+($rc, $out, $err) = attempt('staging', "SELECT sec.sec_exec('SELECT email FROM $foreign')", user => 'sec_reader');
+is(sqlstate($err), '42501', 'a reader calling it cannot read production through the owner');
+unlike($out, qr/\Q$canary\E/, 'and gets no production value');
+sql('staging', q{SELECT tdgen_revoke('sec', 'read', 'sec_reader')});
+sql('prod', q{DROP FUNCTION sec_exec(text)});
+
 # D5: production is read with the owner's user mapping.  An environment a
 # tdgen_admin member made is its own; without a user mapping of its own
 # the refresh fails, where it used to read with tdgen's owner's.
