@@ -82,6 +82,18 @@ SELECT bool_and(substr(tdgen.uuid(uid)::text, 15, 1) = '4' AND substr(tdgen.uuid
 	   AS uuids_version_4
 FROM sample;
 
+-- fake phones stay valid: a country calling code is kept, and a North
+-- American number valid under the NANP (area code and exchange from 2 to
+-- 9, no N11) stays valid, distinct inputs distinct
+SELECT count(*) FILTER (WHERE NOT (substr(p, 4, 3) ~ '^[2-9]' AND substr(p, 4, 3) !~ '^.11$'
+								   AND substr(p, 8, 3) ~ '^[2-9]' AND substr(p, 8, 3) !~ '^.11$')) AS invalid_nanp,
+	   count(DISTINCT p) = count(*) AS distinct_nanp
+FROM (SELECT tdgen.phone(format('+1 %s %s %s', a, x, lpad((g % 9973)::text, 4, '0'))) AS p
+	  FROM (SELECT g, 200 + g % 800 AS a, 200 + (g / 800) % 800 AS x FROM generate_series(1, 50000) AS g) AS n
+	  WHERE a % 100 <> 11 AND x % 100 <> 11) AS fake;
+SELECT bool_and(left(tdgen.phone(v), strpos(v, ' ')) = left(v, strpos(v, ' '))) AS country_code_kept
+FROM unnest(ARRAY['+44 20 7946 0958', '+49 30 1234567', '+353 1 234 5678', '+1 617 555 0134', '+7 495 123 4567']) AS v;
+
 -- an output equals its input no more often than chance
 SELECT count(*) FILTER (WHERE tdgen.phone(phone) = phone) AS phone_same,
 	   count(*) FILTER (WHERE tdgen.credit_card(card) = card) AS card_same,

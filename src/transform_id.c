@@ -123,10 +123,50 @@ bad_format(const char *what, const char *hint)
 }
 
 /*
+ * The length of the country calling code (ITU-T E.164) a number of n
+ * digits starts with: 1 and 7 alone, the two-digit codes below, three
+ * digits otherwise.
+ */
+static int
+country_code_length(const uint8 *d, int n)
+{
+	static const uint8 two_digit[] = {
+		20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49,
+		51, 52, 53, 54, 55, 56, 57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84,
+		86, 90, 91, 92, 93, 94, 95, 98,
+	};
+
+	if (n < 2 || d[0] == 1 || d[0] == 7)
+		return Min(n, 1);
+	for (int i = 0; i < (int) lengthof(two_digit); i++)
+		if (d[0] * 10 + d[1] == two_digit[i])
+			return 2;
+	return Min(n, 3);
+}
+
+/*
+ * A North American number (NANP, ten digits NPA NXX XXXX): area code and
+ * exchange start with 2 to 9 and are no N11 service code.
+ */
+static inline bool
+nanp_valid(uint64 x)
+{
+	uint64		npa = x / 10000000;
+	uint64		nxx = (x / 10000) % 1000;
+
+	return npa >= 200 && npa % 100 != 11 && nxx >= 200 && nxx % 100 != 11;
+}
+
+/*
  * phone(value text, keep_leading int, scope text) returns text
- *		Same length, punctuation and spaces; a leading '+' and the first
- *		keep_leading digits are kept, the other digits permuted.  A value
- *		without digits to replace is returned as it is.
+ *		Same length, punctuation and spaces; the other digits permuted.
+ *		Kept: a leading '+' with the country calling code after it, and
+ *		the first keep_leading digits.  A North American number (+1 and ten
+ *		digits, or ten digits, or eleven starting with 1, without '+') stays
+ *		one: its digits are permuted as one number, cycle-walking, so that a
+ *		number valid under the NANP maps to a valid one (and any other to
+ *		any other: injective over every input).  A value without digits to
+ *		replace is returned as it is.
  */
 Datum
 tdgen_phone(PG_FUNCTION_ARGS)
@@ -135,6 +175,9 @@ tdgen_phone(PG_FUNCTION_ARGS)
 	int32		keep_leading = PG_GETARG_INT32(1);
 	const uint8 *subkey;
 	Numeral		num;
+	int			lead = 0;
+	int			national;		/* index of the national number's first digit */
+	int			kept;
 
 	if (keep_leading < 0)
 		ereport(ERROR,
@@ -142,12 +185,41 @@ tdgen_phone(PG_FUNCTION_ARGS)
 				 errmsg("keep_leading must not be negative")));
 	subkey = TdgenCallSubkey(fcinfo, "phone", PG_GETARG_TEXT_PP(2));
 	collect(&num, value, is_digit, decimal_value);
-	if (keep_leading < num.n)
+	while (lead < num.len && num.chars[lead] == ' ')
+		lead++;
+	if (lead < num.len && num.chars[lead] == '+')
+		national = country_code_length(num.digits, num.n);
+	else
+		national = (num.n == 11 && num.digits[0] == 1) ? 1 : 0;
+	kept = Max(keep_leading, national);
+	if (kept >= num.n)
+		PG_RETURN_TEXT_P(num.result);
+	if (num.n - national == 10 && (national == 0 || num.digits[0] == 1) && kept - national < 10)
 	{
-		TdgenPermuteDigits(subkey, layout_tweak(subkey, &num, keep_leading), 10,
-						   num.digits + keep_leading, num.n - keep_leading);
-		store_digits(&num, keep_leading);
+		/* the free digits as one number, walked until it is as valid as before */
+		int			free_digits = num.n - kept;
+		uint64		scale = 1;
+		uint64		fixed = 0;
+		uint64		x = 0;
+		uint64		tweak = layout_tweak(subkey, &num, kept);
+		bool		valid;
+
+		for (int i = 0; i < free_digits; i++)
+			scale *= 10;
+		for (int i = national; i < kept; i++)
+			fixed = fixed * 10 + num.digits[i];
+		for (int i = kept; i < num.n; i++)
+			x = x * 10 + num.digits[i];
+		valid = nanp_valid(fixed * scale + x);
+		do
+			x = TdgenPermuteInt(subkey, tweak, 10, free_digits, x);
+		while (nanp_valid(fixed * scale + x) != valid);
+		for (int i = num.n - 1; i >= kept; i--, x /= 10)
+			num.digits[i] = (uint8) (x % 10);
 	}
+	else
+		TdgenPermuteDigits(subkey, layout_tweak(subkey, &num, kept), 10, num.digits + kept, num.n - kept);
+	store_digits(&num, kept);
 	PG_RETURN_TEXT_P(num.result);
 }
 
