@@ -105,8 +105,7 @@ WITH nsp AS MATERIALIZED (
 	  AND NOT EXISTS (SELECT FROM member AS m WHERE m.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND m.objid = c.oid)
 )
 SELECT
-	(SELECT json_agg(json_build_object('oid', n.oid, 'nspname', n.nspname,
-									   'comment', pg_catalog.obj_description(n.oid, 'pg_namespace')))
+	(SELECT json_agg(json_build_object('oid', n.oid, 'nspname', n.nspname))
 	 FROM pg_catalog.pg_namespace AS n) AS namespace,
 	(SELECT json_agg(json_build_object('oid', c.oid, 'relname', c.relname, 'relnamespace', c.relnamespace, 'relkind', c.relkind,
 									   'relispartition', c.relispartition, 'relrowsecurity', c.relrowsecurity,
@@ -116,7 +115,7 @@ SELECT
 	 FROM rel AS c) AS class,
 	(SELECT json_agg(json_build_object('attrelid', a.attrelid, 'attname', a.attname, 'attnum', a.attnum, 'atttypid', a.atttypid,
 									   'atttypmod', a.atttypmod, 'attnotnull', a.attnotnull, 'attgenerated', a.attgenerated,
-									   'attidentity', a.attidentity, 'attstattarget', a.attstattarget,
+									   'attidentity', a.attidentity,
 									   'collation', CASE WHEN a.attcollation <> t.typcollation AND co.oid IS NOT NULL
 														 THEN pg_catalog.format('%I.%I', cn.nspname, co.collname) END,
 									   'comment', pg_catalog.col_description(a.attrelid, a.attnum)))
@@ -154,7 +153,7 @@ SELECT
 									   'conrelid', k.conrelid, 'contypid', k.contypid, 'conkey', k.conkey, 'confrelid', k.confrelid,
 									   'confkey', k.confkey, 'confupdtype', k.confupdtype, 'confdeltype', k.confdeltype,
 									   'confmatchtype', k.confmatchtype, 'condeferrable', k.condeferrable,
-									   'condeferred', k.condeferred, 'conindid', k.conindid, 'conislocal', k.conislocal,
+									   'condeferred', k.condeferred, 'conislocal', k.conislocal,
 									   'convalidated', k.convalidated,
 									   'clause', CASE WHEN k.contype = 'c' THEN '(' || pg_catalog.pg_get_expr(k.conbin, k.conrelid) || ')' END,
 									   'definition', CASE WHEN k.contype IN ('x', 'u', 'p') THEN pg_catalog.pg_get_constraintdef(k.oid) END,
@@ -206,7 +205,6 @@ SELECT
 	-- aggregates as the parts CREATE AGGREGATE takes
 	(SELECT json_agg(json_build_object('oid', p.oid, 'proname', p.proname, 'pronamespace', p.pronamespace, 'prokind', p.prokind,
 									   'language', l.lanname, 'identity', pg_catalog.pg_get_function_identity_arguments(p.oid),
-									   'sql_body', p.prosqlbody IS NOT NULL,
 									   'definition', CASE WHEN p.prokind IN ('f', 'p', 'w') THEN pg_catalog.pg_get_functiondef(p.oid) END,
 									   'aggregate', CASE WHEN p.prokind = 'a' THEN (
 											SELECT json_build_object('kind', a.aggkind, 'arguments', pg_catalog.pg_get_function_arguments(p.oid),

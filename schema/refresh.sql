@@ -235,10 +235,10 @@ BEGIN
 				n := n + 1;
 				PERFORM tdgen.announce(e.name, 'load', n, tdgen.tables_to_load(plan), tbl.qualified);
 			END IF;
-			PERFORM tdgen.record_load(run_id, tbl.schema_name, tbl.table_name, tbl.mode, format('%I.%I', map ->> tbl.schema_name, tbl.table_name),
+			PERFORM tdgen.record_load(run_id, tbl.schema_name, tbl.table_name, tbl.mode, map,
 									  CASE WHEN tbl.mode = 'copy'
 										   THEN tdgen.run_as_owner(ARRAY[format('SELECT tdgen.load_rows(%L, %L)',
-																		  format('%I.%I', map ->> tbl.schema_name, tbl.table_name), tbl.sql)])::bigint
+																		  tdgen.shadow_table(map, tbl.schema_name, tbl.table_name), tbl.sql)])::bigint
 										   ELSE 0 END,
 									  tdgen.seconds_since(t0));
 			t0 := clock_timestamp();
@@ -313,17 +313,18 @@ RETURNS integer
 LANGUAGE sql IMMUTABLE
 RETURN (SELECT count(*) FROM jsonb_array_elements(plan) AS p WHERE p ->> 'mode' = 'copy');
 
--- Record a table's load: rows, bytes of its rows on disk (partitions and
--- TOAST included, indexes not), seconds.
-CREATE FUNCTION tdgen.record_load(run_id bigint, schema_name name, table_name name, mode text, shadow_table text,
+-- Record a table's load: rows, bytes of its rows on disk in its shadow
+-- table (map's; partitions and TOAST included, indexes not), seconds.
+CREATE FUNCTION tdgen.record_load(run_id bigint, schema_name name, table_name name, mode text, map jsonb,
 								  loaded bigint, seconds double precision)
 RETURNS void
 LANGUAGE sql SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	INSERT INTO tdgen.run_table (run_id, schema_name, table_name, mode, rows, bytes, seconds)
 	VALUES (run_id, schema_name, table_name, mode, loaded,
-			coalesce((SELECT sum(pg_table_size(pt.relid)) FROM pg_partition_tree(shadow_table::regclass) AS pt),
-					 pg_table_size(shadow_table::regclass)),
+			coalesce((SELECT sum(pg_table_size(pt.relid))
+					  FROM pg_partition_tree(tdgen.shadow_table(map, schema_name, table_name)::regclass) AS pt),
+					 pg_table_size(tdgen.shadow_table(map, schema_name, table_name)::regclass)),
 			seconds);
 END;
 
@@ -342,7 +343,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = 
 BEGIN ATOMIC
 	WITH load AS MATERIALIZED (
 		SELECT row_number() OVER (ORDER BY p.load_order)::integer AS job, p.qualified, p.schema_name, p.table_name, p.sql,
-			   format('%I.%I', state -> 'map' ->> p.schema_name, p.table_name) AS shadow_table,
+			   tdgen.shadow_table(state -> 'map', p.schema_name, p.table_name) AS shadow_table,
 			   count(*) OVER ()::integer AS total
 		FROM jsonb_to_recordset(state -> 'plan') AS p(load_order integer, qualified text, mode text, schema_name name,
 													  table_name name, sql text)
@@ -421,14 +422,13 @@ BEGIN
 	INTO statements, after, notices, load_schemas, load_tables
 	FROM tdgen.build_jobs(e.name, r.transfer, state) AS j;
 	FOR done IN SELECT * FROM tdgen.run_jobs(statements, after, tdgen.jobs(e.name), notices) AS j WHERE j.job <= cardinality(load_tables) LOOP
-		PERFORM tdgen.record_load(run_id, load_schemas[done.job], load_tables[done.job], 'copy',
-								  format('%I.%I', map ->> load_schemas[done.job], load_tables[done.job]), done.result::bigint, done.seconds);
+		PERFORM tdgen.record_load(run_id, load_schemas[done.job], load_tables[done.job], 'copy', map,
+								  done.result::bigint, done.seconds);
 	END LOOP;
 	-- tables made empty
 	IF r.transfer = 'copy' THEN
 		FOR tbl IN SELECT * FROM jsonb_to_recordset(plan) AS p(schema_name name, table_name name, mode text) WHERE p.mode <> 'copy' LOOP
-			PERFORM tdgen.record_load(run_id, tbl.schema_name, tbl.table_name, tbl.mode,
-									  format('%I.%I', map ->> tbl.schema_name, tbl.table_name), 0, 0);
+			PERFORM tdgen.record_load(run_id, tbl.schema_name, tbl.table_name, tbl.mode, map, 0, 0);
 		END LOOP;
 		phases := phases || jsonb_build_object('load', tdgen.seconds_since(t0));
 		t0 := clock_timestamp();
@@ -563,7 +563,7 @@ COMMENT ON FUNCTION tdgen.tables_to_load(jsonb) IS
 	'how many tables of a refresh plan are loaded';
 COMMENT ON FUNCTION tdgen.build_jobs(text, text, jsonb) IS
 	'the jobs of a refresh''s second step in order, each with the earlier ones it comes after: loads, each table''s keys and indexes, foreign keys';
-COMMENT ON FUNCTION tdgen.record_load(bigint, name, name, text, text, bigint, double precision) IS
+COMMENT ON FUNCTION tdgen.record_load(bigint, name, name, text, jsonb, bigint, double precision) IS
 	'records a table''s load in tdgen.run_table: rows, bytes of its rows, seconds';
 COMMENT ON FUNCTION tdgen.swap_schemas(tdgen.environment, jsonb, text[]) IS
 	'puts the shadow schemas in place of the targets in one transaction (checked first), with the environment''s grants and mark, and drops the old ones';

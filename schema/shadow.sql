@@ -193,6 +193,13 @@ BEGIN
 END
 $$;
 
+-- A production relation's name in the shadow schemas (map: production
+-- schema to shadow schema), qualified and quoted.
+CREATE FUNCTION tdgen.shadow_table(map jsonb, schema_name name, relname name)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN format('%I.%I', map ->> schema_name, relname);
+
 -- Tables, partitions, sequences and indexes of the schemas a refresh
 -- builds (map's), each with its production name (qualified) and its name
 -- in the shadow schemas: for partitions their parent and bound, for
@@ -213,7 +220,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = 
 BEGIN ATOMIC
 	WITH RECURSIVE rel AS (
 		SELECT c.oid, c.relname, n.nspname, c.relkind, c.reloptions, c.relispartition, tdgen.qualified(n.nspname, c.relname) AS qualified,
-			   format('%I.%I', map ->> n.nspname, c.relname) AS shadow_table
+			   tdgen.shadow_table(map, n.nspname, c.relname) AS shadow_table
 		FROM jsonb_to_recordset(snap -> 'class') AS c(oid oid, relname name, relnamespace oid, relkind "char", reloptions text[],
 													  relispartition boolean)
 		JOIN jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name) ON n.oid = c.relnamespace
@@ -882,6 +889,8 @@ END;
 REVOKE ALL ON FUNCTION tdgen.add_key(regclass, text, name[]),
 	tdgen.add_foreign_key(regclass, regclass, text, name[], name[]) FROM PUBLIC;
 
+COMMENT ON FUNCTION tdgen.shadow_table(jsonb, name, name) IS
+	'a production relation''s qualified name in the shadow schemas';
 COMMENT ON FUNCTION tdgen.extension_names(jsonb) IS
 	'the names of extensions'' objects production''s objects use, with their names in the staging database';
 COMMENT ON FUNCTION tdgen.create_levels(jsonb) IS
