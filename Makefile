@@ -21,6 +21,7 @@ OBJS = \
 	src/prf.o \
 	src/registry.o \
 	src/remote.o \
+	src/scan_values.o \
 	src/tdgen.o \
 	src/transform_fake.o \
 	src/transform_fpe.o \

@@ -350,6 +350,11 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'true lets a refresh drop objects outside the target that depend on it.';
 	END IF;
+	IF options ? 'unsure' AND coalesce(options ->> 'unsure', '') NOT IN ('review', 'mask') THEN
+		RAISE EXCEPTION 'unsure must be "review" or "mask", not %', options -> 'unsure'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'review leaves the columns the scan is unsure about to a person (the default); mask gives them a conservative mask of their type.';
+	END IF;
 	IF options ? 'triggers' AND jsonb_typeof(options -> 'triggers') <> 'boolean' THEN
 		RAISE EXCEPTION 'triggers must be true or false, not %', options -> 'triggers'
 			USING ERRCODE = 'invalid_parameter_value',

@@ -42,7 +42,8 @@ RETURN coalesce((SELECT m.mode FROM tdgen.table_mode AS m
 -- Every production column (cols: tdgen.remote_columns as jsonb; fks:
 -- tdgen.remote_foreign_keys) with its table's mode and the rule that holds
 -- for it in the environment: its own (the environment's over the general
--- one), else that of the column it references by foreign key (ref).
+-- one), else that of the column it references by foreign key (ref), or
+-- through foreign keys without rules of their own, of the first with one.
 -- Never inlined, like tdgen.shadow_relations, so cols is not copied into
 -- the caller's plan for each reference; no nested loops over its arrays,
 -- which the planner guesses at 100 rows where a schema has thousands.
@@ -65,13 +66,26 @@ BEGIN ATOMIC
 		FROM tdgen.column_rule AS r
 		WHERE r.environment IS NULL OR r.environment = effective_columns.environment
 		ORDER BY r.schema_name, r.table_name, r.column_name, r.environment NULLS LAST
+	), chain AS (
+		-- through foreign keys that reference foreign keys without a rule
+		-- of their own, down to the column with the rule
+		WITH RECURSIVE link(schema_name, table_name, column_name, action, transform, params, ref) AS (
+			SELECT f.schema_name, f.table_name, f.column_name, r.action, r.transform, r.params,
+				   tdgen.qualified(f.ref_schema, f.ref_table, f.ref_column)
+			FROM fk AS f
+			JOIN rule AS r ON r.schema_name = f.ref_schema AND r.table_name = f.ref_table AND r.column_name = f.ref_column
+			UNION
+			SELECT f.schema_name, f.table_name, f.column_name, l.action, l.transform, l.params, l.ref
+			FROM fk AS f
+			JOIN link AS l ON l.schema_name = f.ref_schema AND l.table_name = f.ref_table AND l.column_name = f.ref_column
+			WHERE NOT EXISTS (SELECT FROM rule AS r WHERE r.schema_name = f.ref_schema AND r.table_name = f.ref_table
+														AND r.column_name = f.ref_column)
+		)
+		SELECT * FROM link
 	), inherited AS (
-		SELECT DISTINCT ON (f.schema_name, f.table_name, f.column_name)
-			   f.schema_name, f.table_name, f.column_name, r.action, r.transform, r.params,
-			   tdgen.qualified(f.ref_schema, f.ref_table, f.ref_column) AS ref
-		FROM fk AS f
-		JOIN rule AS r ON r.schema_name = f.ref_schema AND r.table_name = f.ref_table AND r.column_name = f.ref_column
-		ORDER BY f.schema_name, f.table_name, f.column_name, f.ref_schema, f.ref_table, f.ref_column
+		SELECT DISTINCT ON (c.schema_name, c.table_name, c.column_name) c.*
+		FROM chain AS c
+		ORDER BY c.schema_name, c.table_name, c.column_name, c.ref
 	)
 	SELECT c.schema_name, c.table_name, c.column_name, c.attnum, c.type_name, c.local_type, c.base_type, c.type_class,
 		   c.not_null, c.generated, c.in_unique,
@@ -353,27 +367,19 @@ RETURNS TABLE (problem text, column_name text, detail text, suggestion text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
 	e tdgen.environment := tdgen.resolve_environment(environment);
-	s tdgen.source := tdgen.resolve_source(e.source);
 	problems jsonb;
 	sugs jsonb := '{}';
-	t record;
 BEGIN
 	SELECT coalesce(jsonb_agg(to_jsonb(p)), '[]') INTO problems FROM tdgen.check_problems(e.name) AS p;
-	FOR t IN
-		SELECT (tdgen.parse_name(x ->> 'column_name', 3))[1] AS schema_name,
-			   (tdgen.parse_name(x ->> 'column_name', 3))[2] AS table_name,
-			   array_agg((tdgen.parse_name(x ->> 'column_name', 3))[3]) AS cols
-		FROM jsonb_array_elements(problems) AS x
-		WHERE x ->> 'problem' = 'unreviewed'
-		GROUP BY 1, 2
-	LOOP
-		SELECT sugs || coalesce(jsonb_object_agg(tdgen.qualified(t.schema_name, t.table_name, x.column_name),
-												 jsonb_build_object('category', x.category, 'transform', x.transform,
-																	'params', x.params, 'reason', x.reason)), '{}')
+	IF EXISTS (SELECT FROM jsonb_array_elements(problems) AS x WHERE x ->> 'problem' = 'unreviewed') THEN
+		SELECT coalesce(jsonb_object_agg(tdgen.qualified(x.schema_name, x.table_name, x.column_name),
+										 jsonb_build_object('category', x.category, 'transform', x.transform,
+															'params', x.params, 'reason', x.reason)), '{}')
 		INTO sugs
-		FROM tdgen.scan_table(s, t.schema_name, t.table_name, t.cols, 100, 0.5) AS x
+		FROM tdgen.scan_columns(e.name, ARRAY(SELECT x ->> 'column_name' FROM jsonb_array_elements(problems) AS x
+											  WHERE x ->> 'problem' = 'unreviewed'), 100, 0.5) AS x
 		WHERE x.category IS NOT NULL;
-	END LOOP;
+	END IF;
 
 	RETURN QUERY
 	SELECT x.problem, x.column_name,

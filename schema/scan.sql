@@ -1,60 +1,97 @@
 -- ===========================================================================
 -- schema/scan.sql
---     The sensitivity scan: classifies production columns by name, type and
---     a bounded sample of values read remotely, and suggests rules.
+--     The sensitivity scan: judges every production column without a rule
+--     by its name, its type, a bounded sample of its values read remotely
+--     and its table's context, and suggests a rule, a keep, or a review.
 --
 -- Sampled values live only in the memory of the scanning function: they
--- are matched against the categories' value patterns and validators and
--- dropped.  They are never stored, logged or returned, and the checks
--- below never raise an error that could quote one.
+-- are reduced to counts (tdgen.value_profile) and dropped.  They are never
+-- stored, logged or returned, and nothing below raises an error that could
+-- quote one.  The verdicts fail closed: a column is kept only on positive
+-- evidence that it holds nothing personal; anything unsure is left for a
+-- person to review.
 -- ===========================================================================
 
 -- ---------------------------------------------------------------------------
--- Validators: false on anything malformed, never an error
+-- Values: counts of recognised shapes (src/scan_values.c)
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION tdgen.luhn_valid(value text)
-RETURNS boolean
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN CASE WHEN value !~ '^[0-9 -]+$' THEN false ELSE (
-	SELECT length(x.digits) BETWEEN 12 AND 19
-		   AND sum(CASE WHEN (length(x.digits) - i) % 2 = 1
-						THEN (ARRAY[0, 2, 4, 6, 8, 1, 3, 5, 7, 9])[substr(x.digits, i, 1)::int + 1]
-						ELSE substr(x.digits, i, 1)::int END) % 10 = 0
-	FROM (SELECT regexp_replace(value, '[^0-9]', '', 'g') AS digits) AS x,
-		 generate_series(1, length(x.digits)) AS i
-	GROUP BY x.digits) END;
+CREATE FUNCTION tdgen.value_profile(vals text[])
+RETURNS jsonb
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'tdgen_value_profile';
 
-CREATE FUNCTION tdgen.mod97_valid(value text)
+CREATE FUNCTION tdgen.value_signal(signal text, value text)
 RETURNS boolean
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN CASE WHEN upper(replace(value, ' ', '')) !~ '^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$' THEN false ELSE (
-	SELECT string_agg(CASE WHEN c ~ '[0-9]' THEN c ELSE (ascii(c) - 55)::text END, '' ORDER BY i)::numeric % 97 = 1
-	FROM (SELECT upper(substr(r, 5) || substr(r, 1, 4)) AS s FROM (SELECT replace(value, ' ', '') AS r) AS x) AS y,
-		 LATERAL (SELECT substr(y.s, i, 1) AS c, i FROM generate_series(1, length(y.s)) AS i) AS z) END;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'tdgen_value_signal';
 
-CREATE FUNCTION tdgen.value_valid(validator text, value text)
-RETURNS boolean
+-- How much a share of sampled values showing a signal says on its own
+-- (weight), whether a sample without it speaks against a name match
+-- (contradicts), and what a table about people adds to a value-only match
+-- of a weak signal (person_bonus).
+CREATE FUNCTION tdgen.signal_weight(signal text, OUT weight real, OUT contradicts boolean, OUT person_bonus real)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE validator
-	WHEN 'luhn' THEN tdgen.luhn_valid(value)
-	WHEN 'mod97' THEN tdgen.mod97_valid(value)
-	WHEN 'email' THEN octet_length(value) <= 254 AND value !~ '\.\.|^\.|\.@|@.*@'
-	WHEN 'ssn' THEN value ~ '^[0-9]{3}-?[0-9]{2}-?[0-9]{4}$' AND left(value, 3) NOT IN ('000', '666')
-	WHEN 'ip' THEN value !~ '^[0-9.]+(/[0-9]+)?$'
-				   OR NOT EXISTS (SELECT FROM unnest(string_to_array(split_part(value, '/', 1), '.')) AS o
-								  WHERE o !~ '^[0-9]{1,3}$' OR o::int > 255)
-	WHEN 'phone' THEN length(regexp_replace(value, '[^0-9]', '', 'g')) BETWEEN 7 AND 15
-	ELSE true END;
+BEGIN ATOMIC
+	SELECT w.weight, w.contradicts, w.person_bonus
+	FROM (VALUES ('email', 0.9, true, 0.0), ('luhn', 0.9, true, 0.0), ('mod97', 0.9, true, 0.0),
+				 ('ip', 0.9, true, 0.0), ('mac', 0.9, true, 0.0), ('npi', 0.9, false, 0.0), ('dea', 0.9, false, 0.0),
+				 ('full_name', 0.9, false, 0.0), ('url_credentials', 0.9, false, 0.0),
+				 ('ssn', 0.7, true, 0.15), ('street', 0.7, false, 0.15), ('first_name', 0.7, false, 0.15),
+				 ('phone', 0.45, true, 0.3), ('zip', 0.45, false, 0.3), ('last_name', 0.45, false, 0.3),
+				 ('place', 0.45, false, 0.3)) AS w(signal, weight, contradicts, person_bonus)
+	WHERE w.signal = signal_weight.signal;
+END;
 
 -- ---------------------------------------------------------------------------
--- Matching
+-- Names
 -- ---------------------------------------------------------------------------
 
 -- The enabled categories.
 CREATE VIEW tdgen.active_category AS
 	SELECT c.* FROM tdgen.category AS c
 	WHERE NOT EXISTS (SELECT FROM tdgen.category_disabled AS d WHERE d.category = c.name);
+
+-- Words that, before a generic last word, say what the thing is that is
+-- not a person: product_name, company_name, ip_address, file_title.
+CREATE FUNCTION tdgen.thing_words()
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ARRAY['product', 'item', 'article', 'sku', 'company', 'business', 'organization', 'organisation', 'org',
+			 'firm', 'brand', 'vendor', 'supplier', 'merchant', 'carrier', 'shipper', 'store', 'shop', 'warehouse',
+			 'branch', 'site', 'bank', 'category', 'group', 'team', 'department', 'dept', 'role', 'job', 'project',
+			 'campaign', 'event', 'course', 'program', 'plan', 'tier', 'model', 'device', 'app', 'application',
+			 'service', 'server', 'host', 'domain', 'database', 'db', 'schema', 'table', 'column', 'field', 'file',
+			 'folder', 'image', 'document', 'template', 'report', 'tag', 'label', 'topic', 'forum', 'board',
+			 'channel', 'list', 'country', 'currency', 'language', 'locale', 'timezone', 'city', 'state',
+			 'region', 'territory', 'zone', 'route', 'ip', 'mac', 'email', 'mail', 'web', 'url', 'wallet',
+			 'memory', 'network', 'remote', 'hardware', 'contract', 'token', 'hub', 'facility', 'care', 'unit',
+			 'ward', 'room', 'concept', 'vocabulary', 'drug', 'test', 'setting', 'config', 'key', 'queue',
+			 'job', 'task', 'step', 'stage', 'status', 'type', 'kind', 'class', 'badge', 'award', 'coupon',
+			 'promo', 'discount', 'tax', 'price', 'payment', 'invoice', 'order', 'sitemap', 'theme', 'page',
+			 'menu', 'widget', 'plugin', 'module', 'feature', 'flag', 'metric'];
+
+-- The names a column is matched by: its own, in lower case with
+-- underscores (firstName as first_name), then with leading words dropped
+-- one at a time (ship_address as address; stripped), except a generic
+-- last word after a thing word (product_name is not a name).
+CREATE FUNCTION tdgen.name_variants(column_name text)
+RETURNS TABLE (variant text, stripped boolean)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+	WITH w AS (
+		SELECT string_to_array(trim(BOTH '_' FROM regexp_replace(
+				   lower(regexp_replace(regexp_replace(column_name, '([a-z0-9])([A-Z])', '\1_\2', 'g'),
+										'([A-Z]+)([A-Z][a-z])', '\1_\2', 'g')),
+				   '[^a-z0-9äöüßéèàçñãõ]+', '_', 'g')), '_') AS words
+	)
+	SELECT DISTINCT ON (v) v, k > 1
+	FROM w, generate_series(1, greatest(cardinality(w.words), 1)) AS k,
+		 LATERAL (SELECT array_to_string(w.words[k:], '_') AS v) AS x
+	WHERE x.v <> '' AND x.v !~ '^[0-9_]+$'
+	  AND NOT (k > 1 AND k = cardinality(w.words) AND w.words[k - 1] = ANY (tdgen.thing_words()))
+	ORDER BY v, k;
+END;
 
 -- PostgreSQL keeps only a few dozen compiled regular expressions per
 -- backend, fewer than the categories have patterns.  So every match below
@@ -63,37 +100,42 @@ CREATE VIEW tdgen.active_category AS
 -- pattern on one name after another, which would compile each pattern
 -- again for every name.
 
--- For names[i] (a column name) of class classes[i] in a table: each
--- enabled category whose column patterns match it, when the category's
--- table patterns (if it has any) match the table.
-CREATE FUNCTION tdgen.name_matches(table_name text, names text[], classes text[])
-RETURNS TABLE (idx integer, category text, confidence real)
+-- For names[i] (a column name) of class classes[i] in table tables[i]:
+-- each enabled category one of whose column patterns matches one of its
+-- name variants, when the category's table patterns (if any) match the
+-- table; with the best confidence (a stripped variant counts 0.95 of the
+-- category's), the variant, and the context the pattern asks for.
+CREATE FUNCTION tdgen.name_matches(tables text[], names text[], classes text[])
+RETURNS TABLE (idx integer, category text, confidence real, variant text, context text)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-	WITH in_table AS (
-		SELECT c.name, c.confidence, c.type_classes
+	WITH v AS MATERIALIZED (
+		SELECT u.i::integer AS i, u.t, u.cls, nv.variant, nv.stripped
+		FROM unnest(tables, names, classes) WITH ORDINALITY AS u(t, n, cls, i),
+			 LATERAL tdgen.name_variants(u.n) AS nv
+	), hit AS (
+		SELECT x.i, c.name AS category, c.confidence * CASE WHEN x.stripped THEN 0.95 ELSE 1 END AS confidence,
+			   x.variant, p.context, x.t
 		FROM tdgen.active_category AS c
-		WHERE NOT EXISTS (SELECT FROM tdgen.category_pattern AS p WHERE p.category = c.name AND p.kind = 'table')
-		   OR EXISTS (SELECT FROM tdgen.category_pattern AS p
-					  WHERE p.category = c.name AND p.kind = 'table' AND table_name ~* p.pattern)
+		JOIN tdgen.category_pattern AS p ON p.category = c.name AND p.kind = 'column'
+		CROSS JOIN LATERAL (SELECT v.i, v.variant, v.stripped, v.t FROM v
+							WHERE v.cls = ANY (c.type_classes) AND v.variant ~* p.pattern) AS x
 	)
-	SELECT DISTINCT x.i::integer, c.name, c.confidence
-	FROM in_table AS c
-	JOIN tdgen.category_pattern AS p ON p.category = c.name AND p.kind = 'column'
-	CROSS JOIN LATERAL (SELECT u.i FROM unnest(names, classes) WITH ORDINALITY AS u(n, cls, i)
-						WHERE u.cls = ANY (c.type_classes) AND u.n ~* p.pattern) AS x;
+	SELECT DISTINCT ON (h.i, h.category, h.context) h.i, h.category, h.confidence::real, h.variant, h.context
+	FROM hit AS h
+	WHERE NOT EXISTS (SELECT FROM tdgen.category_pattern AS p WHERE p.category = h.category AND p.kind = 'table')
+	   OR EXISTS (SELECT FROM tdgen.category_pattern AS p
+				  WHERE p.category = h.category AND p.kind = 'table' AND h.t ~* p.pattern)
+	ORDER BY h.i, h.category, h.context, h.confidence DESC, length(h.variant) DESC;
 END;
 
 -- Per enabled category with value patterns that takes the type class: the
--- share of the values that match one of its patterns and pass its
--- validator (0 when none does).
+-- share of the values that match one of its patterns.
 CREATE FUNCTION tdgen.value_matches(vals text[], type_class text)
 RETURNS TABLE (category text, ratio real)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-	SELECT c.name,
-		   (count(DISTINCT x.i) FILTER (WHERE x.i IS NOT NULL AND tdgen.value_valid(c.validator, x.v)))::real
-		   / greatest(cardinality(vals), 1)
+	SELECT c.name, (count(DISTINCT x.i) FILTER (WHERE x.i IS NOT NULL))::real / greatest(cardinality(vals), 1)
 	FROM tdgen.active_category AS c
 	JOIN tdgen.category_pattern AS p ON p.category = c.name AND p.kind = 'value'
 	LEFT JOIN LATERAL (SELECT u.v, u.i FROM unnest(vals) WITH ORDINALITY AS u(v, i) WHERE u.v ~* p.pattern) AS x ON true
@@ -120,63 +162,148 @@ LANGUAGE sql STABLE PARALLEL SAFE
 RETURN EXISTS (SELECT FROM tdgen.transform AS t
 			   WHERE t.name = transform AND (t.injective OR coalesce(params, '{}') @> t.injective_with));
 
--- The best category for one column and the rule to suggest.  names: the
--- categories its name matches ({category: confidence}, from name_matches);
--- vals: the sampled values (NULL when not sampled); json_spec: for a JSON
--- column, the jsonb_mask spec built from its personal fields.
-CREATE FUNCTION tdgen.suggest(names jsonb, type_class text, base_type regtype, in_unique boolean,
-							  vals text[], json_spec jsonb, min_confidence real,
-							  OUT category text, OUT transform text, OUT params jsonb, OUT confidence real,
-							  OUT reason text)
+-- ---------------------------------------------------------------------------
+-- Samples and context
+-- ---------------------------------------------------------------------------
+
+-- The value profiles of some columns of one production table, from one
+-- query over tdgen's open connection (so in the scan's snapshot): per
+-- column up to sample_size non-null values (50 JSON documents), cut to
+-- 256 characters.  cols: objects with column_name and type_class.
+-- Returns {column: {"profile": ..., "patterns": {category: share},
+-- "json_spec": ...}}; the values are dropped here.
+CREATE FUNCTION tdgen.sample_profiles(schema_name name, table_name name, cols jsonb, sample_size integer,
+									  min_confidence real)
+RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	parts text[];
+	samples jsonb;
+	result jsonb := '{}';
+	c record;
+	vals text[];
+	docs jsonb[];
+	doc text;
+BEGIN
+	SELECT array_agg(format('jsonb_build_object(%L, (SELECT %s FROM (SELECT %I AS v FROM %I.%I WHERE %I IS NOT NULL LIMIT %s) AS x%s))',
+							x.column_name,
+							CASE x.type_class WHEN 'json' THEN 'array_agg(x.v::text)'
+											  WHEN 'text_array' THEN 'array_agg(left(e, 256))'
+											  ELSE 'array_agg(left(x.v::text, 256))' END,
+							x.column_name, schema_name, table_name, x.column_name,
+							CASE x.type_class WHEN 'json' THEN least(sample_size, 50) ELSE sample_size END,
+							CASE x.type_class WHEN 'text_array' THEN ', unnest(x.v::text[]) AS e' ELSE '' END))
+	INTO parts
+	FROM jsonb_to_recordset(cols) AS x(column_name name, type_class text)
+	WHERE x.type_class IN ('text', 'text_array', 'json', 'integer');
+	IF parts IS NULL OR sample_size = 0 THEN
+		RETURN result;
+	END IF;
+	samples := tdgen.remote_query('SELECT ' || array_to_string(parts, ' || ') || ' AS s') -> 0 -> 's';
+	FOR c IN SELECT x.column_name, x.type_class FROM jsonb_to_recordset(cols) AS x(column_name name, type_class text)
+			 WHERE samples ? x.column_name AND jsonb_typeof(samples -> x.column_name) = 'array'
+	LOOP
+		IF c.type_class = 'json' THEN
+			-- read here, one by one: a document jsonb cannot hold (a \u0000)
+			-- would be quoted by its error, so it is left out
+			docs := '{}';
+			FOR doc IN SELECT jsonb_array_elements_text(samples -> c.column_name::text) LOOP
+				BEGIN
+					docs := docs || doc::jsonb;
+				EXCEPTION WHEN data_exception THEN
+					NULL;
+				END;
+			END LOOP;
+			doc := NULL;
+			result := result || jsonb_build_object(c.column_name, jsonb_build_object(
+						  'profile', jsonb_build_object('sampled', cardinality(docs)),
+						  'json_spec', tdgen.json_spec(docs, min_confidence)));
+		ELSE
+			vals := ARRAY(SELECT jsonb_array_elements_text(samples -> c.column_name::text));
+			result := result || jsonb_build_object(c.column_name, jsonb_build_object(
+						  'profile', tdgen.value_profile(vals),
+						  'patterns', (SELECT coalesce(jsonb_object_agg(m.category, m.ratio), '{}')
+									   FROM tdgen.value_matches(vals, c.type_class) AS m WHERE m.ratio > 0)));
+		END IF;
+	END LOOP;
+	samples := NULL;
+	vals := NULL;
+	docs := NULL;
+	RETURN result;
+END
+$$;
+
+-- Tables about people and tables related to them, among the tables of
+-- cols (tdgen.remote_columns rows as jsonb, each with its name matches in
+-- "names"), with why.  A table is about people when its name says so
+-- (tdgen.person_tables), when a column's name says it holds a first or
+-- last name, an email, a birth date or an SSN, or when it references such
+-- a table one to one (by a unique foreign key).  It is related when it is
+-- about people or references such a table.
+CREATE FUNCTION tdgen.scan_context(cols jsonb, fks jsonb)
+RETURNS TABLE (schema_name name, table_name name, person boolean, related boolean, why text)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	WITH col AS (
+		SELECT * FROM jsonb_to_recordset(cols) AS x(schema_name name, table_name name, column_name name,
+													in_unique boolean, names jsonb)
+	), tbl AS (
+		SELECT DISTINCT c.schema_name, c.table_name FROM col AS c
+	), own AS (
+		SELECT t.schema_name, t.table_name,
+			   coalesce(CASE WHEN EXISTS (SELECT FROM unnest(tdgen.person_tables()) AS p WHERE t.table_name ~* p)
+							 THEN 'its name' END,
+						(SELECT 'columns ' || string_agg(DISTINCT c.column_name, ', ')
+						 FROM col AS c, jsonb_object_keys(c.names) AS k
+						 WHERE c.schema_name = t.schema_name AND c.table_name = t.table_name
+						   AND k IN ('first_name', 'last_name', 'email', 'birth_date', 'ssn'))) AS why
+		FROM tbl AS t
+	), fk AS (
+		SELECT f.schema_name, f.table_name, f.column_name, f.ref_schema, f.ref_table, c.in_unique
+		FROM jsonb_to_recordset(fks) AS f(schema_name name, table_name name, column_name name, ref_schema name,
+										  ref_table name)
+		JOIN col AS c ON c.schema_name = f.schema_name AND c.table_name = f.table_name AND c.column_name = f.column_name
+	), person AS (
+		SELECT o.schema_name, o.table_name,
+			   coalesce(o.why, (SELECT format('one to one with %I.%I', f.ref_schema, f.ref_table)
+								FROM fk AS f JOIN own AS r ON r.schema_name = f.ref_schema AND r.table_name = f.ref_table
+								WHERE f.schema_name = o.schema_name AND f.table_name = o.table_name
+								  AND f.in_unique AND r.why IS NOT NULL
+								LIMIT 1)) AS why
+		FROM own AS o
+	)
+	SELECT p.schema_name, p.table_name, p.why IS NOT NULL,
+		   p.why IS NOT NULL OR r.ref IS NOT NULL,
+		   coalesce('about people: ' || p.why, 'references ' || r.ref)
+	FROM person AS p
+	LEFT JOIN LATERAL (SELECT format('%I.%I', f.ref_schema, f.ref_table) AS ref
+					   FROM fk AS f JOIN person AS q ON q.schema_name = f.ref_schema AND q.table_name = f.ref_table
+					   WHERE f.schema_name = p.schema_name AND f.table_name = p.table_name AND q.why IS NOT NULL
+					   LIMIT 1) AS r ON true;
+END;
+
+-- ---------------------------------------------------------------------------
+-- Judging a column
+-- ---------------------------------------------------------------------------
+
+-- Whether a date column's name says the system wrote it (created_at...),
+-- not a person's life.
+CREATE FUNCTION tdgen.system_date(column_name text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN column_name ~* '(^|_)(create|created|creation|updated|modified|deleted|inserted|changed|synced|imported|exported|processed|indexed|cached|refreshed|migrated|etl|loaded|version|row|record|valid|effective|expires|expired|expiry)(_|$)|^(ts|timestamp|last_update|lastmodified)$';
+
+-- The rule for a category's transform fitted to a column: element by
+-- element on text arrays, the nearest transform that takes the type, an
+-- injective one on a unique column.  note: what was changed, or NULL.
+CREATE FUNCTION tdgen.fit_rule(category text, type_class text, base_type regtype, in_unique boolean,
+							   OUT transform text, OUT params jsonb, OUT note text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	best record;
-	n integer := coalesce(cardinality(vals), 0);
+	original text;
 BEGIN
-	SELECT m.category, m.score, m.why INTO best
-	FROM (
-		SELECT c.name AS category,
-			   CASE WHEN nm.key IS NOT NULL AND vm.ratio >= 0.5 THEN least(1, c.confidence + 0.05)
-					WHEN nm.key IS NOT NULL AND vm.ratio < 0.2 AND n >= 10 THEN c.confidence * 0.5
-					WHEN nm.key IS NOT NULL THEN c.confidence
-					WHEN vm.ratio >= 0.8 AND n >= 10 THEN c.confidence * 0.9 * vm.ratio
-					ELSE 0 END::real AS score,
-			   concat_ws('; ',
-						 CASE WHEN nm.key IS NOT NULL THEN 'column name matches ' || c.name END,
-						 CASE WHEN vm.ratio IS NOT NULL AND n > 0
-							  THEN format('%s%% of %s sampled values match%s', round(vm.ratio * 100), n,
-										  CASE WHEN c.validator IS NOT NULL THEN ' and pass the ' || c.validator || ' check' ELSE '' END) END)
-				   AS why
-		FROM tdgen.active_category AS c
-		LEFT JOIN jsonb_each(coalesce(names, '{}')) AS nm ON nm.key = c.name
-		LEFT JOIN tdgen.value_matches(vals, type_class) AS vm ON vm.category = c.name AND n > 0
-		WHERE nm.key IS NOT NULL OR vm.ratio IS NOT NULL
-	) AS m
-	WHERE m.score > 0
-	ORDER BY m.score DESC, m.category
-	LIMIT 1;
-
-	IF type_class = 'json' AND json_spec IS NOT NULL AND json_spec <> '{}' THEN
-		category := 'personal_json';
-		transform := 'jsonb_mask';
-		params := jsonb_build_object('spec', json_spec);
-		confidence := greatest(coalesce(best.score, 0), 0.85);
-		reason := 'personal fields in the sampled documents: '
-				  || (SELECT string_agg(k, ', ' ORDER BY k) FROM jsonb_object_keys(json_spec) AS k);
-		RETURN;
-	END IF;
-	IF best.category IS NULL OR best.score < min_confidence OR (type_class = 'json') THEN
-		reason := coalesce(CASE WHEN best.category IS NOT NULL
-								THEN format('weak match (%s, %s): %s', best.category, round(best.score::numeric, 2), best.why) END,
-						   'no sensitive pattern in the name or the sampled values');
-		RETURN;
-	END IF;
-
-	category := best.category;
-	confidence := best.score;
-	reason := best.why;
-	SELECT c.transform, c.params INTO transform, params FROM tdgen.category AS c WHERE c.name = best.category;
-
+	SELECT c.transform, c.params INTO transform, params FROM tdgen.category AS c WHERE c.name = category;
+	original := transform;
 	-- a text transform on an array of text: element by element
 	IF type_class = 'text_array' AND tdgen.transform_fits(transform, NULL, 'text') THEN
 		params := jsonb_build_object('transform', transform, 'params', params);
@@ -185,12 +312,11 @@ BEGIN
 	-- the category's transform does not take this type: the nearest that does
 	IF NOT tdgen.transform_fits(transform, base_type, type_class) THEN
 		SELECT f.t, '{}'::jsonb INTO transform, params
-		FROM (VALUES ('scramble'), ('pseudo_int'), ('noise'), ('date_shift'), ('ip'), ('uuid'), ('nullify')) AS f(t)
+		FROM (VALUES (1, 'scramble'), (2, 'pseudo_int'), (3, 'noise'), (4, 'date_shift'), (5, 'ip'), (6, 'uuid'),
+					 (7, 'nullify')) AS f(o, t)
 		WHERE tdgen.transform_fits(f.t, base_type, type_class)
-		LIMIT 1;
-		reason := reason || format('; %s takes no %s, so %s', (SELECT c.transform FROM tdgen.category AS c
-																WHERE c.name = best.category),
-								   coalesce(base_type::text, type_class), transform);
+		ORDER BY f.o LIMIT 1;
+		note := format('%s takes no %s, so %s', original, coalesce(base_type::text, type_class), transform);
 	END IF;
 	-- a unique column needs distinct outputs
 	IF in_unique AND NOT tdgen.rule_injective(transform, params) THEN
@@ -198,26 +324,212 @@ BEGIN
 			params := params || (SELECT t.injective_with FROM tdgen.transform AS t WHERE t.name = transform);
 		ELSE
 			SELECT f.t, '{}'::jsonb INTO transform, params
-			FROM (VALUES ('hash'), ('pseudo_int'), ('uuid'), ('ip')) AS f(t)
+			FROM (VALUES (1, 'hash'), (2, 'pseudo_int'), (3, 'uuid'), (4, 'ip')) AS f(o, t)
 			WHERE tdgen.transform_fits(f.t, base_type, type_class)
-			LIMIT 1;
+			ORDER BY f.o LIMIT 1;
 		END IF;
-		reason := reason || '; unique column, so an injective transform';
+		note := concat_ws('; ', note, 'unique column, so an injective transform');
+	END IF;
+END
+$$;
+
+-- A conservative mask for a column the scan is unsure about, for
+-- environments whose option unsure is "mask": one that keeps nothing of
+-- the value but its type and uniqueness.  NULL when there is none (a NOT
+-- NULL column of a type only nullify takes).
+CREATE FUNCTION tdgen.default_mask(type_class text, base_type regtype, in_unique boolean, not_null boolean,
+								   OUT transform text, OUT params jsonb)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	SELECT f.t, f.p INTO transform, params
+	FROM (VALUES (1, 'text', 'hash', '{}'::jsonb), (2, 'text', 'scramble', '{}'), (3, 'integer', 'pseudo_int', '{}'),
+				 (4, 'numeric', 'noise', '{"pct": 20}'), (5, 'date', 'date_shift', '{"max_days": 180}'),
+				 (6, 'timestamp', 'date_shift', '{"max_days": 180}'), (7, 'network', 'ip', '{}'), (8, 'uuid', 'uuid', '{}'),
+				 (9, 'text_array', 'array_mask', '{"transform": "hash"}')) AS f(o, cls, t, p)
+	WHERE f.cls = type_class AND tdgen.transform_fits(f.t, base_type, type_class)
+	  AND (f.t <> 'scramble' OR NOT in_unique) AND (f.t <> 'hash' OR in_unique)
+	  AND (NOT in_unique OR tdgen.rule_injective(f.t, f.p))
+	ORDER BY f.o LIMIT 1;
+	IF transform IS NULL AND NOT not_null AND NOT in_unique THEN
+		transform := 'nullify';
+		params := '{}';
+	END IF;
+END
+$$;
+
+-- The verdict on one column.  c: the column's facts as jsonb:
+--   schema_name, table_name, column_name, type_name, base_type,
+--   type_class, in_unique, not_null; names (its name matches in context:
+--   {category: {"confidence": , "variant": }}); profile (tdgen.value_profile
+--   of its sample, or NULL); patterns ({category: share} of user value
+--   patterns); json_spec; person, related, context (tdgen.scan_context).
+-- verdict: mask (category and rule given), keep (positive evidence that it
+-- holds nothing personal, in evidence.not_personal), review (unsure).
+-- evidence: the signals that fired, with counts, never values.
+CREATE FUNCTION tdgen.judge_column(c jsonb, min_confidence real,
+								   OUT category text, OUT transform text, OUT params jsonb, OUT confidence real,
+								   OUT verdict text, OUT evidence jsonb, OUT reason text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	cls text := c ->> 'type_class';
+	base regtype := (c ->> 'base_type')::regtype;
+	prof jsonb := c -> 'profile';
+	n integer := coalesce((c -> 'profile' ->> 'sampled')::integer, 0);
+	person boolean := coalesce((c ->> 'person')::boolean, false);
+	related boolean := coalesce((c ->> 'related')::boolean, false);
+	is_key boolean := coalesce((c ->> 'in_unique')::boolean, false);
+	best record;
+	fit record;
+	share real;
+	why text[];
+BEGIN
+	-- every candidate category with its score and what supports it
+	WITH cand AS (
+		SELECT cat.name, cat.confidence AS base, cat.signal, w.weight, w.contradicts, w.person_bonus,
+			   (c -> 'names' -> cat.name ->> 'confidence')::real AS by_name,
+			   c -> 'names' -> cat.name ->> 'variant' AS variant,
+			   CASE WHEN n >= 5 AND cat.signal IS NOT NULL AND (cls <> 'integer' OR cat.signal IN ('npi', 'luhn'))
+					THEN (prof ->> cat.signal)::real / n END AS r,
+			   CASE WHEN n >= 5 THEN (c -> 'patterns' ->> cat.name)::real END AS pr
+		FROM tdgen.active_category AS cat
+		LEFT JOIN LATERAL tdgen.signal_weight(cat.signal) AS w ON true
+		WHERE cls = ANY (cat.type_classes)
+	), scored AS (
+		SELECT x.name,
+			   CASE WHEN x.by_name IS NOT NULL AND (x.r >= 0.5 OR x.pr >= 0.5) THEN least(1, x.by_name + 0.05)
+					WHEN x.by_name IS NOT NULL AND x.contradicts AND n >= 10 AND x.r < 0.1 THEN x.by_name * 0.5
+					WHEN x.by_name IS NOT NULL THEN x.by_name
+					WHEN x.r >= 0.6 AND (x.weight >= 0.9 OR NOT is_key)
+					THEN x.base * x.r * x.weight + CASE WHEN person THEN x.person_bonus ELSE 0 END
+					WHEN x.pr >= 0.6 THEN x.base * x.pr * 0.8
+					ELSE 0 END AS score,
+			   jsonb_strip_nulls(jsonb_build_object(
+				   'name', CASE WHEN x.by_name IS NOT NULL THEN x.variant END,
+				   'values', CASE WHEN x.r > 0 THEN jsonb_build_object(x.signal, (prof ->> x.signal)::integer, 'sampled', n)
+								  WHEN x.pr > 0 THEN jsonb_build_object('pattern', round((x.pr * n)::numeric), 'sampled', n)
+								  WHEN x.by_name IS NOT NULL AND x.contradicts AND n >= 10
+								  THEN jsonb_build_object(x.signal, (prof ->> x.signal)::integer, 'sampled', n) END)) AS ev
+		FROM cand AS x
+		UNION ALL
+		-- the type: network and hardware addresses
+		SELECT 'ip_address', CASE WHEN related THEN 0.85 ELSE 0.65 END, jsonb_build_object('type', base::text)
+		WHERE base IN ('inet'::regtype, 'cidr'::regtype)
+		UNION ALL
+		SELECT 'mac_address', CASE WHEN related THEN 0.85 ELSE 0.65 END, jsonb_build_object('type', base::text)
+		WHERE base IN ('macaddr'::regtype, 'macaddr8'::regtype)
+		UNION ALL
+		-- the context: dates of a person's life, free text by or about
+		-- people, identifiers of people
+		SELECT 'personal_date', 0.6, jsonb_build_object('context', 'a date in a table about people')
+		WHERE cls IN ('date', 'timestamp') AND person AND NOT tdgen.system_date(c ->> 'column_name')
+		UNION ALL
+		SELECT 'free_text',
+			   0.6 + CASE WHEN (prof ->> 'names_in_text')::real >= 0.1 * n THEN 0.15 ELSE 0 END,
+			   jsonb_build_object('values', jsonb_build_object('free_text', (prof ->> 'free_text')::integer,
+															   'names_in_text', (prof ->> 'names_in_text')::integer,
+															   'avg_words', (prof ->> 'avg_words')::real, 'sampled', n))
+		WHERE cls = 'text' AND n >= 5
+		  AND ((related AND ((prof ->> 'free_text')::real >= 0.5 * n OR (prof ->> 'avg_words')::real >= 5))
+			   OR ((prof ->> 'names_in_text')::real >= 0.2 * n AND (prof ->> 'free_text')::real >= 0.3 * n))
+		UNION ALL
+		SELECT 'personal_identifier', 0.6,
+			   jsonb_build_object('values', jsonb_build_object('code', (prof ->> 'code')::integer,
+															   'distinct', (prof ->> 'distinct')::integer, 'sampled', n))
+		WHERE cls = 'text' AND person AND n >= 10 AND (prof ->> 'code')::real >= 0.8 * n
+		  AND (prof ->> 'distinct')::real >= 0.9 * n
+	)
+	SELECT s.name, s.score, s.ev INTO best
+	FROM scored AS s
+	JOIN tdgen.active_category AS a ON a.name = s.name
+	WHERE s.score > 0
+	ORDER BY s.score DESC, s.name
+	LIMIT 1;
+
+	evidence := jsonb_strip_nulls(jsonb_build_object(
+		'context', CASE WHEN person OR related THEN c ->> 'context' END,
+		'sampled', CASE WHEN n > 0 THEN n END));
+
+	-- personal fields in sampled JSON documents
+	IF cls = 'json' AND c -> 'json_spec' IS NOT NULL AND c -> 'json_spec' <> '{}' THEN
+		category := 'personal_json';
+		transform := 'jsonb_mask';
+		params := jsonb_build_object('spec', c -> 'json_spec');
+		confidence := greatest(coalesce(best.score, 0), 0.85);
+		verdict := 'mask';
+		evidence := evidence || jsonb_build_object('json_fields', (SELECT jsonb_agg(k ORDER BY k) FROM jsonb_object_keys(c -> 'json_spec') AS k));
+		reason := 'personal fields in the sampled documents: '
+				  || (SELECT string_agg(k, ', ' ORDER BY k) FROM jsonb_object_keys(c -> 'json_spec') AS k);
+		RETURN;
+	END IF;
+
+	IF best.name IS NOT NULL AND best.score >= min_confidence AND cls <> 'json' THEN
+		category := best.name;
+		confidence := round(best.score::numeric, 2)::real;
+		verdict := 'mask';
+		evidence := evidence || best.ev;
+		fit := tdgen.fit_rule(category, cls, base, is_key);
+		transform := fit.transform;
+		params := fit.params;
+		reason := concat_ws('; ',
+							CASE WHEN best.ev ? 'name' THEN format('column name matches %s (as %s)', category, best.ev ->> 'name') END,
+							CASE WHEN best.ev ? 'type' THEN format('its type %s holds %s', best.ev ->> 'type', category) END,
+							CASE WHEN best.ev -> 'values' ? 'pattern'
+								 THEN format('%s of %s sampled values match its patterns', best.ev -> 'values' ->> 'pattern', n)
+								 WHEN best.ev ? 'values'
+								 THEN (SELECT string_agg(format('%s of %s sampled values %s', v.value, n,
+																CASE v.key WHEN 'free_text' THEN 'are free text'
+																		   WHEN 'names_in_text' THEN 'name a person'
+																		   WHEN 'code' THEN 'are codes'
+																		   WHEN 'distinct' THEN 'are distinct'
+																		   ELSE 'are ' || v.key END), ', ')
+									   FROM jsonb_each(best.ev -> 'values') AS v WHERE v.key NOT IN ('sampled', 'avg_words')) END,
+							CASE WHEN best.ev ? 'context' THEN best.ev ->> 'context' END,
+							CASE WHEN person OR related THEN 'table ' || (c ->> 'context') END,
+							fit.note);
+		RETURN;
+	END IF;
+
+	-- positive evidence that the column holds nothing personal
+	why := ARRAY[CASE WHEN cls = 'boolean' THEN 'a boolean'
+					  WHEN cls = 'enum' THEN 'an enum'
+					  WHEN is_key AND cls IN ('integer', 'uuid') THEN 'a key'
+					  WHEN cls IN ('integer', 'numeric') AND NOT person THEN 'a number outside tables about people'
+					  WHEN cls = 'uuid' AND NOT person THEN 'a uuid outside tables about people'
+					  WHEN cls IN ('date', 'timestamp') AND NOT person THEN 'a date outside tables about people'
+					  WHEN cls IN ('date', 'timestamp') AND tdgen.system_date(c ->> 'column_name') THEN 'a system date'
+					  WHEN cls = 'text' AND n >= 20 AND (prof ->> 'distinct')::integer <= 12
+						   AND (prof ->> 'distinct')::real <= 0.2 * n
+					  THEN format('a code: %s distinct values in %s sampled', prof ->> 'distinct', n) END];
+	IF why[1] IS NOT NULL AND coalesce(best.score, 0) < 0.3 THEN
+		verdict := 'keep';
+		evidence := evidence || jsonb_build_object('not_personal', why[1]);
+		reason := 'not personal: ' || why[1];
+		RETURN;
+	END IF;
+
+	verdict := 'review';
+	IF best.name IS NOT NULL THEN
+		evidence := evidence || jsonb_build_object('weak', jsonb_build_object(best.name, round(best.score::numeric, 2))) || best.ev;
+		reason := format('unsure: weak match (%s, %s)', best.name, round(best.score::numeric, 2));
+	ELSE
+		reason := CASE WHEN n > 0 THEN 'unsure: no personal signal in the name or the sampled values'
+					   ELSE 'unsure: no personal signal in the name, and no values to sample' END;
 	END IF;
 END
 $$;
 
 -- The jsonb_mask spec for sampled JSON documents: each leaf path whose key
--- (alone, or joined with its parent's either way round) or values match a
--- category with a text transform.
-CREATE FUNCTION tdgen.json_spec(docs jsonb[], table_name text, min_confidence real)
+-- (alone, or joined with its parent's either way round) or values make a
+-- category with a text transform, judged as a column of a table about
+-- people would be.
+CREATE FUNCTION tdgen.json_spec(docs jsonb[], min_confidence real)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	leaves jsonb;
 	spec jsonb := '{}';
 	lf record;
-	sug record;
+	v record;
 BEGIN
 	WITH RECURSIVE walk(path, key, parent, val, depth) AS (
 		SELECT '$', NULL::text, NULL::text, d, 0 FROM unnest(docs) AS d
@@ -243,168 +555,230 @@ BEGIN
 			 LATERAL (VALUES (l.key), (l.parent || '_' || l.key), (l.key || '_' || l.parent)) AS cand(name)
 		WHERE cand.name IS NOT NULL
 	), matched AS (
-		SELECT nm.idx, nm.category, nm.confidence
-		FROM tdgen.name_matches(table_name, (SELECT array_agg(name ORDER BY i) FROM named),
+		SELECT nm.idx, nm.category, nm.confidence, nm.variant
+		FROM tdgen.name_matches((SELECT array_agg(''::text ORDER BY i) FROM named), (SELECT array_agg(name ORDER BY i) FROM named),
 								(SELECT array_agg('text'::text ORDER BY i) FROM named)) AS nm
 	)
 	SELECT coalesce(jsonb_agg(jsonb_build_object(
-			   'path', l.path, 'vals', to_jsonb(l.vals),
-			   'names', (SELECT coalesce(jsonb_object_agg(m.category, m.confidence), '{}')
+			   'path', l.path, 'profile', tdgen.value_profile(l.vals),
+			   'names', (SELECT coalesce(jsonb_object_agg(m.category, jsonb_build_object('confidence', m.confidence,
+																						 'variant', m.variant)), '{}')
 						 FROM named AS nd JOIN matched AS m ON m.idx = nd.i WHERE nd.path = l.path))), '[]')
 	INTO leaves
 	FROM leaf AS l;
 
-	FOR lf IN SELECT x ->> 'path' AS path, x -> 'names' AS names,
-					   ARRAY(SELECT jsonb_array_elements_text(x -> 'vals')) AS vals
-				FROM jsonb_array_elements(leaves) AS x
-	LOOP
-		sug := tdgen.suggest(lf.names, 'text', 'text'::regtype, false, lf.vals, NULL, min_confidence);
-		IF sug.category IS NOT NULL AND tdgen.transform_fits(sug.transform, NULL, 'text') THEN
+	FOR lf IN SELECT x ->> 'path' AS path, x FROM jsonb_array_elements(leaves) AS x LOOP
+		v := tdgen.judge_column(lf.x || jsonb_build_object('type_class', 'text', 'base_type', 'text', 'person', true,
+														   'related', true, 'context', 'a JSON document'),
+								min_confidence);
+		IF v.verdict = 'mask' AND tdgen.transform_fits(v.transform, NULL, 'text') THEN
 			spec := spec || jsonb_build_object(lf.path,
-											   CASE WHEN sug.params = '{}' THEN to_jsonb(sug.transform)
-													ELSE sug.params || jsonb_build_object('transform', sug.transform) END);
+											   CASE WHEN v.params = '{}' THEN to_jsonb(v.transform)
+													ELSE v.params || jsonb_build_object('transform', v.transform) END);
 		END IF;
 	END LOOP;
-	leaves := NULL;
 	RETURN spec;
 END
 $$;
 
--- Suggestions for columns of one table: the values of each column that a
--- value pattern could match are sampled remotely, LIMIT sample_size.
-CREATE FUNCTION tdgen.scan_table(s tdgen.source, schema_name name, table_name name, column_names name[],
-								 sample_size integer, min_confidence real)
-RETURNS TABLE (column_name name, type_name text, category text, transform text, params jsonb,
-			   confidence real, reason text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	c record;
-	ft text;
-	vals text[];
-	docs jsonb[];
-	sug record;
-	cols jsonb;
-	names jsonb;
-BEGIN
-	SELECT format('%I.%I', s.local_schema, r.local_name) INTO ft
-	FROM tdgen.source_relation AS r
-	WHERE r.source = s.name AND r.schema_name = scan_table.schema_name AND r.table_name = scan_table.table_name;
+-- ---------------------------------------------------------------------------
+-- The scan
+-- ---------------------------------------------------------------------------
 
-	SELECT coalesce(jsonb_agg(to_jsonb(rc) ORDER BY rc.attnum), '[]') INTO cols
-	FROM tdgen.remote_columns(s.name) AS rc
-	WHERE rc.schema_name = scan_table.schema_name AND rc.table_name = scan_table.table_name
-	  AND rc.column_name = ANY (column_names);
-	-- the names of all the columns, matched in one pass: {"column": {category: confidence}}
-	SELECT coalesce(jsonb_object_agg(x.column_name, x.cats), '{}') INTO names
-	FROM (SELECT (cols -> (nm.idx - 1)) ->> 'column_name' AS column_name, jsonb_object_agg(nm.category, nm.confidence) AS cats
-		  FROM tdgen.name_matches(scan_table.table_name,
-								  ARRAY(SELECT e ->> 'column_name' FROM jsonb_array_elements(cols) AS e),
-								  ARRAY(SELECT e ->> 'type_class' FROM jsonb_array_elements(cols) AS e)) AS nm
-		  GROUP BY 1) AS x;
-
-	FOR c IN
-		SELECT * FROM jsonb_to_recordset(cols) AS x(column_name name, table_name name, type_name text,
-													base_type regtype, type_class text, in_unique boolean)
-	LOOP
-		vals := NULL;
-		docs := NULL;
-		IF sample_size > 0 AND ft IS NOT NULL THEN
-			BEGIN
-				IF c.type_class IN ('text', 'network') THEN
-					EXECUTE format('SELECT array_agg(left(v::text, 256)) FROM (SELECT %1$I AS v FROM %2$s WHERE %1$I IS NOT NULL LIMIT %3$s) AS x',
-								   c.column_name, ft, sample_size) INTO vals;
-				ELSIF c.type_class = 'text_array' THEN
-					EXECUTE format('SELECT array_agg(left(e, 256)) FROM (SELECT %1$I AS v FROM %2$s WHERE %1$I IS NOT NULL LIMIT %3$s) AS x, unnest(x.v) AS e WHERE e IS NOT NULL',
-								   c.column_name, ft, sample_size) INTO vals;
-				ELSIF c.type_class = 'json' THEN
-					EXECUTE format('SELECT array_agg(v::jsonb) FROM (SELECT %1$I AS v FROM %2$s WHERE %1$I IS NOT NULL LIMIT %3$s) AS x',
-								   c.column_name, ft, least(sample_size, 50)) INTO docs;
-				END IF;
-			EXCEPTION WHEN data_exception THEN
-				-- a value that does not convert (json with \u0000, say): its
-				-- error would quote it, so the column is judged by its name
-				vals := NULL;
-				docs := NULL;
-			END;
-		END IF;
-		sug := tdgen.suggest(names -> c.column_name::text, c.type_class, c.base_type, c.in_unique, vals,
-							 CASE WHEN docs IS NOT NULL THEN tdgen.json_spec(docs, c.table_name, min_confidence) END,
-							 min_confidence);
-		column_name := c.column_name;
-		type_name := c.type_name;
-		category := sug.category;
-		transform := sug.transform;
-		params := sug.params;
-		confidence := round(sug.confidence::numeric, 2)::real;
-		reason := sug.reason;
-		RETURN NEXT;
-	END LOOP;
-	vals := NULL;
-	docs := NULL;
-END
-$$;
-
--- The columns of a source (or of an environment's copied tables) that no
--- rule covers, optionally only some.
-CREATE FUNCTION tdgen.unruled_columns(source_or_environment text)
-RETURNS TABLE (schema_name name, table_name name, column_name name)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-	SELECT c.schema_name, c.table_name, c.column_name
-	FROM tdgen.remote_columns((tdgen.resolve_source(source_or_environment)).name) AS c
-	WHERE NOT c.generated
-	  AND NOT EXISTS (SELECT FROM tdgen.column_rule AS r
-					  WHERE r.schema_name = c.schema_name AND r.table_name = c.table_name
-						AND r.column_name = c.column_name
-						AND (r.environment IS NULL OR r.environment = source_or_environment));
-END;
-
-CREATE FUNCTION tdgen_scan(source_or_environment text, sample_size integer DEFAULT 200,
-						   min_confidence real DEFAULT 0.5)
-RETURNS TABLE (column_name text, data_type text, category text, transform text, params jsonb,
-			   confidence real, reason text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- The verdict on every production column of the source (or of an
+-- environment's source) that has no rule, generally or for the
+-- environment; only those named in wanted (schema.table.column) when given.
+-- Production is read in one snapshot: its catalog once, then one sample
+-- query per table.  A column that references another by foreign key takes
+-- that column's rule (verdict inherit), as the gate does.
+CREATE FUNCTION tdgen.scan_columns(source_or_environment text, wanted text[], sample_size integer, min_confidence real)
+RETURNS TABLE (schema_name name, table_name name, column_name name, type_name text, category text, transform text,
+			   params jsonb, confidence real, verdict text, evidence jsonb, reason text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
 	s tdgen.source := tdgen.resolve_source(source_or_environment);
-	t record;
+	opened boolean := false;
+	prod jsonb;
+	cols jsonb;
+	profiles jsonb := '{}';
+	judged jsonb := '{}';
+	grp record;
+	c record;
+	v record;
 BEGIN
 	IF sample_size IS NULL OR sample_size < 0 OR sample_size > 100000 THEN
 		RAISE EXCEPTION 'sample_size must be between 0 and 100000' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	PERFORM tdgen.sync_source(s.name);
-	FOR t IN
-		SELECT u.schema_name, u.table_name, array_agg(u.column_name) AS cols
-		FROM tdgen.unruled_columns(source_or_environment) AS u
+	IF tdgen.remote_server() IS NULL THEN
+		PERFORM tdgen.remote_begin(s.server);
+		opened := true;
+	END IF;
+	prod := tdgen.read_production(s.name);
+
+	-- the columns of every table with a column to judge, with their name
+	-- matches (all of them, for the context), the foreign key each
+	-- references, and whether they are to be judged
+	WITH col AS (
+		SELECT x.*, row_number() OVER ()::integer AS i,
+			   NOT x.generated
+			   AND NOT EXISTS (SELECT FROM tdgen.column_rule AS r
+							   WHERE r.schema_name = x.schema_name AND r.table_name = x.table_name
+								 AND r.column_name = x.column_name
+								 AND (r.environment IS NULL OR r.environment = source_or_environment))
+			   AND (wanted IS NULL OR ARRAY[x.schema_name, x.table_name, x.column_name]
+									IN (SELECT tdgen.parse_name(o, 3) FROM unnest(wanted) AS o)) AS target
+		FROM jsonb_to_recordset(prod -> 'cols') AS x(schema_name name, table_name name, column_name name, attnum int,
+													type_name text, base_type regtype, type_class text, not_null boolean,
+													generated boolean, in_unique boolean)
+	), tbl AS (
+		SELECT col.* FROM col
+		WHERE (col.schema_name, col.table_name) IN (SELECT t.schema_name, t.table_name FROM col AS t WHERE t.target)
+	), nm AS (
+		SELECT m.idx, jsonb_agg(jsonb_build_object('category', m.category, 'confidence', m.confidence,
+												   'variant', m.variant, 'context', m.context)) AS names
+		FROM tdgen.name_matches(ARRAY(SELECT t.table_name::text FROM tbl AS t ORDER BY t.i),
+								ARRAY(SELECT t.column_name::text FROM tbl AS t ORDER BY t.i),
+								ARRAY(SELECT t.type_class FROM tbl AS t ORDER BY t.i)) AS m
+		GROUP BY m.idx
+	)
+	SELECT coalesce(jsonb_agg(to_jsonb(t) || jsonb_build_object(
+			   'matches', coalesce(nm.names, '[]'),
+			   'names', (SELECT coalesce(jsonb_object_agg(e ->> 'category', e), '{}') FROM jsonb_array_elements(nm.names) AS e
+						 WHERE e ->> 'context' IS NULL),
+			   'fk', (SELECT tdgen.qualified(f.ref_schema, f.ref_table, f.ref_column)
+					  FROM jsonb_to_recordset(prod -> 'fks') AS f(schema_name name, table_name name, column_name name,
+																   ref_schema name, ref_table name, ref_column name)
+					  WHERE f.schema_name = t.schema_name AND f.table_name = t.table_name AND f.column_name = t.column_name
+					  ORDER BY 1 LIMIT 1))), '[]')
+	INTO cols
+	FROM (SELECT x.*, row_number() OVER (ORDER BY x.i) AS k FROM tbl AS x) AS t
+	LEFT JOIN nm ON nm.idx = t.k;
+
+	-- one sample query per table, reduced to profiles at once
+	FOR grp IN
+		SELECT x.schema_name, x.table_name, jsonb_agg(x.c) AS cs
+		FROM (SELECT e ->> 'schema_name' AS schema_name, e ->> 'table_name' AS table_name, e AS c
+			  FROM jsonb_array_elements(cols) AS e
+			  WHERE (e ->> 'target')::boolean AND e ->> 'fk' IS NULL) AS x
 		GROUP BY 1, 2 ORDER BY 1, 2
 	LOOP
-		RETURN QUERY
-		SELECT tdgen.qualified(t.schema_name, t.table_name, x.column_name), x.type_name, x.category,
-			   x.transform, x.params, x.confidence, x.reason
-		FROM tdgen.scan_table(s, t.schema_name, t.table_name, t.cols, sample_size, min_confidence) AS x;
+		profiles := profiles || jsonb_build_object(tdgen.qualified(grp.schema_name, grp.table_name),
+												   tdgen.sample_profiles(grp.schema_name, grp.table_name, grp.cs, sample_size,
+																		 min_confidence));
+	END LOOP;
+	IF opened THEN
+		PERFORM tdgen.remote_end();
+	END IF;
+
+	-- each table's context, then each column's verdict
+	FOR c IN
+		SELECT e AS col, x.person, x.related, x.why, tdgen.qualified(x.schema_name, x.table_name) AS tq
+		FROM tdgen.scan_context(cols, prod -> 'fks') AS x
+		JOIN LATERAL jsonb_array_elements(cols) AS e
+			 ON e ->> 'schema_name' = x.schema_name AND e ->> 'table_name' = x.table_name
+		WHERE (e ->> 'target')::boolean
+		ORDER BY e ->> 'schema_name', e ->> 'table_name', (e ->> 'attnum')::integer
+	LOOP
+		schema_name := c.col ->> 'schema_name';
+		table_name := c.col ->> 'table_name';
+		column_name := c.col ->> 'column_name';
+		type_name := c.col ->> 'type_name';
+		IF c.col ->> 'fk' IS NOT NULL THEN
+			category := NULL; transform := NULL; params := NULL; confidence := NULL;
+			verdict := 'inherit';
+			evidence := jsonb_build_object('references', c.col ->> 'fk');
+			reason := format('references %s: takes its rule', c.col ->> 'fk');
+		ELSE
+			v := tdgen.judge_column(c.col || jsonb_build_object(
+										'names', (SELECT coalesce(jsonb_object_agg(e ->> 'category', e), '{}')
+												  FROM jsonb_array_elements(c.col -> 'matches') AS e
+												  WHERE e ->> 'context' IS NULL
+													 OR (e ->> 'context' = 'person' AND c.person)
+													 OR (e ->> 'context' = 'related' AND c.related)),
+										'person', c.person, 'related', c.related, 'context', c.why)
+									|| coalesce(profiles -> c.tq -> (c.col ->> 'column_name'), '{}'),
+									min_confidence);
+			category := v.category; transform := v.transform; params := v.params; confidence := v.confidence;
+			verdict := v.verdict; evidence := v.evidence; reason := v.reason;
+		END IF;
+		judged := judged || jsonb_build_object(tdgen.qualified(schema_name, table_name, column_name), jsonb_build_object(
+			'schema_name', schema_name, 'table_name', table_name, 'column_name', column_name, 'type_name', type_name,
+			'attnum', c.col -> 'attnum', 'fk', c.col ->> 'fk', 'category', category, 'transform', transform,
+			'params', params, 'confidence', confidence, 'verdict', verdict, 'evidence', evidence, 'reason', reason));
+	END LOOP;
+
+	-- a foreign key takes what the column it references gets
+	FOR c IN SELECT x.value AS j, judged -> (x.value ->> 'fk') AS ref FROM jsonb_each(judged) AS x
+			 ORDER BY x.value ->> 'schema_name', x.value ->> 'table_name', (x.value ->> 'attnum')::integer
+	LOOP
+		SELECT * INTO v FROM jsonb_to_record(c.j) AS x(schema_name name, table_name name, column_name name, type_name text,
+													   category text, transform text, params jsonb, confidence real,
+													   verdict text, evidence jsonb, reason text);
+		schema_name := v.schema_name; table_name := v.table_name; column_name := v.column_name;
+		type_name := v.type_name; category := v.category; transform := v.transform; params := v.params;
+		confidence := v.confidence; verdict := v.verdict; evidence := v.evidence; reason := v.reason;
+		IF verdict = 'inherit' AND c.ref IS NOT NULL THEN
+			category := c.ref ->> 'category';
+			transform := c.ref ->> 'transform';
+			params := c.ref -> 'params';
+			confidence := (c.ref ->> 'confidence')::real;
+			evidence := evidence || jsonb_build_object('referenced', c.ref -> 'verdict');
+			reason := format('%s, whose verdict is %s: %s', reason, c.ref ->> 'verdict', c.ref ->> 'reason');
+		END IF;
+		RETURN NEXT;
 	END LOOP;
 END
 $$;
 
--- Turns the scan's suggestions into rules: all of them, or those of the
--- given columns.  Returns the rules written.
+CREATE FUNCTION tdgen_scan(source_or_environment text, sample_size integer DEFAULT 200,
+						   min_confidence real DEFAULT 0.5)
+RETURNS TABLE (column_name text, data_type text, verdict text, category text, transform text, params jsonb,
+			   confidence real, evidence jsonb, reason text)
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT tdgen.qualified(x.schema_name, x.table_name, x.column_name), x.type_name, x.verdict, x.category,
+		   x.transform, x.params, x.confidence, x.evidence, x.reason
+	FROM tdgen.scan_columns(source_or_environment, NULL, sample_size, min_confidence) AS x;
+END;
+
+-- The review step, failing closed: the scan's rules for the columns it
+-- finds personal, keeps for the columns it has positive evidence are not,
+-- and nothing for the others, which stay unreviewed and stop the gate
+-- until a person decides.  For an environment whose option unsure is
+-- "mask", those get a conservative mask of their type there instead
+-- (tdgen.default_mask).  All columns, or the given ones.  Returns what it
+-- wrote: action mask, keep or default_mask.
 CREATE FUNCTION tdgen_accept(source_or_environment text, columns text[] DEFAULT NULL,
 							 min_confidence real DEFAULT 0.5)
-RETURNS TABLE (column_name text, transform text, params jsonb)
+RETURNS TABLE (column_name text, action text, transform text, params jsonb)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	sug record;
+	x record;
+	dm record;
+	unsure_mask boolean := coalesce((SELECT e.options ->> 'unsure' = 'mask' FROM tdgen.environment AS e
+									 WHERE e.name = source_or_environment), false);
 BEGIN
-	FOR sug IN
-		SELECT x.column_name, x.transform, x.params
-		FROM @extschema@.tdgen_scan(source_or_environment, 200, min_confidence) AS x
-		WHERE x.category IS NOT NULL
-		  AND (columns IS NULL
-			   OR tdgen.parse_name(x.column_name, 3) IN (SELECT tdgen.parse_name(c, 3) FROM unnest(columns) AS c))
+	FOR x IN
+		SELECT s.*, tdgen.qualified(s.schema_name, s.table_name, s.column_name) AS q, r.type_class, r.base_type,
+			   r.in_unique, r.not_null
+		FROM tdgen.scan_columns(source_or_environment, columns, 200, min_confidence) AS s
+		LEFT JOIN tdgen.remote_columns((tdgen.resolve_source(source_or_environment)).name) AS r
+			   ON r.schema_name = s.schema_name AND r.table_name = s.table_name AND r.column_name = s.column_name
+		WHERE s.verdict IN ('mask', 'keep') OR (s.verdict = 'review' AND unsure_mask)
 	LOOP
-		PERFORM @extschema@.tdgen_rule(sug.column_name, sug.transform, sug.params);
-		column_name := sug.column_name;
-		transform := sug.transform;
-		params := sug.params;
+		column_name := x.q;
+		IF x.verdict = 'mask' THEN
+			PERFORM @extschema@.tdgen_rule(x.q, x.transform, x.params);
+			action := 'mask'; transform := x.transform; params := x.params;
+		ELSIF x.verdict = 'keep' THEN
+			PERFORM @extschema@.tdgen_keep(x.q, 'scan: ' || x.reason);
+			action := 'keep'; transform := NULL; params := NULL;
+		ELSE
+			dm := tdgen.default_mask(x.type_class, x.base_type, x.in_unique, x.not_null);
+			CONTINUE WHEN dm.transform IS NULL;
+			PERFORM @extschema@.tdgen_rule(x.q, dm.transform, dm.params, source_or_environment);
+			action := 'default_mask'; transform := dm.transform; params := dm.params;
+		END IF;
 		RETURN NEXT;
 	END LOOP;
 END
@@ -414,36 +788,49 @@ $$;
 -- Privileges and comments
 -- ---------------------------------------------------------------------------
 
-REVOKE ALL ON FUNCTION tdgen.scan_table(tdgen.source, name, name, name[], integer, real),
-	tdgen.unruled_columns(text), tdgen_scan(text, integer, real), tdgen_accept(text, text[], real) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tdgen.sample_profiles(name, name, jsonb, integer, real),
+	tdgen.scan_columns(text, text[], integer, real), tdgen_scan(text, integer, real),
+	tdgen_accept(text, text[], real) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tdgen_scan(text, integer, real), tdgen_accept(text, text[], real) TO tdgen_admin;
 GRANT SELECT ON tdgen.active_category TO tdgen_admin;
 
-COMMENT ON FUNCTION tdgen.luhn_valid(text) IS
-	'true when 12-19 digits (spaces and dashes allowed) pass the Luhn check';
-COMMENT ON FUNCTION tdgen.mod97_valid(text) IS
-	'true when an IBAN''s check digits pass ISO 7064 mod 97-10';
-COMMENT ON FUNCTION tdgen.value_valid(text, text) IS
-	'applies a category validator (email, luhn, mod97, ssn, ip, phone) to a value; false, never an error, on malformed input';
+COMMENT ON FUNCTION tdgen.value_profile(text[]) IS
+	'counts, over a sample of values, of those with each recognised shape (email, Luhn, NPI, DEA, IBAN, SSN, IP, MAC, phone, ZIP, names and places of the census lists, street, URL, free text...); never a value';
+COMMENT ON FUNCTION tdgen.value_signal(text, text) IS
+	'whether one value shows a signal of tdgen.value_profile: its validators, one at a time';
+COMMENT ON FUNCTION tdgen.signal_weight(text) IS
+	'what a value signal says on its own, whether its absence speaks against a name match, and what a table about people adds';
 COMMENT ON VIEW tdgen.active_category IS
 	'the categories not disabled';
-COMMENT ON FUNCTION tdgen.name_matches(text, text[], text[]) IS
-	'for each column name (and its type class) in a table: the enabled categories whose column and table patterns match';
+COMMENT ON FUNCTION tdgen.thing_words() IS
+	'words that, before a generic last word of a column name (name, title, address), say it is not a person''s';
+COMMENT ON FUNCTION tdgen.name_variants(text) IS
+	'the names a column is matched by: its own in lower case with underscores, then with leading words dropped';
+COMMENT ON FUNCTION tdgen.name_matches(text[], text[], text[]) IS
+	'for each column (table, name, type class): the enabled categories whose column patterns match a variant of its name, with the context the pattern asks for';
 COMMENT ON FUNCTION tdgen.value_matches(text[], text) IS
-	'per enabled category with value patterns: the share of the values that match and pass its validator';
+	'per enabled category with value patterns: the share of the values that match one';
 COMMENT ON FUNCTION tdgen.transform_fits(text, regtype, text) IS
 	'whether a transform takes a column of the given base type and type class';
 COMMENT ON FUNCTION tdgen.rule_injective(text, jsonb) IS
 	'whether a transform with these parameters keeps distinct values distinct';
-COMMENT ON FUNCTION tdgen.suggest(jsonb, text, regtype, boolean, text[], jsonb, real) IS
-	'the best category for a column and the rule to suggest, fitted to its type and uniqueness';
-COMMENT ON FUNCTION tdgen.json_spec(jsonb[], text, real) IS
+COMMENT ON FUNCTION tdgen.sample_profiles(name, name, jsonb, integer, real) IS
+	'one remote sample query for some columns of a production table, reduced at once to value profiles (and JSON specs); the values are dropped';
+COMMENT ON FUNCTION tdgen.scan_context(jsonb, jsonb) IS
+	'which tables are about people (by name, columns, or a one-to-one reference) and which reference such a table, with why';
+COMMENT ON FUNCTION tdgen.system_date(text) IS
+	'whether a date column''s name says the system wrote it (created_at, updated_at...)';
+COMMENT ON FUNCTION tdgen.fit_rule(text, text, regtype, boolean) IS
+	'a category''s rule fitted to a column: array_mask on text arrays, the nearest transform that takes the type, injective on unique columns';
+COMMENT ON FUNCTION tdgen.default_mask(text, regtype, boolean, boolean) IS
+	'a conservative mask of a column''s type for columns the scan is unsure about, or NULL when there is none';
+COMMENT ON FUNCTION tdgen.judge_column(jsonb, real) IS
+	'the verdict on one column from its name matches, value profile, type and context: mask (with the rule), keep (with the evidence it is not personal) or review; evidence as counts';
+COMMENT ON FUNCTION tdgen.json_spec(jsonb[], real) IS
 	'a jsonb_mask spec for the personal fields of sampled JSON documents';
-COMMENT ON FUNCTION tdgen.scan_table(tdgen.source, name, name, name[], integer, real) IS
-	'suggestions for some columns of one production table, from their names and a remote sample';
-COMMENT ON FUNCTION tdgen.unruled_columns(text) IS
-	'production columns (not generated) that no rule or keep covers, generally or for the environment';
+COMMENT ON FUNCTION tdgen.scan_columns(text, text[], integer, real) IS
+	'the verdict on every production column without a rule (or the given ones), from one catalog read and one sample query per table';
 COMMENT ON FUNCTION tdgen_scan(text, integer, real) IS
-	'for every production column without a rule: category, suggested transform and parameters, confidence, reason; sampled values are never stored or shown';
+	'for every production column without a rule: verdict (mask, keep, inherit or review), category, suggested rule, confidence, evidence (signals and counts) and reason; sampled values are never stored or shown';
 COMMENT ON FUNCTION tdgen_accept(text, text[], real) IS
-	'writes the scan''s suggestions as rules, all or for the given columns; returns them';
+	'the review step that fails closed: writes the scan''s rules and its keeps of columns with positive evidence of holding nothing personal, leaving the unsure ones unreviewed (or, with the environment option unsure = mask, masked by their type); returns what it wrote';

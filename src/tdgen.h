@@ -88,6 +88,10 @@ extern void TdgenPermuteDigits(const uint8 *subkey, uint64 tweak, uint32 radix, 
 extern void TdgenPermuteHalves(const uint8 *subkey, uint64 tweak, uint32 radix, int n,
 							   uint64 *a, uint64 *b);
 
+/* transform_id.c: check digits, also used by the scan's validators */
+extern uint8 TdgenLuhnDigit(const uint8 *digits, int n);
+extern int	TdgenIbanCheck(const uint8 *chars, int n);
+
 /*
  * Building a text result in place: reserve the varlena header, append with
  * the StringInfo functions, then set the size.  Saves the copy that

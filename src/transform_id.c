@@ -286,8 +286,8 @@ tdgen_ssn(PG_FUNCTION_ARGS)
 }
 
 /* Luhn check digit for digits[0..n-1] followed by the check digit. */
-static uint8
-luhn_check_digit(const uint8 *digits, int n)
+uint8
+TdgenLuhnDigit(const uint8 *digits, int n)
 {
 	int			sum = 0;
 
@@ -336,7 +336,7 @@ tdgen_credit_card(PG_FUNCTION_ARGS)
 	num.chars[num.pos[num.n - 1]] = '#';
 	TdgenPermuteDigits(subkey, layout_tweak(subkey, &num, from), 10,
 					   num.digits + from, num.n - 1 - from);
-	num.digits[num.n - 1] = luhn_check_digit(num.digits, num.n - 1);
+	num.digits[num.n - 1] = TdgenLuhnDigit(num.digits, num.n - 1);
 	store_digits(&num, 0);
 	PG_RETURN_TEXT_P(num.result);
 }
@@ -357,10 +357,11 @@ alnum_value(char c)
 
 /*
  * IBAN check digits: 98 - (BBAN + country + "00", letters as 10..35) mod 97,
- * reducing the running number only when it nears 2^63.
+ * reducing the running number only when it nears 2^63.  chars: the
+ * IBAN's letters and digits as values 0..35, country first.
  */
-static int
-iban_check(const uint8 *chars, int n)
+int
+TdgenIbanCheck(const uint8 *chars, int n)
 {
 	uint64		acc = 0;
 
@@ -425,7 +426,7 @@ tdgen_iban(PG_FUNCTION_ARGS)
 	for (int i = 4; i < num.n; i++)
 		num.digits[i] = (num.digits[i] < 10) ? digits[ndigits++] : 10 + letters[nletters++];
 
-	check = iban_check(num.digits, num.n);
+	check = TdgenIbanCheck(num.digits, num.n);
 	num.digits[2] = check / 10;
 	num.digits[3] = check % 10;
 	for (int i = 0; i < num.n; i++)

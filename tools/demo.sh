@@ -68,17 +68,25 @@ SQL
 say "environment qa, and the scan: which production columns are sensitive, and the rules it suggests"
 psql -X -q -d staging <<'SQL'
 SELECT tdgen_source('prod', 'prod'), tdgen_environment('qa', 'prod') \g /dev/null
-SELECT column_name, category, transform, params, confidence
-FROM tdgen_scan('prod') WHERE category IS NOT NULL ORDER BY column_name;
+SELECT verdict, count(*) FROM tdgen_scan('prod') GROUP BY 1 ORDER BY 1;
+SELECT column_name, category, transform, confidence, evidence
+FROM tdgen_scan('prod') WHERE verdict = 'mask' ORDER BY column_name;
 SQL
 owner_mapping staging qa
 
-say "rules: the suggestions accepted, every other column kept as reviewed"
+say "review: the suggestions accepted with the keeps the scan has evidence for; the rest reviewed by hand"
 psql -X -q -d staging <<'SQL'
-SELECT count(*) AS rules_accepted FROM tdgen_accept('prod');
-SELECT count(*) AS columns_kept
-FROM (SELECT tdgen_keep(column_name, 'reviewed in the demo: not personal')
-	  FROM tdgen_check('qa') WHERE problem = 'unreviewed') AS k;
+SELECT action, count(*) FROM tdgen_accept('prod') GROUP BY 1 ORDER BY 1;
+\echo 'What the scan is unsure about, with its evidence: a person decides.'
+SELECT column_name, data_type, reason FROM tdgen_scan('prod') WHERE verdict = 'review' ORDER BY 1;
+SELECT tdgen_keep('public.countries.code', 'ISO country code, a lookup'),
+	   tdgen_keep('public.countries.name', 'country name, a lookup'),
+	   tdgen_keep('public.products.sku', 'product code'),
+	   tdgen_keep('public.products.name', 'product name'),
+	   tdgen_keep('public.stores.name', 'store name'),
+	   tdgen_keep('public.stores.state', 'the state a store is in'),
+	   tdgen_keep('public.stores.city', 'the city a store is in') \g /dev/null
+SELECT count(*) AS still_unreviewed FROM tdgen_check('qa') WHERE problem = 'unreviewed';
 SQL
 
 say "CALL tdgen_refresh('qa')"
