@@ -277,6 +277,9 @@ SELECT tdgen.builtin_category('geo_coordinates', 'a person''s latitude, longitud
 SELECT tdgen.builtin_category('birth_date', 'a date of birth', '{date,timestamp,text}', NULL, 0.9,
 	'birth_date', '{}', ARRAY['birth', '(^|_)dob(_|$)', 'born', 'birthday', 'geburt', 'naissance', 'nacimiento',
 							  'nascimento']);
+SELECT tdgen.builtin_category('birth_part', 'the year, month or day of a date of birth', '{integer,numeric,text}', NULL,
+	0.92, 'birth_part', '{}', ARRAY['(birth|dob|geburts)_?(year|month|day|yr|mo|dy|jahr|monat|tag)',
+									 '(year|month|day)s?_?of_?birth', '^(yob|mob)$']);
 SELECT tdgen.builtin_category('age', 'a person''s age', '{integer,numeric}', NULL, 0.6,
 	'noise', '{"pct": 10}', ARRAY['person:^age(_?(years|yrs|in_?years))?$', 'person:^(alter|edad|idade|eta)$']);
 

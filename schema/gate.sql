@@ -210,7 +210,8 @@ $$;
 
 -- Every problem with the rules of an environment against production now:
 --   unreviewed        a column of a copied table with neither rule nor keep
---   column_gone       a rule whose table or column no longer exists
+--   column_gone       a rule whose table or column no longer exists, or
+--                     that reads another column its table lacks
 --   type_changed      a ruled column whose type changed since the review
 --   not_injective     a non-injective rule on a PRIMARY KEY/UNIQUE column
 --   type_mismatch     a transform that cannot take the column's type
@@ -304,6 +305,19 @@ BEGIN
 		   '-- choose a transform whose input_types include the column''s type: SELECT name, input_types FROM tdgen.transform'
 	FROM effective AS x
 	WHERE x.action = 'mask' AND NOT tdgen.transform_fits(x.transform, x.base_type, x.type_class)
+	UNION ALL
+	-- a rule that reads another column of its row, which the table lacks
+	SELECT 'column_gone', tdgen.qualified(x.schema_name, x.table_name, x.column_name),
+		   format('parameter %s of its %s rule names column %s, which table %s does not have', p.key, x.transform,
+				  quote_ident(p.value #>> '{}'), tdgen.qualified(x.schema_name, x.table_name)),
+		   '-- write the rule again naming a column of the same table'
+	FROM effective AS x
+	JOIN tdgen.transform AS t ON t.name = x.transform
+	CROSS JOIN LATERAL jsonb_each(x.params) AS p
+	WHERE x.own AND x.action = 'mask' AND t.parameters -> p.key ->> 'type' = 'column'
+	  AND NOT EXISTS (SELECT FROM effective AS y
+					  WHERE y.schema_name = x.schema_name AND y.table_name = x.table_name
+						AND y.column_name = p.value #>> '{}')
 	UNION ALL
 	SELECT 'not_null', tdgen.qualified(x.schema_name, x.table_name, x.column_name),
 		   'nullify on a NOT NULL column would fail the copy',

@@ -77,6 +77,11 @@ BEGIN
 	FOR p IN SELECT key, value FROM jsonb_each(coalesce(params, '{}')) ORDER BY key LOOP
 		args := args || format(', %I => %s', p.key,
 							   CASE WHEN p.key = 'scope' THEN quote_literal(p.value #>> '{}')
+									-- another column of the row, as text ('' for NULL);
+									-- through jsonb, whose dates are ISO whatever the
+									-- DateStyle
+									WHEN t.parameters -> p.key ->> 'type' = 'column'
+									THEN format('coalesce(to_jsonb(%I) #>> ''{}'', '''')', p.value #>> '{}')
 									WHEN jsonb_typeof(p.value) IN ('object', 'array') THEN quote_literal(p.value::text) || '::jsonb'
 									WHEN jsonb_typeof(p.value) = 'string' THEN quote_literal(p.value #>> '{}') || '::' ||
 										 CASE WHEN t.parameters -> p.key ->> 'type' = 'jsonb' THEN 'jsonb' ELSE 'text' END

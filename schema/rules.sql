@@ -111,16 +111,24 @@ BEGIN
 									  AND (v::text)::numeric BETWEEN 0 AND 2147483647
 				  WHEN 'boolean' THEN jsonb_typeof(v) = 'boolean'
 				  WHEN 'text' THEN jsonb_typeof(v) = 'string'
+				  WHEN 'column' THEN jsonb_typeof(v) = 'string' AND v #>> '{}' <> '' AND octet_length(v #>> '{}') < 64
 				  WHEN 'double precision' THEN jsonb_typeof(v) = 'number'
 				  WHEN 'numeric' THEN jsonb_typeof(v) = 'number'
 				  ELSE true END;
 		IF NOT ok THEN
 			RAISE EXCEPTION 'parameter % of transform % must be %', quote_literal(p.key), quote_literal(transform),
 				CASE want WHEN 'integer' THEN 'a non-negative integer' WHEN 'text' THEN 'a string'
+						  WHEN 'column' THEN 'the name of a column of the same table'
 						  WHEN 'boolean' THEN 'true or false' ELSE 'a number' END
 				USING ERRCODE = 'invalid_parameter_value';
 		END IF;
 	END LOOP;
+
+	IF transform = 'birth_part' AND params ->> 'part' NOT IN ('year', 'month', 'day') THEN
+		RAISE EXCEPTION 'parameter "part" of transform "birth_part" must be "year", "month" or "day"'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'For example ''{"part": "month", "born": "birth_date"}''.';
+	END IF;
 
 	-- what nests transforms checks them the way it will run them
 	IF transform = 'array_mask' THEN

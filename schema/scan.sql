@@ -357,6 +357,34 @@ BEGIN
 END
 $$;
 
+-- The parameters of a birth_part rule for a column of a table whose
+-- columns are siblings (objects with column_name, type_class and matches,
+-- the name matches of tdgen.name_matches): which part its name says, the
+-- table's birth date column (born) and its columns of the other parts, so
+-- that they are all masked alike.  NULL when the name says no part.
+CREATE FUNCTION tdgen.birth_part_params(column_name text, siblings jsonb)
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	WITH part_of AS (
+		SELECT s ->> 'column_name' AS name, s ->> 'type_class' AS cls,
+			   EXISTS (SELECT FROM jsonb_array_elements(s -> 'matches') AS m WHERE m ->> 'category' = 'birth_date') AS born,
+			   EXISTS (SELECT FROM jsonb_array_elements(s -> 'matches') AS m WHERE m ->> 'category' = 'birth_part') AS is_part,
+			   CASE WHEN s ->> 'column_name' ~* '(year|yr|yob|jahr|ano|annee)' THEN 'year'
+					WHEN s ->> 'column_name' ~* '(month|mon|mob|monat|mes|mois|(^|_)mo(_|$))' THEN 'month'
+					WHEN s ->> 'column_name' ~* '(day|dy|tag|dia|jour)' THEN 'day' END AS part
+		FROM jsonb_array_elements(siblings) AS s
+	)
+	SELECT jsonb_strip_nulls(jsonb_build_object(
+			   'part', me.part,
+			   'born', (SELECT min(p.name) FROM part_of AS p WHERE p.born AND p.cls IN ('date', 'timestamp')),
+			   'year', (SELECT min(p.name) FROM part_of AS p WHERE p.is_part AND p.part = 'year'),
+			   'month', (SELECT min(p.name) FROM part_of AS p WHERE p.is_part AND p.part = 'month'),
+			   'day', (SELECT min(p.name) FROM part_of AS p WHERE p.is_part AND p.part = 'day')))
+	FROM part_of AS me
+	WHERE me.name = column_name AND me.part IS NOT NULL;
+END;
+
 -- The verdict on one column.  c: the column's facts as jsonb:
 --   schema_name, table_name, column_name, type_name, base_type,
 --   type_class, in_unique, not_null; names (its name matches in context:
@@ -700,6 +728,16 @@ BEGIN
 									min_confidence);
 			category := v.category; transform := v.transform; params := v.params; confidence := v.confidence;
 			verdict := v.verdict; evidence := v.evidence; reason := v.reason;
+			IF transform = 'birth_part' THEN
+				-- masked as the row's birth date is, with its other parts
+				params := tdgen.birth_part_params(column_name,
+												  (SELECT jsonb_agg(e) FROM jsonb_array_elements(cols) AS e
+												   WHERE e ->> 'schema_name' = schema_name AND e ->> 'table_name' = table_name));
+				IF params IS NULL THEN
+					category := NULL; transform := NULL; confidence := NULL; verdict := 'review';
+					reason := reason || '; but its name says no year, month or day';
+				END IF;
+			END IF;
 		END IF;
 		judged := judged || jsonb_build_object(tdgen.qualified(schema_name, table_name, column_name), jsonb_build_object(
 			'schema_name', schema_name, 'table_name', table_name, 'column_name', column_name, 'type_name', type_name,
@@ -824,6 +862,8 @@ COMMENT ON FUNCTION tdgen.fit_rule(text, text, regtype, boolean) IS
 	'a category''s rule fitted to a column: array_mask on text arrays, the nearest transform that takes the type, injective on unique columns';
 COMMENT ON FUNCTION tdgen.default_mask(text, regtype, boolean, boolean) IS
 	'a conservative mask of a column''s type for columns the scan is unsure about, or NULL when there is none';
+COMMENT ON FUNCTION tdgen.birth_part_params(text, jsonb) IS
+	'a birth_part rule''s parameters for a column: the part its name says, and its table''s birth date and other part columns';
 COMMENT ON FUNCTION tdgen.judge_column(jsonb, real) IS
 	'the verdict on one column from its name matches, value profile, type and context: mask (with the rule), keep (with the evidence it is not personal) or review; evidence as counts';
 COMMENT ON FUNCTION tdgen.json_spec(jsonb[], real) IS

@@ -177,6 +177,72 @@ RETURNS date
 AS 'MODULE_PATHNAME', 'tdgen_birth_date'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
+-- A birth timestamp: its day as the date's, its time of day kept (in the
+-- session's time zone, as tdgen.birth_part reads a birth column).
+CREATE FUNCTION tdgen.birth_date(value timestamp, year_band integer DEFAULT 1, scope text DEFAULT '')
+RETURNS timestamp
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+RETURN tdgen.birth_date(value::date, year_band, scope) + value::time;
+
+CREATE FUNCTION tdgen.birth_date(value timestamptz, year_band integer DEFAULT 1, scope text DEFAULT '')
+RETURNS timestamptz
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+RETURN (tdgen.birth_date(value::date, year_band, scope) + value::time)::timestamptz;
+
+-- The date a text (a date or timestamp column read as text, ISO style)
+-- starts with, or NULL: never an error, which would quote the value.
+CREATE FUNCTION tdgen.leading_date(stamp text)
+RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (SELECT make_date(m[1]::int, m[2]::int, m[3]::int)
+		FROM regexp_match(stamp, '^\s*([0-9]{4})-([0-9]{2})-([0-9]{2})') AS m
+		WHERE m[1]::int >= 1 AND m[2]::int BETWEEN 1 AND 12 AND m[3]::int >= 1
+		  AND m[3]::int <= extract(day FROM make_date(m[1]::int, m[2]::int, 1) + interval '1 month - 1 day'));
+
+-- birth_part: the year, month or day of a date of birth stored apart,
+-- masked as tdgen.birth_date masks the whole date, so that the parts and
+-- the date of one row still agree.  The date is taken from the row: the
+-- column born (a date or timestamp), else the columns year, month and
+-- day; the part is then the part of that date masked.  A row without a
+-- whole date masks the part alone: the year as birth_date masks years, a
+-- month or a day as a keyed other one.  A column not given, or NULL in the
+-- row, is passed as ''.
+CREATE FUNCTION tdgen.birth_part(value text, part text, born text DEFAULT '', year text DEFAULT '',
+								 month text DEFAULT '', day text DEFAULT '', year_band integer DEFAULT 1,
+								 scope text DEFAULT '')
+RETURNS text
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	d date := tdgen.leading_date(born);
+	v integer;
+	result integer;
+BEGIN
+	IF part NOT IN ('year', 'month', 'day') THEN
+		RAISE EXCEPTION 'part must be "year", "month" or "day"' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF d IS NULL AND year ~ '^\s*[0-9]{1,4}\s*$' AND month ~ '^\s*[0-9]{1,2}\s*$' AND day ~ '^\s*[0-9]{1,2}\s*$' THEN
+		d := tdgen.leading_date(format('%s-%s-%s', lpad(trim(year), 4, '0'), lpad(trim(month), 2, '0'),
+									   lpad(trim(day), 2, '0')));
+	END IF;
+	IF d IS NOT NULL THEN
+		result := date_part(part, tdgen.birth_date(d, year_band, scope));
+	ELSIF value ~ '^\s*[0-9]{1,4}\s*$' THEN
+		v := trim(value)::integer;
+		result := CASE WHEN part = 'year' AND v >= 1
+					   THEN extract(year FROM tdgen.birth_date(make_date(v, 1, 1), year_band, scope))
+					   WHEN part = 'month' AND v BETWEEN 1 AND 12
+					   THEN extract(month FROM tdgen.birth_date(make_date(2000, v, 1), 1, scope))
+					   WHEN part = 'day' AND v BETWEEN 1 AND 31
+					   THEN 1 + extract(doy FROM tdgen.birth_date(make_date(2000, 1, v), 1, scope))::integer % 28 END;
+	END IF;
+	IF result IS NULL THEN
+		-- not a part of a date: nothing of it is kept
+		RETURN tdgen.scramble(value, scope);
+	END IF;
+	RETURN CASE WHEN value ~ '^0' THEN lpad(result::text, length(value), '0') ELSE result::text END;
+END
+$$;
+
 CREATE FUNCTION tdgen.noise(value integer, pct double precision DEFAULT 10,
 							allow_sign_change boolean DEFAULT false, scope text DEFAULT '')
 RETURNS integer
@@ -354,6 +420,14 @@ COMMENT ON FUNCTION tdgen.date_shift(timestamptz, integer, text, text) IS
 	'keyed: moves the timestamp by whole days within +-max_days; one offset per entity when given';
 COMMENT ON FUNCTION tdgen.birth_date(date, integer, text) IS
 	'keyed: another day of the same year, or of a year in the same band of year_band years';
+COMMENT ON FUNCTION tdgen.birth_date(timestamp, integer, text) IS
+	'keyed: birth_date of the day, the time of day kept';
+COMMENT ON FUNCTION tdgen.birth_date(timestamptz, integer, text) IS
+	'keyed: birth_date of the day in the session''s time zone, the time of day kept';
+COMMENT ON FUNCTION tdgen.leading_date(text) IS
+	'the date an ISO date or timestamp text starts with, or NULL; never an error';
+COMMENT ON FUNCTION tdgen.birth_part(text, text, text, text, text, text, integer, text) IS
+	'keyed: a year, month or day of birth masked as birth_date masks the whole date of the row (from its columns born, or year, month and day), so the parts and the date agree';
 COMMENT ON FUNCTION tdgen.noise(integer, double precision, boolean, text) IS
 	'keyed: the value times 1 +- up to pct percent, rounded; keeps the sign unless allowed';
 COMMENT ON FUNCTION tdgen.noise(bigint, double precision, boolean, text) IS

@@ -142,3 +142,30 @@ SELECT length(tdgen.hash(repeat('a', 1048576))) AS hash_1mb,
 	   tdgen.email(repeat('x', 1048576) || '@example.com') ~ '@example\.(com|net|org)$' AS email_1mb;
 SELECT tdgen.ssn(repeat('1', 1048576));
 \echo :LAST_ERROR_SQLSTATE
+
+-- birth parts agree with the birth date of their row: from the date
+-- column (read through jsonb, as a refresh reads it: ISO whatever the
+-- DateStyle), or from the parts when there is none; a part alone stays a
+-- valid part; anything else keeps nothing
+SELECT count(*) FILTER (WHERE tdgen.birth_date(d)
+						= make_date(tdgen.birth_part(y, 'year', born => to_jsonb(d) #>> '{}')::int,
+									tdgen.birth_part(m, 'month', born => to_jsonb(d) #>> '{}')::int,
+									tdgen.birth_part(dd, 'day', born => to_jsonb(d) #>> '{}')::int)) AS agree_with_date,
+	   count(*) FILTER (WHERE tdgen.birth_date(d)
+						= make_date(tdgen.birth_part(y, 'year', year => y, month => m, day => dd)::int,
+									tdgen.birth_part(m, 'month', year => y, month => m, day => dd)::int,
+									tdgen.birth_part(dd, 'day', year => y, month => m, day => dd)::int)) AS agree_by_parts,
+	   count(*) FILTER (WHERE tdgen.birth_date(d::timestamp + time '10:30')
+						= (tdgen.birth_date(d) + time '10:30')) AS timestamps_keep_time,
+	   count(*) AS born
+FROM (SELECT d, extract(year FROM d)::text AS y, extract(month FROM d)::text AS m, extract(day FROM d)::text AS dd
+	  FROM generate_series(DATE '1930-01-01', DATE '2010-12-31', interval '97 days') AS g(d)) AS x;
+SELECT bool_and(tdgen.birth_part(v::text, 'month')::int BETWEEN 1 AND 12) AS months_alone_valid,
+	   bool_and(tdgen.birth_part(v::text, 'day')::int BETWEEN 1 AND 28) AS days_alone_valid,
+	   bool_and(tdgen.birth_part('19' || lpad(v::text, 2, '0'), 'year') = '19' || lpad(v::text, 2, '0')) AS years_alone_kept,
+	   count(DISTINCT tdgen.birth_part(v::text, 'month')) > 1 AS months_change
+FROM generate_series(1, 12) AS v;
+SELECT tdgen.birth_part('05', 'month', born => '1980-02-30') ~ '^[0-9]{2}$' AS bad_date_read_as_none,
+	   tdgen.birth_part('unknown', 'year') <> 'unknown' AS not_a_part_scrambled;
+SELECT tdgen.birth_part('5', 'week');
+\echo :LAST_ERROR_SQLSTATE

@@ -49,7 +49,7 @@ SELECT tdgen.ip('192.168.1.10') AS v4, tdgen.ip('192.168.1.10/24', 16) AS prefix
 SELECT tdgen.date_shift(date '2024-02-29') AS d, tdgen.date_shift(date '2024-02-29', 5, 'patient 1') AS d_entity,
 	   tdgen.date_shift(timestamp '2024-03-10 12:00', 5, 'patient 1') AS ts_entity,
 	   tdgen.date_shift('infinity'::date) AS inf;
-SELECT tdgen.birth_date('1980-06-15') AS same_year, tdgen.birth_date('1980-06-15', 5) AS band;
+SELECT tdgen.birth_date(date '1980-06-15') AS same_year, tdgen.birth_date(date '1980-06-15', 5) AS band;
 SELECT tdgen.noise(100) AS i4, tdgen.noise(100::bigint, 50) AS i8, tdgen.noise(1234.56::numeric) AS num,
 	   tdgen.noise(-3.5::float8, 200) AS floor_zero, tdgen.noise(2147483647, 50) AS clamped,
 	   tdgen.noise('NaN'::numeric) AS nan;

@@ -74,7 +74,10 @@ static const TdgenTransform registry[] = {
 	{{"alphabet", TDGEN_PARAM_TEXT, "0123456789"}, {"tweak", TDGEN_PARAM_TEXT, ""}}},
 	{"date_shift", "date,timestamp,timestamptz", NULL, K | F,
 	{{"max_days", TDGEN_PARAM_INT, "30"}, {"entity", TDGEN_PARAM_TEXT, ""}}},
-	{"birth_date", "date", NULL, K | F, {{"year_band", TDGEN_PARAM_INT, "1"}}},
+	{"birth_date", "date,timestamp,timestamptz", NULL, K | F, {{"year_band", TDGEN_PARAM_INT, "1"}}},
+	{"birth_part", "smallint,integer,bigint,numeric,text", NULL, K | F,
+	{{"part", TDGEN_PARAM_TEXT, NULL}, {"born", TDGEN_PARAM_COLUMN, ""}, {"year", TDGEN_PARAM_COLUMN, ""},
+	{"month", TDGEN_PARAM_COLUMN, ""}, {"day", TDGEN_PARAM_COLUMN, ""}, {"year_band", TDGEN_PARAM_INT, "1"}}},
 	{"generalize", "date,timestamptz,numeric", NULL, F,
 	{{"unit", TDGEN_PARAM_TEXT, "month"}, {"bucket", TDGEN_PARAM_NUMERIC, NULL}}},
 	{"noise", "integer,bigint,double precision,numeric", NULL, K | F,
@@ -101,6 +104,7 @@ static const char *const param_type_names[] = {
 	[TDGEN_PARAM_FLOAT] = "double precision",
 	[TDGEN_PARAM_NUMERIC] = "numeric",
 	[TDGEN_PARAM_JSONB] = "jsonb",
+	[TDGEN_PARAM_COLUMN] = "column",
 };
 
 /* The registry entry of a transform, or NULL. */
@@ -372,7 +376,7 @@ tdgen_transform_registry(PG_FUNCTION_ARGS)
 			appendStringInfo(&params, ": {\"type\": \"%s\", \"default\": ", param_type_names[param->type]);
 			if (param->default_value == NULL)
 				appendStringInfoString(&params, "null");
-			else if (param->type == TDGEN_PARAM_TEXT)
+			else if (param->type == TDGEN_PARAM_TEXT || param->type == TDGEN_PARAM_COLUMN)
 				escape_json(&params, param->default_value);
 			else
 				appendStringInfoString(&params, param->default_value);

@@ -11,7 +11,7 @@
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
-#define TDGEN_MAX_PARAMS 3
+#define TDGEN_MAX_PARAMS 6
 
 /* transform properties */
 #define TDGEN_KEYED					0x01	/* output depends on the masking key */
@@ -26,7 +26,8 @@ typedef enum TdgenParamType
 	TDGEN_PARAM_TEXT,
 	TDGEN_PARAM_FLOAT,
 	TDGEN_PARAM_NUMERIC,
-	TDGEN_PARAM_JSONB
+	TDGEN_PARAM_JSONB,
+	TDGEN_PARAM_COLUMN			/* another column of the same row, by name */
 } TdgenParamType;
 
 typedef struct TdgenParam

@@ -213,4 +213,25 @@ sql('staging', q{SELECT tdgen_drop_rule('public.ext_rooms.' || c) FROM unnest(AR
 	DROP EXTENSION hstore; DROP EXTENSION btree_gist});
 sql('prod', q{DROP TABLE ext_rooms; DROP EXTENSION hstore; DROP EXTENSION btree_gist});
 
+# A birth part is masked with the birth date of its row: the scan names
+# the row's date and part columns in the rule; a rule naming a column the
+# table lacks is a problem, and bad parameters are refused when written.
+sql('prod', q{CREATE TABLE born (id int PRIMARY KEY, dob date, birth_year int, birth_month int)});
+sql('prod', q{INSERT INTO born SELECT i, DATE '1950-01-01' + i * 97, 1950 + i / 4, 1 + i % 12 FROM generate_series(1, 100) AS i});
+is(sql('staging', q{SELECT params FROM tdgen_scan('prod') WHERE column_name = 'public.born.birth_month'}),
+	'{"born": "dob", "part": "month", "year": "birth_year", "month": "birth_month"}',
+	'the scan gives a birth part the row\'s date and its other parts');
+($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_rule('public.born.birth_month', 'birth_part', '{"part": "week"}')});
+is(sqlstate($err), '22023', 'a part that is not year, month or day is refused');
+($rc, $out, $err) = sql_result('staging', q{SELECT tdgen_rule('public.born.birth_month', 'birth_part', '{"part": "month", "born": 5}')});
+is(sqlstate($err), '22023', 'so is a column parameter that is not a name');
+sql('staging', q{SELECT tdgen_rule('public.born.birth_month', 'birth_part', '{"part": "month", "born": "date_of_birth"}'),
+	tdgen_keep('public.born.id', 'key'), tdgen_rule('public.born.dob', 'birth_date'),
+	tdgen_rule('public.born.birth_year', 'birth_part', '{"part": "year", "born": "dob"}')});
+is(sql('staging', q{SELECT problem || ': ' || detail FROM tdgen_check('qa')}),
+	'column_gone: parameter born of its birth_part rule names column date_of_birth, which table public.born does not have',
+	'a rule naming a column its table lacks is reported');
+sql('staging', q{SELECT tdgen_drop_rule('public.born.' || c) FROM unnest(ARRAY['id', 'dob', 'birth_year', 'birth_month']) AS c});
+sql('prod', q{DROP TABLE born});
+
 done_testing();
