@@ -285,7 +285,7 @@ SELECT tdgen.builtin_category('age', 'a person''s age', '{integer,numeric}', NUL
 
 -- Identity numbers.
 SELECT tdgen.builtin_category('ssn', 'a US social security number', '{text}', 'ssn', 0.95,
-	'ssn', '{}', ARRAY['(^|_)ssn(_|$)', 'social_?security', '(^|_)(sin|svnr|sozialversicherung|ahv|nir)(_?(no|num|number|nr))?$']);
+	'ssn', '{"unissued": false}', ARRAY['(^|_)ssn(_|$)', 'social_?security', '(^|_)(sin|svnr|sozialversicherung|ahv|nir)(_?(no|num|number|nr))?$']);
 SELECT tdgen.builtin_category('national_id', 'a national identity number', '{text}', NULL, 0.85,
 	'scramble', '{}', ARRAY['national_?id', '(^|_)nin(o)?(_|$)', 'citizen_?id', 'personal_?(id|number|code|nr)',
 							'identity_?(card|number|no)', 'id_?card', 'ausweis', 'personnummer',

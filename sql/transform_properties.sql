@@ -94,6 +94,65 @@ FROM (SELECT tdgen.phone(format('+1 %s %s %s', a, x, lpad((g % 9973)::text, 4, '
 SELECT bool_and(left(tdgen.phone(v), strpos(v, ' ')) = left(v, strpos(v, ' '))) AS country_code_kept
 FROM unnest(ARRAY['+44 20 7946 0958', '+49 30 1234567', '+353 1 234 5678', '+1 617 555 0134', '+7 495 123 4567']) AS v;
 
+-- fakes pass the validators applications use, written here on their own:
+-- mobile numbers as libphonenumber's metadata describes them per country
+-- (the national number after the country code, or after the trunk 0)
+CREATE TEMP TABLE mobile_plan (country text, code text, pattern text, prefix text, digits int);
+INSERT INTO mobile_plan VALUES
+	('AU', '61', '^4[0-9]{8}$', '412', 9),
+	('BR', '55', '^[1-9]{2}9[0-9]{8}$', '119', 11),
+	('DE', '49', '^1(?:5[0-25-9][0-9]{8}|(?:6[023]|7[0-9])[0-9]{7,8})$', '151', 11),
+	('ES', '34', '^(?:6[0-9]{2}|7[1-4][0-9])[0-9]{6}$', '612', 9),
+	('FR', '33', '^(?:6[0-9]|7[3-9])[0-9]{7}$', '612', 9),
+	('GB', '44', '^7(?:[1-57-9][0-9]{8}|624[0-9]{6})$', '740', 10),
+	('IN', '91', '^[6-9][0-9]{9}$', '987', 10),
+	('IT', '39', '^3[1-9][0-9]{8}$', '312', 10);
+SELECT m.country,
+	   count(*) FILTER (WHERE n ~ m.pattern) AS valid_inputs,
+	   count(*) FILTER (WHERE regexp_replace(substr(f, length(m.code) + 2), '[^0-9]', '', 'g') ~ m.pattern) AS valid_fakes,
+	   count(*) FILTER (WHERE substr(t, 2) ~ m.pattern) AS valid_trunk_fakes,
+	   count(DISTINCT f) AS distinct_fakes,
+	   count(*) FILTER (WHERE f = '+' || m.code || ' ' || n) AS unchanged
+FROM mobile_plan AS m,
+	 LATERAL (SELECT m.prefix || lpad((g * 7919 % (10 ^ (m.digits - 3))::bigint)::text, m.digits - 3, '0') AS n
+			  FROM generate_series(1, 2000) AS g) AS x,
+	 LATERAL (SELECT tdgen.phone('+' || m.code || ' ' || x.n) AS f,
+					 regexp_replace(tdgen.phone('0' || x.n), '[^0-9]', '', 'g') AS t) AS y
+GROUP BY m.country ORDER BY m.country;
+
+-- emails as the HTML living standard's valid e-mail address, at most 64
+-- characters before the @ and 254 in all
+SELECT count(*) FILTER (WHERE f ~ '^[a-zA-Z0-9.!#$%&''*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$'
+						   AND length(split_part(f, '@', 1)) <= 64 AND length(f) <= 254
+						   AND f !~ '^\.|\.\.|\.@') AS valid_emails,
+	   count(*) AS emails
+FROM (SELECT tdgen.email(v) AS f
+	  FROM unnest(ARRAY['mary.smith42@example.com', 'O''Brien@mail.ie', 'a+tag@sub.domain.org', 'x@y.z',
+						 'JOSE.GARCIA@EMPRESA.ES', 'very.long.local.part.of.an.address.that.goes.on@example.net']) AS v) AS e;
+
+-- cards keep their network's prefix (its first four digits) and pass Luhn
+SELECT count(*) FILTER (WHERE pg_temp.luhn_ok(f) AND left(f, 4) = left(v, 4) AND length(f) = length(v)) AS valid_cards,
+	   count(*) AS cards
+FROM (SELECT v, tdgen.credit_card(v) AS f
+	  FROM unnest(ARRAY['4111 1111 1111 1111', '5555-5555-5555-4444', '378282246310005', '6011111111111117',
+						 '3530111333300000', '2223003122003222', '4000056655665556', '36227206271667']) AS v) AS c;
+
+-- IBANs of several countries keep country, length and bank layout, and pass mod 97
+CREATE FUNCTION pg_temp.make_iban(country text, bban text) RETURNS text LANGUAGE sql AS $$
+	SELECT country || lpad((98 - (string_agg(CASE WHEN c ~ '[0-9]' THEN c ELSE (ascii(c) - 55)::text END, '' ORDER BY i))::numeric % 97)::text, 2, '0') || bban
+	FROM (SELECT upper(bban || country || '00') AS s) AS y,
+		 LATERAL (SELECT substr(y.s, i, 1) AS c, i FROM generate_series(1, length(y.s)) AS i) AS z
+$$;
+SELECT left(v, 2) AS country, length(v) AS length, pg_temp.iban_ok(v) AS input_valid,
+	   pg_temp.iban_ok(f) AS fake_valid, left(f, 2) = left(v, 2) AND length(f) = length(v)
+	   AND translate(f, '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', '9999999999AAAAAAAAAAAAAAAAAAAAAAAAAA')
+		   = translate(v, '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', '9999999999AAAAAAAAAAAAAAAAAAAAAAAAAA') AS layout_kept
+FROM (SELECT v, tdgen.iban(v) AS f
+	  FROM unnest(ARRAY[pg_temp.make_iban('DE', '370400440532013000'), pg_temp.make_iban('GB', 'NWBK60161331926819'),
+						 pg_temp.make_iban('FR', '20041010050500013M02606'), pg_temp.make_iban('NL', 'ABNA0417164300'),
+						 pg_temp.make_iban('ES', '21000418450200051332'), pg_temp.make_iban('IT', 'X0542811101000000123456')]) AS v) AS i
+ORDER BY 1;
+
 -- an output equals its input no more often than chance
 SELECT count(*) FILTER (WHERE tdgen.phone(phone) = phone) AS phone_same,
 	   count(*) FILTER (WHERE tdgen.credit_card(card) = card) AS card_same,

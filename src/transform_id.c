@@ -160,8 +160,10 @@ nanp_valid(uint64 x)
 /*
  * phone(value text, keep_leading int, scope text) returns text
  *		Same length, punctuation and spaces; the other digits permuted.
- *		Kept: a leading '+' with the country calling code after it, and
- *		the first keep_leading digits.  A North American number (+1 and ten
+ *		Kept: a leading '+' with the country calling code after it and
+ *		(outside +1) the national number's first three digits, or a
+ *		trunk prefix 0 with the three digits after it, and the first
+ *		keep_leading digits.  A North American number (+1 and ten
  *		digits, or ten digits, or eleven starting with 1, without '+') stays
  *		one: its digits are permuted as one number, cycle-walking, so that a
  *		number valid under the NANP maps to a valid one (and any other to
@@ -192,6 +194,16 @@ tdgen_phone(PG_FUNCTION_ARGS)
 	else
 		national = (num.n == 11 && num.digits[0] == 1) ? 1 : 0;
 	kept = Max(keep_leading, national);
+	/*
+	 * Outside the NANP, numbering plans tell mobile from fixed lines, and
+	 * areas and operators apart, by the national number's first digits:
+	 * the first three are kept (after the trunk prefix 0 when written
+	 * without the country code), so the number stays valid in its plan.
+	 */
+	if (national > 0 && num.digits[0] != 1)
+		kept = Max(kept, national + 3);
+	else if (national == 0 && num.n > 0 && num.digits[0] == 0)
+		kept = Max(kept, 4);
 	if (kept >= num.n)
 		PG_RETURN_TEXT_P(num.result);
 	if (num.n - national == 10 && (national == 0 || num.digits[0] == 1) && kept - national < 10)
@@ -311,8 +323,10 @@ is_card_separator(char c)
 /*
  * credit_card(value text, keep_bin boolean, scope text) returns text
  *		Same length and separators; the digits before the check digit are
- *		permuted (after the first six when keep_bin) and the Luhn check
- *		digit recomputed.  12 to 19 digits, separated by spaces or dashes.
+ *		permuted after the first four (six when keep_bin), which name the
+ *		card's network, so validators still take its brand, and the Luhn
+ *		check digit recomputed.  12 to 19 digits, separated by spaces or
+ *		dashes.
  */
 Datum
 tdgen_credit_card(PG_FUNCTION_ARGS)
@@ -321,7 +335,7 @@ tdgen_credit_card(PG_FUNCTION_ARGS)
 	bool		keep_bin = PG_GETARG_BOOL(1);
 	const uint8 *subkey = TdgenCallSubkey(fcinfo, "credit_card", PG_GETARG_TEXT_PP(2));
 	Numeral		num;
-	int			from = keep_bin ? 6 : 0;
+	int			from = keep_bin ? 6 : 4;
 
 	collect(&num, value, is_digit, decimal_value);
 	for (int i = 0; i < num.len; i++)
