@@ -191,7 +191,7 @@ RETURN ARRAY['(^|_)(customer|client|user|staff|employee|person|persons|people|me
 			 || 'provider|physician|doctor|prescriber|clinician|nurse|dependant|dependent|guardian|lead|prospect|'
 			 || 'traveler|traveller|worker|teacher|author|kunde|kunden|mitarbeiter|cliente|paciente|persona|'
 			 || 'empleado|salarie|utilisateur|usuario|benutzer|emergency_contact|next_of_kin)s?(_|$)',
-			 '(^|_)(address|addresses|residence|location|locations|shipping|billing)(_|$)'];
+			 '(^|_)(address|addresses|residence|residences)(_|$)'];
 
 -- (name, description, type classes, signal, confidence, transform, params,
 -- column patterns, value patterns).  Patterns are case-insensitive POSIX
@@ -258,6 +258,7 @@ SELECT tdgen.builtin_category('street_address', 'a street address line', '{text}
 								  '^po_?box$']);
 SELECT tdgen.builtin_category('city', 'the city or town of a person''s address', '{text}', 'place', 0.8,
 	'city', '{}', ARRAY['person:^(city|town|locality|municipality|village|suburb)(_?name)?$',
+						'person:^(location|hometown|home_?town|residence)$',
 						'person:^(ort|stadt|wohnort|ville|ciudad|cidade|citta|città|localidad|gemeinde|plaats)$',
 						'^(ship|shipping|bill|billing|mailing|home|delivery|residence|birth|postal)_?(city|town|place)$']);
 SELECT tdgen.builtin_category('region', 'the state, province, county or district of a person''s address',
@@ -266,8 +267,9 @@ SELECT tdgen.builtin_category('region', 'the state, province, county or district
 		  'person:^state(_?(code|name))?$',
 		  '^(ship|shipping|bill|billing|mailing|home|delivery)_?(state|region|province|county)$']);
 SELECT tdgen.builtin_category('postal_code', 'a ZIP or postal code', '{text,integer}', 'zip', 0.85,
-	'zip', '{}', ARRAY['(^|_)zip(_?code)?(_|$)', '^zip_?[0-9]$', 'postal', 'post_?code', '(^|_)(plz|cep)(_|$)',
-						'code_?postal', 'codigo_?postal', 'postleitzahl']);
+	'zip', '{}', ARRAY['related:(^|_)zip(_?code)?(_|$)', 'related:^zip_?[0-9]$', 'related:postal', 'related:post_?code',
+						'related:(^|_)(plz|cep)(_|$)', 'related:code_?postal', 'related:codigo_?postal', 'related:postleitzahl',
+						'^(ship|shipping|bill|billing|mailing|home|delivery|residence|residential)_?(address_?)?(zip|postal|post)']);
 SELECT tdgen.builtin_category('geo_coordinates', 'a person''s latitude, longitude or position', '{numeric,text,other}', NULL,
 	0.8, 'noise', '{"pct": 1}', ARRAY['related:(^|_)(lat|latitude|lon|lng|long|longitude)(_|$)',
 									  'related:geo_?(location|point|coord)', 'related:coordinates',
@@ -285,7 +287,8 @@ SELECT tdgen.builtin_category('age', 'a person''s age', '{integer,numeric}', NUL
 
 -- Identity numbers.
 SELECT tdgen.builtin_category('ssn', 'a US social security number', '{text}', 'ssn', 0.95,
-	'ssn', '{"unissued": false}', ARRAY['(^|_)ssn(_|$)', 'social_?security', '(^|_)(sin|svnr|sozialversicherung|ahv|nir)(_?(no|num|number|nr))?$']);
+	'ssn', '{"unissued": false}', ARRAY['(^|_)ssn(_|$)', 'social_?security', 's[eé]curit[eé]_?sociale', 'seguridad_?social',
+										 'seguro_?social', '(^|_)(sin|svnr|sozialversicherung|ahv|nir)(_?(no|num|number|nr))?$']);
 SELECT tdgen.builtin_category('national_id', 'a national identity number', '{text}', NULL, 0.85,
 	'scramble', '{}', ARRAY['national_?id', '(^|_)nin(o)?(_|$)', 'citizen_?id', 'personal_?(id|number|code|nr)',
 							'identity_?(card|number|no)', 'id_?card', 'ausweis', 'personnummer',
@@ -310,10 +313,10 @@ SELECT tdgen.builtin_category('health_id', 'a health-care identifier: NPI, medic
 		  'versicherten_?(nr|nummer)', 'krankenversicherung']);
 SELECT tdgen.builtin_category('dea_number', 'a DEA registration number of a prescriber', '{text}', 'dea', 0.9,
 	'scramble', '{}', ARRAY['(^|_)dea(_?(no|num|number|id|reg|registration))?(_|$)']);
-SELECT tdgen.builtin_category('health', 'health or medical data', '{text,text_array}', NULL, 0.85,
+SELECT tdgen.builtin_category('health', 'health or medical data', '{text,text_array,boolean,enum}', NULL, 0.85,
 	'lorem', '{}', ARRAY['diagnos', 'medical', 'allerg', 'medication', 'prescription', 'symptom', 'blood_?type',
-						 '(^|_)(icd|disease|disability|treatment|condition|vaccin|immuniz|pregnan|smok|alcohol)',
-						 'lab_?result', 'test_?result', 'clinical']);
+						 '(^|_)(icd|disease|disability|treatment|condition|vaccin|immuniz|pregnan|smok|alcohol|drug|medicine|'
+						 || 'dosage|dose)', 'lab_?result', 'test_?result', 'clinical']);
 SELECT tdgen.builtin_category('body_measure', 'a person''s weight, height or vital signs', '{integer,numeric,text}', NULL,
 	0.8, 'noise', '{"pct": 10}', ARRAY['person:^(weight|height|bmi)(_?(kg|lb|lbs|cm|in|m))?$',
 										'(^|_)(bmi|blood_?pressure|systolic|diastolic|pulse|heart_?rate|glucose|cholesterol)(_|$)']);
@@ -326,8 +329,8 @@ SELECT tdgen.builtin_category('card_security_code', 'a card verification code', 
 SELECT tdgen.builtin_category('iban', 'an international bank account number', '{text}', 'mod97', 0.95,
 	'iban', '{}', ARRAY['iban']);
 SELECT tdgen.builtin_category('bank_account', 'a bank account, routing or sort code', '{text}', NULL, 0.85,
-	'scramble', '{}', ARRAY['(bank_?)?account_?(no|num|number|nr)', '(^|_)acct_?(no|num|number)?(_|$)', 'routing',
-							'sort_?code', '(^|_)(bic|swift|blz)(_?code)?(_|$)', 'bank_?account', 'konto', 'kontonummer']);
+	'scramble', '{}', ARRAY['(bank_?)?account_?(no|num|number|nr)', '(^|_)acct_?(no|num|number)?(_|$)',
+							'bank_?account', '(^|_)konto', 'kontonummer']);
 SELECT tdgen.builtin_category('compensation', 'a salary, wage or income', '{numeric,integer}', NULL, 0.8,
 	'noise', '{"pct": 10}', ARRAY['salary', 'wage', 'income', 'compensation', 'pay_?rate', 'bonus', 'gehalt',
 								  '(^|_)lohn', 'salaire', 'salario', 'sueldo', 'remuneration']);
@@ -341,14 +344,15 @@ SELECT tdgen.builtin_category('device_id', 'a device or advertising identifier',
 	'hash', '{}', ARRAY['device_?id', '(^|_)(imei|imsi|idfa|gaid|udid|advertising_?id|push_?token|fcm_?token|apns_?token)(_|$)']);
 SELECT tdgen.builtin_category('external_id', 'a person''s identifier at an external login or payment provider',
 	'{text,integer,uuid}', NULL, 0.85, 'hash', '{}',
-	ARRAY['(^|_)(provider|oauth|openid|oidc|sso|saml|ldap|social|federated|google|github|gitlab|facebook|twitter|'
-		  || 'apple|microsoft|azure|okta|auth0|linkedin|discord|slack|keycloak)_?(uid|user_?id|id|sub|subject|'
-		  || 'account_?id|login|guid|identifier|username|user)$',
-		  'related:^(uid|sub|subject_?id|external_?(uid|user_?id|id|ref|reference|key|identifier))$']);
+	ARRAY['(^|_)(oauth|openid|oidc|sso|saml|ldap|social|federated|google|github|gitlab|facebook|twitter|'
+		  || 'apple|microsoft|azure|ad|aad|okta|auth0|linkedin|discord|slack|keycloak)_?(uid|user_?id|id|sub|subject|'
+		  || 'account_?id|login|guid|oid|object_?id|identifier|username|user)$',
+		  '(^|_)(provider|identity|idp)_?(uid|user_?id|sub|subject|account_?id|login|guid|oid|identifier|username)$',
+		  'person:^(uid|sub|subject_?id|external_?(uid|user_?id|id|ref|reference|key|identifier))$']);
 SELECT tdgen.builtin_category('source_value', 'a value copied from a source system, which may carry a person''s original identifier',
 	'{text}', NULL, 0.8, 'hash', '{}',
-	ARRAY['source_?value$', '(^|_)(person|patient|provider|member|user|customer|employee)_?source(_|$)',
-		  'related:^(source|original|legacy|orig|src)_?(id|identifier|key|ref|value)$']);
+	ARRAY['(^|_)(person|patient|provider|member|user|customer|employee|subject|participant|client)_?source_?(value|id|key)?$',
+		  'person:source_?value$', 'person:^(source|original|legacy|orig|src)_?(id|identifier|key|ref|value)$']);
 SELECT tdgen.builtin_category('password', 'a password or password hash', '{text,binary}', NULL, 0.95,
 	'hash', '{}', ARRAY['pass_?(word|wd|phrase|hash)?(_|$)', '(^|_)pwd(_|$)', 'pw_?hash', 'passwort', 'contrase']);
 SELECT tdgen.builtin_category('secret', 'a secret, token or key', '{text,binary}', NULL, 0.9,
@@ -362,6 +366,8 @@ SELECT tdgen.builtin_category('free_text', 'text written by or about people: not
 	'lorem', '{}', ARRAY['(^|_)(note|notes|comment|comments|remark|remarks|memo|feedback|annotation|free_?text|complaint|'
 						 || 'diary|journal|bio|biography|about_?me|anamnesis|narrative|transcript|chief_?complaint|'
 						 || 'bemerkung|kommentar|notiz|commentaire|comentario|observaciones)(_|$)',
+						 '(^|_)(old|new|before|after|previous|prior|changed)_?(value|values|data|text|content|row)s?$',
+						 '(^|_)raw_?(line|data|record|row|payload|body|text)$',
 						 'related:^(body|content|contents|text|message|msg|subject|title|description|summary|details?|'
 						 || 'reason|story|raw|cooked|excerpt|entry|post|reply|answer|question|statement|headline|about|'
 						 || 'caption|review|motivation|value_?as_?string|value_?text|beschreibung|grund|motif|motivo)$']);
@@ -369,7 +375,7 @@ SELECT tdgen.builtin_category('photo', 'a photo, signature or biometric of a per
 	'nullify', '{}', ARRAY['related:picture', 'related:photo', 'avatar', 'portrait', 'selfie', 'fingerprint', 'related:signature',
 						   'biometric', 'related:(^|_)(face|image|headshot|mugshot)(_|$)']);
 SELECT tdgen.builtin_category('special_category', 'ethnicity, religion, politics, sexuality: special category data',
-	'{text,enum}', NULL, 0.85, 'nullify', '{}',
+	'{text,enum,boolean,integer}', NULL, 0.85, 'nullify', '{}',
 	ARRAY['ethnic', '(^|_)race(_|$)', 'religio', 'political', 'sexual', 'orientation', 'trade_?union', 'konfession']);
 SELECT tdgen.builtin_category('vehicle', 'a vehicle identification or plate number', '{text}', NULL, 0.85,
 	'scramble', '{}', ARRAY['(^|_)vin(_|$)', 'licen[cs]e_?plate', '(^|_)plate_?(no|num|number)?(_|$)', 'registration_?(no|number)',
@@ -377,9 +383,12 @@ SELECT tdgen.builtin_category('vehicle', 'a vehicle identification or plate numb
 SELECT tdgen.builtin_category('personal_json', 'a JSON document with personal fields', '{json}', NULL, 0.85,
 	'jsonb_mask', '{}', ARRAY['profile', 'personal', 'contact', 'customer_?data', 'user_?data', 'kyc']);
 
--- Found by context alone (tdgen.judge_column): no patterns.
-SELECT tdgen.builtin_category('personal_date', 'a date in the life of a person, in a table about people',
-	'{date,timestamp}', NULL, 0.6, 'date_shift', '{}', '{}');
+-- Found by context alone (tdgen.judge_column).
+SELECT tdgen.builtin_category('personal_date', 'a date in the life of a person: hired, left, married, died, admitted...',
+	'{date,timestamp,text}', NULL, 0.7, 'date_shift', '{}',
+	ARRAY['person:(^|_)(hire|hired|hiring|joined|termination|terminated|leaving|left|death|deceased|died|marriage|married|'
+		  || 'wedding|anniversary|graduation|retirement|retired|enrollment|enrolment|admission|admitted|discharge|'
+		  || 'discharged|onset|eintritt|austritt|embauche|sortie)(_|$)']);
 SELECT tdgen.builtin_category('personal_identifier', 'an identifier of a person, in a table about people',
 	'{text}', NULL, 0.6, 'hash', '{}', '{}');
 

@@ -209,7 +209,9 @@ END
 $$;
 
 -- Every problem with the rules of an environment against production now:
---   unreviewed        a column of a copied table with neither rule nor keep
+--   unreviewed        a column of a copied table with neither rule nor keep,
+--                     or a foreign key whose name says it is personal and
+--                     that would take a keep from the key it references
 --   column_gone       a rule whose table or column no longer exists, or
 --                     that reads another column its table lacks
 --   type_changed      a ruled column whose type changed since the review
@@ -248,11 +250,27 @@ BEGIN
 	RETURN QUERY
 	WITH effective AS (
 		SELECT * FROM tdgen.effective_columns(e.name, cols, fks) AS ec WHERE ec.mode = 'copy' AND NOT ec.generated
+	), kept_reference AS MATERIALIZED (
+		SELECT x.*, row_number() OVER ()::integer AS k FROM effective AS x WHERE NOT x.own AND x.action = 'keep'
 	)
 	SELECT 'unreviewed', tdgen.qualified(x.schema_name, x.table_name, x.column_name),
 		   format('%s column %s has neither a rule nor a keep', x.type_name, tdgen.qualified(x.schema_name, x.table_name, x.column_name)),
 		   NULL::text
 	FROM effective AS x WHERE x.action IS NULL
+	UNION ALL
+	-- a foreign key whose own name says it holds personal data takes no
+	-- keep from the key it references (race_concept_id, the key of a
+	-- lookup table): a person decides
+	SELECT 'unreviewed', tdgen.qualified(x.schema_name, x.table_name, x.column_name),
+		   format('%s column %s takes the keep of %s, which it references, but its name says %s', x.type_name,
+				  tdgen.qualified(x.schema_name, x.table_name, x.column_name), x.ref, min(m.category)),
+		   NULL::text
+	FROM kept_reference AS x
+	JOIN tdgen.name_matches(ARRAY(SELECT r.table_name::text FROM kept_reference AS r ORDER BY r.k),
+							ARRAY(SELECT r.column_name::text FROM kept_reference AS r ORDER BY r.k),
+							ARRAY(SELECT r.type_class FROM kept_reference AS r ORDER BY r.k)) AS m
+		 ON m.idx = x.k AND m.context IS NULL AND m.confidence >= 0.85
+	GROUP BY x.schema_name, x.table_name, x.column_name, x.type_name, x.ref
 	UNION ALL
 	SELECT 'column_gone', tdgen.qualified(r.schema_name, r.table_name, r.column_name),
 		   format('rule on %s, which production no longer has', tdgen.qualified(r.schema_name, r.table_name, r.column_name)),

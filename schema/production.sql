@@ -427,7 +427,7 @@ RETURN CASE
 CREATE FUNCTION tdgen.remote_columns(source text, snap jsonb DEFAULT NULL)
 RETURNS TABLE (schema_name name, table_name name, relkind "char", column_name name, attnum int2,
 			   type_name text, local_type text, base_type regtype, type_class text,
-			   not_null boolean, generated boolean, in_unique boolean)
+			   not_null boolean, generated boolean, in_unique boolean, unique_alone boolean)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET enable_nestloop = off AS $$
 DECLARE
 	s tdgen.source := tdgen.resolve_source(source);
@@ -474,10 +474,11 @@ BEGIN
 			JOIN typ AS bt ON bt.oid = b.base_oid
 			LEFT JOIN typ AS et ON et.oid = bt.typelem AND bt.typcategory = 'A'
 		), uniq AS MATERIALIZED (
-			SELECT conrelid AS relid, unnest(conkey) AS attnum
+			SELECT conrelid AS relid, unnest(conkey) AS attnum, cardinality(conkey) = 1 AS alone
 			FROM jsonb_to_recordset($2[5]) AS x(conrelid oid, conkey int2[])
 			UNION
-			SELECT indrelid, unnest(indkey) FROM jsonb_to_recordset($2[6]) AS x(indrelid oid, indkey int2[])
+			SELECT indrelid, unnest(indkey), cardinality(indkey) = 1
+			FROM jsonb_to_recordset($2[6]) AS x(indrelid oid, indkey int2[])
 		)
 		SELECT r.nspname, r.relname, r.relkind, a.attname, a.attnum,
 			   CASE WHEN ti.nspname = 'pg_catalog'
@@ -493,7 +494,8 @@ BEGIN
 			   CASE WHEN ti.base_nsp = 'pg_catalog' THEN to_regtype('pg_catalog.' || quote_ident(ti.base_name)) END,
 			   tdgen.type_class(ti.base_name, ti.base_category,
 								tdgen.type_class(ti.elem_name, ti.elem_category)),
-			   a.attnotnull, a.attgenerated <> '', EXISTS (SELECT FROM uniq AS u WHERE u.relid = r.oid AND u.attnum = a.attnum)
+			   a.attnotnull, a.attgenerated <> '', EXISTS (SELECT FROM uniq AS u WHERE u.relid = r.oid AND u.attnum = a.attnum),
+			   EXISTS (SELECT FROM uniq AS u WHERE u.relid = r.oid AND u.attnum = a.attnum AND u.alone)
 		FROM rel AS r
 		JOIN att AS a ON a.attrelid = r.oid
 		JOIN typinfo AS ti ON ti.oid = a.atttypid
@@ -584,7 +586,7 @@ COMMENT ON FUNCTION tdgen.remote_query(text) IS
 COMMENT ON FUNCTION tdgen.type_class(name, "char", text) IS
 	'the kind of a type (text, integer, numeric, date, timestamp, network, uuid, json, text_array, binary, enum, boolean, other)';
 COMMENT ON FUNCTION tdgen.remote_columns(text, jsonb) IS
-	'every column of the source''s tables as production has it now: type, local type, class, NOT NULL, generated, unique';
+	'every column of the source''s tables as production has it now: type, local type, class, NOT NULL, generated, in a unique key (in_unique), a unique key alone (unique_alone)';
 COMMENT ON FUNCTION tdgen.remote_foreign_keys(text, jsonb) IS
 	'the foreign keys between the source''s tables, one row per column pair';
 COMMENT ON FUNCTION tdgen.production_columns(text, jsonb) IS

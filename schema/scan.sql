@@ -94,11 +94,12 @@ BEGIN ATOMIC
 END;
 
 -- PostgreSQL keeps only a few dozen compiled regular expressions per
--- backend, fewer than the categories have patterns.  So every match below
--- takes one pattern at a time (the outer side of a LATERAL join) and
--- applies it to all the names or values at hand, instead of trying every
--- pattern on one name after another, which would compile each pattern
--- again for every name.
+-- backend, fewer than the categories have patterns.  So each category's
+-- patterns of one context are joined into one expression, and every match
+-- below takes one expression at a time (the outer side of a LATERAL join)
+-- and applies it to all the names at hand, each distinct name once,
+-- instead of trying every pattern on one name after another, which would
+-- compile each pattern again for every name.
 
 -- For names[i] (a column name) of class classes[i] in table tables[i]:
 -- each enabled category one of whose column patterns matches one of its
@@ -109,24 +110,32 @@ CREATE FUNCTION tdgen.name_matches(tables text[], names text[], classes text[])
 RETURNS TABLE (idx integer, category text, confidence real, variant text, context text)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-	WITH v AS MATERIALIZED (
-		SELECT u.i::integer AS i, u.t, u.cls, nv.variant, nv.stripped
-		FROM unnest(tables, names, classes) WITH ORDINALITY AS u(t, n, cls, i),
-			 LATERAL tdgen.name_variants(u.n) AS nv
-	), hit AS (
-		SELECT x.i, c.name AS category, c.confidence * CASE WHEN x.stripped THEN 0.95 ELSE 1 END AS confidence,
-			   x.variant, p.context, x.t
+	WITH col AS (
+		SELECT u.i::integer AS i, u.t, u.n, u.cls FROM unnest(tables, names, classes) WITH ORDINALITY AS u(t, n, cls, i)
+	), v AS MATERIALIZED (
+		SELECT d.n, d.cls, nv.variant, nv.stripped
+		FROM (SELECT DISTINCT c.n, c.cls FROM col AS c) AS d, LATERAL tdgen.name_variants(d.n) AS nv
+	), rx AS MATERIALIZED (
+		SELECT c.name AS category, c.confidence, c.type_classes, p.context,
+			   string_agg('(?:' || p.pattern || ')', '|' ORDER BY p.pattern) AS pattern
 		FROM tdgen.active_category AS c
 		JOIN tdgen.category_pattern AS p ON p.category = c.name AND p.kind = 'column'
-		CROSS JOIN LATERAL (SELECT v.i, v.variant, v.stripped, v.t FROM v
-							WHERE v.cls = ANY (c.type_classes) AND v.variant ~* p.pattern) AS x
+		GROUP BY c.name, c.confidence, c.type_classes, p.context
+	), hit AS MATERIALIZED (
+		-- one expression at a time over the distinct names, not the reverse
+		SELECT r.category, r.confidence * CASE WHEN x.stripped THEN 0.95 ELSE 1 END AS confidence, x.variant,
+			   r.context, x.n, x.cls
+		FROM rx AS r
+		CROSS JOIN LATERAL (SELECT v.n, v.cls, v.variant, v.stripped FROM v
+							WHERE v.cls = ANY (r.type_classes) AND v.variant ~* r.pattern) AS x
 	)
-	SELECT DISTINCT ON (h.i, h.category, h.context) h.i, h.category, h.confidence::real, h.variant, h.context
+	SELECT DISTINCT ON (c.i, h.category, h.context) c.i, h.category, h.confidence::real, h.variant, h.context
 	FROM hit AS h
+	JOIN col AS c ON c.n = h.n AND c.cls = h.cls
 	WHERE NOT EXISTS (SELECT FROM tdgen.category_pattern AS p WHERE p.category = h.category AND p.kind = 'table')
 	   OR EXISTS (SELECT FROM tdgen.category_pattern AS p
-				  WHERE p.category = h.category AND p.kind = 'table' AND h.t ~* p.pattern)
-	ORDER BY h.i, h.category, h.context, h.confidence DESC, length(h.variant) DESC;
+				  WHERE p.category = h.category AND p.kind = 'table' AND c.t ~* p.pattern)
+	ORDER BY c.i, h.category, h.context, h.confidence DESC, length(h.variant) DESC;
 END;
 
 -- Per enabled category with value patterns that takes the type class: the
@@ -169,11 +178,12 @@ RETURN EXISTS (SELECT FROM tdgen.transform AS t
 -- The value profiles of some columns of one production table, from one
 -- query over tdgen's open connection (so in the scan's snapshot): per
 -- column up to sample_size non-null values (50 JSON documents), cut to
--- 256 characters.  cols: objects with column_name and type_class.
+-- 256 characters.  cols: objects with column_name and type_class;
+-- context: the table's (tdgen.scan_context), for JSON documents.
 -- Returns {column: {"profile": ..., "patterns": {category: share},
 -- "json_spec": ...}}; the values are dropped here.
 CREATE FUNCTION tdgen.sample_profiles(schema_name name, table_name name, cols jsonb, sample_size integer,
-									  min_confidence real)
+									  min_confidence real, context jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -217,7 +227,7 @@ BEGIN
 			doc := NULL;
 			result := result || jsonb_build_object(c.column_name, jsonb_build_object(
 						  'profile', jsonb_build_object('sampled', cardinality(docs)),
-						  'json_spec', tdgen.json_spec(docs, min_confidence)));
+						  'json_spec', tdgen.json_spec(docs, min_confidence, context)));
 		ELSE
 			vals := ARRAY(SELECT jsonb_array_elements_text(samples -> c.column_name::text));
 			result := result || jsonb_build_object(c.column_name, jsonb_build_object(
@@ -234,70 +244,84 @@ END
 $$;
 
 -- Tables about people and tables related to them, among the tables of
--- cols (tdgen.remote_columns rows as jsonb, each with its name matches in
--- "names"), with why.  A table is about people when its name says so
--- (tdgen.person_tables), when a column's name says it holds a first or
--- last name, an email, a birth date or an SSN, or when it references such
--- a table one to one (by a unique foreign key).  It is related when it is
--- about people or references such a table.
+-- cols (tdgen.remote_columns rows as jsonb, each with its name matches of
+-- tdgen.name_matches in "matches"), with why.  A table is about people
+-- when its name says so (tdgen.person_tables; named), when a column's name
+-- says it holds a first or last name, an email, a birth date or an SSN,
+-- when it references such a table one to one (by a unique foreign key), or
+-- when such a table references it through a column named for an address
+-- or a location.  It is related when it is about people or references
+-- such a table.
 CREATE FUNCTION tdgen.scan_context(cols jsonb, fks jsonb)
-RETURNS TABLE (schema_name name, table_name name, person boolean, related boolean, why text)
+RETURNS TABLE (schema_name name, table_name name, person boolean, named boolean, related boolean, why text)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-	WITH col AS (
+	WITH col AS MATERIALIZED (
 		SELECT * FROM jsonb_to_recordset(cols) AS x(schema_name name, table_name name, column_name name,
-													in_unique boolean, names jsonb)
-	), tbl AS (
-		SELECT DISTINCT c.schema_name, c.table_name FROM col AS c
-	), own AS (
-		SELECT t.schema_name, t.table_name,
-			   coalesce(CASE WHEN EXISTS (SELECT FROM unnest(tdgen.person_tables()) AS p WHERE t.table_name ~* p)
-							 THEN 'its name' END,
-						(SELECT 'columns ' || string_agg(DISTINCT c.column_name, ', ')
-						 FROM col AS c, jsonb_object_keys(c.names) AS k
-						 WHERE c.schema_name = t.schema_name AND c.table_name = t.table_name
-						   AND k IN ('first_name', 'last_name', 'email', 'birth_date', 'ssn'))) AS why
-		FROM tbl AS t
-	), fk AS (
-		SELECT f.schema_name, f.table_name, f.column_name, f.ref_schema, f.ref_table, c.in_unique
+													unique_alone boolean, matches jsonb)
+	), own AS MATERIALIZED (
+		SELECT c.schema_name, c.table_name,
+			   EXISTS (SELECT FROM unnest(tdgen.person_tables()) AS p WHERE c.table_name ~* p) AS named,
+			   'columns ' || string_agg(DISTINCT c.column_name, ', ')
+							 FILTER (WHERE EXISTS (SELECT FROM jsonb_array_elements(c.matches) AS m
+												   WHERE m ->> 'context' IS NULL
+													 AND m ->> 'category' IN ('first_name', 'last_name', 'email', 'birth_date',
+																			  'ssn'))) AS by_columns
+		FROM col AS c
+		GROUP BY c.schema_name, c.table_name
+	), fk AS MATERIALIZED (
+		SELECT DISTINCT f.schema_name, f.table_name, f.column_name, f.ref_schema, f.ref_table, c.unique_alone
 		FROM jsonb_to_recordset(fks) AS f(schema_name name, table_name name, column_name name, ref_schema name,
 										  ref_table name)
 		JOIN col AS c ON c.schema_name = f.schema_name AND c.table_name = f.table_name AND c.column_name = f.column_name
-	), person AS (
-		SELECT o.schema_name, o.table_name,
-			   coalesce(o.why, (SELECT format('one to one with %I.%I', f.ref_schema, f.ref_table)
-								FROM fk AS f JOIN own AS r ON r.schema_name = f.ref_schema AND r.table_name = f.ref_table
-								WHERE f.schema_name = o.schema_name AND f.table_name = o.table_name
-								  AND f.in_unique AND r.why IS NOT NULL
-								LIMIT 1)) AS why
+	), person AS MATERIALIZED (
+		SELECT o.schema_name, o.table_name, o.named,
+			   coalesce(CASE WHEN o.named THEN 'its name' END, o.by_columns,
+						(SELECT format('one to one with %I.%I', f.ref_schema, f.ref_table)
+						 FROM fk AS f JOIN own AS r ON r.schema_name = f.ref_schema AND r.table_name = f.ref_table
+						 WHERE f.schema_name = o.schema_name AND f.table_name = o.table_name
+						   AND f.unique_alone AND (r.named OR r.by_columns IS NOT NULL)
+						 ORDER BY 1 LIMIT 1),
+						(SELECT format('the %s of %I.%I', f.column_name, f.schema_name, f.table_name)
+						 FROM fk AS f JOIN own AS r ON r.schema_name = f.schema_name AND r.table_name = f.table_name
+						 WHERE f.ref_schema = o.schema_name AND f.ref_table = o.table_name
+						   AND f.column_name ~* '(address|location|residence|domicile|home)'
+						   AND (r.named OR r.by_columns IS NOT NULL)
+						 ORDER BY 1 LIMIT 1)) AS why
 		FROM own AS o
 	)
-	SELECT p.schema_name, p.table_name, p.why IS NOT NULL,
+	SELECT p.schema_name, p.table_name, p.why IS NOT NULL, p.named,
 		   p.why IS NOT NULL OR r.ref IS NOT NULL,
 		   coalesce('about people: ' || p.why, 'references ' || r.ref)
 	FROM person AS p
 	LEFT JOIN LATERAL (SELECT format('%I.%I', f.ref_schema, f.ref_table) AS ref
 					   FROM fk AS f JOIN person AS q ON q.schema_name = f.ref_schema AND q.table_name = f.ref_table
 					   WHERE f.schema_name = p.schema_name AND f.table_name = p.table_name AND q.why IS NOT NULL
-					   LIMIT 1) AS r ON true;
+					   ORDER BY 1 LIMIT 1) AS r ON true;
 END;
 
 -- ---------------------------------------------------------------------------
 -- Judging a column
 -- ---------------------------------------------------------------------------
 
+-- Names of clinical tables, whose values about a person are health data.
+CREATE FUNCTION tdgen.health_tables()
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN '(^|_)(lab|labs|lab_result|diagnos[a-z]*|prescription|medication|encounter|condition|procedure|vital|vitals|allerg[a-z]*|immuni[sz]ation|vaccin[a-z]*|treatment|clinical|medical|symptom|chart|drug_exposure|measurement)s?(_|$)';
+
 -- Whether a date column's name says the system wrote it (created_at...),
 -- not a person's life.
 CREATE FUNCTION tdgen.system_date(column_name text)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN column_name ~* '(^|_)(create|created|creation|updated|modified|deleted|inserted|changed|synced|imported|exported|processed|indexed|cached|refreshed|migrated|etl|loaded|version|row|record|valid|effective|expires|expired|expiry)(_|$)|^(ts|timestamp|last_update|lastmodified)$';
+RETURN column_name ~* '(^|_)(create|created|creation|updated|modified|deleted|inserted|changed|synced|imported|exported|processed|indexed|cached|refreshed|migrated|etl|loaded|version|row|record|valid|effective|expires|expired|expiry|erstellt|geaendert|geändert|aktualisiert|cree|créé|modifie|modifié|creado|actualizado|modificado)(_|$)|^(ts|timestamp|last_update|lastmodified)$';
 
 -- The rule for a category's transform fitted to a column: element by
 -- element on text arrays, the nearest transform that takes the type, an
 -- injective one on a unique column.  note: what was changed, or NULL.
 CREATE FUNCTION tdgen.fit_rule(category text, type_class text, base_type regtype, in_unique boolean,
-							   OUT transform text, OUT params jsonb, OUT note text)
+							   not_null boolean, OUT transform text, OUT params jsonb, OUT note text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	original text;
@@ -309,14 +333,17 @@ BEGIN
 		params := jsonb_build_object('transform', transform, 'params', params);
 		transform := 'array_mask';
 	END IF;
-	-- the category's transform does not take this type: the nearest that does
-	IF NOT tdgen.transform_fits(transform, base_type, type_class) THEN
+	-- the category's transform does not take this type (or would empty a
+	-- NOT NULL column): the nearest that does
+	IF NOT tdgen.transform_fits(transform, base_type, type_class) OR (transform = 'nullify' AND not_null) THEN
 		SELECT f.t, '{}'::jsonb INTO transform, params
 		FROM (VALUES (1, 'scramble'), (2, 'pseudo_int'), (3, 'noise'), (4, 'date_shift'), (5, 'ip'), (6, 'uuid'),
 					 (7, 'nullify')) AS f(o, t)
-		WHERE tdgen.transform_fits(f.t, base_type, type_class)
+		WHERE tdgen.transform_fits(f.t, base_type, type_class) AND NOT (f.t = 'nullify' AND not_null)
 		ORDER BY f.o LIMIT 1;
-		note := format('%s takes no %s, so %s', original, coalesce(base_type::text, type_class), transform);
+		note := CASE WHEN original = 'nullify' AND not_null
+					 THEN format('NOT NULL, so %s', transform)
+					 ELSE format('%s takes no %s, so %s', original, coalesce(base_type::text, type_class), transform) END;
 	END IF;
 	-- a unique column needs distinct outputs
 	IF in_unique AND NOT tdgen.rule_injective(transform, params) THEN
@@ -342,12 +369,13 @@ CREATE FUNCTION tdgen.default_mask(type_class text, base_type regtype, in_unique
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	SELECT f.t, f.p INTO transform, params
-	FROM (VALUES (1, 'text', 'hash', '{}'::jsonb), (2, 'text', 'scramble', '{}'), (3, 'integer', 'pseudo_int', '{}'),
+	FROM (VALUES (1, 'text', 'hash', '{}'::jsonb), (2, 'text', 'scramble', '{}'), (3, 'integer', 'noise', '{"pct": 20}'),
+				 (3, 'integer', 'pseudo_int', '{}'),
 				 (4, 'numeric', 'noise', '{"pct": 20}'), (5, 'date', 'date_shift', '{"max_days": 180}'),
 				 (6, 'timestamp', 'date_shift', '{"max_days": 180}'), (7, 'network', 'ip', '{}'), (8, 'uuid', 'uuid', '{}'),
 				 (9, 'text_array', 'array_mask', '{"transform": "hash"}')) AS f(o, cls, t, p)
 	WHERE f.cls = type_class AND tdgen.transform_fits(f.t, base_type, type_class)
-	  AND (f.t <> 'scramble' OR NOT in_unique) AND (f.t <> 'hash' OR in_unique)
+	  AND (f.t NOT IN ('scramble', 'noise') OR NOT in_unique) AND (f.t NOT IN ('hash', 'pseudo_int') OR in_unique)
 	  AND (NOT in_unique OR tdgen.rule_injective(f.t, f.p))
 	ORDER BY f.o LIMIT 1;
 	IF transform IS NULL AND NOT not_null AND NOT in_unique THEN
@@ -405,7 +433,12 @@ DECLARE
 	n integer := coalesce((c -> 'profile' ->> 'sampled')::integer, 0);
 	person boolean := coalesce((c ->> 'person')::boolean, false);
 	related boolean := coalesce((c ->> 'related')::boolean, false);
+	named boolean := coalesce((c ->> 'named')::boolean, false);
 	is_key boolean := coalesce((c ->> 'in_unique')::boolean, false);
+	distinct_values integer := (c -> 'profile' ->> 'distinct')::integer;
+	-- few distinct values in a large sample: codes, not names or text
+	low_card boolean := n >= 20 AND (c -> 'profile' ->> 'distinct')::integer <= 12
+						AND (c -> 'profile' ->> 'distinct')::real <= 0.2 * n;
 	best record;
 	fit record;
 	share real;
@@ -416,8 +449,10 @@ BEGIN
 		SELECT cat.name, cat.confidence AS base, cat.signal, w.weight, w.contradicts, w.person_bonus,
 			   (c -> 'names' -> cat.name ->> 'confidence')::real AS by_name,
 			   c -> 'names' -> cat.name ->> 'variant' AS variant,
+			   -- (nine digits that pass the routing number checksum are no SSN)
 			   CASE WHEN n >= 5 AND cat.signal IS NOT NULL AND (cls <> 'integer' OR cat.signal IN ('npi', 'luhn'))
-					THEN (prof ->> cat.signal)::real / n END AS r,
+					THEN ((prof ->> cat.signal)::real
+						  - CASE WHEN cat.signal = 'ssn' THEN coalesce((prof ->> 'aba')::real, 0) ELSE 0 END) / n END AS r,
 			   CASE WHEN n >= 5 THEN (c -> 'patterns' ->> cat.name)::real END AS pr
 		FROM tdgen.active_category AS cat
 		LEFT JOIN LATERAL tdgen.signal_weight(cat.signal) AS w ON true
@@ -426,6 +461,10 @@ BEGIN
 		SELECT x.name,
 			   CASE WHEN x.by_name IS NOT NULL AND (x.r >= 0.5 OR x.pr >= 0.5) THEN least(1, x.by_name + 0.05)
 					WHEN x.by_name IS NOT NULL AND x.contradicts AND n >= 10 AND x.r < 0.1 THEN x.by_name * 0.5
+					WHEN x.by_name IS NOT NULL AND low_card
+						 AND x.name IN ('first_name', 'last_name', 'full_name', 'email', 'phone', 'free_text', 'username',
+										'external_id', 'personal_identifier', 'source_value')
+					THEN x.by_name * 0.5
 					WHEN x.by_name IS NOT NULL THEN x.by_name
 					WHEN x.r >= 0.6 AND (x.weight >= 0.9 OR NOT is_key)
 					THEN x.base * x.r * x.weight + CASE WHEN person THEN x.person_bonus ELSE 0 END
@@ -446,25 +485,39 @@ BEGIN
 		SELECT 'mac_address', CASE WHEN related THEN 0.85 ELSE 0.65 END, jsonb_build_object('type', base::text)
 		WHERE base IN ('macaddr'::regtype, 'macaddr8'::regtype)
 		UNION ALL
-		-- the context: dates of a person's life, free text by or about
-		-- people, identifiers of people
-		SELECT 'personal_date', 0.6, jsonb_build_object('context', 'a date in a table about people')
-		WHERE cls IN ('date', 'timestamp') AND person AND NOT tdgen.system_date(c ->> 'column_name')
-		UNION ALL
+		-- the context: free text by or about people (sentences in a table
+		-- about people, sentences that name people or hold email
+		-- addresses), identifiers of people, health data in clinical
+		-- tables, pay in payroll tables, documents and photos of people
 		SELECT 'free_text',
-			   0.6 + CASE WHEN (prof ->> 'names_in_text')::real >= 0.1 * n THEN 0.15 ELSE 0 END,
-			   jsonb_build_object('values', jsonb_build_object('free_text', (prof ->> 'free_text')::integer,
-															   'names_in_text', (prof ->> 'names_in_text')::integer,
-															   'avg_words', (prof ->> 'avg_words')::real, 'sampled', n))
-		WHERE cls = 'text' AND n >= 5
-		  AND ((related AND ((prof ->> 'free_text')::real >= 0.5 * n OR (prof ->> 'avg_words')::real >= 5))
-			   OR ((prof ->> 'names_in_text')::real >= 0.2 * n AND (prof ->> 'free_text')::real >= 0.3 * n))
+			   0.6 + CASE WHEN (prof ->> 'names_in_text')::real >= 0.1 * n
+							   OR (prof ->> 'email_in_text')::real >= 0.1 * n THEN 0.15 ELSE 0 END,
+			   jsonb_build_object('values', jsonb_strip_nulls(jsonb_build_object(
+				   'free_text', (prof ->> 'free_text')::integer,
+				   'names_in_text', nullif((prof ->> 'names_in_text')::integer, 0),
+				   'email_in_text', nullif((prof ->> 'email_in_text')::integer, 0), 'sampled', n)))
+		WHERE cls = 'text' AND n >= 5 AND NOT low_card
+		  AND ((person AND (prof ->> 'free_text')::real >= 0.5 * n)
+			   OR (related AND (prof ->> 'free_text')::real >= 0.5 * n AND (prof ->> 'names_in_text')::real >= 0.1 * n)
+			   OR ((prof ->> 'names_in_text')::real >= 0.2 * n AND (prof ->> 'free_text')::real >= 0.3 * n)
+			   OR (prof ->> 'email_in_text')::real >= 0.3 * n)
 		UNION ALL
 		SELECT 'personal_identifier', 0.6,
 			   jsonb_build_object('values', jsonb_build_object('code', (prof ->> 'code')::integer,
 															   'distinct', (prof ->> 'distinct')::integer, 'sampled', n))
-		WHERE cls = 'text' AND person AND n >= 10 AND (prof ->> 'code')::real >= 0.8 * n
+		WHERE cls = 'text' AND named AND n >= 10 AND (prof ->> 'code')::real >= 0.8 * n
 		  AND (prof ->> 'distinct')::real >= 0.9 * n
+		UNION ALL
+		SELECT 'health', 0.65, jsonb_build_object('context', 'a value in a clinical table about a person')
+		WHERE related AND NOT is_key AND cls IN ('text', 'numeric', 'boolean', 'enum')
+		  AND (c ->> 'table_name') ~* tdgen.health_tables()
+		UNION ALL
+		SELECT 'compensation', 0.65, jsonb_build_object('context', 'an amount in a pay table about a person')
+		WHERE related AND NOT is_key AND cls IN ('numeric', 'integer')
+		  AND (c ->> 'table_name') ~* '(^|_)(payslip|payroll|salary|salaries|compensation|wage|paycheck|earning|gehalt|lohn|paie|nomina)s?(_|$)'
+		UNION ALL
+		SELECT 'photo', 0.6, jsonb_build_object('context', 'binary data in a table about people')
+		WHERE related AND cls = 'binary'
 	)
 	SELECT s.name, s.score, s.ev INTO best
 	FROM scored AS s
@@ -495,9 +548,24 @@ BEGIN
 		confidence := round(best.score::numeric, 2)::real;
 		verdict := 'mask';
 		evidence := evidence || best.ev;
-		fit := tdgen.fit_rule(category, cls, base, is_key);
+		fit := tdgen.fit_rule(category, cls, base, is_key, coalesce((c ->> 'not_null')::boolean, false));
+		IF fit.transform IS NULL THEN
+			verdict := 'review';
+			reason := format('looks like %s, but no transform takes %s: a person decides', category, c ->> 'type_name');
+			category := NULL;
+			confidence := NULL;
+			RETURN;
+		END IF;
 		transform := fit.transform;
 		params := fit.params;
+		-- transforms that refuse a value of another shape (and so would
+		-- stop a refresh) only where every sampled value has the shape
+		IF transform IN ('ssn', 'credit_card', 'iban') AND NOT coalesce(
+			   (prof ->> (SELECT cat.signal FROM tdgen.category AS cat WHERE cat.name = category))::integer = n AND n > 0, false) THEN
+			fit.note := concat_ws('; ', fit.note, format('not every value sampled is a valid %s, so scramble', transform));
+			transform := CASE WHEN is_key THEN 'hash' ELSE 'scramble' END;
+			params := '{}';
+		END IF;
 		reason := concat_ws('; ',
 							CASE WHEN best.ev ? 'name' THEN format('column name matches %s (as %s)', category, best.ev ->> 'name') END,
 							CASE WHEN best.ev ? 'type' THEN format('its type %s holds %s', best.ev ->> 'type', category) END,
@@ -518,16 +586,17 @@ BEGIN
 	END IF;
 
 	-- positive evidence that the column holds nothing personal
-	why := ARRAY[CASE WHEN cls = 'boolean' THEN 'a boolean'
+	why := ARRAY[CASE WHEN is_key AND cls IN ('integer', 'uuid')
+						   AND (c ->> 'column_name') ~* '(^|_)(id|key|pk|no|num|nr|number|code|seq)$|[a-z]id$|^id'
+					  THEN 'a key'
+					  WHEN cls = 'boolean' THEN 'a boolean'
 					  WHEN cls = 'enum' THEN 'an enum'
-					  WHEN is_key AND cls IN ('integer', 'uuid') THEN 'a key'
 					  WHEN cls IN ('integer', 'numeric') AND NOT person THEN 'a number outside tables about people'
 					  WHEN cls = 'uuid' AND NOT person THEN 'a uuid outside tables about people'
 					  WHEN cls IN ('date', 'timestamp') AND NOT person THEN 'a date outside tables about people'
 					  WHEN cls IN ('date', 'timestamp') AND tdgen.system_date(c ->> 'column_name') THEN 'a system date'
-					  WHEN cls = 'text' AND n >= 20 AND (prof ->> 'distinct')::integer <= 12
-						   AND (prof ->> 'distinct')::real <= 0.2 * n
-					  THEN format('a code: %s distinct values in %s sampled', prof ->> 'distinct', n) END];
+					  WHEN cls IN ('text', 'integer') AND low_card
+					  THEN format('a code: %s distinct values in %s sampled', distinct_values, n) END];
 	IF why[1] IS NOT NULL AND coalesce(best.score, 0) < 0.3 THEN
 		verdict := 'keep';
 		evidence := evidence || jsonb_build_object('not_personal', why[1]);
@@ -548,9 +617,9 @@ $$;
 
 -- The jsonb_mask spec for sampled JSON documents: each leaf path whose key
 -- (alone, or joined with its parent's either way round) or values make a
--- category with a text transform, judged as a column of a table about
--- people would be.
-CREATE FUNCTION tdgen.json_spec(docs jsonb[], min_confidence real)
+-- category with a text transform, judged as a column of the table whose
+-- context (tdgen.scan_context) is given.
+CREATE FUNCTION tdgen.json_spec(docs jsonb[], min_confidence real, context jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -586,6 +655,8 @@ BEGIN
 		SELECT nm.idx, nm.category, nm.confidence, nm.variant
 		FROM tdgen.name_matches((SELECT array_agg(''::text ORDER BY i) FROM named), (SELECT array_agg(name ORDER BY i) FROM named),
 								(SELECT array_agg('text'::text ORDER BY i) FROM named)) AS nm
+		WHERE nm.context IS NULL OR (nm.context = 'person' AND (json_spec.context ->> 'person')::boolean)
+		   OR (nm.context = 'related' AND (json_spec.context ->> 'related')::boolean)
 	)
 	SELECT coalesce(jsonb_agg(jsonb_build_object(
 			   'path', l.path, 'profile', tdgen.value_profile(l.vals),
@@ -596,10 +667,14 @@ BEGIN
 	FROM leaf AS l;
 
 	FOR lf IN SELECT x ->> 'path' AS path, x FROM jsonb_array_elements(leaves) AS x LOOP
-		v := tdgen.judge_column(lf.x || jsonb_build_object('type_class', 'text', 'base_type', 'text', 'person', true,
-														   'related', true, 'context', 'a JSON document'),
+		v := tdgen.judge_column(lf.x || jsonb_build_object('type_class', 'text', 'base_type', 'text',
+														   'person', coalesce(context -> 'person', 'false'),
+														   'related', coalesce(context -> 'related', 'false'),
+														   'context', context ->> 'why'),
 								min_confidence);
-		IF v.verdict = 'mask' AND tdgen.transform_fits(v.transform, NULL, 'text') THEN
+		-- only transforms of text values apply inside documents
+		IF v.verdict = 'mask' AND EXISTS (SELECT FROM tdgen.transform AS t
+										  WHERE t.name = v.transform AND 'text' = ANY (t.input_types)) THEN
 			spec := spec || jsonb_build_object(lf.path,
 											   CASE WHEN v.params = '{}' THEN to_jsonb(v.transform)
 													ELSE v.params || jsonb_build_object('transform', v.transform) END);
@@ -620,16 +695,20 @@ $$;
 -- query per table.  A column that references another by foreign key takes
 -- that column's rule (verdict inherit), as the gate does.
 CREATE FUNCTION tdgen.scan_columns(source_or_environment text, wanted text[], sample_size integer, min_confidence real)
-RETURNS TABLE (schema_name name, table_name name, column_name name, type_name text, category text, transform text,
-			   params jsonb, confidence real, verdict text, evidence jsonb, reason text)
+RETURNS TABLE (schema_name name, table_name name, column_name name, type_name text, type_class text, base_type regtype,
+			   in_unique boolean, not_null boolean, category text, transform text, params jsonb, confidence real,
+			   verdict text, evidence jsonb, reason text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
 	s tdgen.source := tdgen.resolve_source(source_or_environment);
 	opened boolean := false;
 	prod jsonb;
 	cols jsonb;
-	profiles jsonb := '{}';
-	judged jsonb := '{}';
+	profiles jsonb;
+	context jsonb;
+	sampled jsonb[] := '{}';
+	verdicts jsonb[] := '{}';
+	judged jsonb;
 	grp record;
 	c record;
 	v record;
@@ -643,9 +722,9 @@ BEGIN
 	END IF;
 	prod := tdgen.read_production(s.name);
 
-	-- the columns of every table with a column to judge, with their name
-	-- matches (all of them, for the context), the foreign key each
-	-- references, and whether they are to be judged
+	-- the columns of every table, with their name matches (all of them,
+	-- for the context), the foreign key each references, and whether they
+	-- are to be judged
 	WITH col AS (
 		SELECT x.*, row_number() OVER ()::integer AS i,
 			   NOT x.generated
@@ -657,10 +736,10 @@ BEGIN
 									IN (SELECT tdgen.parse_name(o, 3) FROM unnest(wanted) AS o)) AS target
 		FROM jsonb_to_recordset(prod -> 'cols') AS x(schema_name name, table_name name, column_name name, attnum int,
 													type_name text, base_type regtype, type_class text, not_null boolean,
-													generated boolean, in_unique boolean)
+													generated boolean, in_unique boolean, unique_alone boolean)
 	), tbl AS (
+		-- every table: the context of one depends on the others
 		SELECT col.* FROM col
-		WHERE (col.schema_name, col.table_name) IN (SELECT t.schema_name, t.table_name FROM col AS t WHERE t.target)
 	), nm AS (
 		SELECT m.idx, jsonb_agg(jsonb_build_object('category', m.category, 'confidence', m.confidence,
 												   'variant', m.variant, 'context', m.context)) AS names
@@ -668,19 +747,22 @@ BEGIN
 								ARRAY(SELECT t.column_name::text FROM tbl AS t ORDER BY t.i),
 								ARRAY(SELECT t.type_class FROM tbl AS t ORDER BY t.i)) AS m
 		GROUP BY m.idx
+	), fk AS (
+		SELECT DISTINCT ON (f.schema_name, f.table_name, f.column_name) f.schema_name, f.table_name, f.column_name,
+			   tdgen.qualified(f.ref_schema, f.ref_table, f.ref_column) AS ref
+		FROM jsonb_to_recordset(prod -> 'fks') AS f(schema_name name, table_name name, column_name name,
+													 ref_schema name, ref_table name, ref_column name)
+		ORDER BY f.schema_name, f.table_name, f.column_name, 4
 	)
-	SELECT coalesce(jsonb_agg(to_jsonb(t) || jsonb_build_object(
-			   'matches', coalesce(nm.names, '[]'),
-			   'names', (SELECT coalesce(jsonb_object_agg(e ->> 'category', e), '{}') FROM jsonb_array_elements(nm.names) AS e
-						 WHERE e ->> 'context' IS NULL),
-			   'fk', (SELECT tdgen.qualified(f.ref_schema, f.ref_table, f.ref_column)
-					  FROM jsonb_to_recordset(prod -> 'fks') AS f(schema_name name, table_name name, column_name name,
-																   ref_schema name, ref_table name, ref_column name)
-					  WHERE f.schema_name = t.schema_name AND f.table_name = t.table_name AND f.column_name = t.column_name
-					  ORDER BY 1 LIMIT 1))), '[]')
+	SELECT coalesce(jsonb_agg(to_jsonb(t) || jsonb_build_object('matches', coalesce(nm.names, '[]'), 'fk', fk.ref)), '[]')
 	INTO cols
 	FROM (SELECT x.*, row_number() OVER (ORDER BY x.i) AS k FROM tbl AS x) AS t
-	LEFT JOIN nm ON nm.idx = t.k;
+	LEFT JOIN nm ON nm.idx = t.k
+	LEFT JOIN fk ON fk.schema_name = t.schema_name AND fk.table_name = t.table_name AND fk.column_name = t.column_name;
+
+	-- each table's context
+	SELECT coalesce(jsonb_object_agg(tdgen.qualified(x.schema_name, x.table_name), to_jsonb(x)), '{}') INTO context
+	FROM tdgen.scan_context(cols, prod -> 'fks') AS x;
 
 	-- one sample query per table, reduced to profiles at once
 	FOR grp IN
@@ -690,20 +772,24 @@ BEGIN
 			  WHERE (e ->> 'target')::boolean AND e ->> 'fk' IS NULL) AS x
 		GROUP BY 1, 2 ORDER BY 1, 2
 	LOOP
-		profiles := profiles || jsonb_build_object(tdgen.qualified(grp.schema_name, grp.table_name),
-												   tdgen.sample_profiles(grp.schema_name, grp.table_name, grp.cs, sample_size,
-																		 min_confidence));
+		sampled := array_append(sampled, jsonb_build_object(tdgen.qualified(grp.schema_name, grp.table_name),
+															tdgen.sample_profiles(grp.schema_name, grp.table_name, grp.cs,
+																				  sample_size, min_confidence,
+																				  context -> tdgen.qualified(grp.schema_name, grp.table_name))));
 	END LOOP;
+	-- (collected in arrays, which grow in place, and merged once: jsonb
+	-- grown by || is copied whole each time)
+	SELECT coalesce(jsonb_object_agg(x.key, x.value), '{}') INTO profiles FROM unnest(sampled) AS u, jsonb_each(u) AS x;
 	IF opened THEN
 		PERFORM tdgen.remote_end();
 	END IF;
 
-	-- each table's context, then each column's verdict
+	-- each column's verdict
 	FOR c IN
-		SELECT e AS col, x.person, x.related, x.why, tdgen.qualified(x.schema_name, x.table_name) AS tq
-		FROM tdgen.scan_context(cols, prod -> 'fks') AS x
-		JOIN LATERAL jsonb_array_elements(cols) AS e
-			 ON e ->> 'schema_name' = x.schema_name AND e ->> 'table_name' = x.table_name
+		SELECT e AS col, (x ->> 'person')::boolean AS person, (x ->> 'related')::boolean AS related,
+			   x ->> 'why' AS why, x AS ctx, tdgen.qualified(e ->> 'schema_name', e ->> 'table_name') AS tq
+		FROM jsonb_array_elements(cols) AS e,
+			 LATERAL (SELECT context -> tdgen.qualified(e ->> 'schema_name', e ->> 'table_name')) AS t(x)
 		WHERE (e ->> 'target')::boolean
 		ORDER BY e ->> 'schema_name', e ->> 'table_name', (e ->> 'attnum')::integer
 	LOOP
@@ -711,7 +797,18 @@ BEGIN
 		table_name := c.col ->> 'table_name';
 		column_name := c.col ->> 'column_name';
 		type_name := c.col ->> 'type_name';
-		IF c.col ->> 'fk' IS NOT NULL THEN
+		IF c.col ->> 'fk' IS NOT NULL AND EXISTS (SELECT FROM jsonb_array_elements(c.col -> 'matches') AS m
+												  WHERE m ->> 'context' IS NULL AND (m ->> 'confidence')::real >= 0.85) THEN
+			-- its own name says personal: it takes no keep from the key it
+			-- references (the gate asks for a review too)
+			SELECT m ->> 'category', (m ->> 'confidence')::real INTO category, confidence
+			FROM jsonb_array_elements(c.col -> 'matches') AS m
+			WHERE m ->> 'context' IS NULL ORDER BY (m ->> 'confidence')::real DESC, m ->> 'category' LIMIT 1;
+			transform := NULL; params := NULL;
+			verdict := 'review';
+			evidence := jsonb_build_object('references', c.col ->> 'fk', 'name', category);
+			reason := format('references %s, but its name says %s: a person decides', c.col ->> 'fk', category);
+		ELSIF c.col ->> 'fk' IS NOT NULL THEN
 			category := NULL; transform := NULL; params := NULL; confidence := NULL;
 			verdict := 'inherit';
 			evidence := jsonb_build_object('references', c.col ->> 'fk');
@@ -723,7 +820,8 @@ BEGIN
 												  WHERE e ->> 'context' IS NULL
 													 OR (e ->> 'context' = 'person' AND c.person)
 													 OR (e ->> 'context' = 'related' AND c.related)),
-										'person', c.person, 'related', c.related, 'context', c.why)
+										'person', c.person, 'related', c.related, 'named', c.ctx -> 'named',
+										'context', c.why)
 									|| coalesce(profiles -> c.tq -> (c.col ->> 'column_name'), '{}'),
 									min_confidence);
 			category := v.category; transform := v.transform; params := v.params; confidence := v.confidence;
@@ -739,21 +837,26 @@ BEGIN
 				END IF;
 			END IF;
 		END IF;
-		judged := judged || jsonb_build_object(tdgen.qualified(schema_name, table_name, column_name), jsonb_build_object(
+		verdicts := array_append(verdicts, jsonb_build_object(tdgen.qualified(schema_name, table_name, column_name), jsonb_build_object(
 			'schema_name', schema_name, 'table_name', table_name, 'column_name', column_name, 'type_name', type_name,
-			'attnum', c.col -> 'attnum', 'fk', c.col ->> 'fk', 'category', category, 'transform', transform,
-			'params', params, 'confidence', confidence, 'verdict', verdict, 'evidence', evidence, 'reason', reason));
+			'type_class', c.col -> 'type_class', 'base_type', c.col -> 'base_type', 'in_unique', c.col -> 'in_unique',
+			'not_null', c.col -> 'not_null', 'attnum', c.col -> 'attnum', 'fk', c.col ->> 'fk', 'category', category, 'transform', transform,
+			'params', params, 'confidence', confidence, 'verdict', verdict, 'evidence', evidence, 'reason', reason)));
 	END LOOP;
+	SELECT coalesce(jsonb_object_agg(x.key, x.value), '{}') INTO judged FROM unnest(verdicts) AS u, jsonb_each(u) AS x;
 
 	-- a foreign key takes what the column it references gets
 	FOR c IN SELECT x.value AS j, judged -> (x.value ->> 'fk') AS ref FROM jsonb_each(judged) AS x
 			 ORDER BY x.value ->> 'schema_name', x.value ->> 'table_name', (x.value ->> 'attnum')::integer
 	LOOP
 		SELECT * INTO v FROM jsonb_to_record(c.j) AS x(schema_name name, table_name name, column_name name, type_name text,
-													   category text, transform text, params jsonb, confidence real,
+													   type_class text, base_type regtype, in_unique boolean,
+													   not_null boolean, category text, transform text, params jsonb,
+													   confidence real,
 													   verdict text, evidence jsonb, reason text);
 		schema_name := v.schema_name; table_name := v.table_name; column_name := v.column_name;
-		type_name := v.type_name; category := v.category; transform := v.transform; params := v.params;
+		type_name := v.type_name; type_class := v.type_class; base_type := v.base_type; in_unique := v.in_unique;
+		not_null := v.not_null; category := v.category; transform := v.transform; params := v.params;
 		confidence := v.confidence; verdict := v.verdict; evidence := v.evidence; reason := v.reason;
 		IF verdict = 'inherit' AND c.ref IS NOT NULL THEN
 			category := c.ref ->> 'category';
@@ -797,12 +900,9 @@ DECLARE
 									 WHERE e.name = source_or_environment), false);
 BEGIN
 	FOR x IN
-		SELECT s.*, tdgen.qualified(s.schema_name, s.table_name, s.column_name) AS q, r.type_class, r.base_type,
-			   r.in_unique, r.not_null
+		SELECT s.*, tdgen.qualified(s.schema_name, s.table_name, s.column_name) AS q
 		FROM tdgen.scan_columns(source_or_environment, columns, 200, min_confidence) AS s
-		LEFT JOIN tdgen.remote_columns((tdgen.resolve_source(source_or_environment)).name) AS r
-			   ON r.schema_name = s.schema_name AND r.table_name = s.table_name AND r.column_name = s.column_name
-		WHERE s.verdict IN ('mask', 'keep') OR (s.verdict = 'review' AND unsure_mask)
+		WHERE s.verdict IN ('mask', 'keep') OR (s.verdict = 'review' AND unsure_mask AND NOT s.evidence ? 'references')
 	LOOP
 		column_name := x.q;
 		IF x.verdict = 'mask' THEN
@@ -826,7 +926,7 @@ $$;
 -- Privileges and comments
 -- ---------------------------------------------------------------------------
 
-REVOKE ALL ON FUNCTION tdgen.sample_profiles(name, name, jsonb, integer, real),
+REVOKE ALL ON FUNCTION tdgen.sample_profiles(name, name, jsonb, integer, real, jsonb),
 	tdgen.scan_columns(text, text[], integer, real), tdgen_scan(text, integer, real),
 	tdgen_accept(text, text[], real) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tdgen_scan(text, integer, real), tdgen_accept(text, text[], real) TO tdgen_admin;
@@ -852,13 +952,15 @@ COMMENT ON FUNCTION tdgen.transform_fits(text, regtype, text) IS
 	'whether a transform takes a column of the given base type and type class';
 COMMENT ON FUNCTION tdgen.rule_injective(text, jsonb) IS
 	'whether a transform with these parameters keeps distinct values distinct';
-COMMENT ON FUNCTION tdgen.sample_profiles(name, name, jsonb, integer, real) IS
+COMMENT ON FUNCTION tdgen.sample_profiles(name, name, jsonb, integer, real, jsonb) IS
 	'one remote sample query for some columns of a production table, reduced at once to value profiles (and JSON specs); the values are dropped';
 COMMENT ON FUNCTION tdgen.scan_context(jsonb, jsonb) IS
 	'which tables are about people (by name, columns, or a one-to-one reference) and which reference such a table, with why';
+COMMENT ON FUNCTION tdgen.health_tables() IS
+	'the pattern of names of clinical tables, whose values about a person are health data';
 COMMENT ON FUNCTION tdgen.system_date(text) IS
 	'whether a date column''s name says the system wrote it (created_at, updated_at...)';
-COMMENT ON FUNCTION tdgen.fit_rule(text, text, regtype, boolean) IS
+COMMENT ON FUNCTION tdgen.fit_rule(text, text, regtype, boolean, boolean) IS
 	'a category''s rule fitted to a column: array_mask on text arrays, the nearest transform that takes the type, injective on unique columns';
 COMMENT ON FUNCTION tdgen.default_mask(text, regtype, boolean, boolean) IS
 	'a conservative mask of a column''s type for columns the scan is unsure about, or NULL when there is none';
@@ -866,7 +968,7 @@ COMMENT ON FUNCTION tdgen.birth_part_params(text, jsonb) IS
 	'a birth_part rule''s parameters for a column: the part its name says, and its table''s birth date and other part columns';
 COMMENT ON FUNCTION tdgen.judge_column(jsonb, real) IS
 	'the verdict on one column from its name matches, value profile, type and context: mask (with the rule), keep (with the evidence it is not personal) or review; evidence as counts';
-COMMENT ON FUNCTION tdgen.json_spec(jsonb[], real) IS
+COMMENT ON FUNCTION tdgen.json_spec(jsonb[], real, jsonb) IS
 	'a jsonb_mask spec for the personal fields of sampled JSON documents';
 COMMENT ON FUNCTION tdgen.scan_columns(text, text[], integer, real) IS
 	'the verdict on every production column without a rule (or the given ones), from one catalog read and one sample query per table';

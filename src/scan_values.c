@@ -51,6 +51,8 @@ typedef enum Signal
 	SIG_URL_CREDENTIALS,
 	SIG_FREE_TEXT,
 	SIG_NAMES_IN_TEXT,
+	SIG_EMAIL_IN_TEXT,
+	SIG_ABA,
 	SIG_CODE,
 	SIG_DIGITS,
 	SIG_COUNT
@@ -59,7 +61,7 @@ typedef enum Signal
 static const char *const signal_names[SIG_COUNT] = {
 	"email", "luhn", "mod97", "npi", "dea", "ssn", "ip", "mac", "phone", "zip",
 	"full_name", "first_name", "last_name", "place", "street", "url",
-	"url_credentials", "free_text", "names_in_text", "code", "digits"
+	"url_credentials", "free_text", "names_in_text", "email_in_text", "aba", "code", "digits"
 };
 
 /* at most this many words of a value are looked at */
@@ -359,19 +361,31 @@ check_iban(const char *s, int len)
 	return TdgenIbanCheck(c, n) == c[2] * 10 + c[3];
 }
 
-/* AAA-GG-SSSS (dashes, spaces or none) in the ranges ever issued or as ITINs */
+/* AAA-GG-SSSS (dashes or none) in the ranges ever issued or as ITINs */
 static bool
 check_ssn(const char *s, int len)
 {
 	uint8		d[9];
 
-	if (!((len == 11 && s[3] == s[6] && (s[3] == '-' || s[3] == ' ')) || len == 9) ||
+	if (!((len == 11 && s[3] == '-' && s[6] == '-') || len == 9) ||
 		count_digits(s, len) != 9 || take_digits(s, len, d, 9) != 9)
 		return false;
 	if (len == 11 && (!is_digit(s[0]) || !is_digit(s[4]) || !is_digit(s[7])))
 		return false;
 	return !(d[0] == 0 && d[1] == 0 && d[2] == 0) && !(d[0] == 6 && d[1] == 6 && d[2] == 6) &&
 		!(d[3] == 0 && d[4] == 0) && !(d[5] == 0 && d[6] == 0 && d[7] == 0 && d[8] == 0);
+}
+
+/* a US bank routing (ABA) number: nine digits, weights 3 7 1 */
+static bool
+check_aba(const char *s, int len)
+{
+	uint8		d[9];
+
+	if (len != 9 || !only_chars(s, len, "", true))
+		return false;
+	take_digits(s, len, d, 9);
+	return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8]) % 10 == 0;
 }
 
 static bool
@@ -439,13 +453,16 @@ check_mac(const char *s, int len)
 static bool
 check_phone(const char *s, int len)
 {
-	int			digits = count_digits(s, len);
+	int			digits;
 	int			body = len;
-	const char *x;
 
-	/* an extension: "x123", "ext. 123" */
-	if ((x = memchr(s, 'x', len)) != NULL)
-		body = x - s;
+	/* an extension after the number: "x123", "ext. 123", "#123" */
+	for (int i = 0; i < len; i++)
+		if (s[i] == 'x' || s[i] == 'X' || s[i] == '#' || s[i] == 'e' || s[i] == 'E')
+		{
+			body = i;
+			break;
+		}
 	while (body > 0 && s[body - 1] == ' ')
 		body--;
 	if (body == 0 || !only_chars(s, body, " +().-/", true))
@@ -488,14 +505,12 @@ street_word(const char *upper)
 	return strstr(upper, "STRASSE") != NULL || strstr(upper, "STRAßE") != NULL;
 }
 
-/* a number then a word, or a street word among two or more words */
+/* a street word among two or more words, or a post office box */
 static bool
 check_street(const Word *w, int n)
 {
 	if (n < 2)
 		return false;
-	if (is_digit(w[0].text[0]) && strlen(w[0].text) <= 6 && w[1].letters)
-		return true;
 	for (int i = 0; i < n; i++)
 		if (street_word(w[i].text))
 			return true;
@@ -591,6 +606,7 @@ value_signals(const char *s, int len, bool *sig, int *nwords)
 	sig[SIG_NPI] = check_npi(s, len);
 	sig[SIG_DEA] = check_dea(s, len);
 	sig[SIG_SSN] = check_ssn(s, len);
+	sig[SIG_ABA] = check_aba(s, len);
 	sig[SIG_IP] = check_ip(s, len);
 	sig[SIG_MAC] = check_mac(s, len);
 	sig[SIG_PHONE] = check_phone(s, len);
@@ -616,6 +632,13 @@ value_signals(const char *s, int len, bool *sig, int *nwords)
 	}
 	sig[SIG_STREET] = !sig[SIG_EMAIL] && !sig[SIG_URL] && check_street(words, n);
 	sig[SIG_FREE_TEXT] = n >= 6;
+	/* an address among other words: "Mary <mary@example.com>", a sentence */
+	for (int i = 0; i < n && n >= 2 && !sig[SIG_EMAIL] && !sig[SIG_EMAIL_IN_TEXT]; i++)
+	{
+		const char *at = strchr(words[i].text, '@');
+
+		sig[SIG_EMAIL_IN_TEXT] = at != NULL && at > words[i].text && strchr(at, '.') != NULL;
+	}
 	sig[SIG_NAMES_IN_TEXT] = n >= 4 && check_names_in_text(words, n);
 }
 
