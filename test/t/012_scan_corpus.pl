@@ -83,6 +83,102 @@ sub score
 	return ($m ? $h / $m : 0, $h + $w ? $h / ($h + $w) : 0, $m, $h, $w);
 }
 
+# follow_workflow($source, $db, \%labels, \@schemas): the documented
+# workflow on a source whose production is database $db: an environment
+# masking the columns the scan is unsure about, tdgen_accept, a person for
+# what is left, a refresh; then row by row on the primary key, the share
+# of each must column's values that came through unchanged, against what
+# chance gives for its distinct values (a month of birth may stay the same
+# month by chance, a name not).  Every row is a canary.
+sub follow_workflow
+{
+	my ($source, $db, $labels, $schemas) = @_;
+	my $env = "${source}_qa";
+	my $target = sub { @$schemas == 1 ? $env : "${env}_$_[0]" };
+	sql('staging', qq{SELECT tdgen_environment('$env', '$source', options => '{"unsure": "mask"}')});
+	owner_mapping($env, $source);
+	sql('staging', qq{SELECT count(*) FROM tdgen_accept('$env')});
+
+	# what is left (no mask takes its type) a person decides, as the labels
+	# say: nullify what is personal, keep the rest
+	my @left = map { [ split /\|/ ] } split /\n/, sql('staging', qq{SELECT c.column_name, x.p[1] || '.' || x.p[2] || '.' || x.p[3],
+		(SELECT r.not_null FROM tdgen.remote_columns('$source') AS r
+		 WHERE r.schema_name = x.p[1] AND r.table_name = x.p[2] AND r.column_name = x.p[3])
+		FROM tdgen_check('$env') AS c, tdgen.parse_name(c.column_name, 3) AS x(p) WHERE c.problem = 'unreviewed'});
+	my %accepted;
+	for my $col (@left)
+	{
+		my ($quoted, $plain, $not_null) = @$col;
+		my $call = "tdgen_keep('$quoted', 'reviewed: not personal', '$env')";
+		if ($labels->{$plain}[0] eq 'must' && $not_null eq 'f')
+		{
+			$call = "tdgen_rule('$quoted', 'nullify', '{}', '$env')";
+		}
+		elsif ($labels->{$plain}[0] eq 'must')
+		{
+			# NOT NULL and no mask fits: a person can only accept it
+			$call = "tdgen_keep('$quoted', 'accepted: no mask keeps it valid', '$env')";
+			$accepted{$plain} = 1;
+		}
+		sql('staging', "SELECT $call");
+	}
+	note("$source: " . scalar(@left) . ' columns left to a person after tdgen_accept: ' . join(' ', map { $_->[1] } @left));
+	note("$source: personal, and kept by a person for want of a mask that keeps them valid: " . join(' ', sort keys %accepted));
+	cmp_ok(scalar(@left), '<=', 0.02 * keys %$labels,
+		sprintf('%s: tdgen_accept leaves %d of %d columns to a person', $source, scalar(@left), scalar(keys %$labels)));
+	is(sql('staging', qq{SELECT string_agg(problem || ' ' || column_name, ' ') FROM tdgen_check('$env')}), '',
+		"$source: then nothing is left for the gate");
+	my ($rc, $out, $err) = sql_result('staging', qq{CALL tdgen_refresh('$env')});
+	is($rc, 0, "$source: the refresh succeeds") or diag($err);
+
+	# Exempt, and listed: what a person accepted above, and the year of a
+	# birth masked with birth_date's default year band of 1, which keeps
+	# the year (docs/transforms.md).  JSON documents are masked field by
+	# field (jsonb_mask), so rows without personal fields stay as they
+	# were: for them the rule is checked, not the rows.
+	my %kept_year = map { $_ => 1 } split /\n/, sql('staging', q{SELECT schema_name || '.' || table_name || '.' || column_name
+		FROM tdgen.column_rule WHERE transform = 'birth_part' AND params ->> 'part' = 'year'
+		AND coalesce((params ->> 'year_band')::int, 1) = 1});
+	my %json = map { $_ => 1 } split /\n/, sql($db, q{SELECT table_schema || '.' || table_name || '.' || column_name
+		FROM information_schema.columns WHERE data_type IN ('json', 'jsonb')});
+	my (%by_table, @json_kept, @leaks);
+	for my $column (grep { $labels->{$_}[0] eq 'must' } sort keys %$labels)
+	{
+		my ($schema, $table, $name) = split /\./, $column;
+		next if $accepted{$column} || $kept_year{$column};
+		if ($json{$column})
+		{
+			push @json_kept, $column if sql('staging', qq{SELECT count(*) FROM tdgen.column_rule
+				WHERE schema_name = '$schema' AND table_name = '$table' AND column_name = '$name' AND action = 'mask'}) eq '0';
+			next;
+		}
+		push @{ $by_table{"$schema.$table"} }, $name;
+	}
+	note("$source: the year of birth kept by design: " . join(' ', sort keys %kept_year));
+	is(join(' ', @json_kept), '', "$source: every personal JSON column has a mask");
+	for my $table (sort keys %by_table)
+	{
+		my ($schema, $tname) = split /\./, $table;
+		my $key = sql($db, qq{SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i)
+			FROM pg_index AS x CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, i)
+			JOIN pg_attribute AS a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+			WHERE x.indrelid = '$schema.$tname'::regclass AND x.indisprimary});
+		next unless $key;
+		for my $name (@{ $by_table{$table} })
+		{
+			my $query = qq{SELECT md5(row($key)::text), md5("$name"::text) FROM %s."$tname" WHERE btrim("$name"::text) <> ''};
+			my %prod = map { split /\|/ } split /\n/, sql($db, sprintf($query, $schema));
+			my %masked = map { split /\|/ } split /\n/, sql('staging', sprintf($query, $target->($schema)));
+			my $rows = keys %prod or next;
+			my %distinct = map { $_ => 1 } values %prod;
+			my $same = grep { defined $masked{$_} && $masked{$_} eq $prod{$_} } keys %prod;
+			push @leaks, sprintf('%s.%s (%d of %d rows unchanged)', $table, $name, $same, $rows)
+				if $same / $rows > 0.02 + 2 / keys %distinct;
+		}
+	}
+	is(join(', ', @leaks), '', "$source: no must column reaches the target unmasked");
+}
+
 # --- the project's corpus ----------------------------------------------------
 
 my $labels = read_labels("$corpus/labels.tsv");
@@ -114,96 +210,46 @@ note("the corpus scan took about $seconds s");
 my @kept = grep { $labels->{$_}[0] eq 'must' && $found->{$_} && $found->{$_}[0] eq 'keep' } sort keys %$labels;
 is(join(' ', @kept), '', 'the scan finds evidence of nothing personal in no must column');
 
-# The documented workflow: accept, the environment masking the columns the
-# scan is unsure about; then every must column must be masked in the target.
-sql('staging', q{SELECT tdgen_environment('corpus_qa', 'corpus', options => '{"unsure": "mask"}')});
-owner_mapping('corpus_qa', 'corpus');
-sql('staging', q{SELECT count(*) FROM tdgen_accept('corpus_qa')});
-# What is left (no mask takes its type) a person decides, as the labels
-# say: nullify what is personal, keep the rest.
-my @left = map { [ split /\|/ ] } split /\n/, sql('staging', q{SELECT c.column_name, x.p[1] || '.' || x.p[2] || '.' || x.p[3],
-	(SELECT r.not_null FROM tdgen.remote_columns('corpus') AS r WHERE r.schema_name = x.p[1] AND r.table_name = x.p[2] AND r.column_name = x.p[3])
-	FROM tdgen_check('corpus_qa') AS c, tdgen.parse_name(c.column_name, 3) AS x(p) WHERE c.problem = 'unreviewed'});
-my %accepted;
-for my $col (@left)
-{
-	my ($quoted, $plain, $not_null) = @$col;
-	my $call = "tdgen_keep('$quoted', 'reviewed: not personal', 'corpus_qa')";
-	if ($labels->{$plain}[0] eq 'must' && $not_null eq 'f')
-	{
-		$call = "tdgen_rule('$quoted', 'nullify', '{}', 'corpus_qa')";
-	}
-	elsif ($labels->{$plain}[0] eq 'must')
-	{
-		# NOT NULL and no mask fits: a person can only accept it
-		$call = "tdgen_keep('$quoted', 'accepted: no mask keeps it valid', 'corpus_qa')";
-		$accepted{$plain} = 1;
-	}
-	sql('staging', "SELECT $call");
-}
-note(scalar(@left) . ' columns left to a person after tdgen_accept: ' . join(' ', map { $_->[1] } @left));
-note('personal, and kept by a person for want of a mask that keeps them valid: ' . join(' ', sort keys %accepted));
-cmp_ok(scalar(@left), '<=', 0.02 * keys %$labels, sprintf('tdgen_accept leaves %d of %d columns to a person', scalar(@left), scalar(keys %$labels)));
-is(sql('staging', q{SELECT string_agg(problem || ' ' || column_name, ' ') FROM tdgen_check('corpus_qa')}), '',
-	'then nothing is left for the gate');
-my ($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('corpus_qa')});
-is($rc, 0, 'the corpus refreshes') or diag($err);
+# Nothing of the sampled values shows in what the scan returns: every
+# distinct value of eight characters or more of the must columns, looked
+# for in the whole output.
+my $shown = sql('staging', q{SELECT string_agg(concat_ws(' ', column_name, params, evidence, reason), E'\n') FROM tdgen_scan('corpus')});
+my $must_values = join(' UNION ', map { my ($sc, $t, $c) = split /\./;
+		qq{(SELECT DISTINCT btrim("$c"::text) FROM $sc."$t" WHERE length(regexp_replace("$c"::text, '\\s', '', 'g')) >= 8 LIMIT 50)} }
+	grep { $labels->{$_}[0] eq 'must' } sort keys %$labels);
+# (a value of several lines is looked for line by line)
+my @values = grep { /\S{8}/ } split /\n/, sql('corpus', $must_values);
+cmp_ok(scalar(@values), '>', 1000, 'personal values to look for: ' . scalar(@values));
+is(join(' | ', grep { index($shown, $_) >= 0 } @values), '', 'none is in the scan\'s output');
 
-# Row by row on the primary key: the share of a must column's values that
-# came through unchanged, against what chance gives for its distinct
-# values (a month of birth may stay the same month by chance, a name not).
-my %by_table;
-# Exempt, and listed: what a person accepted above, and the year of a
-# birth masked with birth_date's default year band of 1, which keeps the
-# year (docs/transforms.md).  JSON documents are masked field by field
-# (jsonb_mask), so rows without personal fields stay as they were: for
-# them the rule is checked, not the rows.
-my %kept_year = map { $_ => 1 } split /\n/, sql('staging', q{SELECT schema_name || '.' || table_name || '.' || column_name
-	FROM tdgen.column_rule WHERE transform = 'birth_part' AND params ->> 'part' = 'year' AND coalesce((params ->> 'year_band')::int, 1) = 1});
-my %json = map { $_ => 1 } split /\n/, sql('corpus', q{SELECT table_schema || '.' || table_name || '.' || column_name
-	FROM information_schema.columns WHERE data_type IN ('json', 'jsonb')});
-my @json_kept;
-for my $column (grep { $labels->{$_}[0] eq 'must' } sort keys %$labels)
+follow_workflow('corpus', 'corpus', $labels, \@schemas);
+
+# Names are data too: production's names reach the sample query only
+# quoted, so a name written as SQL runs nothing.
+sql('corpus', q{CREATE TABLE crm."x""); DROP TABLE crm.tags; --" (id int PRIMARY KEY, "y'); DROP TABLE crm.tags; --" text,
+	"$$; SELECT pg_sleep(30); $$" text)});
+sql('corpus', q{INSERT INTO crm."x""); DROP TABLE crm.tags; --" SELECT g, 'Mary Smith', 'mary@example.com' FROM generate_series(1, 50) AS g});
+is(sql('staging', q{SELECT count(*) FILTER (WHERE verdict = 'mask') || ' of ' || count(*) FROM tdgen_scan('corpus') WHERE column_name LIKE 'crm."x%'}),
+	'2 of 3', 'a table and columns named with SQL in them are scanned');
+is(sql('corpus', q{SELECT to_regclass('crm.tags') IS NOT NULL}), 't', 'and nothing their names say is run');
+sql('corpus', q{DROP TABLE crm."x""); DROP TABLE crm.tags; --"});
+
+# The scan runs as tdgen's owner, for members of tdgen_admin only: every
+# other role is refused, and its steps are executable by nobody else.
+sql('staging', q{CREATE ROLE scan_outsider LOGIN});
+for my $call (q{SELECT count(*) FROM tdgen_scan('corpus')}, q{SELECT count(*) FROM tdgen_accept('corpus')},
+	q{SELECT count(*) FROM tdgen.scan_columns('corpus', NULL, 10, 0.5)},
+	q{SELECT tdgen.sample_profiles('crm', 'contacts', '[]', 10, 0.5, '{}')})
 {
-	my ($schema, $table, $name) = split /\./, $column;
-	next if $accepted{$column} || $kept_year{$column};
-	if ($json{$column})
-	{
-		push @json_kept, $column if sql('staging', qq{SELECT count(*) FROM tdgen.column_rule
-			WHERE schema_name = '$schema' AND table_name = '$table' AND column_name = '$name' AND action = 'mask'}) eq '0';
-		next;
-	}
-	push @{ $by_table{"$schema.$table"} }, $name;
+	my ($rc, $out, $err) = sql_result('staging', $call, user => 'scan_outsider');
+	is(sqlstate($err), '42501', "a role without tdgen_admin is refused: $call");
 }
-note('the year of birth kept by design: ' . join(' ', sort keys %kept_year));
-is(join(' ', @json_kept), '', 'every personal JSON column has a mask');
-my @leaks;
-for my $table (sort keys %by_table)
-{
-	my ($schema, $tname) = split /\./, $table;
-	my $key = sql('corpus', qq{SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i)
-		FROM pg_index AS x CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, i)
-		JOIN pg_attribute AS a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
-		WHERE x.indrelid = '$schema.$tname'::regclass AND x.indisprimary});
-	next unless $key;
-	for my $name (@{ $by_table{$table} })
-	{
-		my $query = qq{SELECT md5(row($key)::text), md5("$name"::text) FROM %s."$tname" WHERE btrim("$name"::text) <> ''};
-		my %prod = map { split /\|/ } split /\n/, sql('corpus', sprintf($query, $schema));
-		my %target = map { split /\|/ } split /\n/, sql('staging', sprintf($query, "corpus_qa_$schema"));
-		my $rows = keys %prod or next;
-		my %distinct = map { $_ => 1 } values %prod;
-		my $same = grep { defined $target{$_} && $target{$_} eq $prod{$_} } keys %prod;
-		my $allowed = 0.02 + 2 / keys %distinct;
-		push @leaks, sprintf('%s.%s (%d of %d rows unchanged)', $table, $name, $same, $rows) if $same / $rows > $allowed;
-	}
-}
-is(join(', ', @leaks), '', 'no must column of the corpus reaches the target unmasked');
+sql('staging', q{DROP ROLE scan_outsider});
 
 # --- pagila, when ../shared has it ---------------------------------------------
 
 SKIP: {
-	skip 'pagila corpus not present', 3 unless attach_pagila('pagila');
+	skip 'pagila corpus not present', 8 unless attach_pagila('pagila');
 	my $pagila = read_labels("$corpus/pagila.labels.tsv");
 	my ($r, $p, $pm, $ph, $pw) = score('pagila', $pagila, scan('pagila'));
 	cmp_ok($r, '>=', 0.95, sprintf('scan recall on pagila: %.3f (%d of %d must columns)', $r, $ph, $pm));
@@ -211,6 +257,13 @@ SKIP: {
 	my $scanned = scan('pagila');
 	is(join(' ', grep { $pagila->{$_}[0] eq 'must' && $scanned->{$_} && $scanned->{$_}[0] eq 'keep' } sort keys %$pagila), '',
 		'no must column of pagila gets a keep');
+	follow_workflow('pagila', 'pagila', $pagila, ['public']);
+	# the environment, and the general rules the workflow wrote for pagila
+	sql('staging', q{SELECT tdgen_drop_environment('pagila_qa')});
+	my %pagila_tables = map { (split /\./)[1] => 1 } keys %$pagila;
+	my $list = join(',', map { "'$_'" } sort keys %pagila_tables);
+	sql('staging', qq{SELECT count(tdgen_drop_rule(tdgen.qualified(schema_name, table_name, column_name)))
+		FROM tdgen.column_rule WHERE environment IS NULL AND schema_name = 'public' AND table_name IN ($list)});
 	detach_pagila('pagila');
 }
 
