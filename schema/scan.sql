@@ -610,7 +610,10 @@ BEGIN
 		reason := format('unsure: weak match (%s, %s)', best.name, round(best.score::numeric, 2));
 	ELSE
 		reason := CASE WHEN n > 0 THEN 'unsure: no personal signal in the name or the sampled values'
-					   ELSE 'unsure: no personal signal in the name, and no values to sample' END;
+					   WHEN cls IN ('text', 'text_array', 'json', 'integer')
+					   THEN 'unsure: no personal signal in the name, and no values to sample'
+					   ELSE format('unsure: no personal signal in the name, and a %s column''s values are not sampled',
+								   c ->> 'type_name') END;
 	END IF;
 END
 $$;
