@@ -177,8 +177,8 @@ RETURN EXISTS (SELECT FROM tdgen.transform AS t
 
 -- The value profiles of some columns of one production table, from one
 -- query over tdgen's open connection (so in the scan's snapshot): per
--- column up to sample_size non-null values (50 JSON documents), cut to
--- 256 characters.  cols: objects with column_name and type_class;
+-- column up to sample_size non-null values (50 JSON documents) among its
+-- first 500 * sample_size rows, cut to 256 characters.  cols: objects with column_name and type_class;
 -- context: the table's (tdgen.scan_context), for JSON documents.
 -- Returns {column: {"profile": ..., "patterns": {category: share},
 -- "json_spec": ...}}; the values are dropped here.
@@ -195,12 +195,14 @@ DECLARE
 	docs jsonb[];
 	doc text;
 BEGIN
-	SELECT array_agg(format('jsonb_build_object(%L, (SELECT %s FROM (SELECT %I AS v FROM %I.%I WHERE %I IS NOT NULL LIMIT %s) AS x%s))',
+	-- (no more than 500 rows read for each value wanted: a column of a
+	-- large table that is almost all NULL is not read to its end)
+	SELECT array_agg(format('jsonb_build_object(%L, (SELECT %s FROM (SELECT y.v FROM (SELECT %I AS v FROM %I.%I LIMIT %s) AS y WHERE y.v IS NOT NULL LIMIT %s) AS x%s))',
 							x.column_name,
 							CASE x.type_class WHEN 'json' THEN 'array_agg(x.v::text)'
 											  WHEN 'text_array' THEN 'array_agg(left(e, 256))'
 											  ELSE 'array_agg(left(x.v::text, 256))' END,
-							x.column_name, schema_name, table_name, x.column_name,
+							x.column_name, schema_name, table_name, 500 * sample_size::bigint,
 							CASE x.type_class WHEN 'json' THEN least(sample_size, 50) ELSE sample_size END,
 							CASE x.type_class WHEN 'text_array' THEN ', unnest(x.v::text[]) AS e' ELSE '' END))
 	INTO parts
