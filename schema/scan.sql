@@ -802,21 +802,15 @@ BEGIN
 		table_name := c.col ->> 'table_name';
 		column_name := c.col ->> 'column_name';
 		type_name := c.col ->> 'type_name';
-		IF c.col ->> 'fk' IS NOT NULL AND EXISTS (SELECT FROM jsonb_array_elements(c.col -> 'matches') AS m
-												  WHERE m ->> 'context' IS NULL AND (m ->> 'confidence')::real >= 0.85) THEN
-			-- its own name says personal: it takes no keep from the key it
-			-- references (the gate asks for a review too)
-			SELECT m ->> 'category', (m ->> 'confidence')::real INTO category, confidence
-			FROM jsonb_array_elements(c.col -> 'matches') AS m
-			WHERE m ->> 'context' IS NULL ORDER BY (m ->> 'confidence')::real DESC, m ->> 'category' LIMIT 1;
-			transform := NULL; params := NULL;
-			verdict := 'review';
-			evidence := jsonb_build_object('references', c.col ->> 'fk', 'name', category);
-			reason := format('references %s, but its name says %s: a person decides', c.col ->> 'fk', category);
-		ELSIF c.col ->> 'fk' IS NOT NULL THEN
+		IF c.col ->> 'fk' IS NOT NULL THEN
 			category := NULL; transform := NULL; params := NULL; confidence := NULL;
 			verdict := 'inherit';
-			evidence := jsonb_build_object('references', c.col ->> 'fk');
+			-- what its own name says, for a key it references that is kept
+			evidence := jsonb_strip_nulls(jsonb_build_object(
+				'references', c.col ->> 'fk',
+				'name', (SELECT m ->> 'category' FROM jsonb_array_elements(c.col -> 'matches') AS m
+						 WHERE m ->> 'context' IS NULL AND (m ->> 'confidence')::real >= 0.85
+						 ORDER BY (m ->> 'confidence')::real DESC, m ->> 'category' LIMIT 1)));
 			reason := format('references %s: takes its rule', c.col ->> 'fk');
 		ELSE
 			v := tdgen.judge_column(c.col || jsonb_build_object(
@@ -863,7 +857,21 @@ BEGIN
 		type_name := v.type_name; type_class := v.type_class; base_type := v.base_type; in_unique := v.in_unique;
 		not_null := v.not_null; category := v.category; transform := v.transform; params := v.params;
 		confidence := v.confidence; verdict := v.verdict; evidence := v.evidence; reason := v.reason;
-		IF verdict = 'inherit' AND c.ref IS NOT NULL THEN
+		IF verdict = 'inherit' AND evidence ? 'name'
+		   AND coalesce(c.ref ->> 'verdict' = 'keep',
+						EXISTS (SELECT FROM tdgen.column_rule AS r
+								WHERE tdgen.qualified(r.schema_name, r.table_name, r.column_name) = evidence ->> 'references'
+								  AND r.action = 'keep'
+								  AND (r.environment IS NULL OR r.environment = source_or_environment))) THEN
+			-- its own name says personal: it takes no keep from the key it
+			-- references (race_concept_id, a lookup's key); the gate asks
+			-- for a review too
+			category := evidence ->> 'name';
+			confidence := 0.85;
+			verdict := 'review';
+			reason := format('references %s, which is kept, but its name says %s: a person decides',
+							 evidence ->> 'references', category);
+		ELSIF verdict = 'inherit' AND c.ref IS NOT NULL THEN
 			category := c.ref ->> 'category';
 			transform := c.ref ->> 'transform';
 			params := c.ref -> 'params';
