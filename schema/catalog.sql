@@ -60,7 +60,8 @@ CREATE TABLE tdgen.category (
 																'network', 'uuid', 'json', 'text_array', 'binary',
 																'enum', 'boolean', 'other']),
 	signal		text CHECK (signal IN ('email', 'luhn', 'mod97', 'npi', 'dea', 'ssn', 'ip', 'mac', 'phone', 'zip',
-									  'full_name', 'first_name', 'last_name', 'place', 'street', 'url_credentials')),
+									  'full_name', 'first_name', 'last_name', 'place', 'street', 'url_credentials',
+									  'name_handle')),
 	confidence	real NOT NULL CHECK (confidence > 0 AND confidence <= 1),
 	transform	text NOT NULL,
 	params		jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(params) = 'object'),
@@ -217,39 +218,56 @@ BEGIN ATOMIC
 END;
 
 -- Names, in several languages.
-SELECT tdgen.builtin_category('first_name', 'a person''s given or middle name', '{text}', 'first_name', 0.9,
+SELECT tdgen.builtin_category('first_name', 'a person''s given or middle name', '{text,text_array}', 'first_name', 0.9,
 	'first_name', '{}', ARRAY['^(first|given|fore|middle|christian|nick|preferred|pref|birth)_?names?$', '^[fm]_?name$',
+							  '^(first|given|middle)_?name_?(phonetic|kana|romaji|latin|native|local)$',
+							  '^(first|given|middle)_?name_?phonetic', '^(firstname|givenname|middlename)[a-z]*$',
 							  '^name_?(first|given|middle)$', '^(firstname|forename|givenname)$',
 							  '^(vorname|prenom|prénom|voornaam|fornavn|imie|jmeno|etunimi)$', 'person:^(nombre|nome)$']);
-SELECT tdgen.builtin_category('last_name', 'a person''s family name', '{text}', 'last_name', 0.9,
+SELECT tdgen.builtin_category('last_name', 'a person''s family name', '{text,text_array}', 'last_name', 0.9,
 	'last_name', '{}', ARRAY['^(last|family|sur|maiden|second|birth_?last)_?names?$', '^l_?name$', '^surname$',
+							 '^(last|family|sur)_?name_?(phonetic|kana|romaji|latin|native|local)$',
+							 '^(lastname|familyname|surname)[a-z]*$',
 							 '^name_?(last|family)$', '^(lastname|familyname)$',
 							 '^(nachname|familienname|apellidos?|sobrenome|cognome|achternaam|nazwisko|sukunimi)$',
 							 'person:^nom$']);
-SELECT tdgen.builtin_category('full_name', 'a person''s whole name', '{text}', 'full_name', 0.8,
-	'full_name', '{}', ARRAY['^(full|display|legal|real|contact|person|customer|client|patient|employee|member|'
+SELECT tdgen.builtin_category('full_name', 'a person''s whole name', '{text,text_array}', 'full_name', 0.8,
+	'full_name', '{}', ARRAY['related:^(full|display|legal|real)_?names?$',
+							 '^(contact|person|customer|client|patient|employee|member|'
 							 || 'ship|shipping|bill|billing|recipient|sender|consignee|attention|attn|guardian|spouse|'
 							 || 'parent|mother|father|beneficiary|referrer|signatory|author|owner|manager|physician|'
 							 || 'doctor|provider|prescriber|nurse|reviewer|assignee|driver|insured|subscriber|holder|'
-							 || 'emergency|kin|next_?of_?kin|witness|applicant|candidate|tenant|guest|passenger)_?name$',
-							 '^(fullname|displayname|name_?full)$', '^(kontakt|ansprechpartner|nom_?complet|nombre_?completo)$',
+							 || 'emergency|kin|next_?of_?kin|witness|applicant|candidate|tenant|guest|passenger|officer|agent|'
+							 || 'advisor|adviser|rep|representative|clerk|teller|courier|rider|signer|approver|requester|'
+							 || 'traveller|traveler|student|teacher|instructor|addressee|cardholder|analyst|'
+							 || 'reporter|owner)_?names?$',
+							 '^(assigned|responsible|reporting)_?(analyst|agent|officer|advisor|adviser|manager|nurse|'
+							 || 'physician|doctor|clerk|rep|user|person)(_?name)?$',
+							 'person:^(fullname|displayname|name_?full)$',
+							 '^(kontakt|ansprechpartner|nom_?complet|nombre_?completo|nome_?completo|atena|shimei|seimei)$',
+							 '^(signed|received|approved|entered|checked|recorded|accepted|collected|witnessed|verified|'
+							 || 'prepared|issued|requested|referred|treated|seen|handled|delivered_?to|signed_?for)_?by(_?name)?$',
 							 'person:^name$']);
 SELECT tdgen.builtin_category('cardholder_name', 'the name printed on a payment card', '{text}', 'full_name', 0.9,
 	'full_name', '{}', ARRAY['card_?holder', 'name_?on_?card', 'holder_?name', 'account_?holder']);
-SELECT tdgen.builtin_category('username', 'a login or user handle', '{text}', NULL, 0.85,
+SELECT tdgen.builtin_category('username', 'a login or user handle', '{text,text_array}', 'name_handle', 0.85,
 	'username', '{}', ARRAY['user_?name', '^(login|login_?name|login_?id|screen_?name|handle|nick_?name|nickname)$',
 							'^(benutzer(name)?|usuario|utilisateur|pseudo)$', 'person:^(login|user|nick)$']);
 
 -- Contact.
 SELECT tdgen.builtin_category('email', 'an email address', '{text,text_array}', 'email', 0.95,
 	'email', '{}', ARRAY['e_?mail', '^mail(_?(address|addr))?$', '^(correo|courriel)(_?electronico)?$']);
-SELECT tdgen.builtin_category('phone', 'a telephone or fax number', '{text}', 'phone', 0.9,
-	'phone', '{}', ARRAY['phone', 'mobile', '^(cell|fax|tel|tele|telno|ph|msisdn|handy|movil|celular|portable|gsm)(_?(no|num|number|nr))?$',
-						 '(^|_)(cell|fax|tel)_?(no|num|number|nr)?$', 'telefon', 'telephone', 'whatsapp']);
+SELECT tdgen.builtin_category('phone', 'a telephone or fax number', '{text,text_array}', 'phone', 0.9,
+	'phone', '{}', ARRAY['related:phone', 'mobile', '^(cell|msisdn|handy|movil|celular|portable|gsm)(_?(no|num|number|nr))?$',
+						 'related:^(fax|tel|tele|telno|ph)(_?(no|num|number|nr))?$', 'related:(^|_)(cell|fax|tel)_?(no|num|number|nr)?$',
+						 'related:telefon', 'related:telephone', 'whatsapp',
+						 '(home|private|personal|mobile|cell|emergency|private)_?(phone|tel|telephone)']);
 
 -- Address parts.
 SELECT tdgen.builtin_category('street_address', 'a street address line', '{text}', 'street', 0.85,
-	'street_address', '{}', ARRAY['^(street|address|addr|adr)(_?line)?_?[0-9]?$', 'street', 'address_?line',
+	'street_address', '{}', ARRAY['related:^(street|address|addr|adr)(_?line)?_?[0-9]?$', 'related:street', 'related:address_?line',
+								  'related:^(bairro|barrio|quartier|stadtteil|complemento|tatemono|banchi|choiki|chome|choume|'
+								  || 'logradouro|numero|colonia|kvartal|wijk)(_?[0-9])?$',
 								  '^(house|home|postal|mailing|billing|shipping|residential|residence|delivery|'
 								  || 'permanent|current|work|office|ship|bill)_?(address|addr)(_?[0-9])?$',
 								  '^(strasse|straße|str|hausnummer|adresse|direccion|dirección|calle|endereco|endereço|'
@@ -258,12 +276,14 @@ SELECT tdgen.builtin_category('street_address', 'a street address line', '{text}
 								  '^po_?box$']);
 SELECT tdgen.builtin_category('city', 'the city or town of a person''s address', '{text}', 'place', 0.8,
 	'city', '{}', ARRAY['person:^(city|town|locality|municipality|village|suburb)(_?name)?$',
+						'person:^(shikuchoson|municipio|cidade|ciudad|localidade|comune|gemeinde)$',
+						'related:^geo_?(city|town|locality)$',
 						'person:^(location|hometown|home_?town|residence)$',
 						'person:^(ort|stadt|wohnort|ville|ciudad|cidade|citta|città|localidad|gemeinde|plaats)$',
 						'^(ship|shipping|bill|billing|mailing|home|delivery|residence|birth|postal)_?(city|town|place)$']);
 SELECT tdgen.builtin_category('region', 'the state, province, county or district of a person''s address',
 	'{text}', NULL, 0.75, 'state', '{}',
-	ARRAY['related:^(province|region|county|district|prefecture|canton|bundesland|departement|provincia|estado)(_?(code|name))?$',
+	ARRAY['related:^(province|region|county|district|prefecture|canton|bundesland|departement|provincia|estado|todofuken|uf)(_?(code|name))?$',
 		  'person:^state(_?(code|name))?$',
 		  '^(ship|shipping|bill|billing|mailing|home|delivery)_?(state|region|province|county)$']);
 SELECT tdgen.builtin_category('postal_code', 'a ZIP or postal code', '{text,integer}', 'zip', 0.85,
@@ -272,6 +292,8 @@ SELECT tdgen.builtin_category('postal_code', 'a ZIP or postal code', '{text,inte
 						'^(ship|shipping|bill|billing|mailing|home|delivery|residence|residential)_?(address_?)?(zip|postal|post)']);
 SELECT tdgen.builtin_category('geo_coordinates', 'a person''s latitude, longitude or position', '{numeric,text,other}', NULL,
 	0.8, 'noise', '{"pct": 1}', ARRAY['related:(^|_)(lat|latitude|lon|lng|long|longitude)(_|$)',
+									  'related:(polyline|route_?(geometry|path|trace|shape)|gps_?trace|breadcrumbs?)$',
+									  'related:^(ip_?geo|geo_?ip|geo_?location|geo_?point|geo_?position)$',
 									  'related:geo_?(location|point|coord)', 'related:coordinates',
 									  'related:(^|_)(gps|geom|geog|geolocation|position)(_|$)']);
 
@@ -283,7 +305,8 @@ SELECT tdgen.builtin_category('birth_part', 'the year, month or day of a date of
 	0.92, 'birth_part', '{}', ARRAY['(birth|dob|geburts)_?(year|month|day|yr|mo|dy|jahr|monat|tag)',
 									 '(year|month|day)s?_?of_?birth', '^(yob|mob)$']);
 SELECT tdgen.builtin_category('age', 'a person''s age', '{integer,numeric}', NULL, 0.6,
-	'noise', '{"pct": 10}', ARRAY['person:^age(_?(years|yrs|in_?years))?$', 'person:^(alter|edad|idade|eta)$']);
+	'noise', '{"pct": 10}', ARRAY['person:^age(_?(years|yrs|in_?years))?$', 'person:^(alter|edad|idade|eta)$',
+								  'related:(^|_)(child|children|kid|kids|guest|guests|passenger|dependant|dependent)s?_?ages?$']);
 
 -- Identity numbers.
 SELECT tdgen.builtin_category('ssn', 'a US social security number', '{text}', 'ssn', 0.95,
@@ -292,6 +315,7 @@ SELECT tdgen.builtin_category('ssn', 'a US social security number', '{text}', 's
 SELECT tdgen.builtin_category('national_id', 'a national identity number', '{text}', NULL, 0.85,
 	'scramble', '{}', ARRAY['national_?id', '(^|_)nin(o)?(_|$)', 'citizen_?id', 'personal_?(id|number|code|nr)',
 							'identity_?(card|number|no)', 'id_?card', 'ausweis', 'personnummer',
+							'redress', 'known_?travell?er', '(^|_)ktn(_|$)', 'global_?entry', 'related:^(document|doc|id)_?(no|num|number|nr)$',
 							'(^|_)(nid|pesel|cpf|nric|aadhaar|bsn|curp|dni|nie|rut|cnp|pps|hetu|rg)(_|$)']);
 SELECT tdgen.builtin_category('passport', 'a passport number', '{text}', NULL, 0.9,
 	'scramble', '{}', ARRAY['passport', 'reisepass', 'pasaporte', 'passeport']);
@@ -316,7 +340,8 @@ SELECT tdgen.builtin_category('dea_number', 'a DEA registration number of a pres
 SELECT tdgen.builtin_category('health', 'health or medical data', '{text,text_array,boolean,enum}', NULL, 0.85,
 	'lorem', '{}', ARRAY['diagnos', 'medical', 'allerg', 'medication', 'prescription', 'symptom', 'blood_?type',
 						 '(^|_)(icd|disease|disability|treatment|condition|vaccin|immuniz|pregnan|smok|alcohol|drug|medicine|'
-						 || 'dosage|dose)', 'lab_?result', 'test_?result', 'clinical']);
+						 || 'dosage|dose)', 'lab_?result', 'test_?result', 'clinical',
+						 'special_?(needs|assistance)', 'requires_?assistance', 'wheelchair', 'mobility_?aid', 'accessibility_?needs']);
 SELECT tdgen.builtin_category('body_measure', 'a person''s weight, height or vital signs', '{integer,numeric,text}', NULL,
 	0.8, 'noise', '{"pct": 10}', ARRAY['person:^(weight|height|bmi)(_?(kg|lb|lbs|cm|in|m))?$',
 										'(^|_)(bmi|blood_?pressure|systolic|diastolic|pulse|heart_?rate|glucose|cholesterol)(_|$)']);
@@ -333,7 +358,8 @@ SELECT tdgen.builtin_category('bank_account', 'a bank account, routing or sort c
 							'bank_?account', '(^|_)konto', 'kontonummer']);
 SELECT tdgen.builtin_category('compensation', 'a salary, wage or income', '{numeric,integer}', NULL, 0.8,
 	'noise', '{"pct": 10}', ARRAY['salary', 'wage', 'income', 'compensation', 'pay_?rate', 'bonus', 'gehalt',
-								  '(^|_)lohn', 'salaire', 'salario', 'sueldo', 'remuneration']);
+								  '(^|_)lohn', 'salaire', 'salario', 'sueldo', 'remuneration',
+								  '(^|_)(renda|renta|ingreso|ingresos|revenu|revenus|einkommen)(_|$)']);
 
 -- Network, devices, accounts.
 SELECT tdgen.builtin_category('ip_address', 'an IP address', '{network,text}', 'ip', 0.9,
@@ -341,7 +367,8 @@ SELECT tdgen.builtin_category('ip_address', 'an IP address', '{network,text}', '
 SELECT tdgen.builtin_category('mac_address', 'a network hardware address', '{text,other}', 'mac', 0.85,
 	'scramble', '{}', ARRAY['(^|_)mac(_?addr(ess)?)?(_|$)', 'hw_?addr', 'hardware_?address']);
 SELECT tdgen.builtin_category('device_id', 'a device or advertising identifier', '{text,uuid}', NULL, 0.85,
-	'hash', '{}', ARRAY['device_?id', '(^|_)(imei|imsi|idfa|gaid|udid|advertising_?id|push_?token|fcm_?token|apns_?token)(_|$)']);
+	'hash', '{}', ARRAY['related:device_?id', '(^|_)(idfa|gaid|udid|advertising_?id|push_?token|fcm_?token|apns_?token|push_?id)(_|$)',
+						'related:(^|_)(imei|imsi)(_|$)']);
 SELECT tdgen.builtin_category('external_id', 'a person''s identifier at an external login or payment provider',
 	'{text,integer,uuid}', NULL, 0.85, 'hash', '{}',
 	ARRAY['(^|_)(oauth|openid|oidc|sso|saml|ldap|social|federated|google|github|gitlab|facebook|twitter|'
@@ -356,7 +383,7 @@ SELECT tdgen.builtin_category('source_value', 'a value copied from a source syst
 SELECT tdgen.builtin_category('password', 'a password or password hash', '{text,binary}', NULL, 0.95,
 	'hash', '{}', ARRAY['pass_?(word|wd|phrase|hash)?(_|$)', '(^|_)pwd(_|$)', 'pw_?hash', 'passwort', 'contrase']);
 SELECT tdgen.builtin_category('secret', 'a secret, token or key', '{text,binary}', NULL, 0.9,
-	'hash', '{}', ARRAY['secret', 'token', 'api_?key', 'access_?key', 'private_?key', 'session_?(id|key)',
+	'hash', '{}', ARRAY['secret', 'token', 'api_?key', 'access_?key', 'private_?key', 'session_?(id|key)', '^(sid|sess_?id|session)$',
 						'(^|_)(otp|credential|credentials|auth_?code|totp|mfa_?seed|recovery_?codes?)(_|$)']);
 SELECT tdgen.builtin_category('url_credentials', 'a URL or connection string with a user name or password in it', '{text}',
 	'url_credentials', 0.8, 'hash', '{}', ARRAY['(^|_)(dsn|connection_?string|conn_?str|jdbc_?url|database_?url|db_?url)(_|$)']);
@@ -376,21 +403,29 @@ SELECT tdgen.builtin_category('photo', 'a photo, signature or biometric of a per
 						   'biometric', 'related:(^|_)(face|image|headshot|mugshot)(_|$)']);
 SELECT tdgen.builtin_category('special_category', 'ethnicity, religion, politics, sexuality: special category data',
 	'{text,enum,boolean,integer}', NULL, 0.85, 'nullify', '{}',
-	ARRAY['ethnic', '(^|_)race(_|$)', 'religio', 'political', 'sexual', 'orientation', 'trade_?union', 'konfession']);
+	ARRAY['ethnic', '(^|_)race(_|$)', 'religio', 'political', 'sexual', 'orientation', 'trade_?union', 'konfession',
+		  'diet', 'meal_?(code|pref|preference|request|type)', 'kosher', 'halal']);
 SELECT tdgen.builtin_category('vehicle', 'a vehicle identification or plate number', '{text}', NULL, 0.85,
-	'scramble', '{}', ARRAY['(^|_)vin(_|$)', 'licen[cs]e_?plate', '(^|_)plate_?(no|num|number)?(_|$)', 'registration_?(no|number)',
-							'kennzeichen']);
+	'scramble', '{}', ARRAY['related:(^|_)vin(_|$)', 'related:licen[cs]e_?plate', 'related:(^|_)plate_?(no|num|number)?(_|$)',
+							'related:registration_?(no|number)', 'related:kennzeichen']);
 SELECT tdgen.builtin_category('personal_json', 'a JSON document with personal fields', '{json}', NULL, 0.85,
 	'jsonb_mask', '{}', ARRAY['profile', 'personal', 'contact', 'customer_?data', 'user_?data', 'kyc']);
 
+SELECT tdgen.builtin_category('demographic', 'a person''s gender, nationality, citizenship or marital status',
+	'{text,enum,integer,boolean}', NULL, 0.8, 'nullify', '{}',
+	ARRAY['person:^(gender|sex|sexo|geschlecht|genre|nationality|nationalite|nationalité|nacionalidad|nacionalidade|'
+		  || 'staatsangehoerigkeit|staatsangehörigkeit|citizenship|marital_?status|civil_?status|estado_?civil|'
+		  || 'familienstand|situation_?familiale)(_?(code|id))?$']);
 -- Found by context alone (tdgen.judge_column).
 SELECT tdgen.builtin_category('personal_date', 'a date in the life of a person: hired, left, married, died, admitted...',
 	'{date,timestamp,text}', NULL, 0.7, 'date_shift', '{}',
-	ARRAY['person:(^|_)(hire|hired|hiring|joined|termination|terminated|leaving|left|death|deceased|died|marriage|married|'
+	ARRAY['person:(^|_)(hire|hired|hiring|joined|termination|terminated|leaving|death|deceased|died|marriage|married|'
 		  || 'wedding|anniversary|graduation|retirement|retired|enrollment|enrolment|admission|admitted|discharge|'
 		  || 'discharged|onset|eintritt|austritt|embauche|sortie)(_|$)']);
-SELECT tdgen.builtin_category('personal_identifier', 'an identifier of a person, in a table about people',
-	'{text}', NULL, 0.6, 'hash', '{}', '{}');
+SELECT tdgen.builtin_category('personal_identifier', 'an identifier of a person: a member, loyalty or staff number',
+	'{text}', NULL, 0.75, 'hash', '{}',
+	ARRAY['(^|_)(member|membership|loyalty|frequent_?fl[iy]er|ff|customer|client|patient|employee|staff|student|'
+		  || 'passenger|traveller|traveler|badge)_?(no|num|number|nr|code|id)$', 'person:^id_?number$']);
 
 DROP FUNCTION tdgen.builtin_category(text, text, text[], text, real, text, jsonb, text[], text[]);
 

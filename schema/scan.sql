@@ -38,6 +38,7 @@ BEGIN ATOMIC
 				 ('ip', 0.9, true, 0.0), ('mac', 0.9, true, 0.0), ('npi', 0.9, false, 0.0), ('dea', 0.9, false, 0.0),
 				 ('full_name', 0.9, false, 0.0), ('url_credentials', 0.9, false, 0.0),
 				 ('ssn', 0.7, true, 0.15), ('street', 0.7, false, 0.15), ('first_name', 0.7, false, 0.15),
+				 ('name_handle', 0.7, false, 0.15),
 				 ('phone', 0.45, true, 0.3), ('zip', 0.45, false, 0.3), ('last_name', 0.45, false, 0.3),
 				 ('place', 0.45, false, 0.3)) AS w(signal, weight, contradicts, person_bonus)
 	WHERE w.signal = signal_weight.signal;
@@ -70,6 +71,16 @@ RETURN ARRAY['product', 'item', 'article', 'sku', 'company', 'business', 'organi
 			 'job', 'task', 'step', 'stage', 'status', 'type', 'kind', 'class', 'badge', 'award', 'coupon',
 			 'promo', 'discount', 'tax', 'price', 'payment', 'invoice', 'order', 'sitemap', 'theme', 'page',
 			 'menu', 'widget', 'plugin', 'module', 'feature', 'flag', 'metric'];
+
+-- Last words of a column name that make it data about a thing rather than
+-- the thing: national_id_type, phone_status, email_format.
+CREATE FUNCTION tdgen.meta_words()
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ARRAY['type', 'kind', 'status', 'flag', 'format', 'method', 'verified', 'validated', 'confirmed', 'source',
+			 'provider', 'issuer', 'length', 'count', 'mask', 'accuracy', 'precision', 'label', 'template', 'pattern',
+			 'policy', 'visibility', 'visible', 'consent', 'optin', 'optout', 'enabled', 'required', 'lang', 'language',
+			 'locale', 'level', 'tier', 'class', 'category', 'group', 'rule', 'setting', 'settings'];
 
 -- The names a column is matched by: its own, in lower case with
 -- underscores (firstName as first_name), then with leading words dropped
@@ -122,11 +133,20 @@ BEGIN ATOMIC
 		JOIN tdgen.category_pattern AS p ON p.category = c.name AND p.kind = 'column'
 		GROUP BY c.name, c.confidence, c.type_classes, p.context
 	), hit AS MATERIALIZED (
-		-- one expression at a time over the distinct names, not the reverse
-		SELECT r.category, r.confidence * CASE WHEN x.stripped THEN 0.95 ELSE 1 END AS confidence, x.variant,
+		-- one expression at a time over the distinct names, not the reverse;
+		-- a name whose last word says it is about the thing (a type, a
+		-- status), and that matches without that word, counts half
+		SELECT r.category, r.confidence * CASE WHEN x.stripped THEN 0.95 ELSE 1 END
+								* CASE WHEN x.last_word = ANY (tdgen.meta_words()) AND x.variant <> x.last_word
+										AND regexp_replace(x.variant, '_?' || x.last_word || '(_[a-z0-9]+)?$', '') ~* r.pattern
+									   THEN 0.5 ELSE 1 END AS confidence, x.variant,
 			   r.context, x.n, x.cls
 		FROM rx AS r
-		CROSS JOIN LATERAL (SELECT v.n, v.cls, v.variant, v.stripped FROM v
+		CROSS JOIN LATERAL (SELECT v.n, v.cls, v.variant, v.stripped,
+								   -- its last word, a unit after it (gps_accuracy_m) aside
+								   (SELECT (regexp_match(w.variant, '([a-z]+)(_(m|km|cm|mm|kg|g|lb|lbs|ms|s|sec|min|h|pct|percent|[0-9]+))?$'))[1]
+									FROM v AS w WHERE w.n = v.n AND w.cls = v.cls AND NOT w.stripped) AS last_word
+							FROM v
 							WHERE v.cls = ANY (r.type_classes) AND v.variant ~* r.pattern) AS x
 	)
 	SELECT DISTINCT ON (c.i, h.category, h.context) c.i, h.category, h.confidence::real, h.variant, h.context
@@ -291,15 +311,26 @@ BEGIN ATOMIC
 						   AND (r.named OR r.by_columns IS NOT NULL)
 						 ORDER BY 1 LIMIT 1)) AS why
 		FROM own AS o
+	), near AS MATERIALIZED (
+		-- a table about people, or one it references directly
+		SELECT p.schema_name, p.table_name, NULL::text AS via FROM person AS p WHERE p.why IS NOT NULL
+		UNION ALL
+		(SELECT DISTINCT ON (f.schema_name, f.table_name) f.schema_name, f.table_name,
+				format('%I.%I', f.ref_schema, f.ref_table)
+		 FROM fk AS f JOIN person AS q ON q.schema_name = f.ref_schema AND q.table_name = f.ref_table
+		 WHERE q.why IS NOT NULL
+		 ORDER BY f.schema_name, f.table_name, 3)
 	)
 	SELECT p.schema_name, p.table_name, p.why IS NOT NULL, p.named,
 		   p.why IS NOT NULL OR r.ref IS NOT NULL,
 		   coalesce('about people: ' || p.why, 'references ' || r.ref)
 	FROM person AS p
-	LEFT JOIN LATERAL (SELECT format('%I.%I', f.ref_schema, f.ref_table) AS ref
-					   FROM fk AS f JOIN person AS q ON q.schema_name = f.ref_schema AND q.table_name = f.ref_table
-					   WHERE f.schema_name = p.schema_name AND f.table_name = p.table_name AND q.why IS NOT NULL
-					   ORDER BY 1 LIMIT 1) AS r ON true;
+	-- a table that references a table about people, or one that does (an
+	-- account of a client, a transaction of that account)
+	LEFT JOIN LATERAL (SELECT format('%I.%I', f.ref_schema, f.ref_table) || coalesce(' (of ' || n.via || ')', '') AS ref
+					   FROM fk AS f JOIN near AS n ON n.schema_name = f.ref_schema AND n.table_name = f.ref_table
+					   WHERE f.schema_name = p.schema_name AND f.table_name = p.table_name
+					   ORDER BY n.via NULLS FIRST, 1 LIMIT 1) AS r ON true;
 END;
 
 -- ---------------------------------------------------------------------------
@@ -469,6 +500,7 @@ BEGIN
 					THEN x.by_name * 0.5
 					WHEN x.by_name IS NOT NULL THEN x.by_name
 					WHEN x.r >= 0.6 AND (x.weight >= 0.9 OR NOT is_key)
+						 AND NOT (low_card AND x.signal IN ('first_name', 'last_name', 'place'))
 					THEN x.base * x.r * x.weight + CASE WHEN person THEN x.person_bonus ELSE 0 END
 					WHEN x.pr >= 0.6 THEN x.base * x.pr * 0.8
 					ELSE 0 END AS score,
@@ -509,6 +541,7 @@ BEGIN
 															   'distinct', (prof ->> 'distinct')::integer, 'sampled', n))
 		WHERE cls = 'text' AND named AND n >= 10 AND (prof ->> 'code')::real >= 0.8 * n
 		  AND (prof ->> 'distinct')::real >= 0.9 * n
+		  AND (c ->> 'column_name') !~* '(key|uuid|guid|hash|token|checksum|digest|etag|version|revision)$'
 		UNION ALL
 		SELECT 'health', 0.65, jsonb_build_object('context', 'a value in a clinical table about a person')
 		WHERE related AND NOT is_key AND cls IN ('text', 'numeric', 'boolean', 'enum')
@@ -516,10 +549,13 @@ BEGIN
 		UNION ALL
 		SELECT 'compensation', 0.65, jsonb_build_object('context', 'an amount in a pay table about a person')
 		WHERE related AND NOT is_key AND cls IN ('numeric', 'integer')
-		  AND (c ->> 'table_name') ~* '(^|_)(payslip|payroll|salary|salaries|compensation|wage|paycheck|earning|gehalt|lohn|paie|nomina)s?(_|$)'
+		  AND (c ->> 'table_name') ~* '(^|_)(payslip|payroll|salary|salaries|compensation|wage|paycheck|earning|payout|gehalt|lohn|paie|nomina)s?(_|$)'
 		UNION ALL
 		SELECT 'photo', 0.6, jsonb_build_object('context', 'binary data in a table about people')
 		WHERE related AND cls = 'binary'
+		UNION ALL
+		SELECT 'geo_coordinates', 0.6, jsonb_build_object('context', 'a point in a table about people')
+		WHERE related AND base IN ('point'::regtype)
 	)
 	SELECT s.name, s.score, s.ev INTO best
 	FROM scored AS s
@@ -550,24 +586,6 @@ BEGIN
 		confidence := round(best.score::numeric, 2)::real;
 		verdict := 'mask';
 		evidence := evidence || best.ev;
-		fit := tdgen.fit_rule(category, cls, base, is_key, coalesce((c ->> 'not_null')::boolean, false));
-		IF fit.transform IS NULL THEN
-			verdict := 'review';
-			reason := format('looks like %s, but no transform takes %s: a person decides', category, c ->> 'type_name');
-			category := NULL;
-			confidence := NULL;
-			RETURN;
-		END IF;
-		transform := fit.transform;
-		params := fit.params;
-		-- transforms that refuse a value of another shape (and so would
-		-- stop a refresh) only where every sampled value has the shape
-		IF transform IN ('ssn', 'credit_card', 'iban') AND NOT coalesce(
-			   (prof ->> (SELECT cat.signal FROM tdgen.category AS cat WHERE cat.name = category))::integer = n AND n > 0, false) THEN
-			fit.note := concat_ws('; ', fit.note, format('not every value sampled is a valid %s, so scramble', transform));
-			transform := CASE WHEN is_key THEN 'hash' ELSE 'scramble' END;
-			params := '{}';
-		END IF;
 		reason := concat_ws('; ',
 							CASE WHEN best.ev ? 'name' THEN format('column name matches %s (as %s)', category, best.ev ->> 'name') END,
 							CASE WHEN best.ev ? 'type' THEN format('its type %s holds %s', best.ev ->> 'type', category) END,
@@ -582,8 +600,26 @@ BEGIN
 																		   ELSE 'are ' || v.key END), ', ')
 									   FROM jsonb_each(best.ev -> 'values') AS v WHERE v.key NOT IN ('sampled', 'avg_words')) END,
 							CASE WHEN best.ev ? 'context' THEN best.ev ->> 'context' END,
-							CASE WHEN person OR related THEN 'table ' || (c ->> 'context') END,
-							fit.note);
+							CASE WHEN person OR related THEN 'table ' || (c ->> 'context') END);
+		fit := tdgen.fit_rule(category, cls, base, is_key, coalesce((c ->> 'not_null')::boolean, false));
+		IF fit.transform IS NULL THEN
+			-- personal, but no mask keeps it valid (a NOT NULL boolean)
+			verdict := 'review';
+			reason := format('%s; but no transform masks a %s%s: a person decides', reason, c ->> 'type_name',
+							 CASE WHEN (c ->> 'not_null')::boolean THEN ' that is NOT NULL' ELSE '' END);
+			RETURN;
+		END IF;
+		transform := fit.transform;
+		params := fit.params;
+		-- transforms that refuse a value of another shape (and so would
+		-- stop a refresh) only where every sampled value has the shape
+		IF transform IN ('ssn', 'credit_card', 'iban') AND NOT coalesce(
+			   (prof ->> (SELECT cat.signal FROM tdgen.category AS cat WHERE cat.name = category))::integer = n AND n > 0, false) THEN
+			fit.note := concat_ws('; ', fit.note, format('not every value sampled is a valid %s, so scramble', transform));
+			transform := CASE WHEN is_key THEN 'hash' ELSE 'scramble' END;
+			params := '{}';
+		END IF;
+		reason := concat_ws('; ', reason, fit.note);
 		RETURN;
 	END IF;
 
@@ -592,12 +628,18 @@ BEGIN
 						   AND (c ->> 'column_name') ~* '(^|_)(id|key|pk|no|num|nr|number|code|seq)$|[a-z]id$|^id'
 					  THEN 'a key'
 					  WHEN cls = 'boolean' THEN 'a boolean'
-					  WHEN cls = 'enum' THEN 'an enum'
+					  -- an enum of a table about people may be a person's trait
+					  -- (gender, a kind of disability) unless its name says it
+					  -- is the state of a process
+					  WHEN cls = 'enum' AND (NOT related OR (c ->> 'column_name') ~* '(^|_)(status|state|stage|phase|priority|direction|channel|method|mode|frequency|currency|unit|outcome|result|action|event)$')
+					  THEN 'an enum'
 					  WHEN cls IN ('integer', 'numeric') AND NOT person THEN 'a number outside tables about people'
 					  WHEN cls = 'uuid' AND NOT person THEN 'a uuid outside tables about people'
 					  WHEN cls IN ('date', 'timestamp') AND NOT person THEN 'a date outside tables about people'
 					  WHEN cls IN ('date', 'timestamp') AND tdgen.system_date(c ->> 'column_name') THEN 'a system date'
 					  WHEN cls IN ('text', 'integer') AND low_card
+						   AND coalesce((prof ->> 'full_name')::real + (prof ->> 'email')::real + (prof ->> 'phone')::real
+										+ (prof ->> 'name_handle')::real, 0) < 0.3 * n
 					  THEN format('a code: %s distinct values in %s sampled', distinct_values, n) END];
 	IF why[1] IS NOT NULL AND coalesce(best.score, 0) < 0.3 THEN
 		verdict := 'keep';
@@ -758,12 +800,25 @@ BEGIN
 		FROM jsonb_to_recordset(prod -> 'fks') AS f(schema_name name, table_name name, column_name name,
 													 ref_schema name, ref_table name, ref_column name)
 		ORDER BY f.schema_name, f.table_name, f.column_name, 4
+	), checked AS (
+		-- columns a CHECK constraint of their table reads
+		SELECT DISTINCT n.nspname AS schema_name, r.relname AS table_name, a.name AS column_name
+		FROM jsonb_to_recordset(prod -> 'snap' -> 'constraint') AS k(contype "char", conrelid oid, conkey int2[])
+		JOIN jsonb_to_recordset(prod -> 'snap' -> 'class') AS r(oid oid, relname name, relnamespace oid) ON r.oid = k.conrelid
+		JOIN jsonb_to_recordset(prod -> 'snap' -> 'namespace') AS n(oid oid, nspname name) ON n.oid = r.relnamespace
+		CROSS JOIN LATERAL unnest(tdgen.attribute_names(prod -> 'snap', k.conrelid, k.conkey)) AS a(name)
+		WHERE k.contype = 'c'
 	)
-	SELECT coalesce(jsonb_agg(to_jsonb(t) || jsonb_build_object('matches', coalesce(nm.names, '[]'), 'fk', fk.ref)), '[]')
+	SELECT coalesce(jsonb_agg(to_jsonb(t) || jsonb_build_object(
+			   'matches', coalesce(nm.names, '[]'), 'fk', fk.ref,
+			   -- checked by a CHECK constraint, or of a domain (which may have one)
+			   'checked', ch.column_name IS NOT NULL OR (t.type_name ~ '\.' AND t.type_class NOT IN ('enum', 'json')))), '[]')
 	INTO cols
 	FROM (SELECT x.*, row_number() OVER (ORDER BY x.i) AS k FROM tbl AS x) AS t
 	LEFT JOIN nm ON nm.idx = t.k
-	LEFT JOIN fk ON fk.schema_name = t.schema_name AND fk.table_name = t.table_name AND fk.column_name = t.column_name;
+	LEFT JOIN fk ON fk.schema_name = t.schema_name AND fk.table_name = t.table_name AND fk.column_name = t.column_name
+	LEFT JOIN checked AS ch ON ch.schema_name = t.schema_name AND ch.table_name = t.table_name
+						   AND ch.column_name = t.column_name;
 
 	-- each table's context
 	SELECT coalesce(jsonb_object_agg(tdgen.qualified(x.schema_name, x.table_name), to_jsonb(x)), '{}') INTO context
@@ -835,6 +890,10 @@ BEGIN
 					reason := reason || '; but its name says no year, month or day';
 				END IF;
 			END IF;
+		END IF;
+		IF verdict = 'review' AND (c.col ->> 'checked')::boolean THEN
+			-- a CHECK reads it: no mask by type alone (tdgen_accept)
+			evidence := coalesce(evidence, '{}') || '{"checked": true}';
 		END IF;
 		verdicts := array_append(verdicts, jsonb_build_object(tdgen.qualified(schema_name, table_name, column_name), jsonb_build_object(
 			'schema_name', schema_name, 'table_name', table_name, 'column_name', column_name, 'type_name', type_name,
@@ -915,7 +974,8 @@ BEGIN
 	FOR x IN
 		SELECT s.*, tdgen.qualified(s.schema_name, s.table_name, s.column_name) AS q
 		FROM tdgen.scan_columns(source_or_environment, columns, 200, min_confidence) AS s
-		WHERE s.verdict IN ('mask', 'keep') OR (s.verdict = 'review' AND unsure_mask AND NOT s.evidence ? 'references')
+		WHERE s.verdict IN ('mask', 'keep')
+		   OR (s.verdict = 'review' AND unsure_mask AND NOT s.evidence ? 'references' AND NOT s.evidence ? 'checked')
 	LOOP
 		column_name := x.q;
 		IF x.verdict = 'mask' THEN
@@ -955,6 +1015,8 @@ COMMENT ON VIEW tdgen.active_category IS
 	'the categories not disabled';
 COMMENT ON FUNCTION tdgen.thing_words() IS
 	'words that, before a generic last word of a column name (name, title, address), say it is not a person''s';
+COMMENT ON FUNCTION tdgen.meta_words() IS
+	'last words of a column name that make it data about a thing (its type, status, format) rather than the thing';
 COMMENT ON FUNCTION tdgen.name_variants(text) IS
 	'the names a column is matched by: its own in lower case with underscores, then with leading words dropped';
 COMMENT ON FUNCTION tdgen.name_matches(text[], text[], text[]) IS

@@ -52,6 +52,7 @@ typedef enum Signal
 	SIG_FREE_TEXT,
 	SIG_NAMES_IN_TEXT,
 	SIG_EMAIL_IN_TEXT,
+	SIG_NAME_HANDLE,
 	SIG_ABA,
 	SIG_CODE,
 	SIG_DIGITS,
@@ -61,7 +62,7 @@ typedef enum Signal
 static const char *const signal_names[SIG_COUNT] = {
 	"email", "luhn", "mod97", "npi", "dea", "ssn", "ip", "mac", "phone", "zip",
 	"full_name", "first_name", "last_name", "place", "street", "url",
-	"url_credentials", "free_text", "names_in_text", "email_in_text", "aba", "code", "digits"
+	"url_credentials", "free_text", "names_in_text", "email_in_text", "name_handle", "aba", "code", "digits"
 };
 
 /* at most this many words of a value are looked at */
@@ -537,6 +538,36 @@ check_full_name(const Word *w, int n)
 	return lexicon_has(&first_names, w[0].text) && lexicon_has(&last_names, w[last].text);
 }
 
+/*
+ * A login made of a name: an initial or a known first name, then a known
+ * last name, joined by a dot, underscore or hyphen, digits after it
+ * allowed (m.oconnor, john_smith, j-wong42).
+ */
+static bool
+check_name_handle(const char *s, int len)
+{
+	char		first[64];
+	char		last[64];
+	int			i = 0;
+	int			k = 0;
+
+	while (i < len && is_letter(s[i]) && k < 63)
+		first[k++] = pg_ascii_toupper((unsigned char) s[i++]);
+	first[k] = '\0';
+	if (k == 0 || i >= len || strchr("._-", s[i]) == NULL)
+		return false;
+	i++;
+	k = 0;
+	while (i < len && is_letter(s[i]) && k < 63)
+		last[k++] = pg_ascii_toupper((unsigned char) s[i++]);
+	last[k] = '\0';
+	while (i < len && is_digit(s[i]))
+		i++;
+	if (i != len || k < 3)
+		return false;
+	return (strlen(first) == 1 || lexicon_has(&first_names, first)) && lexicon_has(&last_names, last);
+}
+
 /* a capitalized known first name inside a sentence (not its first word) */
 static bool
 check_names_in_text(const Word *w, int n)
@@ -632,6 +663,7 @@ value_signals(const char *s, int len, bool *sig, int *nwords)
 	}
 	sig[SIG_STREET] = !sig[SIG_EMAIL] && !sig[SIG_URL] && check_street(words, n);
 	sig[SIG_FREE_TEXT] = n >= 6;
+	sig[SIG_NAME_HANDLE] = n == 1 && check_name_handle(s, len);
 	/* an address among other words: "Mary <mary@example.com>", a sentence */
 	for (int i = 0; i < n && n >= 2 && !sig[SIG_EMAIL] && !sig[SIG_EMAIL_IN_TEXT]; i++)
 	{
@@ -656,10 +688,11 @@ compare_texts(const void *a, const void *b)
 
 /*
  * value_profile(vals text[]) returns jsonb
- *		{"sampled": n, "distinct": d, "avg_length": l, "avg_words": w, and
- *		per signal the number of values that show it}, over the non-null
- *		elements.  Counts only: no value, no part of one, is returned, and
- *		no input raises an error.
+ *		{"sampled": n, "distinct": d, "avg_length": l, "avg_words": w,
+ *		"blank": b, and per signal the number of values that show it}, over
+ *		the elements that are neither NULL nor blank (those counted apart in
+ *		blank: they say nothing).  Counts only: no value, no part of one, is
+ *		returned, and no input raises an error.
  */
 Datum
 tdgen_value_profile(PG_FUNCTION_ARGS)
@@ -669,6 +702,7 @@ tdgen_value_profile(PG_FUNCTION_ARGS)
 	bool	   *nulls;
 	int			nelems;
 	int			n = 0;
+	int			blank = 0;
 	int			distinct = 0;
 	int64		length = 0;
 	int64		words = 0;
@@ -687,9 +721,18 @@ tdgen_value_profile(PG_FUNCTION_ARGS)
 		int			nw;
 		text	   *v;
 
+		bool		empty = true;
+
 		if (nulls[i])
 			continue;
 		v = DatumGetTextPP(elems[i]);
+		for (int k = 0; k < (int) VARSIZE_ANY_EXHDR(v) && empty; k++)
+			empty = isspace((unsigned char) VARDATA_ANY(v)[k]);
+		if (empty)
+		{
+			blank++;
+			continue;
+		}
 		vals[n++] = v;
 		value_signals(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), sig, &nw);
 		length += VARSIZE_ANY_EXHDR(v);
@@ -702,8 +745,8 @@ tdgen_value_profile(PG_FUNCTION_ARGS)
 		distinct += (i == 0 || compare_texts(&vals[i - 1], &vals[i]) != 0);
 
 	initStringInfo(&json);
-	appendStringInfo(&json, "{\"sampled\": %d, \"distinct\": %d, \"avg_length\": %.1f, \"avg_words\": %.1f",
-					 n, distinct, n > 0 ? (double) length / n : 0.0, n > 0 ? (double) words / n : 0.0);
+	appendStringInfo(&json, "{\"sampled\": %d, \"distinct\": %d, \"avg_length\": %.1f, \"avg_words\": %.1f, \"blank\": %d",
+					 n, distinct, n > 0 ? (double) length / n : 0.0, n > 0 ? (double) words / n : 0.0, blank);
 	for (int k = 0; k < SIG_COUNT; k++)
 		appendStringInfo(&json, ", \"%s\": %d", signal_names[k], counts[k]);
 	appendStringInfoChar(&json, '}');
