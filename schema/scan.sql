@@ -753,6 +753,7 @@ DECLARE
 	cols jsonb;
 	profiles jsonb;
 	context jsonb;
+	unreadable jsonb := '{}';
 	sampled jsonb[] := '{}';
 	verdicts jsonb[] := '{}';
 	judged jsonb;
@@ -824,12 +825,26 @@ BEGIN
 	SELECT coalesce(jsonb_object_agg(tdgen.qualified(x.schema_name, x.table_name), to_jsonb(x)), '{}') INTO context
 	FROM tdgen.scan_context(cols, prod -> 'fks') AS x;
 
+	-- the columns production's role may not read are judged without a
+	-- sample (a query naming one would fail, and end the snapshot)
+	IF sample_size > 0 THEN
+		SELECT coalesce(jsonb_object_agg(tdgen.qualified(x.nsp, x.rel, x.att), true), '{}') INTO unreadable
+		FROM jsonb_to_recordset(tdgen.remote_query(format(
+				 'SELECT n.nspname AS nsp, c.relname AS rel, a.attname AS att
+				  FROM pg_catalog.pg_class AS c
+				  JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+				  JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+				  WHERE n.nspname = ANY (%L::name[]) AND c.relkind IN (''r'', ''p'')
+					AND NOT pg_catalog.has_column_privilege(c.oid, a.attnum, ''SELECT'')', s.schemas))) AS x(nsp name, rel name, att name);
+	END IF;
+
 	-- one sample query per table, reduced to profiles at once
 	FOR grp IN
 		SELECT x.schema_name, x.table_name, jsonb_agg(x.c) AS cs
 		FROM (SELECT e ->> 'schema_name' AS schema_name, e ->> 'table_name' AS table_name, e AS c
 			  FROM jsonb_array_elements(cols) AS e
-			  WHERE (e ->> 'target')::boolean AND e ->> 'fk' IS NULL) AS x
+			  WHERE (e ->> 'target')::boolean AND e ->> 'fk' IS NULL
+				AND NOT unreadable ? tdgen.qualified(e ->> 'schema_name', e ->> 'table_name', e ->> 'column_name')) AS x
 		GROUP BY 1, 2 ORDER BY 1, 2
 	LOOP
 		sampled := array_append(sampled, jsonb_build_object(tdgen.qualified(grp.schema_name, grp.table_name),
@@ -890,6 +905,10 @@ BEGIN
 					reason := reason || '; but its name says no year, month or day';
 				END IF;
 			END IF;
+		END IF;
+		IF unreadable ? tdgen.qualified(schema_name, table_name, column_name) THEN
+			evidence := coalesce(evidence, '{}') || '{"unreadable": true}';
+			reason := reason || '; production''s role may not read its values, so none was sampled';
 		END IF;
 		IF verdict = 'review' AND (c.col ->> 'checked')::boolean THEN
 			-- a CHECK reads it: no mask by type alone (tdgen_accept)

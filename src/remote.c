@@ -557,7 +557,7 @@ remote_json(const char *query)
 	char	   *json;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT coalesce(json_agg(t), '[]') FROM (%s) AS t", query);
+	appendStringInfo(&sql, "SELECT coalesce(json_agg(tdgen_row), '[]') FROM (%s) AS tdgen_row", query);
 	res = TdgenRemoteSend(sql.data, PGRES_TUPLES_OK, "reading production's catalog");
 	if (PQntuples(res) != 1 || PQnfields(res) != 1)
 	{

@@ -251,6 +251,24 @@ is(sql('staging', q{SELECT count(*) FILTER (WHERE verdict = 'mask') || ' of ' ||
 is(sql('corpus', q{SELECT to_regclass('crm.tags') IS NOT NULL}), 't', 'and nothing their names say is run');
 sql('corpus', q{DROP TABLE crm."x""); DROP TABLE crm.tags; --"});
 
+# A column production's role may not read is judged without a sample;
+# the others of its table are still sampled.
+sql('corpus', q{CREATE SCHEMA lim; CREATE TABLE lim.people (id int PRIMARY KEY, first_name text, last_name text);
+	INSERT INTO lim.people SELECT g, 'Mary', 'Smith' FROM generate_series(1, 50) AS g;
+	CREATE ROLE scan_reader LOGIN; GRANT USAGE ON SCHEMA lim TO scan_reader;
+	GRANT SELECT (id, first_name) ON lim.people TO scan_reader});
+sql('staging', qq{CREATE SERVER corpus_limited FOREIGN DATA WRAPPER postgres_fdw
+	OPTIONS (host '$ENV{PGHOST}', port '$ENV{PGPORT}', dbname 'corpus');
+	CREATE USER MAPPING FOR CURRENT_USER SERVER corpus_limited OPTIONS (user 'scan_reader', password_required 'false');
+	SELECT tdgen_source('corpus_limited', 'corpus_limited', '{lim}')});
+my ($rc, $out, $err) = sql_result('staging', q{SELECT column_name, verdict, evidence ? 'unreadable', evidence ? 'sampled'
+	FROM tdgen_scan('corpus_limited') WHERE column_name LIKE 'lim.people.%name' ORDER BY 1});
+is($rc, 0, 'a scan by a role that may not read every column goes through') or diag($err);
+is($out, "lim.people.first_name|mask|f|t\nlim.people.last_name|mask|t|f",
+	'a column it may not read is judged by its name and context, without a sample');
+sql('staging', q{SELECT tdgen_drop_source('corpus_limited'); DROP SERVER corpus_limited CASCADE});
+sql('corpus', q{DROP SCHEMA lim CASCADE; DROP OWNED BY scan_reader; DROP ROLE scan_reader});
+
 # The scan runs as tdgen's owner, for members of tdgen_admin only: every
 # other role is refused, and its steps are executable by nobody else.
 sql('staging', q{CREATE ROLE scan_outsider LOGIN});
@@ -258,7 +276,7 @@ for my $call (q{SELECT count(*) FROM tdgen_scan('corpus')}, q{SELECT count(*) FR
 	q{SELECT count(*) FROM tdgen.scan_columns('corpus', NULL, 10, 0.5)},
 	q{SELECT tdgen.sample_profiles('crm', 'contacts', '[]', 10, 0.5, '{}')})
 {
-	my ($rc, $out, $err) = sql_result('staging', $call, user => 'scan_outsider');
+	($rc, $out, $err) = sql_result('staging', $call, user => 'scan_outsider');
 	is(sqlstate($err), '42501', "a role without tdgen_admin is refused: $call");
 }
 sql('staging', q{DROP ROLE scan_outsider});
