@@ -420,10 +420,13 @@ BEGIN
 										sugs -> x.column_name ->> 'reason')
 							ELSE '' END,
 		   CASE WHEN x.problem <> 'unreviewed' THEN x.suggestion
-				WHEN sugs ? x.column_name
+				WHEN sugs -> x.column_name ->> 'transform' IS NOT NULL
 				THEN format('SELECT tdgen_rule(%L, %L%s);', x.column_name, sugs -> x.column_name ->> 'transform',
 							CASE WHEN sugs -> x.column_name -> 'params' <> '{}'
 								 THEN format(', %L', sugs -> x.column_name -> 'params') ELSE '' END)
+				WHEN sugs ? x.column_name
+				THEN format('-- personal, and no mask fits it as it is: SELECT tdgen_rule(%L, ...) or tdgen_keep(%L, ...);',
+							x.column_name, x.column_name)
 				ELSE format('SELECT tdgen_keep(%L, %L);', x.column_name, 'why it holds nothing personal') END
 	FROM jsonb_to_recordset(problems) AS x(problem text, column_name text, detail text, suggestion text);
 END
