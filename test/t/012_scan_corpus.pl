@@ -105,6 +105,9 @@ sub follow_workflow
 		(SELECT r.not_null FROM tdgen.remote_columns('$source') AS r
 		 WHERE r.schema_name = x.p[1] AND r.table_name = x.p[2] AND r.column_name = x.p[3])
 		FROM tdgen_check('$env') AS c, tdgen.parse_name(c.column_name, 3) AS x(p) WHERE c.problem = 'unreviewed'});
+	is(sql('staging', qq{SELECT count(*) FROM tdgen_check('$env')
+		WHERE problem = 'unreviewed' AND (suggestion IS NULL OR suggestion !~ '^(SELECT tdgen_rule\\(''[^'']+'', ''[a-z_]+''|SELECT tdgen_keep|-- )')}),
+		'0', "$source: every column left has a suggestion: a rule with its transform, a keep, or what to choose");
 	my %accepted;
 	for my $col (@left)
 	{
