@@ -287,7 +287,7 @@ sql('staging', q{DROP ROLE scan_outsider});
 # --- pagila, when ../shared has it ---------------------------------------------
 
 SKIP: {
-	skip 'pagila corpus not present', 8 unless attach_pagila('pagila');
+	skip 'pagila corpus not present', 9 unless attach_pagila('pagila');
 	my $pagila = read_labels("$corpus/pagila.labels.tsv");
 	my ($r, $p, $pm, $ph, $pw) = score('pagila', $pagila, scan('pagila'));
 	cmp_ok($r, '>=', 0.95, sprintf('scan recall on pagila: %.3f (%d of %d must columns)', $r, $ph, $pm));
