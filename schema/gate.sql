@@ -269,7 +269,7 @@ BEGIN
 	JOIN tdgen.name_matches(ARRAY(SELECT r.table_name::text FROM kept_reference AS r ORDER BY r.k),
 							ARRAY(SELECT r.column_name::text FROM kept_reference AS r ORDER BY r.k),
 							ARRAY(SELECT r.type_class FROM kept_reference AS r ORDER BY r.k)) AS m
-		 ON m.idx = x.k AND m.context IS NULL AND m.confidence >= 0.85
+		 ON m.idx = x.k AND tdgen.name_says_personal(m.context, m.confidence)
 	GROUP BY x.schema_name, x.table_name, x.column_name, x.type_name, x.ref
 	UNION ALL
 	SELECT 'column_gone', tdgen.qualified(r.schema_name, r.table_name, r.column_name),

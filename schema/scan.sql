@@ -68,7 +68,7 @@ RETURN ARRAY['product', 'item', 'article', 'sku', 'company', 'business', 'organi
 			 'region', 'territory', 'zone', 'route', 'ip', 'mac', 'email', 'mail', 'web', 'url', 'wallet',
 			 'memory', 'network', 'remote', 'hardware', 'contract', 'token', 'hub', 'facility', 'care', 'unit',
 			 'ward', 'room', 'concept', 'vocabulary', 'drug', 'test', 'setting', 'config', 'key', 'queue',
-			 'job', 'task', 'step', 'stage', 'status', 'type', 'kind', 'class', 'badge', 'award', 'coupon',
+			 'task', 'step', 'stage', 'status', 'type', 'kind', 'class', 'badge', 'award', 'coupon',
 			 'promo', 'discount', 'tax', 'price', 'payment', 'invoice', 'order', 'sitemap', 'theme', 'page',
 			 'menu', 'widget', 'plugin', 'module', 'feature', 'flag', 'metric'];
 
@@ -104,6 +104,22 @@ BEGIN ATOMIC
 	ORDER BY v, k;
 END;
 
+-- Whether a name match counts in a table: its pattern asks for no context,
+-- or for one the table has (tdgen.scan_context: about people, or related
+-- to them).
+CREATE FUNCTION tdgen.context_holds(context text, person boolean, related boolean)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN context IS NULL OR (context = 'person' AND person) OR (context = 'related' AND related);
+
+-- Whether a name match says on its own, whatever the table, that a column
+-- is personal: enough for a foreign key to take no keep from the key it
+-- references (tdgen.scan_columns, tdgen.check_problems).
+CREATE FUNCTION tdgen.name_says_personal(context text, confidence real)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN context IS NULL AND confidence >= 0.85;
+
 -- PostgreSQL keeps only a few dozen compiled regular expressions per
 -- backend, fewer than the categories have patterns.  So each category's
 -- patterns of one context are joined into one expression, and every match
@@ -124,7 +140,11 @@ BEGIN ATOMIC
 	WITH col AS (
 		SELECT u.i::integer AS i, u.t, u.n, u.cls FROM unnest(tables, names, classes) WITH ORDINALITY AS u(t, n, cls, i)
 	), v AS MATERIALIZED (
-		SELECT d.n, d.cls, nv.variant, nv.stripped
+		-- each variant of each distinct name, with the name's last word (a
+		-- unit after it, gps_accuracy_m, aside)
+		SELECT d.n, d.cls, nv.variant, nv.stripped,
+			   (regexp_match(max(nv.variant) FILTER (WHERE NOT nv.stripped) OVER (PARTITION BY d.n, d.cls),
+							 '([a-z]+)(_(m|km|cm|mm|kg|g|lb|lbs|ms|s|sec|min|h|pct|percent|[0-9]+))?$'))[1] AS last_word
 		FROM (SELECT DISTINCT c.n, c.cls FROM col AS c) AS d, LATERAL tdgen.name_variants(d.n) AS nv
 	), rx AS MATERIALIZED (
 		SELECT c.name AS category, c.confidence, c.type_classes, p.context,
@@ -142,11 +162,7 @@ BEGIN ATOMIC
 									   THEN 0.5 ELSE 1 END AS confidence, x.variant,
 			   r.context, x.n, x.cls
 		FROM rx AS r
-		CROSS JOIN LATERAL (SELECT v.n, v.cls, v.variant, v.stripped,
-								   -- its last word, a unit after it (gps_accuracy_m) aside
-								   (SELECT (regexp_match(w.variant, '([a-z]+)(_(m|km|cm|mm|kg|g|lb|lbs|ms|s|sec|min|h|pct|percent|[0-9]+))?$'))[1]
-									FROM v AS w WHERE w.n = v.n AND w.cls = v.cls AND NOT w.stripped) AS last_word
-							FROM v
+		CROSS JOIN LATERAL (SELECT v.n, v.cls, v.variant, v.stripped, v.last_word FROM v
 							WHERE v.cls = ANY (r.type_classes) AND v.variant ~* r.pattern) AS x
 	)
 	SELECT DISTINCT ON (c.i, h.category, h.context) c.i, h.category, h.confidence::real, h.variant, h.context
@@ -702,8 +718,8 @@ BEGIN
 		SELECT nm.idx, nm.category, nm.confidence, nm.variant
 		FROM tdgen.name_matches((SELECT array_agg(''::text ORDER BY i) FROM named), (SELECT array_agg(name ORDER BY i) FROM named),
 								(SELECT array_agg('text'::text ORDER BY i) FROM named)) AS nm
-		WHERE nm.context IS NULL OR (nm.context = 'person' AND (json_spec.context ->> 'person')::boolean)
-		   OR (nm.context = 'related' AND (json_spec.context ->> 'related')::boolean)
+		WHERE tdgen.context_holds(nm.context, coalesce((json_spec.context ->> 'person')::boolean, false),
+								  coalesce((json_spec.context ->> 'related')::boolean, false))
 	)
 	SELECT coalesce(jsonb_agg(jsonb_build_object(
 			   'path', l.path, 'profile', tdgen.value_profile(l.vals),
@@ -785,15 +801,12 @@ BEGIN
 		FROM jsonb_to_recordset(prod -> 'cols') AS x(schema_name name, table_name name, column_name name, attnum int,
 													type_name text, base_type regtype, type_class text, not_null boolean,
 													generated boolean, in_unique boolean, unique_alone boolean)
-	), tbl AS (
-		-- every table: the context of one depends on the others
-		SELECT col.* FROM col
 	), nm AS (
 		SELECT m.idx, jsonb_agg(jsonb_build_object('category', m.category, 'confidence', m.confidence,
 												   'variant', m.variant, 'context', m.context)) AS names
-		FROM tdgen.name_matches(ARRAY(SELECT t.table_name::text FROM tbl AS t ORDER BY t.i),
-								ARRAY(SELECT t.column_name::text FROM tbl AS t ORDER BY t.i),
-								ARRAY(SELECT t.type_class FROM tbl AS t ORDER BY t.i)) AS m
+		FROM tdgen.name_matches(ARRAY(SELECT t.table_name::text FROM col AS t ORDER BY t.i),
+								ARRAY(SELECT t.column_name::text FROM col AS t ORDER BY t.i),
+								ARRAY(SELECT t.type_class FROM col AS t ORDER BY t.i)) AS m
 		GROUP BY m.idx
 	), fk AS (
 		SELECT DISTINCT ON (f.schema_name, f.table_name, f.column_name) f.schema_name, f.table_name, f.column_name,
@@ -815,8 +828,8 @@ BEGIN
 			   -- checked by a CHECK constraint, or of a domain (which may have one)
 			   'checked', ch.column_name IS NOT NULL OR (t.type_name ~ '\.' AND t.type_class NOT IN ('enum', 'json')))), '[]')
 	INTO cols
-	FROM (SELECT x.*, row_number() OVER (ORDER BY x.i) AS k FROM tbl AS x) AS t
-	LEFT JOIN nm ON nm.idx = t.k
+	FROM col AS t
+	LEFT JOIN nm ON nm.idx = t.i
 	LEFT JOIN fk ON fk.schema_name = t.schema_name AND fk.table_name = t.table_name AND fk.column_name = t.column_name
 	LEFT JOIN checked AS ch ON ch.schema_name = t.schema_name AND ch.table_name = t.table_name
 						   AND ch.column_name = t.column_name;
@@ -879,16 +892,14 @@ BEGIN
 			evidence := jsonb_strip_nulls(jsonb_build_object(
 				'references', c.col ->> 'fk',
 				'name', (SELECT m ->> 'category' FROM jsonb_array_elements(c.col -> 'matches') AS m
-						 WHERE m ->> 'context' IS NULL AND (m ->> 'confidence')::real >= 0.85
+						 WHERE tdgen.name_says_personal(m ->> 'context', (m ->> 'confidence')::real)
 						 ORDER BY (m ->> 'confidence')::real DESC, m ->> 'category' LIMIT 1)));
 			reason := format('references %s: takes its rule', c.col ->> 'fk');
 		ELSE
 			v := tdgen.judge_column(c.col || jsonb_build_object(
 										'names', (SELECT coalesce(jsonb_object_agg(e ->> 'category', e), '{}')
 												  FROM jsonb_array_elements(c.col -> 'matches') AS e
-												  WHERE e ->> 'context' IS NULL
-													 OR (e ->> 'context' = 'person' AND c.person)
-													 OR (e ->> 'context' = 'related' AND c.related)),
+												  WHERE tdgen.context_holds(e ->> 'context', c.person, c.related)),
 										'person', c.person, 'related', c.related, 'named', c.ctx -> 'named',
 										'context', c.why)
 									|| coalesce(profiles -> c.tq -> (c.col ->> 'column_name'), '{}'),
@@ -1036,6 +1047,10 @@ COMMENT ON FUNCTION tdgen.thing_words() IS
 	'words that, before a generic last word of a column name (name, title, address), say it is not a person''s';
 COMMENT ON FUNCTION tdgen.meta_words() IS
 	'last words of a column name that make it data about a thing (its type, status, format) rather than the thing';
+COMMENT ON FUNCTION tdgen.context_holds(text, boolean, boolean) IS
+	'whether a name match counts in a table: its pattern asks for no context, or for one the table has';
+COMMENT ON FUNCTION tdgen.name_says_personal(text, real) IS
+	'whether a name match alone says a column is personal, wherever it is: then a foreign key takes no keep from the key it references';
 COMMENT ON FUNCTION tdgen.name_variants(text) IS
 	'the names a column is matched by: its own in lower case with underscores, then with leading words dropped';
 COMMENT ON FUNCTION tdgen.name_matches(text[], text[], text[]) IS
