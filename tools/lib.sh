@@ -20,6 +20,9 @@ TDGEN_PACKAGES="make gcc libc6-dev perl libipc-run-perl
 	libsodium-dev libssl-dev"
 
 say() { printf '\n== %s\n' "$*"; }
+
+# now_ms: the wall clock in milliseconds, for the benchmarks
+now_ms() { local us=${EPOCHREALTIME/./}; echo $((us / 1000)); }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Install whatever of TDGEN_PACKAGES is missing; no network when nothing is.

@@ -34,8 +34,6 @@ cluster_start
 create_prod prod "$scale" >/dev/null
 create_staging staging prod >/dev/null
 
-now_ms() { local us=${EPOCHREALTIME/./}; echo $((us / 1000)); }
-
 # refresh_with DIR: install that tree's tdgen, set qa up afresh, and print
 # how long its refresh takes, in milliseconds
 refresh_with() {

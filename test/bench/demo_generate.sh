@@ -18,7 +18,6 @@ trap cluster_stop EXIT
 cluster_start
 psql_run -c "CREATE DATABASE prod"
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 show() { printf '%-12s %6d.%d s\n' "$1" $(($2 / 1000)) $(($2 % 1000 / 100)); }
 
 # step NAME COMMAND...: run and print its wall time

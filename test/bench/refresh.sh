@@ -39,7 +39,6 @@ build_and_install
 
 # clock: sets now to the wall clock in milliseconds, without a fork
 clock() { now=${EPOCHREALTIME/./}; now=$((now / 1000)); }
-now_ms() { local now; clock; echo "$now"; }
 secs() { printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
 ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 # each measured step starts with nothing left to vacuum (hint bits set,

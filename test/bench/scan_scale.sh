@@ -26,8 +26,6 @@ cluster_key
 trap cluster_stop EXIT
 cluster_start
 
-now_ms() { local us=${EPOCHREALTIME/./}; echo $((us / 1000)); }
-
 for n in "${counts[@]}"; do
 	tables=$(((n + 9) / 10))
 	psql_run -c "DROP DATABASE IF EXISTS staging" -c "DROP DATABASE IF EXISTS prod" -c "CREATE DATABASE prod" >/dev/null

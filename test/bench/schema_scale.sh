@@ -24,8 +24,6 @@ cluster_key
 trap cluster_stop EXIT
 cluster_start
 
-now_ms() { local us=${EPOCHREALTIME/./}; echo $((us / 1000)); }
-
 for n in "${counts[@]}"; do
 	psql_run -c "DROP DATABASE IF EXISTS staging" -c "DROP DATABASE IF EXISTS prod" -c "CREATE DATABASE prod" >/dev/null
 	# table i references tables i/2 and i/3 (when they are earlier ones)
