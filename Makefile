@@ -22,6 +22,7 @@ OBJS = \
 	src/registry.o \
 	src/remote.o \
 	src/scan_values.o \
+	src/subset.o \
 	src/tdgen.o \
 	src/transform_fake.o \
 	src/transform_fpe.o \
@@ -47,6 +48,7 @@ SCHEMA_PARTS = \
 	schema/shadow.sql \
 	schema/run.sql \
 	schema/plan.sql \
+	schema/subset.sql \
 	schema/refresh.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql

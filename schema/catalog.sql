@@ -110,15 +110,58 @@ CREATE TABLE tdgen.column_rule (
 );
 
 -- copy (the default): rows are copied and masked; empty: the table is
--- created without rows; skip: the table is left out.
+-- created without rows; skip: the table is left out; lookup: copied whole
+-- in a subset, whose rows bring their parents but never their children.
 CREATE TABLE tdgen.table_mode (
 	schema_name	name NOT NULL,
 	table_name	name NOT NULL,
 	environment	text REFERENCES tdgen.environment ON DELETE CASCADE ON UPDATE CASCADE,
-	mode		text NOT NULL CHECK (mode IN ('copy', 'empty', 'skip')),
+	mode		text NOT NULL CHECK (mode IN ('copy', 'empty', 'skip', 'lookup')),
 	updated_at	timestamptz NOT NULL DEFAULT now(),
 	updated_by	name NOT NULL DEFAULT session_user,
 	CONSTRAINT table_mode_one UNIQUE NULLS NOT DISTINCT (schema_name, table_name, environment)
+);
+
+-- The rows a subset starts from, a table at a time per environment (the
+-- targets of an environment are combined by union): the rows matching
+-- "where", of those the sampled percent (by a seeded hash of the key), of
+-- those the first "limit" by order_by then key.  An environment without
+-- targets copies every table whole.
+CREATE TABLE tdgen.subset_target (
+	environment	text NOT NULL REFERENCES tdgen.environment ON DELETE CASCADE ON UPDATE CASCADE,
+	schema_name	name NOT NULL,
+	table_name	name NOT NULL,
+	percent		numeric CHECK (percent BETWEEN 0 AND 100),
+	"where"		text,
+	"limit"		bigint CHECK ("limit" >= 0),
+	order_by	text,
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	updated_by	name NOT NULL DEFAULT session_user,
+	PRIMARY KEY (environment, schema_name, table_name),
+	CONSTRAINT subset_target_order_needs_limit CHECK (order_by IS NULL OR "limit" IS NOT NULL)
+);
+
+-- How a subset follows one foreign key (schema_name.name, the constraint's
+-- schema and name), per environment: downward (from a parent row to its
+-- children) or not, only to the children matching "where", at most
+-- per_parent children a parent (the first by order_by then key), at most
+-- max_depth steps down from a target; on_absent 'null' sets the key
+-- columns to NULL where the parent is not otherwise in the subset, instead
+-- of bringing it.
+CREATE TABLE tdgen.subset_edge (
+	environment	text NOT NULL REFERENCES tdgen.environment ON DELETE CASCADE ON UPDATE CASCADE,
+	schema_name	name NOT NULL,
+	name		name NOT NULL,
+	downward	boolean NOT NULL DEFAULT true,
+	"where"		text,
+	per_parent	integer CHECK (per_parent >= 0),
+	order_by	text,
+	max_depth	integer CHECK (max_depth >= 1),
+	on_absent	text CHECK (on_absent IN ('include', 'null')),
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	updated_by	name NOT NULL DEFAULT session_user,
+	PRIMARY KEY (environment, schema_name, name),
+	CONSTRAINT subset_edge_order_needs_per_parent CHECK (order_by IS NULL OR per_parent IS NOT NULL)
 );
 
 -- Production columns tdgen has seen, to tell new ones apart.
@@ -165,6 +208,8 @@ SELECT pg_catalog.pg_extension_config_dump('tdgen.category_pattern', 'WHERE NOT 
 SELECT pg_catalog.pg_extension_config_dump('tdgen.category_disabled', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.column_rule', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.table_mode', '');
+SELECT pg_catalog.pg_extension_config_dump('tdgen.subset_target', '');
+SELECT pg_catalog.pg_extension_config_dump('tdgen.subset_edge', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.seen_column', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.source_relation', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.alert', '');
@@ -175,7 +220,7 @@ SELECT pg_catalog.pg_extension_config_dump('tdgen.alert_id_seq', '');
 REVOKE ALL ON ALL TABLES IN SCHEMA tdgen FROM PUBLIC;
 GRANT SELECT ON tdgen.source, tdgen.environment, tdgen.environment_grant, tdgen.category, tdgen.category_pattern,
 	tdgen.category_disabled, tdgen.column_rule, tdgen.table_mode, tdgen.seen_column,
-	tdgen.source_relation, tdgen.alert TO tdgen_admin;
+	tdgen.source_relation, tdgen.alert, tdgen.subset_target, tdgen.subset_edge TO tdgen_admin;
 
 -- ---------------------------------------------------------------------------
 -- Built-in categories
@@ -465,7 +510,11 @@ COMMENT ON TABLE tdgen.category_disabled IS
 COMMENT ON TABLE tdgen.column_rule IS
 	'per production column: mask with a transform and parameters, or keep with a reason; an environment row overrides the general one';
 COMMENT ON TABLE tdgen.table_mode IS
-	'per production table: copy (default), empty (schema only) or skip; an environment row overrides the general one';
+	'per production table: copy (default), empty (schema only), skip, or lookup (whole in a subset, never expanded from); an environment row overrides the general one';
+COMMENT ON TABLE tdgen.subset_target IS
+	'per environment and table, the rows a subset starts from: where, percent (seeded hash of the key), limit by order_by';
+COMMENT ON TABLE tdgen.subset_edge IS
+	'per environment and foreign key, how a subset follows it: downward or not, where, per_parent by order_by, max_depth, on_absent';
 COMMENT ON TABLE tdgen.seen_column IS
 	'production columns seen by a check, with their type, so that new ones raise an alert';
 COMMENT ON TABLE tdgen.source_relation IS

@@ -269,7 +269,7 @@ BEGIN
 		WHERE p.pronamespace = 'tdgen'::regnamespace AND t.keyed AND t.name <> 'fpe_decrypt'
 		UNION ALL
 		SELECT x::regprocedure
-		FROM unnest(ARRAY['tdgen.load_rows(regclass, text)', 'tdgen.copy_rows(regclass, text)',
+		FROM unnest(ARRAY['tdgen.load_rows(regclass, text)', 'tdgen.copy_rows(regclass, text, regclass, text[], text[])',
 						  'tdgen.remote_begin(name, text, boolean)', 'tdgen.add_foreign_key(regclass, regclass, text, name[], name[])',
 						  'tdgen.add_key(regclass, text, name[])']) AS x
 	LOOP
@@ -359,6 +359,30 @@ BEGIN
 		RAISE EXCEPTION 'triggers must be true or false, not %', options -> 'triggers'
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'false leaves production''s triggers out of the target; they are made after the load either way.';
+	END IF;
+	IF options ? 'seed' AND (jsonb_typeof(options -> 'seed') <> 'number' OR (options ->> 'seed')::numeric <> trunc((options ->> 'seed')::numeric)
+							 OR abs((options ->> 'seed')::numeric) > 9223372036854775807) THEN
+		RAISE EXCEPTION 'seed must be a whole number, not %', options -> 'seed'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'A subset''s percent targets sample the same rows while production and the seed stay the same; another seed, other rows.';
+	END IF;
+	IF options ? 'unreached' AND coalesce(options ->> 'unreached', '') NOT IN ('empty', 'copy') THEN
+		RAISE EXCEPTION 'unreached must be "empty" or "copy", not %', options -> 'unreached'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'In a subset, the tables no target reaches are made empty (the default) or copied whole.';
+	END IF;
+	IF options ? 'orphans' AND coalesce(options ->> 'orphans', '') NOT IN ('drop', 'null', 'fail') THEN
+		RAISE EXCEPTION 'orphans must be "drop", "null" or "fail", not %', options -> 'orphans'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'In a subset, a row whose parent production lacks (behind a NOT VALID foreign key) is left out, keeps NULL in its key, or fails the refresh (the default).';
+	END IF;
+	IF EXISTS (SELECT FROM unnest(ARRAY['max_rows', 'max_bytes']) AS k
+			   WHERE options ? k AND (jsonb_typeof(options -> k) <> 'number' OR (options ->> k)::numeric < 0
+									  OR (options ->> k)::numeric <> trunc((options ->> k)::numeric))) THEN
+		RAISE EXCEPTION 'max_rows and max_bytes must be whole numbers, not % and %', coalesce(options -> 'max_rows', 'null'),
+						coalesce(options -> 'max_bytes', 'null')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'They cap a subset: over either, the refresh fails before any row is loaded.';
 	END IF;
 	IF options ->> 'transfer' = 'copy' AND NOT tdgen.source_is_postgres(source) THEN
 		RAISE EXCEPTION 'transfer "copy" needs a postgres_fdw server'

@@ -249,7 +249,7 @@ BEGIN
 
 	RETURN QUERY
 	WITH effective AS (
-		SELECT * FROM tdgen.effective_columns(e.name, cols, fks) AS ec WHERE ec.mode = 'copy' AND NOT ec.generated
+		SELECT * FROM tdgen.effective_columns(e.name, cols, fks) AS ec WHERE ec.mode IN ('copy', 'lookup') AND NOT ec.generated
 	), kept_reference AS MATERIALIZED (
 		SELECT x.*, row_number() OVER ()::integer AS k FROM effective AS x WHERE NOT x.own AND x.action = 'keep'
 	)

@@ -35,7 +35,9 @@ BEGIN
 	WITH RECURSIVE ec AS MATERIALIZED (
 		SELECT * FROM tdgen.effective_columns(e.name, cols, fks)
 	), tbl AS (
-		SELECT DISTINCT c.schema_name, c.table_name, c.mode FROM ec AS c
+		-- a lookup table is copied whole (it differs only in a subset)
+		SELECT DISTINCT c.schema_name, c.table_name, CASE WHEN c.mode = 'lookup' THEN 'copy' ELSE c.mode END AS mode
+		FROM ec AS c
 	), col AS (
 		-- what happens to each column, per table
 		SELECT c.schema_name, c.table_name,

@@ -40,6 +40,11 @@ RETURNS jsonb
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'tdgen_remote_query';
 
+CREATE FUNCTION tdgen.remote_rows(query text, params text[])
+RETURNS SETOF text[]
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_remote_rows';
+
 -- ---------------------------------------------------------------------------
 -- The catalog, read once
 -- ---------------------------------------------------------------------------
@@ -569,7 +574,7 @@ END;
 -- All of it reads production: for tdgen's own functions (and the
 -- environments' owners, granted what their refreshes run).
 REVOKE ALL ON FUNCTION tdgen.remote_begin(name, text, boolean), tdgen.remote_export(), tdgen.remote_end(),
-	tdgen.remote_server(), tdgen.remote_query(text), tdgen.remote_columns(text, jsonb),
+	tdgen.remote_server(), tdgen.remote_query(text), tdgen.remote_rows(text, text[]), tdgen.remote_columns(text, jsonb),
 	tdgen.remote_foreign_keys(text, jsonb), tdgen.production_columns(text, jsonb), tdgen.catalog_query(),
 	tdgen.remote_schema(text), tdgen.read_production(text) FROM PUBLIC;
 
@@ -583,6 +588,8 @@ COMMENT ON FUNCTION tdgen.remote_server() IS
 	'the server of tdgen''s connection open in this transaction, or NULL';
 COMMENT ON FUNCTION tdgen.remote_query(text) IS
 	'the rows of one of tdgen''s own queries on production''s catalog, over tdgen''s connection, as a jsonb array';
+COMMENT ON FUNCTION tdgen.remote_rows(text, text[]) IS
+	'the rows of one of tdgen''s own queries on production, with text parameters, over tdgen''s connection, each as a text array';
 COMMENT ON FUNCTION tdgen.type_class(name, "char", text) IS
 	'the kind of a type (text, integer, numeric, date, timestamp, network, uuid, json, text_array, binary, enum, boolean, other)';
 COMMENT ON FUNCTION tdgen.remote_columns(text, jsonb) IS

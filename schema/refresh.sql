@@ -32,10 +32,12 @@ AS 'MODULE_PATHNAME', 'tdgen_load_rows';
 
 -- The same load with the foreign table's rows read by binary COPY over
 -- tdgen's connection (tdgen.remote_begin) and the select list evaluated
--- on them.
-CREATE FUNCTION tdgen.copy_rows(target regclass, query text)
+-- on them; with keys (a subset's key set, its columns k1, k2, ...), only
+-- the rows whose key_columns equal one of its rows, a batch at a time.
+CREATE FUNCTION tdgen.copy_rows(target regclass, query text, keys regclass DEFAULT NULL, key_columns text[] DEFAULT NULL,
+								key_types text[] DEFAULT NULL)
 RETURNS bigint
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE C VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'tdgen_copy_rows';
 
 -- Statements run side by side, each in a transaction of its own, in up to
@@ -155,6 +157,7 @@ DECLARE
 	skipped text[];
 	plan jsonb;
 	snapshot text;
+	subset jsonb;
 BEGIN
 	r := tdgen.running_run(run_id);
 	e := tdgen.resolve_environment(r.environment);
@@ -186,6 +189,20 @@ BEGIN
 	SELECT * INTO k FROM @extschema@.tdgen_key_status();
 	phases := phases || jsonb_build_object('gate', tdgen.seconds_since(t0));
 
+	-- a subset: the keys of the rows to load, known (and within the caps)
+	-- before any row moves
+	IF EXISTS (SELECT FROM tdgen.subset_target AS st WHERE st.environment = e.name) THEN
+		IF r.transfer <> 'copy' THEN
+			RAISE EXCEPTION 'a subset needs the copy transfer, and environment % has transfer %', quote_literal(e.name), r.transfer
+				USING ERRCODE = 'feature_not_supported',
+					  HINT = 'A subset''s keys and rows are read in one snapshot over tdgen''s own connection: set the option transfer to copy, or drop the subset targets.';
+		END IF;
+		t0 := clock_timestamp();
+		PERFORM tdgen.announce(e.name, 'keys');
+		subset := tdgen.subset_prepare(e, production, run_id);
+		phases := phases || jsonb_build_object('keys', tdgen.seconds_since(t0));
+	END IF;
+
 	-- the shadow schemas
 	t0 := clock_timestamp();
 	PERFORM tdgen.announce(e.name, 'schema');
@@ -212,8 +229,12 @@ BEGIN
 	-- each table to load, referenced ones first, with the SELECT that
 	-- reads it from its foreign table, every masked column through its
 	-- transform on the way in
+	-- (in a subset, by its key set, whole, or not at all)
 	SELECT coalesce(jsonb_agg(jsonb_build_object(
-				'load_order', p.load_order, 'qualified', p.table_name, 'mode', p.mode,
+				'load_order', p.load_order, 'qualified', p.table_name,
+				'mode', coalesce(subset -> p.table_name ->> 'mode', p.mode),
+				'keys', subset -> p.table_name -> 'keys', 'key_columns', subset -> p.table_name -> 'key_columns',
+				'key_types', subset -> p.table_name -> 'key_types',
 				'schema_name', (tdgen.parse_name(p.table_name, 2))[1], 'table_name', (tdgen.parse_name(p.table_name, 2))[2])
 			ORDER BY p.load_order), '[]')
 	INTO plan
@@ -228,7 +249,7 @@ BEGIN
 		   CASE WHEN c.generated THEN 'generated' ELSE c.action END, c.transform, c.params,
 		   CASE WHEN c.action = 'mask' THEN k.version END
 	FROM tdgen.effective_columns(e.name, cols, fks) AS c
-	WHERE c.mode = 'copy';
+	WHERE c.mode IN ('copy', 'lookup');
 
 	-- the fdw transfer loads here, in postgres_fdw's snapshot of this
 	-- transaction, into the tables it made (so the rows go in frozen)
@@ -348,10 +369,12 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = 
 BEGIN ATOMIC
 	WITH load AS MATERIALIZED (
 		SELECT row_number() OVER (ORDER BY p.load_order)::integer AS job, p.qualified, p.schema_name, p.table_name, p.sql,
+			   p.keys, p.key_columns, p.key_types,
 			   tdgen.shadow_table(state -> 'map', p.schema_name, p.table_name) AS shadow_table,
 			   count(*) OVER ()::integer AS total
 		FROM jsonb_to_recordset(state -> 'plan') AS p(load_order integer, qualified text, mode text, schema_name name,
-													  table_name name, sql text)
+													  table_name name, sql text, keys text, key_columns text[],
+													  key_types text[])
 		WHERE p.mode = 'copy' AND transfer = 'copy'
 	), work AS MATERIALIZED (
 		SELECT ((SELECT count(*) FROM load) + w.n)::integer AS job, w.*
@@ -369,8 +392,9 @@ BEGIN ATOMIC
 			  SELECT f.job, f.referenced FROM fk AS f) AS t
 	)
 	SELECT l.job, tdgen.job_sql('load', l.job, l.total, l.qualified,
-								format('SELECT tdgen.remote_begin(%L, %L); TRUNCATE %s; SELECT tdgen.copy_rows(%L, %L)',
-									   state ->> 'server', state ->> 'snapshot', l.shadow_table, l.shadow_table, l.sql)),
+								format('SELECT tdgen.remote_begin(%L, %L); TRUNCATE %s; SELECT tdgen.copy_rows(%L, %L, %L, %L, %L)',
+									   state ->> 'server', state ->> 'snapshot', l.shadow_table, l.shadow_table, l.sql,
+									   l.keys, l.key_columns, l.key_types)),
 		   ARRAY[0, 0, 0, 0], tdgen.progress_notice(environment, 'load', l.job, l.total, l.qualified), l.schema_name, l.table_name
 	FROM load AS l
 	UNION ALL
@@ -536,14 +560,14 @@ LANGUAGE C AS 'MODULE_PATHNAME', 'tdgen_refresh';
 REVOKE ALL ON FUNCTION tdgen.refresh_prepare(bigint), tdgen.refresh_build(bigint),
 	tdgen.swap_schemas(tdgen.environment, jsonb, text[]), tdgen.job_sql(text, integer, integer, text, text),
 	tdgen.build_jobs(text, text, jsonb), tdgen.execute_quietly(text[]), tdgen.load_rows(regclass, text),
-	tdgen.copy_rows(regclass, text), tdgen.run_jobs(text[], integer[], integer, text[]) FROM PUBLIC;
+	tdgen.copy_rows(regclass, text, regclass, text[], text[]), tdgen.run_jobs(text[], integer[], integer, text[]) FROM PUBLIC;
 
 COMMENT ON FUNCTION tdgen.load_rows(regclass, text) IS
 	'loads the rows of a query (one SELECT of the table''s columns that are not generated, in order, of their types) into a table in batches; returns how many';
 COMMENT ON FUNCTION tdgen.run_jobs(text[], integer[], integer, text[]) IS
 	'runs statements side by side in background workers, each in its own transaction, a statement after the earlier ones it names; returns each one''s result and seconds';
-COMMENT ON FUNCTION tdgen.copy_rows(regclass, text) IS
-	'loads what tdgen.load_rows would for the same query, reading the foreign table''s rows by binary COPY over tdgen''s connection; returns how many';
+COMMENT ON FUNCTION tdgen.copy_rows(regclass, text, regclass, text[], text[]) IS
+	'loads what tdgen.load_rows would for the same query, reading the foreign table''s rows by binary COPY over tdgen''s connection (with keys, only the rows of a subset''s key set); returns how many';
 COMMENT ON FUNCTION tdgen.load_expression(name, text, text, text, text, jsonb) IS
 	'the SQL that reads one column into the shadow table: through its transform, or kept, cast to the column type';
 COMMENT ON FUNCTION tdgen.announce(text, text, integer, integer, text) IS

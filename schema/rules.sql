@@ -218,10 +218,10 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	tbl name[] := tdgen.parse_name(table_name, 2);
 BEGIN
-	IF mode IS NULL OR mode NOT IN ('copy', 'empty', 'skip') THEN
+	IF mode IS NULL OR mode NOT IN ('copy', 'empty', 'skip', 'lookup') THEN
 		RAISE EXCEPTION 'unknown table mode %', coalesce(quote_literal(mode), 'NULL')
 			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'A table is copied (copy, the default), created without rows (empty), or left out (skip).';
+				  HINT = 'A table is copied (copy, the default), created without rows (empty), left out (skip), or in a subset copied whole and never expanded from (lookup).';
 	END IF;
 	PERFORM tdgen.check_environment(environment);
 	INSERT INTO tdgen.table_mode AS m (schema_name, table_name, environment, mode)

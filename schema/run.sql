@@ -58,6 +58,36 @@ CREATE TABLE tdgen.run_column (
 	PRIMARY KEY (run_id, schema_name, table_name, column_name)
 );
 
+-- A subset refresh's plan, per table: how many rows it takes as targets,
+-- reached downward (children of targets and of rows reached so), and
+-- upward (parents of those, transitively); lookup and unreached tables
+-- copied whole count their estimated rows as lookup.  nulled: rows whose
+-- key to an absent parent was set to NULL.
+CREATE TABLE tdgen.run_subset (
+	run_id		bigint NOT NULL REFERENCES tdgen.run ON DELETE CASCADE,
+	schema_name	name NOT NULL,
+	table_name	name NOT NULL,
+	mode		text NOT NULL,
+	target_rows	bigint NOT NULL DEFAULT 0,
+	downward_rows bigint NOT NULL DEFAULT 0,
+	upward_rows	bigint NOT NULL DEFAULT 0,
+	lookup_rows	bigint NOT NULL DEFAULT 0,
+	nulled_rows	bigint NOT NULL DEFAULT 0,
+	PRIMARY KEY (run_id, schema_name, table_name)
+);
+
+-- The foreign keys a subset refresh followed, each way: the queries sent
+-- to production, the keys they returned and the new rows among them.
+CREATE TABLE tdgen.run_subset_edge (
+	run_id		bigint NOT NULL REFERENCES tdgen.run ON DELETE CASCADE,
+	edge		text NOT NULL,
+	direction	text NOT NULL CHECK (direction IN ('down', 'up')),
+	queries		integer NOT NULL,
+	keys_read	bigint NOT NULL,
+	new_rows	bigint NOT NULL,
+	PRIMARY KEY (run_id, edge, direction)
+);
+
 -- What the first step of a running refresh hands the second: written and
 -- read by tdgen's steps only, deleted when the run ends.
 CREATE TABLE tdgen.run_state (
@@ -69,8 +99,10 @@ SELECT pg_catalog.pg_extension_config_dump('tdgen.run', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.run_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.run_table', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.run_column', '');
-REVOKE ALL ON tdgen.run, tdgen.run_table, tdgen.run_column FROM PUBLIC;
-GRANT SELECT ON tdgen.run, tdgen.run_table, tdgen.run_column TO tdgen_admin;
+SELECT pg_catalog.pg_extension_config_dump('tdgen.run_subset', '');
+SELECT pg_catalog.pg_extension_config_dump('tdgen.run_subset_edge', '');
+REVOKE ALL ON tdgen.run, tdgen.run_table, tdgen.run_column, tdgen.run_subset, tdgen.run_subset_edge FROM PUBLIC;
+GRANT SELECT ON tdgen.run, tdgen.run_table, tdgen.run_column, tdgen.run_subset, tdgen.run_subset_edge TO tdgen_admin;
 
 -- A refresh in progress, as other sessions see it: the refresh announces
 -- its phase and table in its application_name (tdgen.session_label), and
@@ -217,6 +249,7 @@ BEGIN
 			NULL;
 		END;
 	END IF;
+	PERFORM tdgen.drop_key_sets(r.environment);
 	PERFORM tdgen.remote_end();
 	PERFORM pg_advisory_unlock(tdgen.refresh_lock_key(r.environment));
 	PERFORM set_config('application_name', coalesce(r.application_name, ''), false);
@@ -271,6 +304,10 @@ COMMENT ON TABLE tdgen.run_table IS
 	'per run and production table: mode, rows and bytes loaded, seconds';
 COMMENT ON TABLE tdgen.run_column IS
 	'per run and production column: kept, masked (transform, parameters, key version) or generated';
+COMMENT ON TABLE tdgen.run_subset IS
+	'per subset refresh and table: rows taken as targets, reached downward, reached upward, copied whole as lookup, and keys nulled';
+COMMENT ON TABLE tdgen.run_subset_edge IS
+	'per subset refresh, each foreign key followed and which way: queries to production, keys read, new rows';
 COMMENT ON TABLE tdgen.run_state IS
 	'what the first step of a running refresh hands the second; written and read by tdgen only';
 COMMENT ON VIEW tdgen.progress IS

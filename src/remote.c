@@ -31,12 +31,15 @@
 #include "access/xact.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
+#include "funcapi.h"
 #include "libpq-fe.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -49,6 +52,7 @@ PG_FUNCTION_INFO_V1(tdgen_remote_export);
 PG_FUNCTION_INFO_V1(tdgen_remote_end);
 PG_FUNCTION_INFO_V1(tdgen_remote_server);
 PG_FUNCTION_INFO_V1(tdgen_remote_query);
+PG_FUNCTION_INFO_V1(tdgen_remote_rows);
 
 /* The open connection, if any, and what it belongs to. */
 static PGconn *remote_conn = NULL;
@@ -190,10 +194,21 @@ remote_wait(const char *doing)
 PGresult *
 TdgenRemoteSend(const char *sql, int expected, const char *doing)
 {
+	return TdgenRemoteSendParams(sql, 0, NULL, expected, doing);
+}
+
+/*
+ * The same with parameters, as text, $1 to $nparams (the extended
+ * protocol: one statement only); none, and several statements may be sent.
+ */
+PGresult *
+TdgenRemoteSendParams(const char *sql, int nparams, const char *const *params, int expected, const char *doing)
+{
 	PGresult   *res;
 
 	require_connection();
-	if (!PQsendQuery(remote_conn, sql))
+	if (!(nparams == 0 ? PQsendQuery(remote_conn, sql)
+		  : PQsendQueryParams(remote_conn, sql, nparams, NULL, params, NULL, NULL, 0)))
 		TdgenRemoteError(NULL, doing);
 	remote_wait(doing);
 	res = PQgetResult(remote_conn);
@@ -581,4 +596,66 @@ Datum
 tdgen_remote_query(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_DATUM(remote_json(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+/*
+ * tdgen.remote_rows(query text, params text[]) returns setof text[]
+ *
+ * The rows of a read-only query on production (tdgen's own text, never a
+ * caller's: only tdgen's owner may execute this) with its parameters
+ * given as text, through the open connection: each row as an array of
+ * its columns' text forms.  A subset's keys come this way.
+ */
+Datum
+tdgen_remote_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			nparams;
+	const char **params;
+	PGresult   *res;
+	int			ncols;
+
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elem_nulls, &nparams);
+	params = palloc0(sizeof(char *) * Max(nparams, 1));
+	for (int i = 0; i < nparams; i++)
+		params[i] = elem_nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC | MAT_SRF_BLESS);
+	res = TdgenRemoteSendParams(query, nparams, params, PGRES_TUPLES_OK, "reading keys from production");
+	ncols = PQnfields(res);
+	PG_TRY();
+	{
+		Datum	   *cols = palloc(sizeof(Datum) * Max(ncols, 1));
+		bool	   *col_nulls = palloc(sizeof(bool) * Max(ncols, 1));
+		int			dims[1] = {ncols};
+		int			lbs[1] = {1};
+
+		for (int r = 0; r < PQntuples(res); r++)
+		{
+			Datum		value;
+			bool		isnull = false;
+
+			CHECK_FOR_INTERRUPTS();
+			for (int c = 0; c < ncols; c++)
+			{
+				col_nulls[c] = PQgetisnull(res, r, c);
+				cols[c] = col_nulls[c] ? (Datum) 0 : CStringGetTextDatum(PQgetvalue(res, r, c));
+			}
+			value = PointerGetDatum(construct_md_array(cols, col_nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+			for (int c = 0; c < ncols; c++)
+				if (!col_nulls[c])
+					pfree(DatumGetPointer(cols[c]));
+		}
+	}
+	PG_FINALLY();
+	{
+		PQclear(res);
+	}
+	PG_END_TRY();
+	TdgenRemoteFinish("reading keys from production");
+	return (Datum) 0;
 }

@@ -66,6 +66,8 @@ extern uint64 TdgenLoaderFinish(TdgenLoader *loader);
 /* remote.c: libpq types stay out of this header */
 struct pg_result;
 extern struct pg_result *TdgenRemoteSend(const char *sql, int expected, const char *doing);
+extern struct pg_result *TdgenRemoteSendParams(const char *sql, int nparams, const char *const *params,
+											   int expected, const char *doing);
 extern void TdgenRemoteFinish(const char *doing);
 extern void TdgenRemoteError(struct pg_result *res, const char *doing);
 extern int	TdgenRemoteCopyData(char **buf, const char *doing);

@@ -1,0 +1,761 @@
+-- ===========================================================================
+-- schema/subset.sql
+--     A referentially closed subset: targets, how foreign keys are
+--     followed, and the keys of the rows a refresh loads.
+--
+-- Targets seed the subset.  Every included row brings the rows it
+-- references, transitively (upward, always); children come only from
+-- target rows and rows reached downward, never from rows pulled in only
+-- as parents.  So the closure is two fixpoints: first downward from the
+-- targets, then upward from everything found.  Each runs semi-naively
+-- over per-table key sets in staging: the rows new since a table was last
+-- followed are sent to production in batches (= ANY of their keys, in the
+-- refresh's one snapshot) and the keys that come back are added.
+--
+-- A row is known by its key: the primary key, else the smallest UNIQUE
+-- key of NOT NULL columns, neither with a masked column; else its ctid
+-- (with tableoid in a partitioned table), which names one row within one
+-- snapshot.  So no masked value ever reaches a key set: production joins
+-- on them itself.
+-- ===========================================================================
+
+-- ---------------------------------------------------------------------------
+-- Configuration
+-- ---------------------------------------------------------------------------
+
+-- The foreign table of a production table, synced from production when
+-- tdgen has none yet; 42P01 when production has no such table.
+CREATE FUNCTION tdgen.subset_foreign_table(environment text, tbl name[])
+RETURNS regclass
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	e tdgen.environment := tdgen.resolve_environment(environment);
+	s tdgen.source := tdgen.resolve_source(e.source);
+	found regclass;
+BEGIN
+	FOR i IN 1 .. 2 LOOP
+		SELECT to_regclass(format('%I.%I', s.local_schema, r.local_name)) INTO found
+		FROM tdgen.source_relation AS r
+		WHERE r.source = s.name AND r.schema_name = tbl[1] AND r.table_name = tbl[2];
+		EXIT WHEN found IS NOT NULL OR i = 2;
+		PERFORM tdgen.sync_source(s.name);
+	END LOOP;
+	IF found IS NULL THEN
+		RAISE EXCEPTION 'source % has no table %', quote_literal(s.name), tdgen.qualified(VARIADIC tbl)
+			USING ERRCODE = 'undefined_table',
+				  HINT = format('Name a table of production''s schemas %s as schema.table.', array_to_string(s.schemas, ', '));
+	END IF;
+	RETURN found;
+END
+$$;
+
+-- Check a target's or an edge's clauses over its production table.
+CREATE FUNCTION tdgen.check_subset_clauses(environment text, tbl name[], "where" text, order_by text)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	ft regclass := tdgen.subset_foreign_table(environment, tbl);
+BEGIN
+	IF "where" IS NOT NULL THEN
+		PERFORM tdgen.check_clause(ft, 'where', "where", tdgen.qualified(VARIADIC tbl));
+	END IF;
+	IF order_by IS NOT NULL THEN
+		PERFORM tdgen.check_clause(ft, 'order_by', order_by, tdgen.qualified(VARIADIC tbl));
+	END IF;
+END
+$$;
+
+CREATE FUNCTION tdgen.check_clause(relation regclass, kind text, clause text, table_name text)
+RETURNS void
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_check_clause';
+
+-- A subset target: the rows of a production table a subset starts from.
+CREATE FUNCTION tdgen_subset_target(environment text, table_name text, percent numeric DEFAULT NULL,
+									"where" text DEFAULT NULL, "limit" bigint DEFAULT NULL, order_by text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	tbl name[] := tdgen.parse_name(table_name, 2);
+BEGIN
+	PERFORM tdgen.resolve_environment(environment);
+	IF percent IS NOT NULL AND NOT percent BETWEEN 0 AND 100 THEN
+		RAISE EXCEPTION 'percent must be from 0 to 100, not %', percent
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'percent => 1.0 takes about one row in a hundred.';
+	END IF;
+	IF "limit" < 0 THEN
+		RAISE EXCEPTION 'limit must not be negative, not %', "limit" USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF order_by IS NOT NULL AND "limit" IS NULL THEN
+		RAISE EXCEPTION 'order_by needs a limit' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'order_by says which rows a limit keeps: "limit" => 1000, order_by => ''created_at DESC''.';
+	END IF;
+	IF num_nonnulls(percent, "where", "limit") = 0 THEN
+		RAISE EXCEPTION 'a subset target needs percent, where or limit' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'For the whole table, give percent => 100.';
+	END IF;
+	PERFORM tdgen.check_subset_clauses(environment, tbl, "where", order_by);
+	INSERT INTO tdgen.subset_target AS t (environment, schema_name, table_name, percent, "where", "limit", order_by)
+	VALUES (environment, tbl[1], tbl[2], percent, "where", "limit", order_by)
+	ON CONFLICT ON CONSTRAINT subset_target_pkey DO UPDATE
+	SET percent = excluded.percent, "where" = excluded."where", "limit" = excluded."limit", order_by = excluded.order_by,
+		updated_at = now(), updated_by = session_user;
+END
+$$;
+
+CREATE FUNCTION tdgen_drop_subset_target(environment text, table_name text)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	tbl name[] := tdgen.parse_name(table_name, 2);
+BEGIN
+	DELETE FROM tdgen.subset_target AS t
+	WHERE t.environment = tdgen_drop_subset_target.environment AND t.schema_name = tbl[1] AND t.table_name = tbl[2];
+	RETURN FOUND;
+END
+$$;
+
+-- How a subset follows a foreign key (schema.constraint).
+CREATE FUNCTION tdgen_subset_edge(environment text, name text, downward boolean DEFAULT true, "where" text DEFAULT NULL,
+								  per_parent integer DEFAULT NULL, order_by text DEFAULT NULL,
+								  max_depth integer DEFAULT NULL, on_absent text DEFAULT 'include')
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	e tdgen.environment := tdgen.resolve_environment(environment);
+	k name[] := tdgen.parse_name(name, 2);
+	fk record;
+BEGIN
+	IF per_parent < 0 OR max_depth < 1 THEN
+		RAISE EXCEPTION 'per_parent must not be negative and max_depth must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF order_by IS NOT NULL AND per_parent IS NULL THEN
+		RAISE EXCEPTION 'order_by needs per_parent' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'order_by says which children per_parent keeps: per_parent => 20, order_by => ''id DESC''.';
+	END IF;
+	IF on_absent IS NULL OR on_absent NOT IN ('include', 'null') THEN
+		RAISE EXCEPTION 'on_absent must be "include" or "null", not %', coalesce(quote_literal(on_absent), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'include brings the parent a row references (the default); null sets the key to NULL when the parent is not otherwise in the subset.';
+	END IF;
+	SELECT * INTO fk FROM tdgen.subset_edges(e.name, tdgen.read_production(e.source)) AS g
+	WHERE g.name = tdgen.qualified(VARIADIC k) LIMIT 1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'source % has no foreign key %', quote_literal(e.source), tdgen.qualified(VARIADIC k)
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'Name a foreign key between production''s tables as schema.constraint_name.';
+	END IF;
+	IF on_absent = 'null' AND fk.not_null THEN
+		RAISE EXCEPTION 'foreign key % cannot be set to NULL: a column of it is NOT NULL', tdgen.qualified(VARIADIC k)
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'on_absent => ''null'' is for foreign keys of nullable columns.';
+	END IF;
+	PERFORM tdgen.check_subset_clauses(e.name, ARRAY[fk.child_schema, fk.child_table], "where", order_by);
+	INSERT INTO tdgen.subset_edge AS g (environment, schema_name, name, downward, "where", per_parent, order_by, max_depth,
+										on_absent)
+	VALUES (e.name, k[1], k[2], coalesce(downward, true), "where", per_parent, order_by, max_depth, on_absent)
+	ON CONFLICT ON CONSTRAINT subset_edge_pkey DO UPDATE
+	SET downward = excluded.downward, "where" = excluded."where", per_parent = excluded.per_parent,
+		order_by = excluded.order_by, max_depth = excluded.max_depth, on_absent = excluded.on_absent,
+		updated_at = now(), updated_by = session_user;
+END
+$$;
+
+CREATE FUNCTION tdgen_drop_subset_edge(environment text, name text)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	k name[] := tdgen.parse_name(name, 2);
+BEGIN
+	DELETE FROM tdgen.subset_edge AS g
+	WHERE g.environment = tdgen_drop_subset_edge.environment AND g.schema_name = k[1] AND g.name = k[2];
+	RETURN FOUND;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- The graph
+-- ---------------------------------------------------------------------------
+
+-- Production's tables as a subset sees them (production: read_production's):
+-- mode (subset, lookup, empty or skip), the key the subset knows a row by
+-- (production's expressions and type names; the types of the key set's
+-- columns), the expression a percent target hashes, and the target.
+CREATE FUNCTION tdgen.subset_tables(environment text, production jsonb)
+RETURNS TABLE (n integer, schema_name name, table_name name, relid oid, qualified text, mode text, key_columns text[],
+			   key_types text[], set_types text[], sample text, percent numeric, "where" text, "limit" bigint,
+			   order_by text, estimated_rows bigint, row_bytes bigint)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
+BEGIN ATOMIC
+	WITH RECURSIVE ec AS MATERIALIZED (
+		SELECT * FROM tdgen.effective_columns(environment, production -> 'cols', production -> 'fks')
+	), tbl AS (
+		SELECT DISTINCT c.schema_name, c.table_name, c.mode FROM ec AS c
+	), rel AS MATERIALIZED (
+		SELECT c.oid, nn.nspname, c.relname, c.relkind, c.reltuples, c.relpages
+		FROM jsonb_to_recordset(production #> '{snap,class}') AS c(oid oid, relname name, relnamespace oid, relkind "char",
+																   reltuples float4, relpages int4)
+		JOIN jsonb_to_recordset(production #> '{snap,namespace}') AS nn(oid oid, nspname name) ON nn.oid = c.relnamespace
+		WHERE c.relkind IN ('r', 'p')
+	), att AS MATERIALIZED (
+		SELECT a.attrelid, a.attnum, a.attname, a.attnotnull,
+			   CASE WHEN a.atttypid < 16384 THEN format_type(a.atttypid, -1)
+					ELSE format('%I.%I', tn.nspname, t.typname) END AS type_name,
+			   CASE WHEN a.atttypid < 16384 THEN format_type(a.atttypid, -1) ELSE 'text' END AS set_type
+		FROM jsonb_to_recordset(production #> '{snap,attribute}') AS a(attrelid oid, attnum int2, attname name, atttypid oid,
+																	   attnotnull boolean)
+		JOIN jsonb_to_recordset(production #> '{snap,type}') AS t(oid oid, typname name, typnamespace oid) ON t.oid = a.atttypid
+		LEFT JOIN jsonb_to_recordset(production #> '{snap,namespace}') AS tn(oid oid, nspname name) ON tn.oid = t.typnamespace
+	), candidate AS (
+		-- the primary key and the UNIQUE keys of NOT NULL columns, with
+		-- whether a column is masked
+		SELECT k.conrelid, k.contype, k.conname, array_agg(quote_ident(a.attname) ORDER BY u.i) AS cols,
+			   array_agg(a.type_name ORDER BY u.i) AS types, array_agg(a.set_type ORDER BY u.i) AS set_types,
+			   bool_and(a.attnotnull) AS not_null,
+			   bool_or(EXISTS (SELECT FROM ec AS c JOIN rel AS r ON r.nspname = c.schema_name AND r.relname = c.table_name
+							   WHERE r.oid = k.conrelid AND c.column_name = a.attname AND c.action = 'mask')) AS masked
+		FROM jsonb_to_recordset(production #> '{snap,constraint}') AS k(conname name, contype "char", conrelid oid, conkey int2[])
+		CROSS JOIN LATERAL unnest(k.conkey) WITH ORDINALITY AS u(attnum, i)
+		JOIN att AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+		WHERE k.contype IN ('p', 'u')
+		GROUP BY k.conrelid, k.contype, k.conname
+	), chosen AS (
+		SELECT DISTINCT ON (c.conrelid) c.*
+		FROM candidate AS c WHERE NOT c.masked AND (c.contype = 'p' OR c.not_null)
+		ORDER BY c.conrelid, c.contype = 'p' DESC, cardinality(c.cols), c.conname
+	), sample AS (
+		SELECT DISTINCT ON (c.conrelid) c.conrelid, c.cols
+		FROM candidate AS c WHERE c.contype = 'p' OR c.not_null
+		ORDER BY c.conrelid, c.contype = 'p' DESC, cardinality(c.cols), c.conname
+	), tree AS (
+		SELECT r.oid AS root, r.oid FROM rel AS r
+		UNION
+		SELECT t.root, i.inhrelid FROM tree AS t
+		JOIN jsonb_to_recordset(production #> '{snap,inherits}') AS i(inhrelid oid, inhparent oid) ON i.inhparent = t.oid
+	), estimate AS (
+		SELECT t.root, sum(greatest(p.reltuples, 0))::bigint AS n, sum(p.relpages::bigint) * current_setting('block_size')::bigint AS bytes
+		FROM tree AS t JOIN rel AS p ON p.oid = t.oid AND p.relkind = 'r'
+		GROUP BY t.root
+	)
+	SELECT (row_number() OVER (ORDER BY t.schema_name, t.table_name))::integer, t.schema_name, t.table_name, r.oid,
+		   tdgen.qualified(t.schema_name, t.table_name),
+		   CASE WHEN t.mode = 'copy' THEN 'subset' ELSE t.mode END,
+		   coalesce(ch.cols, CASE WHEN r.relkind = 'p' THEN ARRAY['tableoid', 'ctid'] ELSE ARRAY['ctid'] END),
+		   coalesce(ch.types, CASE WHEN r.relkind = 'p' THEN ARRAY['oid', 'tid'] ELSE ARRAY['tid'] END),
+		   coalesce(ch.set_types, CASE WHEN r.relkind = 'p' THEN ARRAY['oid', 'tid'] ELSE ARRAY['tid'] END),
+		   CASE WHEN sa.cols IS NOT NULL
+				THEN format('ROW(%s)::text', (SELECT string_agg('tdgen_t.' || x, ', ') FROM unnest(sa.cols) AS x))
+				ELSE 'tdgen_t::text' END,
+		   st.percent, st."where", st."limit", st.order_by,
+		   coalesce(x.n, 0), CASE WHEN coalesce(x.n, 0) > 0 THEN x.bytes / x.n ELSE 0 END
+	FROM tbl AS t
+	JOIN rel AS r ON r.nspname = t.schema_name AND r.relname = t.table_name
+	LEFT JOIN chosen AS ch ON ch.conrelid = r.oid
+	LEFT JOIN sample AS sa ON sa.conrelid = r.oid
+	LEFT JOIN estimate AS x ON x.root = r.oid
+	LEFT JOIN tdgen.subset_target AS st ON st.environment = subset_tables.environment
+										AND st.schema_name = t.schema_name AND st.table_name = t.table_name;
+END;
+
+-- Production's foreign keys as a subset follows them: between the root
+-- tables a key set belongs to (child_schema, child_table; parent_...), on
+-- the relations they are declared on (a partition's own foreign key is
+-- read on the partition), with the environment's options for each.
+CREATE FUNCTION tdgen.subset_edges(environment text, production jsonb)
+RETURNS TABLE (n integer, name text, child_schema name, child_table name, child_rel text, child_columns name[],
+			   parent_schema name, parent_table name, parent_rel text, parent_columns name[], validated boolean,
+			   not_null boolean, "when" text, downward boolean, "where" text, per_parent integer, order_by text,
+			   max_depth integer, on_absent text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
+BEGIN ATOMIC
+	WITH RECURSIVE rel AS MATERIALIZED (
+		SELECT c.oid, nn.nspname, c.relname, c.relispartition
+		FROM jsonb_to_recordset(production #> '{snap,class}') AS c(oid oid, relname name, relnamespace oid, relkind "char",
+																   relispartition boolean)
+		JOIN jsonb_to_recordset(production #> '{snap,namespace}') AS nn(oid oid, nspname name) ON nn.oid = c.relnamespace
+		WHERE c.relkind IN ('r', 'p')
+	), tree AS (
+		SELECT r.oid AS root, r.oid FROM rel AS r WHERE NOT r.relispartition
+		UNION
+		SELECT t.root, i.inhrelid FROM tree AS t
+		JOIN jsonb_to_recordset(production #> '{snap,inherits}') AS i(inhrelid oid, inhparent oid) ON i.inhparent = t.oid
+	), fk AS (
+		SELECT k.*, cn.nspname AS con_schema
+		FROM jsonb_to_recordset(production #> '{snap,constraint}') AS k(conname name, connamespace oid, contype "char",
+																		conrelid oid, confrelid oid, conkey int2[],
+																		confkey int2[], convalidated boolean,
+																		conislocal boolean)
+		JOIN jsonb_to_recordset(production #> '{snap,namespace}') AS cn(oid oid, nspname name) ON cn.oid = k.connamespace
+		WHERE k.contype = 'f' AND k.conislocal
+	), modes AS (
+		SELECT DISTINCT c.schema_name, c.table_name, c.mode
+		FROM tdgen.effective_columns(environment, production -> 'cols', production -> 'fks') AS c
+	)
+	SELECT (row_number() OVER (ORDER BY f.con_schema, f.conname, cr.nspname, cr.relname))::integer,
+		   tdgen.qualified(f.con_schema, f.conname),
+		   ct.nspname, ct.relname, tdgen.qualified(cr.nspname, cr.relname),
+		   tdgen.attribute_names(production -> 'snap', f.conrelid, f.conkey),
+		   pt.nspname, pt.relname, tdgen.qualified(pr.nspname, pr.relname),
+		   tdgen.attribute_names(production -> 'snap', f.confrelid, f.confkey),
+		   f.convalidated,
+		   EXISTS (SELECT FROM jsonb_to_recordset(production #> ARRAY['snap', 'attribute_by_rel', f.conrelid::text])
+									  AS a(attnum int2, attnotnull boolean)
+				   WHERE a.attnum = ANY (f.conkey) AND a.attnotnull),
+		   NULL::text,
+		   coalesce(o.downward, true), o."where", o.per_parent, o.order_by, o.max_depth, coalesce(o.on_absent, 'include')
+	FROM fk AS f
+	JOIN rel AS cr ON cr.oid = f.conrelid
+	JOIN rel AS pr ON pr.oid = f.confrelid
+	JOIN tree AS c ON c.oid = f.conrelid JOIN rel AS ct ON ct.oid = c.root
+	JOIN tree AS p ON p.oid = f.confrelid JOIN rel AS pt ON pt.oid = p.root
+	JOIN modes AS cm ON cm.schema_name = ct.nspname AND cm.table_name = ct.relname AND cm.mode <> 'skip'
+	JOIN modes AS pm ON pm.schema_name = pt.nspname AND pm.table_name = pt.relname AND pm.mode <> 'skip'
+	LEFT JOIN tdgen.subset_edge AS o ON o.environment = subset_edges.environment AND o.schema_name = f.con_schema
+									 AND o.name = f.conname;
+END;
+
+-- ---------------------------------------------------------------------------
+-- The closure
+-- ---------------------------------------------------------------------------
+
+-- A list of SQL expressions, each prefixed (tdgen_c.tdgen_i1, ...), or
+-- with aliases (x AS tdgen_i1, ...).
+CREATE FUNCTION tdgen.sql_list(exprs text[], prefix text DEFAULT '', alias text DEFAULT NULL)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+RETURN (SELECT string_agg(prefix || x || coalesce(' AS ' || alias || i, ''), ', ' ORDER BY i)
+		FROM unnest(exprs) WITH ORDINALITY AS u(x, i));
+
+-- The names alias1 .. aliasN.
+CREATE FUNCTION tdgen.sql_names(alias text, n integer)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE
+RETURN ARRAY(SELECT alias || i FROM generate_series(1, n) AS i);
+
+-- The query that follows one edge from a batch of rows, run on
+-- production: its parameters are the batch's keys, one array a key column
+-- ($1::type[], ...); it returns the keys of the rows at the other end
+-- (as text) and the 1-based position in the batch of the row that brought
+-- each (NULL for rows found deeper by a self-reference).  direction:
+-- 'down' (parent rows to children, with the edge's where, per_parent and
+-- when) or 'up' (child rows to parents).  With batch false, 'up' from
+-- every row of the child table.  A self-reference with no per_parent or
+-- max_depth is followed to its end in one recursive query.
+CREATE FUNCTION tdgen.subset_edge_sql(g record, direction text, src_key text[], src_types text[], dst_key text[],
+									  batch boolean DEFAULT true)
+RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	cf text[] := ARRAY(SELECT quote_ident(x) FROM unnest(g.child_columns) AS x);
+	pf text[] := ARRAY(SELECT quote_ident(x) FROM unnest(g.parent_columns) AS x);
+	-- the names of the batch's key columns, the selected keys, the
+	-- referenced and the referencing values
+	k text[] := tdgen.sql_names('tdgen_k', cardinality(src_key));
+	i text[] := tdgen.sql_names('tdgen_i', cardinality(dst_key));
+	s text[] := tdgen.sql_names('tdgen_s', cardinality(src_key));
+	q text[] := tdgen.sql_names('tdgen_q', cardinality(pf));
+	f text[] := tdgen.sql_names('tdgen_f', cardinality(cf));
+	b text := format('unnest(%s) WITH ORDINALITY AS tdgen_b(%s, tdgen_ord)',
+					 (SELECT string_agg(format('$%s::%s[]', n, src_types[n]), ', ' ORDER BY n)
+					  FROM generate_series(1, cardinality(src_key)) AS n),
+					 array_to_string(k, ', '));
+	self boolean := g.child_rel = g.parent_rel;
+	conds text := concat_ws(' AND ', 'true', '(' || g."when" || E'\n)');
+	from_batch text;
+	referenced text;
+	child text;
+BEGIN
+	IF direction = 'down' THEN
+		conds := concat_ws(' AND ', conds, '(' || g."where" || E'\n)');
+		-- the batch's parent rows, and the values their children reference
+		IF pf = src_key THEN
+			from_batch := b;
+			referenced := tdgen.sql_list(k, 'tdgen_b.');
+		ELSE
+			from_batch := format('%s JOIN %s AS tdgen_p ON (%s) = (%s)', b, g.parent_rel, tdgen.sql_list(src_key, 'tdgen_p.'),
+								 tdgen.sql_list(k, 'tdgen_b.'));
+			referenced := tdgen.sql_list(pf, 'tdgen_p.');
+		END IF;
+		IF g.per_parent IS NOT NULL THEN
+			RETURN format('SELECT %s, tdgen_b.tdgen_ord FROM %s CROSS JOIN LATERAL (SELECT %s FROM %s WHERE (%s) = (%s) AND %s ORDER BY %s LIMIT %s) AS tdgen_x',
+						  tdgen.sql_list(i, 'tdgen_x.'), from_batch, tdgen.sql_list(dst_key, '', 'tdgen_i'), g.child_rel,
+						  array_to_string(cf, ', '), referenced, conds,
+						  concat_ws(', ', g.order_by || E'\n', array_to_string(dst_key, ', ')), g.per_parent);
+		END IF;
+		child := format('(SELECT %s, %s FROM %s WHERE %s) AS tdgen_c', tdgen.sql_list(dst_key, '', 'tdgen_i'),
+						tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds);
+		IF self AND g.max_depth IS NULL THEN
+			-- (the rows' own referenced values, to find their children)
+			child := format('(SELECT %s, %s, %s FROM %s WHERE %s) AS tdgen_c', tdgen.sql_list(dst_key, '', 'tdgen_i'),
+							tdgen.sql_list(pf, '', 'tdgen_q'), tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds);
+			-- every descendant, each row once whatever the batch row
+			RETURN format('WITH RECURSIVE tdgen_r(%1$s, %2$s, tdgen_ord) AS ('
+						  'SELECT %3$s, %4$s, tdgen_b.tdgen_ord FROM %5$s JOIN %6$s ON (%7$s) = (%8$s) '
+						  'UNION SELECT %3$s, %4$s, NULL::bigint FROM tdgen_r JOIN %6$s ON (%7$s) = (%9$s)) '
+						  'SELECT DISTINCT ON (%1$s) %1$s, tdgen_ord FROM tdgen_r ORDER BY %1$s, tdgen_ord NULLS LAST',
+						  array_to_string(i, ', '), array_to_string(q, ', '), tdgen.sql_list(i, 'tdgen_c.'),
+						  tdgen.sql_list(q, 'tdgen_c.'), from_batch, child, tdgen.sql_list(f, 'tdgen_c.'), referenced,
+						  tdgen.sql_list(q, 'tdgen_r.'));
+		END IF;
+		RETURN format('SELECT %s, tdgen_b.tdgen_ord FROM %s JOIN %s ON (%s) = (%s)',
+					  tdgen.sql_list(i, 'tdgen_c.'), from_batch, child, tdgen.sql_list(f, 'tdgen_c.'), referenced);
+	END IF;
+
+	-- up: the parents of the batch's rows (or of every row of the table)
+	conds := concat_ws(' AND ', conds, (SELECT string_agg(x || ' IS NOT NULL', ' AND ') FROM unnest(cf) AS x));
+	IF NOT batch THEN
+		RETURN format('SELECT DISTINCT %s, NULL::bigint FROM (SELECT %s FROM %s WHERE %s) AS tdgen_c JOIN %s AS tdgen_p ON (%s) = (%s)',
+					  tdgen.sql_list(dst_key, 'tdgen_p.'), tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds,
+					  g.parent_rel, tdgen.sql_list(pf, 'tdgen_p.'), tdgen.sql_list(f, 'tdgen_c.'));
+	END IF;
+	child := format('%s JOIN (SELECT %s, %s FROM %s WHERE %s) AS tdgen_c ON (%s) = (%s)', b,
+					tdgen.sql_list(src_key, '', 'tdgen_s'), tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds,
+					tdgen.sql_list(s, 'tdgen_c.'), tdgen.sql_list(k, 'tdgen_b.'));
+	IF self THEN
+		-- every ancestor, each once
+		RETURN format('WITH RECURSIVE tdgen_r(%1$s, tdgen_ord) AS ('
+					  'SELECT %2$s, tdgen_b.tdgen_ord FROM %3$s '
+					  'UNION SELECT %2$s, NULL::bigint FROM tdgen_r JOIN (SELECT %4$s, %5$s FROM %6$s WHERE %7$s) AS tdgen_c ON (%8$s) = (%9$s)) '
+					  'SELECT DISTINCT ON (%10$s) %10$s, tdgen_ord FROM tdgen_r JOIN %11$s AS tdgen_p ON (%12$s) = (%9$s) '
+					  'ORDER BY %10$s, tdgen_ord NULLS LAST',
+					  array_to_string(f, ', '), tdgen.sql_list(f, 'tdgen_c.'), child, tdgen.sql_list(pf, '', 'tdgen_q'),
+					  tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds, tdgen.sql_list(q, 'tdgen_c.'),
+					  tdgen.sql_list(f, 'tdgen_r.'), tdgen.sql_list(dst_key, 'tdgen_p.'), g.parent_rel,
+					  tdgen.sql_list(pf, 'tdgen_p.'));
+	END IF;
+	IF pf = dst_key AND g.validated AND g."when" IS NULL THEN
+		-- production vouches for the parent: its key is the child's value
+		RETURN format('SELECT DISTINCT ON (%1$s) %1$s, tdgen_b.tdgen_ord FROM %2$s ORDER BY %1$s, tdgen_b.tdgen_ord',
+					  tdgen.sql_list(f, 'tdgen_c.'), child);
+	END IF;
+	RETURN format('SELECT DISTINCT ON (%1$s) %1$s, tdgen_b.tdgen_ord FROM %2$s JOIN %3$s AS tdgen_p ON (%4$s) = (%5$s) ORDER BY %1$s, tdgen_b.tdgen_ord',
+				  tdgen.sql_list(dst_key, 'tdgen_p.'), child, g.parent_rel, tdgen.sql_list(pf, 'tdgen_p.'),
+				  tdgen.sql_list(f, 'tdgen_c.'));
+END
+$$;
+
+-- Follow one edge from the rows of a key set numbered after lo up to hi
+-- (seq), a batch at a time: each batch's keys to production, the keys
+-- that come back into the key set at the other end, marked.  Down, only
+-- rows fewer than max_depth steps from a target are followed.  Returns
+-- the queries sent, the keys read and the rows new to the other set.
+CREATE FUNCTION tdgen.subset_follow(g record, direction text, src record, dst record, lo bigint, hi bigint,
+									OUT queries integer, OUT keys_read bigint, OUT new_rows bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	batch_size CONSTANT integer := 10000;
+	sql text := tdgen.subset_edge_sql(g, direction, src.key_columns, src.key_types, dst.key_columns);
+	nk integer := cardinality(src.key_columns);
+	last bigint := lo;
+	params text[];
+	seqs bigint[];
+	depths integer[];
+	got bigint;
+	added bigint;
+BEGIN
+	queries := 0;
+	keys_read := 0;
+	new_rows := 0;
+	LOOP
+		EXECUTE format('SELECT max(seq), array_agg(seq ORDER BY seq), array_agg(depth ORDER BY seq), ARRAY[%s]
+						FROM (SELECT * FROM %s WHERE seq > $1 AND seq <= $2 AND depth < $3 ORDER BY seq LIMIT $4) AS s',
+					   (SELECT string_agg(format('array_agg(k%s ORDER BY seq)::text', n), ', ')
+						FROM generate_series(1, nk) AS n), src.key_table)
+		INTO last, seqs, depths, params
+		USING last, hi, CASE WHEN direction = 'down' THEN coalesce(g.max_depth, 2147483647) ELSE 2147483647 END, batch_size;
+		EXIT WHEN last IS NULL;
+		EXECUTE format('WITH got AS MATERIALIZED (SELECT r FROM tdgen.remote_rows($1, $2) AS r),
+							 ins AS (INSERT INTO %s (%s, mark, depth, via_edge, via_seq)
+									 SELECT %s, $3, coalesce($4[r[%s]::integer], $5) + 1, $6, $7[r[%s]::integer] FROM got
+									 ON CONFLICT DO NOTHING RETURNING 1)
+						SELECT (SELECT count(*) FROM got), (SELECT count(*) FROM ins)',
+					   dst.key_table, array_to_string(tdgen.sql_names('k', cardinality(dst.key_columns)), ', '),
+					   (SELECT string_agg(format('r[%s]::%s', n, dst.set_types[n]), ', ' ORDER BY n)
+						FROM generate_series(1, cardinality(dst.key_columns)) AS n),
+					   cardinality(dst.key_columns) + 1, cardinality(dst.key_columns) + 1)
+		INTO got, added
+		USING sql, params, CASE WHEN direction = 'down' THEN 'd' ELSE 'u' END, depths,
+			  (SELECT max(x) FROM unnest(depths) AS x), g.n, seqs;
+		queries := queries + 1;
+		keys_read := keys_read + got;
+		new_rows := new_rows + added;
+	END LOOP;
+END
+$$;
+
+-- The closure: key sets of the environment's subset in key_schema (TEMP
+-- tables in pg_temp, else UNLOGGED ones), one k<n> a subset table,
+-- through tdgen's open connection to production.  Returns each table's
+-- mode (subset, lookup, copy for an unreached table copied whole, empty,
+-- skip), key set and rows by how they were reached; with run_id, records
+-- the edges followed in tdgen.run_subset_edge.
+CREATE FUNCTION tdgen.subset_keys(environment text, production jsonb, key_schema name, run_id bigint DEFAULT NULL)
+RETURNS TABLE (n integer, schema_name name, table_name name, mode text, key_table text, key_columns text[], key_types text[],
+			   target_rows bigint, downward_rows bigint, upward_rows bigint, lookup_rows bigint, row_bytes bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off SET client_min_messages = warning AS $$
+#variable_conflict use_column
+DECLARE
+	e tdgen.environment := tdgen.resolve_environment(environment);
+	seed bigint := coalesce((e.options ->> 'seed')::bigint, 0);
+	persistence text := CASE WHEN key_schema = 'pg_temp' THEN 'TEMP' ELSE 'UNLOGGED' END;
+	t record;
+	src record;
+	dst record;
+	g record;
+	r record;
+	his bigint[];
+	done_down bigint[];
+	done_up bigint[];
+	moved boolean;
+	top bigint;
+	stats jsonb := '{}';
+	sql text;
+BEGIN
+	DROP TABLE IF EXISTS pg_temp.tdgen_subset_table, pg_temp.tdgen_subset_edge;
+	CREATE TEMP TABLE tdgen_subset_table ON COMMIT DROP AS
+	SELECT x.*, NULL::text AS key_table FROM tdgen.subset_tables(e.name, production) AS x;
+	CREATE TEMP TABLE tdgen_subset_edge ON COMMIT DROP AS SELECT * FROM tdgen.subset_edges(e.name, production);
+
+	-- the tables the targets reach: downward from the targets, then
+	-- upward from those and from the lookup tables; the others are
+	-- unreached, made empty or copied whole
+	WITH RECURSIVE down AS (
+		SELECT x.schema_name, x.table_name FROM tdgen_subset_table AS x
+		WHERE x.mode = 'subset' AND num_nonnulls(x.percent, x."where", x."limit") > 0
+		UNION
+		SELECT g.child_schema, g.child_table FROM down AS d
+		JOIN tdgen_subset_edge AS g ON (g.parent_schema, g.parent_table) = (d.schema_name, d.table_name) AND g.downward
+		JOIN tdgen_subset_table AS x ON (x.schema_name, x.table_name) = (g.child_schema, g.child_table) AND x.mode = 'subset'
+	), reach AS (
+		SELECT d.schema_name, d.table_name FROM down AS d
+		UNION
+		SELECT x.schema_name, x.table_name FROM tdgen_subset_table AS x WHERE x.mode = 'lookup'
+		UNION
+		SELECT g.parent_schema, g.parent_table FROM reach AS a
+		JOIN tdgen_subset_edge AS g ON (g.child_schema, g.child_table) = (a.schema_name, a.table_name) AND g.on_absent <> 'null'
+	)
+	UPDATE tdgen_subset_table AS x SET mode = CASE WHEN e.options ->> 'unreached' = 'copy' THEN 'copy' ELSE 'empty' END
+	WHERE x.mode = 'subset' AND (x.schema_name, x.table_name) NOT IN (SELECT a.schema_name, a.table_name FROM reach AS a);
+	-- a table copied whole brings its parents like a lookup table; an
+	-- unreached parent of one is copied whole too
+	WITH RECURSIVE whole AS (
+		SELECT x.schema_name, x.table_name FROM tdgen_subset_table AS x WHERE x.mode = 'copy'
+		UNION
+		SELECT g.parent_schema, g.parent_table FROM whole AS w
+		JOIN tdgen_subset_edge AS g ON (g.child_schema, g.child_table) = (w.schema_name, w.table_name) AND g.on_absent <> 'null'
+	)
+	UPDATE tdgen_subset_table AS x SET mode = 'copy'
+	WHERE x.mode = 'empty' AND (x.schema_name, x.table_name) IN (SELECT w.schema_name, w.table_name FROM whole AS w)
+	  AND NOT EXISTS (SELECT FROM tdgen.table_mode AS m WHERE m.mode = 'empty' AND m.schema_name = x.schema_name
+					  AND m.table_name = x.table_name AND (m.environment IS NULL OR m.environment = e.name));
+
+	-- a key set a subset table
+	FOR t IN SELECT * FROM tdgen_subset_table AS x WHERE x.mode = 'subset' ORDER BY x.n LOOP
+		UPDATE tdgen_subset_table AS x SET key_table = format('%I.%I', key_schema, 'k' || t.n) WHERE x.n = t.n;
+		EXECUTE format('CREATE %s TABLE %I.%I (%s, mark "char" NOT NULL, depth integer NOT NULL, via_edge integer, via_seq bigint,
+										   seq bigint GENERATED ALWAYS AS IDENTITY, PRIMARY KEY (%s))',
+					   persistence, key_schema, 'k' || t.n,
+					   (SELECT string_agg(format('k%s %s NOT NULL', i, t.set_types[i]), ', ' ORDER BY i)
+						FROM generate_series(1, cardinality(t.key_columns)) AS i),
+					   array_to_string(tdgen.sql_names('k', cardinality(t.key_columns)), ', '));
+		EXECUTE format('CREATE INDEX ON %I.%I (seq)', key_schema, 'k' || t.n);
+	END LOOP;
+
+	-- the targets
+	FOR t IN SELECT * FROM tdgen_subset_table AS x
+			 WHERE x.mode = 'subset' AND num_nonnulls(x.percent, x."where", x."limit") > 0 ORDER BY x.n LOOP
+		sql := format('SELECT %s FROM %s AS tdgen_t WHERE %s AND %s', tdgen.sql_list(t.key_columns, 'tdgen_t.'),
+					  t.qualified, coalesce('(' || t."where" || E'\n)', 'true'),
+					  CASE WHEN t.percent IS NULL OR t.percent >= 100 THEN 'true'
+						   WHEN t.percent <= 0 THEN 'false'
+						   ELSE format('(hashtextextended(%s, %s) & 9223372036854775807) < %s', t.sample, seed,
+									   floor(t.percent / 100 * 9223372036854775807::numeric)::bigint) END);
+		IF t."limit" IS NOT NULL THEN
+			sql := sql || format(' ORDER BY %s LIMIT %s', concat_ws(', ', t.order_by || E'\n', tdgen.sql_list(t.key_columns, 'tdgen_t.')),
+								 t."limit");
+		END IF;
+		EXECUTE format('INSERT INTO %s (%s, mark, depth) SELECT %s, ''t'', 0 FROM tdgen.remote_rows($1, ''{}'') AS r ON CONFLICT DO NOTHING',
+					   t.key_table, array_to_string(tdgen.sql_names('k', cardinality(t.key_columns)), ', '),
+					   (SELECT string_agg(format('r[%s]::%s', i, t.set_types[i]), ', ' ORDER BY i)
+						FROM generate_series(1, cardinality(t.key_columns)) AS i))
+		USING sql;
+	END LOOP;
+
+	-- downward, from the targets and the rows reached so, round by round
+	done_down := array_fill(0::bigint, ARRAY[(SELECT count(*) FROM tdgen_subset_table)::integer]);
+	done_up := done_down;
+	LOOP
+		his := done_down;
+		FOR t IN SELECT * FROM tdgen_subset_table AS x WHERE x.mode = 'subset' LOOP
+			EXECUTE format('SELECT coalesce(max(seq), 0) FROM %s', t.key_table) INTO top;
+			his[t.n] := top;
+		END LOOP;
+		moved := false;
+		FOR src IN SELECT * FROM tdgen_subset_table AS x WHERE x.mode = 'subset' AND his[x.n] > done_down[x.n] ORDER BY x.n LOOP
+			FOR g IN SELECT * FROM tdgen_subset_edge AS y
+					 WHERE (y.parent_schema, y.parent_table) = (src.schema_name, src.table_name) AND y.downward ORDER BY y.n LOOP
+				SELECT * INTO dst FROM tdgen_subset_table AS x
+				WHERE (x.schema_name, x.table_name) = (g.child_schema, g.child_table) AND x.mode = 'subset';
+				CONTINUE WHEN NOT FOUND;
+				r := tdgen.subset_follow(g, 'down', src, dst, done_down[src.n], his[src.n]);
+				stats := tdgen.subset_count(stats, g.name, 'down', r.queries, r.keys_read, r.new_rows);
+			END LOOP;
+			done_down[src.n] := his[src.n];
+			moved := true;
+		END LOOP;
+		EXIT WHEN NOT moved;
+	END LOOP;
+
+	-- upward: the parents of every row, and of every row of the tables
+	-- copied whole, until nothing new comes
+	FOR g IN SELECT y.* FROM tdgen_subset_edge AS y
+			 JOIN tdgen_subset_table AS x ON (x.schema_name, x.table_name) = (y.child_schema, y.child_table) AND x.mode IN ('lookup', 'copy')
+			 WHERE y.on_absent <> 'null' ORDER BY y.n LOOP
+		SELECT * INTO dst FROM tdgen_subset_table AS x
+		WHERE (x.schema_name, x.table_name) = (g.parent_schema, g.parent_table) AND x.mode = 'subset';
+		CONTINUE WHEN NOT FOUND;
+		EXECUTE format('WITH got AS MATERIALIZED (SELECT r FROM tdgen.remote_rows($1, ''{}'') AS r),
+							 ins AS (INSERT INTO %s (%s, mark, depth, via_edge) SELECT %s, ''u'', 0, $2 FROM got
+									 ON CONFLICT DO NOTHING RETURNING 1)
+						SELECT 1 AS queries, (SELECT count(*) FROM got) AS keys_read, (SELECT count(*) FROM ins) AS new_rows',
+					   dst.key_table, array_to_string(tdgen.sql_names('k', cardinality(dst.key_columns)), ', '),
+					   (SELECT string_agg(format('r[%s]::%s', i, dst.set_types[i]), ', ' ORDER BY i)
+						FROM generate_series(1, cardinality(dst.key_columns)) AS i))
+		INTO r USING tdgen.subset_edge_sql(g, 'up', NULL, NULL, dst.key_columns, false), g.n;
+		stats := tdgen.subset_count(stats, g.name, 'up', r.queries, r.keys_read, r.new_rows);
+	END LOOP;
+	LOOP
+		his := done_up;
+		FOR t IN SELECT * FROM tdgen_subset_table AS x WHERE x.mode = 'subset' LOOP
+			EXECUTE format('SELECT coalesce(max(seq), 0) FROM %s', t.key_table) INTO top;
+			his[t.n] := top;
+		END LOOP;
+		moved := false;
+		FOR src IN SELECT * FROM tdgen_subset_table AS x WHERE x.mode = 'subset' AND his[x.n] > done_up[x.n] ORDER BY x.n LOOP
+			FOR g IN SELECT * FROM tdgen_subset_edge AS y
+					 WHERE (y.child_schema, y.child_table) = (src.schema_name, src.table_name) AND y.on_absent <> 'null'
+					 ORDER BY y.n LOOP
+				SELECT * INTO dst FROM tdgen_subset_table AS x
+				WHERE (x.schema_name, x.table_name) = (g.parent_schema, g.parent_table) AND x.mode = 'subset';
+				CONTINUE WHEN NOT FOUND;
+				r := tdgen.subset_follow(g, 'up', src, dst, done_up[src.n], his[src.n]);
+				stats := tdgen.subset_count(stats, g.name, 'up', r.queries, r.keys_read, r.new_rows);
+			END LOOP;
+			done_up[src.n] := his[src.n];
+			moved := true;
+		END LOOP;
+		EXIT WHEN NOT moved;
+	END LOOP;
+
+	IF run_id IS NOT NULL THEN
+		INSERT INTO tdgen.run_subset_edge (run_id, edge, direction, queries, keys_read, new_rows)
+		SELECT run_id, split_part(x.key, ' ', 1), split_part(x.key, ' ', 2), (x.value ->> 0)::integer,
+			   (x.value ->> 1)::bigint, (x.value ->> 2)::bigint
+		FROM jsonb_each(stats) AS x;
+	END IF;
+	FOR t IN SELECT * FROM tdgen_subset_table AS x ORDER BY x.n LOOP
+		n := t.n;
+		schema_name := t.schema_name;
+		table_name := t.table_name;
+		mode := t.mode;
+		key_table := t.key_table;
+		key_columns := t.key_columns;
+		key_types := t.key_types;
+		row_bytes := t.row_bytes;
+		target_rows := 0;
+		downward_rows := 0;
+		upward_rows := 0;
+		lookup_rows := CASE WHEN t.mode IN ('lookup', 'copy') THEN t.estimated_rows ELSE 0 END;
+		IF t.mode = 'subset' THEN
+			EXECUTE format('SELECT count(*) FILTER (WHERE mark = ''t''), count(*) FILTER (WHERE mark = ''d''),
+								   count(*) FILTER (WHERE mark = ''u'') FROM %s', t.key_table)
+			INTO target_rows, downward_rows, upward_rows;
+		END IF;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+-- Add a follow's figures (queries, keys read, new rows) to an edge's.
+CREATE FUNCTION tdgen.subset_count(stats jsonb, edge text, direction text, queries bigint, keys_read bigint, new_rows bigint)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+RETURN stats || jsonb_build_object(edge || ' ' || direction,
+								   jsonb_build_array(coalesce((stats -> (edge || ' ' || direction) ->> 0)::bigint, 0) + queries,
+													 coalesce((stats -> (edge || ' ' || direction) ->> 1)::bigint, 0) + keys_read,
+													 coalesce((stats -> (edge || ' ' || direction) ->> 2)::bigint, 0) + new_rows));
+
+-- ---------------------------------------------------------------------------
+-- A refresh's subset
+-- ---------------------------------------------------------------------------
+
+-- The schemas a run's key sets live in: tdgen_keys_<environment>_<run>,
+-- tdgen's own (a schema of that name someone else made is not touched).
+CREATE FUNCTION tdgen.key_schemas(environment text)
+RETURNS SETOF name
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT n.nspname FROM pg_namespace AS n
+	WHERE n.nspname ~ ('^tdgen_keys_' || environment || '_[0-9]+$') AND n.nspowner = current_user::regrole
+	ORDER BY 1;
+END;
+
+-- Drop an environment's key sets (at the start and the end of a run).
+CREATE FUNCTION tdgen.drop_key_sets(environment text)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
+DECLARE
+	x name;
+BEGIN
+	FOR x IN SELECT * FROM tdgen.key_schemas(environment) LOOP
+		EXECUTE format('DROP SCHEMA %I CASCADE', x);
+	END LOOP;
+END
+$$;
+
+-- A subset refresh's keys, before any row moves: the key sets (readable
+-- by the environment's owner, whose workers load by them), the plan's
+-- rows in tdgen.run_subset, the caps checked.  Returns per table how to
+-- load it: mode copy (with key set, key_columns and key_types when by
+-- keys) or empty.
+CREATE FUNCTION tdgen.subset_prepare(e tdgen.environment, production jsonb, run_id bigint)
+RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
+DECLARE
+	key_schema name := format('tdgen_keys_%s_%s', e.name, run_id);
+	total bigint;
+	bytes bigint;
+	result jsonb;
+BEGIN
+	PERFORM tdgen.drop_key_sets(e.name);
+	EXECUTE format('CREATE SCHEMA %I', key_schema);
+	EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', key_schema, e.owner);
+	INSERT INTO tdgen.run_subset (run_id, schema_name, table_name, mode, target_rows, downward_rows, upward_rows, lookup_rows)
+	SELECT run_id, k.schema_name, k.table_name, k.mode, k.target_rows, k.downward_rows, k.upward_rows, k.lookup_rows
+	FROM tdgen.subset_keys(e.name, production, key_schema, run_id) AS k
+	WHERE k.mode <> 'skip';
+	EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', key_schema, e.owner);
+
+	SELECT sum(s.target_rows + s.downward_rows + s.upward_rows + s.lookup_rows),
+		   sum((s.target_rows + s.downward_rows + s.upward_rows + s.lookup_rows) * t.row_bytes)
+	INTO total, bytes
+	FROM tdgen.run_subset AS s
+	JOIN pg_temp.tdgen_subset_table AS t ON (t.schema_name, t.table_name) = (s.schema_name, s.table_name)
+	WHERE s.run_id = subset_prepare.run_id;
+	IF total > (e.options ->> 'max_rows')::bigint OR bytes > (e.options ->> 'max_bytes')::bigint THEN
+		RAISE EXCEPTION 'the subset of environment % is over its cap: % rows, about % bytes', quote_literal(e.name), total, bytes
+			USING ERRCODE = 'TG002',
+				  DETAIL = format('max_rows %s, max_bytes %s', coalesce(e.options ->> 'max_rows', 'none'),
+								  coalesce(e.options ->> 'max_bytes', 'none')),
+				  HINT = 'Narrow the targets or limit edges (tdgen_subset_target, tdgen_subset_edge), or raise the caps in the environment''s options.';
+	END IF;
+
+	SELECT jsonb_object_agg(tdgen.qualified(t.schema_name, t.table_name),
+							jsonb_build_object('mode', CASE WHEN t.mode IN ('subset', 'lookup', 'copy') THEN 'copy' ELSE t.mode END,
+											   'keys', t.key_table, 'key_columns', t.key_columns, 'key_types', t.key_types))
+	INTO result
+	FROM pg_temp.tdgen_subset_table AS t;
+	RETURN result;
+END
+$$;
