@@ -234,7 +234,7 @@ BEGIN
 				'load_order', p.load_order, 'qualified', p.table_name,
 				'mode', coalesce(subset -> p.table_name ->> 'mode', p.mode),
 				'keys', subset -> p.table_name -> 'keys', 'key_columns', subset -> p.table_name -> 'key_columns',
-				'key_types', subset -> p.table_name -> 'key_types',
+				'key_types', subset -> p.table_name -> 'key_types', 'nulls', subset -> p.table_name -> 'nulls',
 				'schema_name', (tdgen.parse_name(p.table_name, 2))[1], 'table_name', (tdgen.parse_name(p.table_name, 2))[2])
 			ORDER BY p.load_order), '[]')
 	INTO plan
@@ -376,6 +376,27 @@ BEGIN ATOMIC
 													  table_name name, sql text, keys text, key_columns text[],
 													  key_types text[])
 		WHERE p.mode = 'copy' AND transfer = 'copy'
+	), nulls AS MATERIALIZED (
+		-- in a subset, the keys to parents not in it set to NULL, in
+		-- each table's first job after its load and the parents'
+		SELECT tdgen.shadow_table(state -> 'map', p.schema_name, p.table_name) AS shadow_table,
+			   string_agg(format('UPDATE %s AS tdgen_c SET (%s) = ROW(%s) WHERE %s AND NOT EXISTS (SELECT FROM %s AS tdgen_p WHERE (%s) = (%s))',
+								 tdgen.shadow_table(state -> 'map', x.child_schema, x.child_name),
+								 tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(x.child_columns) AS c)),
+								 array_to_string(array_fill('NULL'::text, ARRAY[cardinality(x.child_columns)]), ', '),
+								 (SELECT string_agg(format('tdgen_c.%I IS NOT NULL', c), ' AND ') FROM unnest(x.child_columns) AS c),
+								 tdgen.shadow_table(state -> 'map', x.parent_schema, x.parent_name),
+								 tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(x.parent_columns) AS c), 'tdgen_p.'),
+								 tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(x.child_columns) AS c), 'tdgen_c.')),
+						  '; ') AS statements,
+			   array_agg(l.job) AS after
+		FROM jsonb_to_recordset(state -> 'plan') AS p(schema_name name, table_name name, nulls jsonb)
+		CROSS JOIN LATERAL jsonb_to_recordset(p.nulls) AS x(child_schema name, child_name name, child_columns name[],
+															parent_schema name, parent_name name, parent_columns name[],
+															parent text)
+		LEFT JOIN load AS l ON l.qualified = x.parent
+		WHERE jsonb_typeof(p.nulls) = 'array'
+		GROUP BY 1
 	), work AS MATERIALIZED (
 		SELECT ((SELECT count(*) FROM load) + w.n)::integer AS job, w.*
 		FROM tdgen.shadow_table_work(state -> 'snap', state -> 'map',
@@ -398,9 +419,10 @@ BEGIN ATOMIC
 		   ARRAY[0, 0, 0, 0], tdgen.progress_notice(environment, 'load', l.job, l.total, l.qualified), l.schema_name, l.table_name
 	FROM load AS l
 	UNION ALL
-	SELECT w.job, tdgen.job_sql('constraints', NULL, NULL, w.qualified, w.statements),
-		   ARRAY[coalesce(l.job, 0), 0, 0, 0], NULL, NULL, NULL
+	SELECT w.job, tdgen.job_sql('constraints', NULL, NULL, w.qualified, concat_ws('; ', nl.statements, w.statements)),
+		   ARRAY[coalesce(l.job, 0), coalesce(nl.after[1], 0), coalesce(nl.after[2], 0), coalesce(nl.after[3], 0)], NULL, NULL, NULL
 	FROM work AS w LEFT JOIN load AS l ON l.shadow_table = w.shadow_table
+	LEFT JOIN nulls AS nl ON nl.shadow_table = w.shadow_table
 	UNION ALL
 	SELECT f.job, tdgen.job_sql('constraints', NULL, NULL, f.qualified, f.statement),
 		   ARRAY[coalesce(wt.job, 0), coalesce(wr.job, 0), coalesce(tt.previous, 0), coalesce(tr.previous, 0)],

@@ -751,11 +751,79 @@ BEGIN
 				  HINT = 'Narrow the targets or limit edges (tdgen_subset_target, tdgen_subset_edge), or raise the caps in the environment''s options.';
 	END IF;
 
+	-- and the keys to set to NULL where the parent is not in the subset
+	-- (on_absent 'null'; a parent copied whole is always there)
 	SELECT jsonb_object_agg(tdgen.qualified(t.schema_name, t.table_name),
 							jsonb_build_object('mode', CASE WHEN t.mode IN ('subset', 'lookup', 'copy') THEN 'copy' ELSE t.mode END,
-											   'keys', t.key_table, 'key_columns', t.key_columns, 'key_types', t.key_types))
+											   'keys', t.key_table, 'key_columns', t.key_columns, 'key_types', t.key_types,
+											   'nulls', (SELECT jsonb_agg(jsonb_build_object(
+																'child_schema', (tdgen.parse_name(g.child_rel, 2))[1],
+																'child_name', (tdgen.parse_name(g.child_rel, 2))[2],
+																'child_columns', g.child_columns,
+																'parent_schema', (tdgen.parse_name(g.parent_rel, 2))[1],
+																'parent_name', (tdgen.parse_name(g.parent_rel, 2))[2],
+																'parent_columns', g.parent_columns,
+																'parent', tdgen.qualified(g.parent_schema, g.parent_table)))
+														 FROM pg_temp.tdgen_subset_edge AS g
+														 JOIN pg_temp.tdgen_subset_table AS p
+														   ON (p.schema_name, p.table_name) = (g.parent_schema, g.parent_table)
+														 WHERE g.on_absent = 'null' AND p.mode IN ('subset', 'empty')
+														   AND (g.child_schema, g.child_table) = (t.schema_name, t.table_name))))
 	INTO result
 	FROM pg_temp.tdgen_subset_table AS t;
 	RETURN result;
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- Privileges and comments
+-- ---------------------------------------------------------------------------
+
+-- A subset's configuration is SQL run on production: written by those who
+-- write the rules (tdgen_admin), as tdgen_rule is.
+REVOKE ALL ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint, text), tdgen_drop_subset_target(text, text),
+	tdgen_subset_edge(text, text, boolean, text, integer, text, integer, text), tdgen_drop_subset_edge(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint, text), tdgen_drop_subset_target(text, text),
+	tdgen_subset_edge(text, text, boolean, text, integer, text, integer, text), tdgen_drop_subset_edge(text, text) TO tdgen_admin;
+REVOKE ALL ON FUNCTION tdgen.subset_foreign_table(text, name[]), tdgen.check_subset_clauses(text, name[], text, text),
+	tdgen.check_clause(regclass, text, text, text), tdgen.subset_tables(text, jsonb), tdgen.subset_edges(text, jsonb),
+	tdgen.subset_edge_sql(record, text, text[], text[], text[], boolean),
+	tdgen.subset_follow(record, text, record, record, bigint, bigint), tdgen.subset_keys(text, jsonb, name, bigint),
+	tdgen.key_schemas(text), tdgen.drop_key_sets(text), tdgen.subset_prepare(tdgen.environment, jsonb, bigint) FROM PUBLIC;
+
+COMMENT ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint, text) IS
+	'sets the rows of a production table an environment''s subset starts from: where, percent (seeded hash of the key), limit by order_by';
+COMMENT ON FUNCTION tdgen_drop_subset_target(text, text) IS
+	'removes a subset target; an environment without targets copies every table whole';
+COMMENT ON FUNCTION tdgen_subset_edge(text, text, boolean, text, integer, text, integer, text) IS
+	'sets how an environment''s subset follows a foreign key: downward or not, where, per_parent by order_by, max_depth, on_absent';
+COMMENT ON FUNCTION tdgen_drop_subset_edge(text, text) IS
+	'removes the options of a foreign key in a subset: it is followed both ways again';
+COMMENT ON FUNCTION tdgen.subset_foreign_table(text, name[]) IS
+	'the foreign table of a production table, synced from production when missing';
+COMMENT ON FUNCTION tdgen.check_subset_clauses(text, name[], text, text) IS
+	'checks a subset target''s or edge''s where and order_by over its production table';
+COMMENT ON FUNCTION tdgen.check_clause(regclass, text, text, text) IS
+	'parses and analyzes a WHERE condition or ORDER BY list over a table without running anything';
+COMMENT ON FUNCTION tdgen.subset_tables(text, jsonb) IS
+	'production''s tables as a subset sees them: mode, the key it knows rows by, the sample expression, the target';
+COMMENT ON FUNCTION tdgen.subset_edges(text, jsonb) IS
+	'production''s foreign keys between the root tables of key sets, with the environment''s options for each';
+COMMENT ON FUNCTION tdgen.sql_list(text[], text, text) IS
+	'SQL expressions as a comma-separated list, each prefixed, optionally aliased alias1, alias2...';
+COMMENT ON FUNCTION tdgen.sql_names(text, integer) IS
+	'the names alias1 to aliasN';
+COMMENT ON FUNCTION tdgen.subset_edge_sql(record, text, text[], text[], text[], boolean) IS
+	'the production query that follows a foreign key from a batch of keys, down to children or up to parents';
+COMMENT ON FUNCTION tdgen.subset_follow(record, text, record, record, bigint, bigint) IS
+	'follows a foreign key from the new rows of a key set, a batch at a time, adding what production returns to the other set';
+COMMENT ON FUNCTION tdgen.subset_keys(text, jsonb, name, bigint) IS
+	'the closure of an environment''s subset as key sets: downward from the targets, then upward from everything';
+COMMENT ON FUNCTION tdgen.subset_count(jsonb, text, text, bigint, bigint, bigint) IS
+	'adds one follow''s queries, keys read and new rows to an edge''s figures';
+COMMENT ON FUNCTION tdgen.key_schemas(text) IS
+	'the schemas of an environment''s key sets, tdgen''s own';
+COMMENT ON FUNCTION tdgen.drop_key_sets(text) IS
+	'drops an environment''s key sets';
+COMMENT ON FUNCTION tdgen.subset_prepare(tdgen.environment, jsonb, bigint) IS
+	'a subset refresh''s keys before any row moves: key sets, plan rows, caps checked; how to load each table';

@@ -1,0 +1,217 @@
+# ----------------------------------------------------------------------------
+# Subsets: a refresh with targets loads a referentially closed subset
+# (every foreign key is added after the load and holds), exactly the rows
+# the closure says: targets, children of targets and of rows reached
+# downward, parents of everything.  Shapes: a chain, a diamond, a
+# self-reference 10,000 deep, a NOT NULL cycle, a composite foreign key to
+# a UNIQUE key that is not the primary key, MATCH SIMPLE with a NULL
+# column, a table without a primary key, a foreign key on one partition,
+# lookup and unreached tables, limit with ties, percent 0 and 100; the
+# parent-only guard on the demo shop; caps; the same rows every refresh;
+# who may configure a subset.
+# ----------------------------------------------------------------------------
+use strict;
+use warnings;
+use Test::More;
+use TdgenTest;
+
+sql('postgres', 'DROP DATABASE IF EXISTS shapes');
+sql('postgres', 'CREATE DATABASE shapes');
+sql('shapes', q{CREATE SCHEMA shapes; SET search_path = shapes;
+	-- a chain and a diamond: d references b and c, both reference a
+	CREATE TABLE a (id int PRIMARY KEY, note text);
+	CREATE TABLE b (id int PRIMARY KEY, a_id int NOT NULL REFERENCES a);
+	CREATE TABLE c (id int PRIMARY KEY, a_id int NOT NULL REFERENCES a);
+	CREATE TABLE d (id int PRIMARY KEY, b_id int NOT NULL REFERENCES b, c_id int NOT NULL REFERENCES c);
+	INSERT INTO a SELECT g, 'a' || g FROM generate_series(1, 100) AS g;
+	INSERT INTO b SELECT g, g FROM generate_series(1, 100) AS g;
+	INSERT INTO c SELECT g, 101 - g FROM generate_series(1, 100) AS g;
+	INSERT INTO d SELECT g, g, g FROM generate_series(1, 100) AS g;
+	-- a self-reference 10,000 deep
+	CREATE TABLE node (id int PRIMARY KEY, parent_id int REFERENCES node);
+	INSERT INTO node SELECT g, nullif(g - 1, 0) FROM generate_series(1, 10000) AS g;
+	-- a two-table NOT NULL cycle
+	CREATE TABLE team (id int PRIMARY KEY, captain_id int NOT NULL);
+	CREATE TABLE player (id int PRIMARY KEY, team_id int NOT NULL REFERENCES team);
+	ALTER TABLE team ADD FOREIGN KEY (captain_id) REFERENCES player DEFERRABLE INITIALLY DEFERRED;
+	BEGIN;
+	INSERT INTO team SELECT g, g * 10 FROM generate_series(1, 20) AS g;
+	INSERT INTO player SELECT t * 10 + k, t FROM generate_series(1, 20) AS t, generate_series(0, 9) AS k;
+	COMMIT;
+	-- a composite foreign key to a UNIQUE key that is not the primary key,
+	-- MATCH SIMPLE, one column NULL in some rows
+	CREATE TABLE region (id int PRIMARY KEY, country text NOT NULL, code text NOT NULL, UNIQUE (country, code));
+	CREATE TABLE shop (id int PRIMARY KEY, country text, code text, FOREIGN KEY (country, code) REFERENCES region (country, code));
+	INSERT INTO region SELECT g, 'c' || (g % 5), 'r' || g FROM generate_series(1, 50) AS g;
+	INSERT INTO shop SELECT g, 'c' || (g % 5), CASE WHEN g % 3 = 0 THEN NULL ELSE 'r' || g END FROM generate_series(1, 50) AS g;
+	-- a table without a primary key, reached by two edges
+	CREATE TABLE tag (label text NOT NULL, a_id int REFERENCES a, d_id int REFERENCES d);
+	INSERT INTO tag SELECT 'x' || g, g, 101 - g FROM generate_series(1, 100) AS g;
+	-- a foreign key declared on one partition only
+	CREATE TABLE event (id int NOT NULL, kind text NOT NULL, a_id int, PRIMARY KEY (id, kind)) PARTITION BY LIST (kind);
+	CREATE TABLE event_x PARTITION OF event FOR VALUES IN ('x');
+	CREATE TABLE event_y PARTITION OF event FOR VALUES IN ('y');
+	ALTER TABLE event_x ADD FOREIGN KEY (a_id) REFERENCES a;
+	INSERT INTO event SELECT g, CASE WHEN g % 2 = 0 THEN 'x' ELSE 'y' END, g FROM generate_series(1, 100) AS g;
+	-- a lookup table and one nothing reaches
+	CREATE TABLE colour (id int PRIMARY KEY, name text NOT NULL);
+	INSERT INTO colour SELECT g, 'colour ' || g FROM generate_series(1, 7) AS g;
+	ALTER TABLE a ADD COLUMN colour_id int REFERENCES colour;
+	CREATE TABLE lonely (id int PRIMARY KEY);
+	INSERT INTO lonely SELECT generate_series(1, 5);
+	-- ties for a limit
+	CREATE TABLE score (id int PRIMARY KEY, points int NOT NULL);
+	INSERT INTO score SELECT g, g % 3 FROM generate_series(1, 30) AS g;
+});
+
+attach_database('shapes', ['shapes']);
+sql('staging', q{SELECT tdgen_environment('shapes', 'shapes')});
+keep_everything('shapes', ['shapes'], 'shapes');
+owner_mapping('shapes', 'shapes');
+
+# refresh: the refresh's status and error
+sub refresh
+{
+	my ($env) = @_;
+	my ($rc, $out, $err) = sql_result('staging', qq{CALL tdgen_refresh('$env')});
+	return ($rc, $err);
+}
+sub rows { return sql('staging', "SELECT count(*) FROM $_[0]"); }
+sub target
+{
+	my ($call) = @_;
+	sql('staging', q{DELETE FROM tdgen.subset_target WHERE environment = 'shapes'; DELETE FROM tdgen.subset_edge WHERE environment = 'shapes'});
+	sql('staging', $_) for ref $call ? @$call : ($call);
+}
+
+# a chain and a diamond
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.d', "where" => 'id IN (1, 2)')});
+my ($rc, $err) = refresh('shapes');
+is($rc, 0, 'a subset of the diamond refreshes, every foreign key added after the load') or diag($err);
+is(join(' ', map { rows("shapes.$_") } qw(a b c d)), '4 2 2 2',
+	'd 1, 2 bring b 1, 2 and c 1, 2, which bring a 1, 2, 99, 100; nothing below them');
+is(rows('shapes.tag'), '2', 'the rows without a primary key under the targets come (by ctid), reached by one of two edges');
+is(sql('staging', q{SELECT string_agg(table_name || ':' || target_rows || '/' || downward_rows || '/' || upward_rows, ' ' ORDER BY table_name)
+	FROM tdgen.run_subset WHERE run_id = (SELECT max(id) FROM tdgen.run WHERE environment = 'shapes') AND table_name IN ('a', 'b', 'd', 'tag')}),
+	'a:0/0/4 b:0/0/2 d:2/0/0 tag:0/2/0', q{the run records each table's rows by how they were reached});
+
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.a', "where" => 'id = 1')});
+($rc, $err) = refresh('shapes');
+is($rc, 0, 'downward from a') or diag($err);
+is(join(' ', map { rows("shapes.$_") } qw(a b c d tag)), '2 2 2 2 2',
+	'a 1 brings b 1 and c 100 (children), d 1 and d 100 (theirs) and their tags; upward, b 100, c 1 and a 100');
+is(sql('staging', q{SELECT string_agg(id::text, ',' ORDER BY id) FROM shapes.b}), '1,100', 'parents reached upward are loaded but not expanded');
+
+# a self-reference 10,000 deep: one recursive query a batch, both ways
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.node', "where" => 'id = 10000')});
+($rc, $err) = refresh('shapes');
+is($rc, 0, 'the deepest node of a 10,000-deep self-reference') or diag($err);
+is(rows('shapes.node'), '10000', 'brings all its ancestors');
+is(sql('staging', q{SELECT queries FROM tdgen.run_subset_edge WHERE run_id = (SELECT max(id) FROM tdgen.run WHERE environment = 'shapes')
+	AND edge = 'shapes.node_parent_id_fkey' AND direction = 'up'}), '2',
+	'in two queries to production, not one a level: the recursive one, and one that finds nothing new above the ancestors');
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.node', "where" => 'id = 9990')});
+($rc, $err) = refresh('shapes');
+is(rows('shapes.node'), '10000', 'a node near the bottom brings its ancestors and its descendants');
+target([q{SELECT tdgen_subset_target('shapes', 'shapes.node', "where" => 'id = 100')},
+		q{SELECT tdgen_subset_edge('shapes', 'shapes.node_parent_id_fkey', max_depth => 3)}]);
+($rc, $err) = refresh('shapes');
+is(sql('staging', q{SELECT min(id) || '-' || max(id) FROM shapes.node}), '1-103', 'max_depth 3 stops three levels down');
+
+# a NOT NULL cycle, composite keys, MATCH SIMPLE
+target([q{SELECT tdgen_subset_target('shapes', 'shapes.player', "where" => 'id = 35')},
+		q{SELECT tdgen_subset_target('shapes', 'shapes.shop', "where" => 'id IN (1, 3)')}]);
+($rc, $err) = refresh('shapes');
+is($rc, 0, 'a NOT NULL cycle and a composite foreign key to a UNIQUE key') or diag($err);
+is(rows('shapes.team') . ' ' . rows('shapes.player'), '1 2', 'player 35 brings team 3, which brings its captain 30');
+is(rows('shapes.region'), '1', 'shop 1 brings its region by (country, code); shop 3, code NULL, brings none (MATCH SIMPLE)');
+
+# a foreign key on one partition
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.event', "where" => 'id BETWEEN 1 AND 10')});
+($rc, $err) = refresh('shapes');
+is($rc, 0, 'a foreign key declared on one partition') or diag($err);
+is(rows('shapes.event') . ' ' . rows('shapes.a'), '10 5', 'events 1-10 bring the a of the five on partition x only');
+
+# lookup, unreached, percent 0 and 100, limit with ties
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.a', percent => 0)});
+sql('staging', q{SELECT tdgen_table_mode('shapes.colour', 'lookup', 'shapes')});
+($rc, $err) = refresh('shapes');
+is(rows('shapes.a') . ' ' . rows('shapes.colour') . ' ' . rows('shapes.lonely'), '0 7 0', 'percent 0: nothing; a lookup table whole; unreached tables empty');
+sql('staging', q{SELECT tdgen_environment('shapes', 'shapes', options => '{"unreached": "copy"}')});
+($rc, $err) = refresh('shapes');
+is(rows('shapes.lonely'), '5', 'unreached => copy copies them whole');
+is(rows('shapes.node'), '10000', 'with the parents their rows need');
+sql('staging', q{SELECT tdgen_environment('shapes', 'shapes', options => '{}')});
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.a', percent => 100)});
+($rc, $err) = refresh('shapes');
+is(join(' ', map { rows("shapes.$_") } qw(a b c d tag event)), '100 100 100 100 100 50', 'percent 100: all of a and all below it');
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.score', "limit" => 4, order_by => 'points DESC')});
+($rc, $err) = refresh('shapes');
+is(sql('staging', q{SELECT string_agg(id::text, ',' ORDER BY id) FROM shapes.score}), '2,5,8,11', 'limit 4 by points, ties broken by the key');
+
+# the demo shop: the parent-only guard, percent, the same rows every time
+sql('staging', q{SELECT tdgen_source('prod', 'prod')});
+sql('staging', q{SELECT tdgen_environment('small', 'prod')});
+owner_mapping('small');
+sql('staging', q{SELECT count(*) FROM tdgen_accept('small')});
+sql('staging', q{SELECT tdgen_keep(column_name, 'reviewed: nothing personal') FROM tdgen_check('small') WHERE problem = 'unreviewed'});
+sql('staging', q{SELECT tdgen_subset_target('small', 'public.customers', "where" => 'id = 1'),
+	tdgen_subset_target('small', 'public.orders', percent => 1)});
+($rc, $err) = refresh('small');
+is($rc, 0, 'customer 1 and 1% of orders') or diag($err);
+my $sampled = sql('prod', q{SELECT count(*) FROM orders WHERE customer_id = 1
+	OR (hashtextextended(ROW(id)::text, 0) & 9223372036854775807) < floor(9223372036854775807 / 100.0)::bigint});
+is(rows('small.orders'), $sampled, 'orders: customer 1\'s and the sampled ones, no more: the customers of sampled orders do not expand');
+is(rows('small.customers'), sql('prod', q{SELECT count(DISTINCT customer_id) FROM orders WHERE customer_id = 1
+	OR (hashtextextended(ROW(id)::text, 0) & 9223372036854775807) < floor(9223372036854775807 / 100.0)::bigint}),
+	'customers: those of the loaded orders');
+my $print = sql('staging', q{SELECT md5(string_agg(c::text, ',' ORDER BY id)) FROM small.customers AS c});
+($rc, $err) = refresh('small');
+is(sql('staging', q{SELECT md5(string_agg(c::text, ',' ORDER BY id)) FROM small.customers AS c}), $print,
+	'a second refresh of unchanged production gives the same rows');
+sql('staging', q{SELECT tdgen_environment('small', 'prod', options => '{"seed": 42}')});
+($rc, $err) = refresh('small');
+isnt(sql('staging', q{SELECT md5(string_agg(c::text, ',' ORDER BY id)) FROM small.customers AS c}), $print, 'another seed, another sample');
+
+# caps: refused before any row moves, the target as it was
+$print = sql('staging', q{SELECT count(*) FROM small.orders});
+sql('staging', q{SELECT tdgen_environment('small', 'prod', options => '{"seed": 42, "max_rows": 10}')});
+($rc, $err) = refresh('small');
+like($err, qr/over its cap/, 'over max_rows the refresh fails');
+is(sql('staging', q{SELECT sqlstate FROM tdgen.run WHERE environment = 'small' ORDER BY id DESC LIMIT 1}), 'TG002', 'with TG002');
+is(sql('staging', q{SELECT count(*) FROM tdgen.run_table WHERE run_id = (SELECT max(id) FROM tdgen.run WHERE environment = 'small')}), '0',
+	'before any table was loaded');
+is(sql('staging', q{SELECT count(*) FROM small.orders}), $print, 'and the target keeps its rows');
+is(sql('staging', q{SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tdgen_keys_%'}), '0', 'no key set is left behind');
+
+# on_absent null: a nullable key to a parent not otherwise in the subset
+sql('staging', q{SELECT tdgen_environment('small', 'prod', options => '{}')});
+sql('staging', q{SELECT tdgen_subset_edge('small', 'public.orders_store_id_fkey', on_absent => 'null')});
+($rc, $err) = refresh('small');
+is($rc, 0, 'on_absent null') or diag($err);
+is(rows('small.stores'), '0', 'brings no store');
+is(sql('staging', q{SELECT count(store_id) FROM small.orders}), '0', 'and the orders keep NULL in store_id');
+(undef, undef, $err) = sql_result('staging', q{SELECT tdgen_subset_edge('small', 'public.orders_customer_id_fkey', on_absent => 'null')});
+is(sqlstate($err), '22023', 'on_absent null on a NOT NULL key is refused when written');
+
+# configuration is checked when written, and is tdgen_admin's
+(undef, undef, $err) = sql_result('staging', q{SELECT tdgen_subset_target('small', 'public.customers', "where" => 'no_such_column = 1')});
+is(sqlstate($err), '42703', 'a where naming no column is refused');
+($rc, undef, $err) = sql_result('staging', q{SELECT tdgen_subset_target('small', 'public.customers', "where" => 'true); DROP TABLE customers; --')});
+isnt($rc, 0, 'a where that is more than a condition is refused');
+(undef, undef, $err) = sql_result('staging', q{SELECT tdgen_subset_target('small', 'public.nothing', percent => 1)});
+is(sqlstate($err), '42P01', 'a target on no production table is refused');
+(undef, undef, $err) = sql_result('staging', q{SELECT tdgen_subset_edge('small', 'public.no_such_fkey')});
+is(sqlstate($err), '42704', 'an edge naming no foreign key is refused');
+sql('staging', q{DROP ROLE IF EXISTS subset_intruder; CREATE ROLE subset_intruder LOGIN});
+(undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT tdgen_subset_target('small', 'public.customers', "where" => 'ssn LIKE ''1%''')});
+is(sqlstate($err), '42501', 'a role outside tdgen_admin may not set a target (its where would be an oracle on production)');
+(undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT tdgen_subset_edge('small', 'public.orders_store_id_fkey', downward => false)});
+is(sqlstate($err), '42501', 'nor an edge');
+sql('staging', q{SELECT tdgen_environment('small', 'prod', options => '{"transfer": "fdw"}')});
+($rc, $err) = refresh('small');
+is(sql('staging', q{SELECT sqlstate FROM tdgen.run WHERE environment = 'small' ORDER BY id DESC LIMIT 1}), '0A000',
+	'a subset with the fdw transfer is refused');
+sql('staging', q{DROP ROLE subset_intruder; SELECT tdgen_drop_environment('small'); SELECT tdgen_drop_environment('shapes')});
+
+done_testing();
