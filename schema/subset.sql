@@ -337,7 +337,8 @@ RETURN ARRAY(SELECT alias || i FROM generate_series(1, n) AS i);
 -- production: its parameters are the batch's keys, one array a key column
 -- ($1::type[], ...); it returns the keys of the rows at the other end
 -- (as text) and the 1-based position in the batch of the row that brought
--- each (NULL for rows found deeper by a self-reference).  direction:
+-- each; for rows a self-reference finds deeper, NULL and then the key of
+-- the row of the same table that brought it, as a text array.  direction:
 -- 'down' (parent rows to children, with the edge's where, per_parent and
 -- when) or 'up' (child rows to parents).  With batch false, 'up' from
 -- every row of the child table.  A self-reference with no per_parent or
@@ -389,14 +390,16 @@ BEGIN
 			-- (the rows' own referenced values, to find their children)
 			child := format('(SELECT %s, %s, %s FROM %s WHERE %s) AS tdgen_c', tdgen.sql_list(dst_key, '', 'tdgen_i'),
 							tdgen.sql_list(pf, '', 'tdgen_q'), tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds);
-			-- every descendant, each row once whatever the batch row
-			RETURN format('WITH RECURSIVE tdgen_r(%1$s, %2$s, tdgen_ord) AS ('
-						  'SELECT %3$s, %4$s, tdgen_b.tdgen_ord FROM %5$s JOIN %6$s ON (%7$s) = (%8$s) '
-						  'UNION SELECT %3$s, %4$s, NULL::bigint FROM tdgen_r JOIN %6$s ON (%7$s) = (%9$s)) '
-						  'SELECT DISTINCT ON (%1$s) %1$s, tdgen_ord FROM tdgen_r ORDER BY %1$s, tdgen_ord NULLS LAST',
+			-- every descendant, each row once whatever the batch row (a
+			-- row has one parent: one predecessor)
+			RETURN format('WITH RECURSIVE tdgen_r(%1$s, %2$s, tdgen_ord, tdgen_pred) AS ('
+						  'SELECT %3$s, %4$s, tdgen_b.tdgen_ord, NULL::text[] FROM %5$s JOIN %6$s ON (%7$s) = (%8$s) '
+						  'UNION SELECT %3$s, %4$s, NULL::bigint, ARRAY[%10$s] FROM tdgen_r JOIN %6$s ON (%7$s) = (%9$s)) '
+						  'SELECT DISTINCT ON (%1$s) %1$s, tdgen_ord, tdgen_pred FROM tdgen_r ORDER BY %1$s, tdgen_ord NULLS LAST',
 						  array_to_string(i, ', '), array_to_string(q, ', '), tdgen.sql_list(i, 'tdgen_c.'),
 						  tdgen.sql_list(q, 'tdgen_c.'), from_batch, child, tdgen.sql_list(f, 'tdgen_c.'), referenced,
-						  tdgen.sql_list(q, 'tdgen_r.'));
+						  tdgen.sql_list(q, 'tdgen_r.'),
+						  (SELECT string_agg(format('tdgen_r.%s::text', x), ', ') FROM unnest(i) AS x));
 		END IF;
 		RETURN format('SELECT %s, tdgen_b.tdgen_ord FROM %s JOIN %s ON (%s) = (%s)',
 					  tdgen.sql_list(i, 'tdgen_c.'), from_batch, child, tdgen.sql_list(f, 'tdgen_c.'), referenced);
@@ -413,16 +416,19 @@ BEGIN
 					tdgen.sql_list(src_key, '', 'tdgen_s'), tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds,
 					tdgen.sql_list(s, 'tdgen_c.'), tdgen.sql_list(k, 'tdgen_b.'));
 	IF self THEN
-		-- every ancestor, each once
-		RETURN format('WITH RECURSIVE tdgen_r(%1$s, tdgen_ord) AS ('
-					  'SELECT %2$s, tdgen_b.tdgen_ord FROM %3$s '
-					  'UNION SELECT %2$s, NULL::bigint FROM tdgen_r JOIN (SELECT %4$s, %5$s FROM %6$s WHERE %7$s) AS tdgen_c ON (%8$s) = (%9$s)) '
-					  'SELECT DISTINCT ON (%10$s) %10$s, tdgen_ord FROM tdgen_r JOIN %11$s AS tdgen_p ON (%12$s) = (%9$s) '
+		-- every ancestor, each once from each row that references it
+		RETURN format('WITH RECURSIVE tdgen_r(%1$s, tdgen_ord, tdgen_pred) AS ('
+					  'SELECT %2$s, tdgen_b.tdgen_ord, NULL::text[] FROM %3$s '
+					  'UNION SELECT %2$s, NULL::bigint, ARRAY[%13$s] FROM tdgen_r '
+					  'JOIN (SELECT %14$s, %4$s, %5$s FROM %6$s WHERE %7$s) AS tdgen_c ON (%8$s) = (%9$s)) '
+					  'SELECT DISTINCT ON (%10$s) %10$s, tdgen_ord, tdgen_pred FROM tdgen_r JOIN %11$s AS tdgen_p ON (%12$s) = (%9$s) '
 					  'ORDER BY %10$s, tdgen_ord NULLS LAST',
 					  array_to_string(f, ', '), tdgen.sql_list(f, 'tdgen_c.'), child, tdgen.sql_list(pf, '', 'tdgen_q'),
 					  tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds, tdgen.sql_list(q, 'tdgen_c.'),
 					  tdgen.sql_list(f, 'tdgen_r.'), tdgen.sql_list(dst_key, 'tdgen_p.'), g.parent_rel,
-					  tdgen.sql_list(pf, 'tdgen_p.'));
+					  tdgen.sql_list(pf, 'tdgen_p.'),
+					  (SELECT string_agg(format('tdgen_c.%s::text', x), ', ') FROM unnest(s) AS x),
+					  tdgen.sql_list(src_key, '', 'tdgen_s'));
 	END IF;
 	IF pf = dst_key AND g.validated AND g."when" IS NULL THEN
 		-- production vouches for the parent: its key is the child's value
@@ -466,14 +472,15 @@ BEGIN
 		USING last, hi, CASE WHEN direction = 'down' THEN coalesce(g.max_depth, 2147483647) ELSE 2147483647 END, batch_size;
 		EXIT WHEN last IS NULL;
 		EXECUTE format('WITH got AS MATERIALIZED (SELECT r FROM tdgen.remote_rows($1, $2) AS r),
-							 ins AS (INSERT INTO %s (%s, mark, depth, via_edge, via_seq)
-									 SELECT %s, $3, coalesce($4[r[%s]::integer], $5) + 1, $6, $7[r[%s]::integer] FROM got
+							 ins AS (INSERT INTO %s (%s, mark, depth, via_edge, via_seq, via_key)
+									 SELECT %s, $3, coalesce($4[r[%s]::integer], $5) + 1, $6, $7[r[%s]::integer],
+											r[%s]::text[] FROM got
 									 ON CONFLICT DO NOTHING RETURNING 1)
 						SELECT (SELECT count(*) FROM got), (SELECT count(*) FROM ins)',
 					   dst.key_table, array_to_string(tdgen.sql_names('k', cardinality(dst.key_columns)), ', '),
 					   (SELECT string_agg(format('r[%s]::%s', n, dst.set_types[n]), ', ' ORDER BY n)
 						FROM generate_series(1, cardinality(dst.key_columns)) AS n),
-					   cardinality(dst.key_columns) + 1, cardinality(dst.key_columns) + 1)
+					   cardinality(dst.key_columns) + 1, cardinality(dst.key_columns) + 1, cardinality(dst.key_columns) + 2)
 		INTO got, added
 		USING sql, params, CASE WHEN direction = 'down' THEN 'd' ELSE 'u' END, depths,
 			  (SELECT max(x) FROM unnest(depths) AS x), g.n, seqs;
@@ -553,12 +560,13 @@ BEGIN
 	-- a key set a subset table
 	FOR t IN SELECT * FROM tdgen_subset_table AS x WHERE x.mode = 'subset' ORDER BY x.n LOOP
 		UPDATE tdgen_subset_table AS x SET key_table = format('%I.%I', key_schema, 'k' || t.n) WHERE x.n = t.n;
-		EXECUTE format('CREATE %s TABLE %I.%I (%s, mark "char" NOT NULL, depth integer NOT NULL, via_edge integer, via_seq bigint,
-										   seq bigint GENERATED ALWAYS AS IDENTITY, PRIMARY KEY (%s))',
+		EXECUTE format('CREATE %s TABLE %I.%I (%s, mark "char" NOT NULL, depth integer NOT NULL, via_edge integer, via_seq bigint, via_key text[],
+										   seq bigint GENERATED ALWAYS AS IDENTITY, PRIMARY KEY (%s)) %s',
 					   persistence, key_schema, 'k' || t.n,
 					   (SELECT string_agg(format('k%s %s NOT NULL', i, t.set_types[i]), ', ' ORDER BY i)
 						FROM generate_series(1, cardinality(t.key_columns)) AS i),
-					   array_to_string(tdgen.sql_names('k', cardinality(t.key_columns)), ', '));
+					   array_to_string(tdgen.sql_names('k', cardinality(t.key_columns)), ', '),
+					   CASE WHEN persistence = 'TEMP' THEN 'ON COMMIT DROP' ELSE '' END);
 		EXECUTE format('CREATE INDEX ON %I.%I (seq)', key_schema, 'k' || t.n);
 	END LOOP;
 
@@ -687,6 +695,152 @@ RETURN stats || jsonb_build_object(edge || ' ' || direction,
 													 coalesce((stats -> (edge || ' ' || direction) ->> 2)::bigint, 0) + new_rows));
 
 -- ---------------------------------------------------------------------------
+-- Plan and why
+-- ---------------------------------------------------------------------------
+
+-- The closure of an environment's subset, as a refresh would compute it
+-- now, in TEMP key sets of this transaction (pg_temp.tdgen_subset_table
+-- lists them).  Without targets, every table is copied whole.
+CREATE FUNCTION tdgen.subset_now(environment text)
+RETURNS SETOF record
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	e tdgen.environment := tdgen.resolve_environment(environment);
+BEGIN
+	IF NOT EXISTS (SELECT FROM tdgen.subset_target AS st WHERE st.environment = e.name) THEN
+		RAISE EXCEPTION 'environment % has no subset targets', quote_literal(e.name)
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Without targets a refresh copies every table whole (tdgen_plan shows it); tdgen_subset_target sets one.';
+	END IF;
+	PERFORM tdgen.remote_begin((tdgen.resolve_source(e.source)).server);
+	RETURN QUERY SELECT k.* FROM tdgen.subset_keys(e.name, tdgen.read_production(e.source), 'pg_temp') AS k;
+END
+$$;
+
+-- tdgen_subset_plan: per table, how many rows a refresh would load and how
+-- they come, computed now on production (keys only: no row data moves).
+CREATE FUNCTION tdgen_subset_plan(environment text)
+RETURNS TABLE (table_name text, mode text, target_rows bigint, downward_rows bigint, upward_rows bigint, lookup_rows bigint,
+			   total_rows bigint, estimated_bytes bigint)
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_entry';
+
+CREATE FUNCTION tdgen.subset_plan_by(caller regrole, environment text)
+RETURNS TABLE (table_name text, mode text, target_rows bigint, downward_rows bigint, upward_rows bigint, lookup_rows bigint,
+			   total_rows bigint, estimated_bytes bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+	PERFORM tdgen.check_may_plan(environment, caller);
+	RETURN QUERY
+		SELECT tdgen.qualified(k.schema_name, k.table_name), k.mode, k.target_rows, k.downward_rows, k.upward_rows,
+			   k.lookup_rows, k.target_rows + k.downward_rows + k.upward_rows + k.lookup_rows,
+			   (k.target_rows + k.downward_rows + k.upward_rows + k.lookup_rows) * k.row_bytes
+		FROM tdgen.subset_now(environment) AS k(n integer, schema_name name, table_name name, mode text, key_table text,
+												 key_columns text[], key_types text[], target_rows bigint,
+												 downward_rows bigint, upward_rows bigint, lookup_rows bigint, row_bytes bigint)
+		WHERE k.mode <> 'skip'
+		ORDER BY 1;
+END
+$$;
+
+-- tdgen_subset_why: why a row is in the subset, as the path back to a
+-- target: the row, the row that brought it (its parent if it came
+-- downward, its child if upward) and the foreign key between them, and
+-- so on.  row_key: the row's key columns by name, as a subset knows
+-- rows ({"id": 42}; {"ctid": "(0,1)"} for a table without a key).  No
+-- rows when the row is not in the subset.
+CREATE FUNCTION tdgen_subset_why(environment text, "table" text, row_key jsonb)
+RETURNS TABLE (step integer, table_name text, key jsonb, reached text, via text)
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_entry';
+
+CREATE FUNCTION tdgen.subset_why_by(caller regrole, environment text, "table" text, row_key jsonb)
+RETURNS TABLE (step integer, table_name text, key jsonb, reached text, via text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+#variable_conflict use_column
+DECLARE
+	tbl name[] := tdgen.parse_name("table", 2);
+	want jsonb := row_key;
+	t record;
+	g record;
+	row record;
+	names text[];
+	cond text;
+	n integer := 0;
+BEGIN
+	PERFORM tdgen.check_may_plan(environment, caller);
+	PERFORM FROM tdgen.subset_now(environment) AS k(n integer, schema_name name, table_name name, mode text, key_table text,
+													 key_columns text[], key_types text[], target_rows bigint,
+													 downward_rows bigint, upward_rows bigint, lookup_rows bigint,
+													 row_bytes bigint);
+	SELECT * INTO t FROM pg_temp.tdgen_subset_table AS x WHERE (x.schema_name, x.table_name) = (tbl[1], tbl[2]);
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'environment % has no table %', quote_literal(environment), tdgen.qualified(VARIADIC tbl)
+			USING ERRCODE = 'undefined_table';
+	END IF;
+	names := ARRAY(SELECT (parse_ident(x))[1] FROM unnest(t.key_columns) AS x);
+	IF t.mode = 'subset' AND (jsonb_typeof(want) IS DISTINCT FROM 'object' OR NOT want ?& names) THEN
+		RAISE EXCEPTION 'a row of % is known by %', tdgen.qualified(VARIADIC tbl), array_to_string(names, ', ')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = format('Give them as a JSON object: %s.', (SELECT jsonb_object_agg(x, '...') FROM unnest(names) AS x));
+	END IF;
+	cond := (SELECT string_agg(format('k%s = (%L::jsonb ->> %L)::%s', i, want, names[i], t.set_types[i]), ' AND ')
+			 FROM generate_series(1, cardinality(names)) AS i);
+	LOOP
+		IF t.mode IN ('lookup', 'copy') THEN
+			step := n;
+			table_name := tdgen.qualified(t.schema_name, t.table_name);
+			key := NULL;
+			reached := 'whole';
+			via := NULL;
+			RETURN NEXT;
+			RETURN;
+		END IF;
+		EXIT WHEN t.mode <> 'subset';
+		EXECUTE format('SELECT * FROM %s WHERE %s', t.key_table, cond) INTO row;
+		EXIT WHEN row IS NULL;
+		names := ARRAY(SELECT (parse_ident(x))[1] FROM unnest(t.key_columns) AS x);
+		SELECT * INTO g FROM pg_temp.tdgen_subset_edge AS y WHERE y.n = row.via_edge;
+		step := n;
+		table_name := tdgen.qualified(t.schema_name, t.table_name);
+		EXECUTE format('SELECT jsonb_build_object(%s) FROM %s WHERE seq = $1',
+					   (SELECT string_agg(format('%L, k%s', names[i], i), ', ') FROM generate_series(1, cardinality(names)) AS i),
+					   t.key_table) INTO key USING row.seq;
+		reached := CASE row.mark WHEN 't' THEN 'target' WHEN 'd' THEN 'downward' ELSE 'upward' END;
+		via := g.name;
+		RETURN NEXT;
+		EXIT WHEN row.mark = 't';
+		n := n + 1;
+		-- the row that brought it: in the parent's table down, the child's up
+		SELECT * INTO t FROM pg_temp.tdgen_subset_table AS x
+		WHERE (x.schema_name, x.table_name) = CASE WHEN row.mark = 'd' THEN (g.parent_schema, g.parent_table)
+												   ELSE (g.child_schema, g.child_table) END;
+		cond := CASE WHEN row.via_seq IS NOT NULL THEN format('seq = %s', row.via_seq)
+					 WHEN row.via_key IS NOT NULL
+					 THEN format('ARRAY[%s] = %L::text[]', (SELECT string_agg(format('k%s::text', i), ', ')
+															 FROM generate_series(1, cardinality(t.key_columns)) AS i),
+								 row.via_key)
+					 ELSE 'false' END;
+	END LOOP;
+END
+$$;
+
+-- 42501 unless the caller may refresh the environment (plans read
+-- production's keys as a refresh would).
+CREATE FUNCTION tdgen.check_may_plan(environment text, caller regrole)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM tdgen.resolve_environment(environment);
+	IF NOT tdgen.may_refresh(environment, caller) THEN
+		RAISE EXCEPTION 'permission denied to plan environment %', quote_literal(environment)
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = format('The environment''s owner or a superuser may allow you with tdgen_grant(%L, ''refresh'', role).', environment);
+	END IF;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
 -- A refresh's subset
 -- ---------------------------------------------------------------------------
 
@@ -789,7 +943,9 @@ REVOKE ALL ON FUNCTION tdgen.subset_foreign_table(text, name[]), tdgen.check_sub
 	tdgen.check_clause(regclass, text, text, text), tdgen.subset_tables(text, jsonb), tdgen.subset_edges(text, jsonb),
 	tdgen.subset_edge_sql(record, text, text[], text[], text[], boolean),
 	tdgen.subset_follow(record, text, record, record, bigint, bigint), tdgen.subset_keys(text, jsonb, name, bigint),
-	tdgen.key_schemas(text), tdgen.drop_key_sets(text), tdgen.subset_prepare(tdgen.environment, jsonb, bigint) FROM PUBLIC;
+	tdgen.key_schemas(text), tdgen.drop_key_sets(text), tdgen.subset_prepare(tdgen.environment, jsonb, bigint),
+	tdgen.subset_now(text), tdgen.subset_plan_by(regrole, text), tdgen.subset_why_by(regrole, text, text, jsonb),
+	tdgen.check_may_plan(text, regrole) FROM PUBLIC;
 
 COMMENT ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint, text) IS
 	'sets the rows of a production table an environment''s subset starts from: where, percent (seeded hash of the key), limit by order_by';
@@ -821,6 +977,18 @@ COMMENT ON FUNCTION tdgen.subset_keys(text, jsonb, name, bigint) IS
 	'the closure of an environment''s subset as key sets: downward from the targets, then upward from everything';
 COMMENT ON FUNCTION tdgen.subset_count(jsonb, text, text, bigint, bigint, bigint) IS
 	'adds one follow''s queries, keys read and new rows to an edge''s figures';
+COMMENT ON FUNCTION tdgen_subset_plan(text) IS
+	'what a subset refresh would load, computed now on production''s keys: per table, rows as targets, downward, upward, whole, and their estimated bytes';
+COMMENT ON FUNCTION tdgen_subset_why(text, text, jsonb) IS
+	'why a row is in an environment''s subset: the path back to a target, each row with how it came and the foreign key it came by';
+COMMENT ON FUNCTION tdgen.subset_now(text) IS
+	'the closure of an environment''s subset computed now in TEMP key sets, for the plan and why';
+COMMENT ON FUNCTION tdgen.subset_plan_by(regrole, text) IS
+	'tdgen_subset_plan for a calling role that may refresh the environment';
+COMMENT ON FUNCTION tdgen.subset_why_by(regrole, text, text, jsonb) IS
+	'tdgen_subset_why for a calling role that may refresh the environment';
+COMMENT ON FUNCTION tdgen.check_may_plan(text, regrole) IS
+	'raises 42501 unless the role may refresh the environment';
 COMMENT ON FUNCTION tdgen.key_schemas(text) IS
 	'the schemas of an environment''s key sets, tdgen''s own';
 COMMENT ON FUNCTION tdgen.drop_key_sets(text) IS
