@@ -141,8 +141,27 @@ CREATE TABLE tdgen.subset_target (
 	CONSTRAINT subset_target_order_needs_limit CHECK (order_by IS NULL OR "limit" IS NOT NULL)
 );
 
+-- References production does not declare (virtual relations): rows of
+-- schema_name.table_name whose columns, all non-NULL and where "when"
+-- holds, equal ref_columns of a row of the referenced table.  A subset
+-- follows them as foreign keys and checks them after the load.
+CREATE TABLE tdgen.relation (
+	schema_name	name NOT NULL,
+	name		name NOT NULL,
+	environment	text REFERENCES tdgen.environment ON DELETE CASCADE ON UPDATE CASCADE,
+	table_name	name NOT NULL,
+	columns		name[] NOT NULL,
+	ref_schema	name NOT NULL,
+	ref_table	name NOT NULL,
+	ref_columns	name[] NOT NULL CHECK (cardinality(ref_columns) = cardinality(columns) AND cardinality(columns) > 0),
+	"when"		text,
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	updated_by	name NOT NULL DEFAULT session_user,
+	CONSTRAINT relation_one UNIQUE NULLS NOT DISTINCT (schema_name, name, environment)
+);
+
 -- How a subset follows one foreign key (schema_name.name, the constraint's
--- schema and name), per environment: downward (from a parent row to its
+-- schema and name, or a relation's), per environment: downward (from a parent row to its
 -- children) or not, only to the children matching "where", at most
 -- per_parent children a parent (the first by order_by then key), at most
 -- max_depth steps down from a target; on_absent 'null' sets the key
@@ -210,6 +229,7 @@ SELECT pg_catalog.pg_extension_config_dump('tdgen.column_rule', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.table_mode', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.subset_target', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.subset_edge', '');
+SELECT pg_catalog.pg_extension_config_dump('tdgen.relation', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.seen_column', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.source_relation', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.alert', '');
@@ -220,7 +240,7 @@ SELECT pg_catalog.pg_extension_config_dump('tdgen.alert_id_seq', '');
 REVOKE ALL ON ALL TABLES IN SCHEMA tdgen FROM PUBLIC;
 GRANT SELECT ON tdgen.source, tdgen.environment, tdgen.environment_grant, tdgen.category, tdgen.category_pattern,
 	tdgen.category_disabled, tdgen.column_rule, tdgen.table_mode, tdgen.seen_column,
-	tdgen.source_relation, tdgen.alert, tdgen.subset_target, tdgen.subset_edge TO tdgen_admin;
+	tdgen.source_relation, tdgen.alert, tdgen.subset_target, tdgen.subset_edge, tdgen.relation TO tdgen_admin;
 
 -- ---------------------------------------------------------------------------
 -- Built-in categories
@@ -513,6 +533,8 @@ COMMENT ON TABLE tdgen.table_mode IS
 	'per production table: copy (default), empty (schema only), skip, or lookup (whole in a subset, never expanded from); an environment row overrides the general one';
 COMMENT ON TABLE tdgen.subset_target IS
 	'per environment and table, the rows a subset starts from: where, percent (seeded hash of the key), limit by order_by';
+COMMENT ON TABLE tdgen.relation IS
+	'references production does not declare (polymorphic ones with "when"): a subset follows them as foreign keys and checks them after the load';
 COMMENT ON TABLE tdgen.subset_edge IS
 	'per environment and foreign key, how a subset follows it: downward or not, where, per_parent by order_by, max_depth, on_absent';
 COMMENT ON TABLE tdgen.seen_column IS

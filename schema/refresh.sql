@@ -232,9 +232,11 @@ BEGIN
 	-- (in a subset, by its key set, whole, or not at all)
 	SELECT coalesce(jsonb_agg(jsonb_build_object(
 				'load_order', p.load_order, 'qualified', p.table_name,
-				'mode', coalesce(subset -> p.table_name ->> 'mode', p.mode),
-				'keys', subset -> p.table_name -> 'keys', 'key_columns', subset -> p.table_name -> 'key_columns',
-				'key_types', subset -> p.table_name -> 'key_types', 'nulls', subset -> p.table_name -> 'nulls',
+				'mode', coalesce(subset #>> ARRAY['tables', p.table_name, 'mode'], p.mode),
+				'keys', subset #> ARRAY['tables', p.table_name, 'keys'],
+				'key_columns', subset #> ARRAY['tables', p.table_name, 'key_columns'],
+				'key_types', subset #> ARRAY['tables', p.table_name, 'key_types'],
+				'nulls', subset #> ARRAY['tables', p.table_name, 'nulls'],
 				'schema_name', (tdgen.parse_name(p.table_name, 2))[1], 'table_name', (tdgen.parse_name(p.table_name, 2))[2])
 			ORDER BY p.load_order), '[]')
 	INTO plan
@@ -280,6 +282,7 @@ BEGIN
 	WHERE x.id = run_id;
 	INSERT INTO tdgen.run_state (run_id, state)
 	VALUES (run_id, jsonb_build_object('snap', snap, 'skipped', to_jsonb(skipped), 'plan', plan, 'snapshot', snapshot,
+									   'checks', coalesce(subset -> 'checks', '[]'),
 									   'server', s.server, 'schemas', schemas, 'map', map,
 									   'rebody', to_jsonb(tdgen.function_bodies(snap, schemas))));
 END
@@ -459,6 +462,7 @@ DECLARE
 	load_tables name[] := '{}';
 	tbl record;
 	done record;
+	dangling bigint;
 BEGIN
 	e := tdgen.resolve_environment(r.environment);
 	phases := r.phase_seconds;
@@ -484,6 +488,26 @@ BEGIN
 		phases := phases || jsonb_build_object('load', tdgen.seconds_since(t0));
 		t0 := clock_timestamp();
 	END IF;
+
+	-- a subset's references that no foreign key checks: none may dangle
+	FOR tbl IN SELECT * FROM jsonb_to_recordset(state -> 'checks')
+						AS x(name text, child text, parent text, child_schema name, child_name name, parent_schema name,
+							 parent_name name, child_columns name[], parent_columns name[], "when" text) LOOP
+		dangling := tdgen.run_as_owner(ARRAY[format(
+			'SELECT count(*) FROM %s AS tdgen_c WHERE %s AND %s AND NOT EXISTS (SELECT FROM %s AS tdgen_p WHERE (%s) = (%s))',
+			tdgen.shadow_table(map, tbl.child_schema, tbl.child_name), coalesce('(' || tbl."when" || E'\n)', 'true'),
+			(SELECT string_agg(format('tdgen_c.%I IS NOT NULL', c), ' AND ') FROM unnest(tbl.child_columns) AS c),
+			tdgen.shadow_table(map, tbl.parent_schema, tbl.parent_name),
+			tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(tbl.parent_columns) AS c), 'tdgen_p.'),
+			tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(tbl.child_columns) AS c), 'tdgen_c.'))])::bigint;
+		IF dangling > 0 THEN
+			RAISE EXCEPTION 'reference % does not hold in the subset: % row(s) of % reference no row of %',
+							tbl.name, dangling, tbl.child, tbl.parent
+				USING ERRCODE = 'foreign_key_violation',
+					  DETAIL = 'Production has these rows without their parent (their keys are withheld: they are production''s).',
+					  HINT = 'Set the environment''s option orphans to "drop" or "null", or correct the relation (tdgen_relation).';
+		END IF;
+	END LOOP;
 
 	-- sequences past the rows loaded
 	PERFORM tdgen.announce(e.name, 'constraints');

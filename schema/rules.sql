@@ -411,6 +411,23 @@ BEGIN ATOMIC
 							   tdgen.qualified(r.schema_name, r.table_name, r.column_name), r.reason,
 							   CASE WHEN r.environment IS NOT NULL THEN format(', %L', r.environment) ELSE '' END) END
 		FROM tdgen.column_rule AS r
+		UNION ALL
+		SELECT 6, t.environment, t.schema_name, t.table_name, '',
+			   format('SELECT tdgen_subset_target(%L, %L, percent => %L, "where" => %L, "limit" => %L, order_by => %L);',
+					  t.environment, tdgen.qualified(t.schema_name, t.table_name), t.percent, t."where", t."limit", t.order_by)
+		FROM tdgen.subset_target AS t
+		UNION ALL
+		SELECT 7, v.schema_name, v.name, coalesce(v.environment, ''), '',
+			   format('SELECT tdgen_relation(%L, %L, %L, %L, "when" => %L, name => %L, environment => %L);',
+					  tdgen.qualified(v.schema_name, v.table_name), v.columns, tdgen.qualified(v.ref_schema, v.ref_table),
+					  v.ref_columns, v."when", v.name, v.environment)
+		FROM tdgen.relation AS v
+		UNION ALL
+		SELECT 8, g.environment, g.schema_name, g.name, '',
+			   format('SELECT tdgen_subset_edge(%L, %L, downward => %L, "where" => %L, per_parent => %L, order_by => %L, max_depth => %L, on_absent => %L);',
+					  g.environment, tdgen.qualified(g.schema_name, g.name), g.downward, g."where", g.per_parent, g.order_by,
+					  g.max_depth, coalesce(g.on_absent, 'include'))
+		FROM tdgen.subset_edge AS g
 	) AS s;
 END;
 

@@ -174,6 +174,76 @@ BEGIN
 END
 $$;
 
+-- A reference production does not declare, for subsets: rows of child
+-- whose child_columns (all non-NULL, and where "when" holds) equal
+-- parent_columns of a row of parent.  Named schema.name in the child's
+-- schema (default <child table>_<columns>_ref), for tdgen_subset_edge.
+CREATE FUNCTION tdgen_relation(child text, child_columns text[], parent text, parent_columns text[], "when" text DEFAULT NULL,
+							   name text DEFAULT NULL, environment text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	c name[] := tdgen.parse_name(child, 2);
+	p name[] := tdgen.parse_name(parent, 2);
+	rel name := coalesce(tdgen_relation.name, left(format('%s_%s_ref', c[2], array_to_string(child_columns, '_')), 63));
+	ft regclass;
+	missing text;
+	e tdgen.environment;
+BEGIN
+	PERFORM tdgen.check_environment(environment);
+	IF cardinality(child_columns) IS DISTINCT FROM cardinality(parent_columns) OR cardinality(child_columns) = 0 THEN
+		RAISE EXCEPTION 'relation % needs as many parent columns as child columns, at least one', quote_ident(rel)
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- validated against production, through any environment of the
+	-- source (a relation names production's tables)
+	SELECT * INTO e FROM tdgen.environment AS x
+	WHERE x.name = coalesce(tdgen_relation.environment, x.name)
+	  AND EXISTS (SELECT FROM tdgen.source AS s WHERE s.name = x.source AND c[1] = ANY (s.schemas))
+	ORDER BY x.name LIMIT 1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no environment reads schema %', quote_ident(c[1])
+			USING ERRCODE = 'undefined_object', HINT = 'A relation is between tables of an environment''s source.';
+	END IF;
+	FOR i IN 1 .. 2 LOOP
+		ft := tdgen.subset_foreign_table(e.name, CASE i WHEN 1 THEN c ELSE p END);
+		SELECT string_agg(quote_ident(x), ', ') INTO missing
+		FROM unnest(CASE i WHEN 1 THEN child_columns ELSE parent_columns END) AS x
+		WHERE NOT EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = ft AND a.attname = x AND a.attnum > 0 AND NOT a.attisdropped);
+		IF missing IS NOT NULL THEN
+			RAISE EXCEPTION 'table % has no column %', tdgen.qualified(VARIADIC CASE i WHEN 1 THEN c ELSE p END), missing
+				USING ERRCODE = 'undefined_column';
+		END IF;
+	END LOOP;
+	IF "when" IS NOT NULL THEN
+		PERFORM tdgen.check_subset_clauses(e.name, c, "when", NULL);
+	END IF;
+	IF EXISTS (SELECT FROM jsonb_to_recordset(tdgen.read_production(e.source) #> '{snap,constraint}') AS k(conname name, contype "char")
+			   WHERE k.contype = 'f' AND k.conname = rel) THEN
+		RAISE EXCEPTION 'production has a foreign key named %', quote_ident(rel)
+			USING ERRCODE = 'duplicate_object', HINT = 'Give the relation another name.';
+	END IF;
+	INSERT INTO tdgen.relation AS v (schema_name, name, environment, table_name, columns, ref_schema, ref_table, ref_columns, "when")
+	VALUES (c[1], rel, environment, c[2], child_columns, p[1], p[2], parent_columns, "when")
+	ON CONFLICT ON CONSTRAINT relation_one DO UPDATE
+	SET table_name = excluded.table_name, columns = excluded.columns, ref_schema = excluded.ref_schema,
+		ref_table = excluded.ref_table, ref_columns = excluded.ref_columns, "when" = excluded."when",
+		updated_at = now(), updated_by = session_user;
+END
+$$;
+
+CREATE FUNCTION tdgen_drop_relation(name text, environment text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	k name[] := tdgen.parse_name(name, 2);
+BEGIN
+	DELETE FROM tdgen.relation AS v
+	WHERE v.schema_name = k[1] AND v.name = k[2] AND v.environment IS NOT DISTINCT FROM tdgen_drop_relation.environment;
+	RETURN FOUND;
+END
+$$;
+
 -- ---------------------------------------------------------------------------
 -- The graph
 -- ---------------------------------------------------------------------------
@@ -258,10 +328,11 @@ BEGIN ATOMIC
 										AND st.schema_name = t.schema_name AND st.table_name = t.table_name;
 END;
 
--- Production's foreign keys as a subset follows them: between the root
--- tables a key set belongs to (child_schema, child_table; parent_...), on
--- the relations they are declared on (a partition's own foreign key is
--- read on the partition), with the environment's options for each.
+-- Production's foreign keys and the virtual relations as a subset follows
+-- them: between the root tables a key set belongs to (child_schema,
+-- child_table; parent_...), on the relations they are declared on (a
+-- partition's own foreign key is read on the partition), with the
+-- environment's options for each.
 CREATE FUNCTION tdgen.subset_edges(environment text, production jsonb)
 RETURNS TABLE (n integer, name text, child_schema name, child_table name, child_rel text, child_columns name[],
 			   parent_schema name, parent_table name, parent_rel text, parent_columns name[], validated boolean,
@@ -291,28 +362,43 @@ BEGIN ATOMIC
 	), modes AS (
 		SELECT DISTINCT c.schema_name, c.table_name, c.mode
 		FROM tdgen.effective_columns(environment, production -> 'cols', production -> 'fks') AS c
+	), edge AS (
+		SELECT f.con_schema AS schema_name, f.conname AS name,
+			   ct.nspname AS child_schema, ct.relname AS child_table, tdgen.qualified(cr.nspname, cr.relname) AS child_rel,
+			   tdgen.attribute_names(production -> 'snap', f.conrelid, f.conkey) AS child_columns,
+			   pt.nspname AS parent_schema, pt.relname AS parent_table, tdgen.qualified(pr.nspname, pr.relname) AS parent_rel,
+			   tdgen.attribute_names(production -> 'snap', f.confrelid, f.confkey) AS parent_columns,
+			   f.convalidated AS validated, f.conrelid AS relid, f.conkey AS attnums, NULL::text AS "when"
+		FROM fk AS f
+		JOIN rel AS cr ON cr.oid = f.conrelid
+		JOIN rel AS pr ON pr.oid = f.confrelid
+		JOIN tree AS c ON c.oid = f.conrelid JOIN rel AS ct ON ct.oid = c.root
+		JOIN tree AS p ON p.oid = f.confrelid JOIN rel AS pt ON pt.oid = p.root
+		UNION ALL
+		-- the virtual relations (the environment's over the general ones)
+		SELECT v.schema_name, v.name, v.schema_name, v.table_name, tdgen.qualified(v.schema_name, v.table_name), v.columns,
+			   v.ref_schema, v.ref_table, tdgen.qualified(v.ref_schema, v.ref_table), v.ref_columns, false, r.oid,
+			   ARRAY(SELECT a.attnum FROM jsonb_to_recordset(production #> ARRAY['snap', 'attribute_by_rel', r.oid::text])
+									   AS a(attnum int2, attname name) WHERE a.attname = ANY (v.columns)),
+			   v."when"
+		FROM (SELECT DISTINCT ON (x.schema_name, x.name) x.* FROM tdgen.relation AS x
+			  WHERE x.environment IS NULL OR x.environment = subset_edges.environment
+			  ORDER BY x.schema_name, x.name, x.environment NULLS LAST) AS v
+		JOIN rel AS r ON r.nspname = v.schema_name AND r.relname = v.table_name
 	)
-	SELECT (row_number() OVER (ORDER BY f.con_schema, f.conname, cr.nspname, cr.relname))::integer,
-		   tdgen.qualified(f.con_schema, f.conname),
-		   ct.nspname, ct.relname, tdgen.qualified(cr.nspname, cr.relname),
-		   tdgen.attribute_names(production -> 'snap', f.conrelid, f.conkey),
-		   pt.nspname, pt.relname, tdgen.qualified(pr.nspname, pr.relname),
-		   tdgen.attribute_names(production -> 'snap', f.confrelid, f.confkey),
-		   f.convalidated,
-		   EXISTS (SELECT FROM jsonb_to_recordset(production #> ARRAY['snap', 'attribute_by_rel', f.conrelid::text])
+	SELECT (row_number() OVER (ORDER BY g.schema_name, g.name, g.child_rel))::integer, tdgen.qualified(g.schema_name, g.name),
+		   g.child_schema, g.child_table, g.child_rel, g.child_columns, g.parent_schema, g.parent_table, g.parent_rel,
+		   g.parent_columns, g.validated,
+		   EXISTS (SELECT FROM jsonb_to_recordset(production #> ARRAY['snap', 'attribute_by_rel', g.relid::text])
 									  AS a(attnum int2, attnotnull boolean)
-				   WHERE a.attnum = ANY (f.conkey) AND a.attnotnull),
-		   NULL::text,
+				   WHERE a.attnum = ANY (g.attnums) AND a.attnotnull),
+		   g."when",
 		   coalesce(o.downward, true), o."where", o.per_parent, o.order_by, o.max_depth, coalesce(o.on_absent, 'include')
-	FROM fk AS f
-	JOIN rel AS cr ON cr.oid = f.conrelid
-	JOIN rel AS pr ON pr.oid = f.confrelid
-	JOIN tree AS c ON c.oid = f.conrelid JOIN rel AS ct ON ct.oid = c.root
-	JOIN tree AS p ON p.oid = f.confrelid JOIN rel AS pt ON pt.oid = p.root
-	JOIN modes AS cm ON cm.schema_name = ct.nspname AND cm.table_name = ct.relname AND cm.mode <> 'skip'
-	JOIN modes AS pm ON pm.schema_name = pt.nspname AND pm.table_name = pt.relname AND pm.mode <> 'skip'
-	LEFT JOIN tdgen.subset_edge AS o ON o.environment = subset_edges.environment AND o.schema_name = f.con_schema
-									 AND o.name = f.conname;
+	FROM edge AS g
+	JOIN modes AS cm ON cm.schema_name = g.child_schema AND cm.table_name = g.child_table AND cm.mode <> 'skip'
+	JOIN modes AS pm ON pm.schema_name = g.parent_schema AND pm.table_name = g.parent_table AND pm.mode <> 'skip'
+	LEFT JOIN tdgen.subset_edge AS o ON o.environment = subset_edges.environment AND o.schema_name = g.schema_name
+									 AND o.name = g.name;
 END;
 
 -- ---------------------------------------------------------------------------
@@ -906,8 +992,9 @@ BEGIN
 	END IF;
 
 	-- and the keys to set to NULL where the parent is not in the subset
-	-- (on_absent 'null'; a parent copied whole is always there)
-	SELECT jsonb_object_agg(tdgen.qualified(t.schema_name, t.table_name),
+	-- (on_absent 'null'; a parent copied whole is always there) or not in
+	-- production (orphans 'null', for keys production does not check)
+	SELECT jsonb_build_object('tables', jsonb_object_agg(tdgen.qualified(t.schema_name, t.table_name),
 							jsonb_build_object('mode', CASE WHEN t.mode IN ('subset', 'lookup', 'copy') THEN 'copy' ELSE t.mode END,
 											   'keys', t.key_table, 'key_columns', t.key_columns, 'key_types', t.key_types,
 											   'nulls', (SELECT jsonb_agg(jsonb_build_object(
@@ -921,8 +1008,21 @@ BEGIN
 														 FROM pg_temp.tdgen_subset_edge AS g
 														 JOIN pg_temp.tdgen_subset_table AS p
 														   ON (p.schema_name, p.table_name) = (g.parent_schema, g.parent_table)
-														 WHERE g.on_absent = 'null' AND p.mode IN ('subset', 'empty')
-														   AND (g.child_schema, g.child_table) = (t.schema_name, t.table_name))))
+														 WHERE (g.on_absent = 'null' AND p.mode IN ('subset', 'empty')
+																OR NOT g.validated AND NOT g.not_null AND e.options ->> 'orphans' = 'null')
+														   AND (g.child_schema, g.child_table) = (t.schema_name, t.table_name)))),
+		-- the references checked after the load: the virtual ones, and
+		-- production's unchecked ones with orphans 'fail'
+		'checks', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+							'name', g.name, 'child', g.child_rel, 'parent', g.parent_rel,
+							'child_schema', (tdgen.parse_name(g.child_rel, 2))[1], 'child_name', (tdgen.parse_name(g.child_rel, 2))[2],
+							'parent_schema', (tdgen.parse_name(g.parent_rel, 2))[1], 'parent_name', (tdgen.parse_name(g.parent_rel, 2))[2],
+							'child_columns', g.child_columns, 'parent_columns', g.parent_columns, 'when', g."when")), '[]')
+				   FROM pg_temp.tdgen_subset_edge AS g
+				   JOIN pg_temp.tdgen_subset_table AS c ON (c.schema_name, c.table_name) = (g.child_schema, g.child_table)
+				   WHERE c.mode IN ('subset', 'lookup', 'copy')
+					 AND (g."when" IS NOT NULL OR g.name IN (SELECT tdgen.qualified(v.schema_name, v.name) FROM tdgen.relation AS v)
+						  OR NOT g.validated AND e.options ->> 'orphans' = 'fail')))
 	INTO result
 	FROM pg_temp.tdgen_subset_table AS t;
 	RETURN result;
@@ -936,9 +1036,11 @@ $$;
 -- A subset's configuration is SQL run on production: written by those who
 -- write the rules (tdgen_admin), as tdgen_rule is.
 REVOKE ALL ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint, text), tdgen_drop_subset_target(text, text),
-	tdgen_subset_edge(text, text, boolean, text, integer, text, integer, text), tdgen_drop_subset_edge(text, text) FROM PUBLIC;
+	tdgen_subset_edge(text, text, boolean, text, integer, text, integer, text), tdgen_drop_subset_edge(text, text),
+	tdgen_relation(text, text[], text, text[], text, text, text), tdgen_drop_relation(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint, text), tdgen_drop_subset_target(text, text),
-	tdgen_subset_edge(text, text, boolean, text, integer, text, integer, text), tdgen_drop_subset_edge(text, text) TO tdgen_admin;
+	tdgen_subset_edge(text, text, boolean, text, integer, text, integer, text), tdgen_drop_subset_edge(text, text),
+	tdgen_relation(text, text[], text, text[], text, text, text), tdgen_drop_relation(text, text) TO tdgen_admin;
 REVOKE ALL ON FUNCTION tdgen.subset_foreign_table(text, name[]), tdgen.check_subset_clauses(text, name[], text, text),
 	tdgen.check_clause(regclass, text, text, text), tdgen.subset_tables(text, jsonb), tdgen.subset_edges(text, jsonb),
 	tdgen.subset_edge_sql(record, text, text[], text[], text[], boolean),
@@ -955,6 +1057,10 @@ COMMENT ON FUNCTION tdgen_subset_edge(text, text, boolean, text, integer, text, 
 	'sets how an environment''s subset follows a foreign key: downward or not, where, per_parent by order_by, max_depth, on_absent';
 COMMENT ON FUNCTION tdgen_drop_subset_edge(text, text) IS
 	'removes the options of a foreign key in a subset: it is followed both ways again';
+COMMENT ON FUNCTION tdgen_relation(text, text[], text, text[], text, text, text) IS
+	'declares a reference production does not (polymorphic with "when"): a subset follows it as a foreign key and checks it after the load';
+COMMENT ON FUNCTION tdgen_drop_relation(text, text) IS
+	'removes a virtual relation';
 COMMENT ON FUNCTION tdgen.subset_foreign_table(text, name[]) IS
 	'the foreign table of a production table, synced from production when missing';
 COMMENT ON FUNCTION tdgen.check_subset_clauses(text, name[], text, text) IS

@@ -62,6 +62,47 @@ sql('shapes', q{CREATE SCHEMA shapes; SET search_path = shapes;
 	-- ties for a limit
 	CREATE TABLE score (id int PRIMARY KEY, points int NOT NULL);
 	INSERT INTO score SELECT g, g % 3 FROM generate_series(1, 30) AS g;
+	-- two self-references on one table
+	CREATE TABLE person (id int PRIMARY KEY, mother_id int REFERENCES person, father_id int REFERENCES person);
+	INSERT INTO person VALUES (1, NULL, NULL), (2, NULL, NULL), (3, NULL, NULL), (4, NULL, NULL), (5, 1, 2), (6, 3, 4),
+		(7, 5, 6), (8, NULL, NULL);
+	-- a strongly connected component of two NOT NULL cycles sharing y
+	CREATE TABLE x (id int PRIMARY KEY, y_id int NOT NULL);
+	CREATE TABLE y (id int PRIMARY KEY, x_id int NOT NULL, z_id int NOT NULL);
+	CREATE TABLE z (id int PRIMARY KEY, y_id int NOT NULL);
+	ALTER TABLE x ADD FOREIGN KEY (y_id) REFERENCES y DEFERRABLE INITIALLY DEFERRED;
+	ALTER TABLE y ADD FOREIGN KEY (x_id) REFERENCES x DEFERRABLE INITIALLY DEFERRED;
+	ALTER TABLE y ADD FOREIGN KEY (z_id) REFERENCES z DEFERRABLE INITIALLY DEFERRED;
+	ALTER TABLE z ADD FOREIGN KEY (y_id) REFERENCES y DEFERRABLE INITIALLY DEFERRED;
+	BEGIN;
+	INSERT INTO x SELECT g, g % 10 + 1 FROM generate_series(1, 10) AS g;
+	INSERT INTO y SELECT g, g, 11 - g FROM generate_series(1, 10) AS g;
+	INSERT INTO z SELECT g, g FROM generate_series(1, 10) AS g;
+	COMMIT;
+	-- a junction table
+	CREATE TABLE student (id int PRIMARY KEY);
+	CREATE TABLE course (id int PRIMARY KEY);
+	CREATE TABLE enrollment (student_id int REFERENCES student, course_id int REFERENCES course, PRIMARY KEY (student_id, course_id));
+	INSERT INTO student SELECT generate_series(1, 20);
+	INSERT INTO course SELECT generate_series(1, 5);
+	INSERT INTO enrollment SELECT s, c FROM generate_series(1, 20) AS s, generate_series(1, 5) AS c WHERE (s + c) % 2 = 0;
+	-- MATCH FULL
+	CREATE TABLE visit (id int PRIMARY KEY, country text, code text,
+		FOREIGN KEY (country, code) REFERENCES region (country, code) MATCH FULL);
+	INSERT INTO visit SELECT g, CASE WHEN g % 2 = 0 THEN 'c' || (g % 5) END, CASE WHEN g % 2 = 0 THEN 'r' || g END
+		FROM generate_series(1, 10) AS g;
+	-- a polymorphic reference production does not declare, and a NOT
+	-- VALID foreign key, each with an orphan
+	CREATE TABLE post (id int PRIMARY KEY);
+	CREATE TABLE photo (id int PRIMARY KEY);
+	CREATE TABLE remark (id int PRIMARY KEY, target_type text NOT NULL, target_id int);
+	INSERT INTO post SELECT generate_series(1, 10);
+	INSERT INTO photo SELECT generate_series(1, 10);
+	INSERT INTO remark SELECT g, CASE WHEN g % 2 = 0 THEN 'post' ELSE 'photo' END, g FROM generate_series(1, 10) AS g;
+	INSERT INTO remark VALUES (11, 'post', 999);
+	CREATE TABLE loose (id int PRIMARY KEY, a_id int);
+	INSERT INTO loose VALUES (1, 1), (2, 555);
+	ALTER TABLE loose ADD FOREIGN KEY (a_id) REFERENCES a NOT VALID;
 });
 
 attach_database('shapes', ['shapes']);
@@ -148,6 +189,75 @@ is(join(' ', map { rows("shapes.$_") } qw(a b c d tag event)), '100 100 100 100 
 target(q{SELECT tdgen_subset_target('shapes', 'shapes.score', "limit" => 4, order_by => 'points DESC')});
 ($rc, $err) = refresh('shapes');
 is(sql('staging', q{SELECT string_agg(id::text, ',' ORDER BY id) FROM shapes.score}), '2,5,8,11', 'limit 4 by points, ties broken by the key');
+
+# two self-references, two cycles sharing a table, a junction table, MATCH FULL
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.person', "where" => 'id = 7')});
+($rc, $err) = refresh('shapes');
+is(sql('staging', q{SELECT string_agg(id::text, ',' ORDER BY id) FROM shapes.person}), '1,2,3,4,5,6,7',
+	'a row with two self-references brings both lines of ancestors');
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.x', "where" => 'id = 1')});
+($rc, $err) = refresh('shapes');
+is($rc, 0, 'two NOT NULL cycles sharing a table') or diag($err);
+is(join(' ', map { rows("shapes.$_") } qw(x y z)), '10 10 10', 'x 1 brings the whole component, each row once, every key holding');
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.student', "where" => 'id = 1')});
+($rc, $err) = refresh('shapes');
+is(join(' ', map { rows("shapes.$_") } qw(student enrollment course)), '1 3 3',
+	'a junction table: the student\'s enrollments and their courses, and no other member of those courses');
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.visit', percent => 100)});
+($rc, $err) = refresh('shapes');
+is($rc . ' ' . rows('shapes.region'), '0 5', 'MATCH FULL: the five visits with both columns bring their regions');
+
+# a virtual, polymorphic relation: followed, and checked after the load
+sql('staging', q{SELECT tdgen_relation('shapes.remark', ARRAY['target_id'], 'shapes.post', ARRAY['id'], "when" => $$target_type = 'post'$$,
+	name => 'remark_post')});
+sql('staging', q{SELECT tdgen_relation('shapes.remark', ARRAY['target_id'], 'shapes.photo', ARRAY['id'], "when" => $$target_type = 'photo'$$,
+	name => 'remark_photo')});
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.remark', "where" => 'id <= 4')});
+($rc, $err) = refresh('shapes');
+is($rc, 0, 'a polymorphic relation') or diag($err);
+is(sql('staging', q{SELECT string_agg(id::text, ',' ORDER BY id) FROM shapes.post}) . ' '
+   . sql('staging', q{SELECT string_agg(id::text, ',' ORDER BY id) FROM shapes.photo}), '2,4 1,3', 'brings each remark\'s post or photo');
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.post', "where" => 'id = 2')});
+($rc, $err) = refresh('shapes');
+is(sql('staging', q{SELECT string_agg(id::text, ',' ORDER BY id) FROM shapes.remark}), '2', 'and downward, the remarks on a post');
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.remark', "where" => 'id = 11')});
+my $before = sql('staging', q{SELECT count(*) FROM shapes.remark});
+($rc, $err) = refresh('shapes');
+like($err, qr/reference shapes\.remark_post does not hold in the subset: 1 row\(s\) of shapes\.remark reference no row of shapes\.post/,
+	'a relation production breaks fails the refresh, naming it');
+unlike($err, qr/999/, 'without the value');
+is(sql('staging', q{SELECT sqlstate FROM tdgen.run WHERE environment = 'shapes' ORDER BY id DESC LIMIT 1}), '23503', 'with 23503');
+is(sql('staging', q{SELECT count(*) FROM shapes.remark}), $before, 'the target as it was');
+sql('staging', q{SELECT tdgen_environment('shapes', 'shapes', options => '{"orphans": "null"}')});
+($rc, $err) = refresh('shapes');
+is($rc . ' ' . sql('staging', q{SELECT coalesce(target_id::text, 'null') FROM shapes.remark}), '0 null', 'orphans null: the orphan keeps NULL');
+
+# a NOT VALID foreign key with an orphan, under each orphans setting
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.loose', percent => 100)});
+sql('staging', q{SELECT tdgen_environment('shapes', 'shapes', options => '{"orphans": "keep"}')});
+($rc, $err) = refresh('shapes');
+is($rc . ' ' . rows('shapes.loose') . ' ' . sql('staging', q{SELECT string_agg(coalesce(a_id::text, 'null'), ',' ORDER BY id) FROM shapes.loose}),
+	'0 2 1,555', 'orphans keep: the orphan as in production, behind the NOT VALID key');
+sql('staging', q{SELECT tdgen_environment('shapes', 'shapes', options => '{"orphans": "null"}')});
+($rc, $err) = refresh('shapes');
+is(sql('staging', q{SELECT string_agg(coalesce(a_id::text, 'null'), ',' ORDER BY id) FROM shapes.loose}), '1,null', 'orphans null: NULL');
+sql('staging', q{SELECT tdgen_environment('shapes', 'shapes', options => '{"orphans": "fail"}')});
+($rc, $err) = refresh('shapes');
+like($err, qr/reference shapes\.loose_a_id_fkey does not hold/, 'orphans fail: the refresh fails naming the key');
+sql('staging', q{SELECT tdgen_environment('shapes', 'shapes', options => '{}')});
+
+# plan and why
+target([q{SELECT tdgen_subset_target('shapes', 'shapes.node', "where" => 'id = 10')},
+		q{SELECT tdgen_subset_edge('shapes', 'shapes.node_parent_id_fkey', downward => false)}]);
+is(sql('staging', q{SELECT target_rows || ' ' || upward_rows || ' ' || total_rows FROM tdgen_subset_plan('shapes') WHERE table_name = 'shapes.node'}),
+	'1 9 10', 'tdgen_subset_plan: per table, rows by how they would come');
+is(sql('staging', q{SELECT string_agg(step || ':' || (key ->> 'id') || ':' || reached, ' ' ORDER BY step) FROM tdgen_subset_why('shapes', 'shapes.node', '{"id": 7}')}),
+	'0:7:upward 1:8:upward 2:9:upward 3:10:target', 'tdgen_subset_why: the path back to the target, through the self-reference');
+is(sql('staging', q{SELECT count(*) FROM tdgen_subset_why('shapes', 'shapes.node', '{"id": 11}')}), '0', 'no path for a row not in the subset');
+(undef, undef, $err) = sql_result('staging', q{SELECT * FROM tdgen_subset_why('shapes', 'shapes.node', '{"name": 11}')});
+is(sqlstate($err), '22023', 'a key that is not the table\'s is refused');
+like(sql('staging', q{SELECT tdgen_export_rules()}), qr/tdgen_subset_target\('shapes', 'shapes\.node'.*tdgen_relation\('shapes\.remark'/s,
+	'tdgen_export_rules writes the targets and the relations');
 
 # the demo shop: the parent-only guard, percent, the same rows every time
 sql('staging', q{SELECT tdgen_source('prod', 'prod')});
