@@ -214,6 +214,8 @@ $$;
 --                     that would take a keep from the key it references
 --   column_gone       a rule whose table or column no longer exists, or
 --                     that reads another column its table lacks
+--   subset_gone       a subset target, edge or relation naming a table,
+--                     foreign key or column production no longer has
 --   type_changed      a ruled column whose type changed since the review
 --   not_injective     a non-injective rule on a PRIMARY KEY/UNIQUE column
 --   type_mismatch     a transform that cannot take the column's type
@@ -349,6 +351,43 @@ BEGIN
 	WHERE x.own AND x.ref IS NOT NULL
 	  AND (x.action, coalesce(x.transform, ''), x.params) IS DISTINCT FROM
 		  (x.ref_action, coalesce(x.ref_transform, ''), x.ref_params)
+	UNION ALL
+	-- a subset's target, edge or relation naming what production no
+	-- longer has
+	SELECT 'subset_gone', tdgen.qualified(t.schema_name, t.table_name),
+		   format('subset target on %s, which production no longer has', tdgen.qualified(t.schema_name, t.table_name)),
+		   format('SELECT tdgen_drop_subset_target(%L, %L);', t.environment, tdgen.qualified(t.schema_name, t.table_name))
+	FROM tdgen.subset_target AS t
+	WHERE t.environment = e.name
+	  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(cols) AS c(schema_name name, table_name name)
+					  WHERE (c.schema_name, c.table_name) = (t.schema_name, t.table_name))
+	UNION ALL
+	SELECT 'subset_gone', tdgen.qualified(g.schema_name, g.name),
+		   format('subset edge on %s, which production no longer has: no foreign key or relation of that name',
+				  tdgen.qualified(g.schema_name, g.name)),
+		   format('SELECT tdgen_drop_subset_edge(%L, %L);', g.environment, tdgen.qualified(g.schema_name, g.name))
+	FROM tdgen.subset_edge AS g
+	WHERE g.environment = e.name
+	  AND NOT EXISTS (SELECT FROM jsonb_to_recordset(production #> '{snap,constraint}') AS k(conname name, connamespace oid, contype "char")
+					  JOIN jsonb_to_recordset(production #> '{snap,namespace}') AS n(oid oid, nspname name) ON n.oid = k.connamespace
+					  WHERE k.contype = 'f' AND n.nspname = g.schema_name AND k.conname = g.name)
+	  AND NOT EXISTS (SELECT FROM tdgen.relation AS v WHERE (v.schema_name, v.name) = (g.schema_name, g.name)
+					  AND (v.environment IS NULL OR v.environment = e.name))
+	UNION ALL
+	SELECT 'subset_gone', tdgen.qualified(v.schema_name, v.name),
+		   format('relation %s is between %s (%s) and %s (%s), which production no longer has', tdgen.qualified(v.schema_name, v.name),
+				  tdgen.qualified(v.schema_name, v.table_name), array_to_string(v.columns, ', '),
+				  tdgen.qualified(v.ref_schema, v.ref_table), array_to_string(v.ref_columns, ', ')),
+		   format('SELECT tdgen_drop_relation(%L%s);', tdgen.qualified(v.schema_name, v.name),
+				  CASE WHEN v.environment IS NOT NULL THEN format(', %L', v.environment) ELSE '' END)
+	FROM tdgen.relation AS v
+	WHERE (v.environment IS NULL OR v.environment = e.name) AND v.schema_name = ANY (s.schemas)
+	  AND ((SELECT count(*) FROM jsonb_to_recordset(cols) AS c(schema_name name, table_name name, column_name name)
+			WHERE (c.schema_name, c.table_name) = (v.schema_name, v.table_name) AND c.column_name = ANY (v.columns))
+		   < cardinality(v.columns)
+		   OR (SELECT count(*) FROM jsonb_to_recordset(cols) AS c(schema_name name, table_name name, column_name name)
+			   WHERE (c.schema_name, c.table_name) = (v.ref_schema, v.ref_table) AND c.column_name = ANY (v.ref_columns))
+		   < cardinality(v.ref_columns))
 	UNION ALL
 	SELECT c.problem, c.table_name, c.detail, c.suggestion FROM tdgen.code_problems(e.name, production -> 'snap') AS c
 	ORDER BY 2, 1;
@@ -508,7 +547,7 @@ COMMENT ON FUNCTION tdgen.table_mode_of(text, name, name) IS
 COMMENT ON FUNCTION tdgen.effective_columns(text, jsonb, jsonb) IS
 	'every production column with its table''s mode and the rule that holds for it in the environment, own or by foreign key';
 COMMENT ON FUNCTION tdgen.check_problems(text, jsonb) IS
-	'every problem that stops a refresh of the environment: unreviewed, column_gone, type_changed, not_injective, type_mismatch, not_null, foreign_key';
+	'every problem that stops a refresh of the environment: unreviewed, column_gone, type_changed, not_injective, type_mismatch, not_null, foreign_key, subset_gone';
 COMMENT ON FUNCTION tdgen_check(text) IS
 	'every problem that stops a refresh of the environment, with a suggested call: the scan''s rule for an unreviewed column, or a keep to fill in';
 COMMENT ON FUNCTION tdgen.gate_refusal(text, jsonb) IS

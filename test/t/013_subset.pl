@@ -259,6 +259,20 @@ is(sqlstate($err), '22023', 'a key that is not the table\'s is refused');
 like(sql('staging', q{SELECT tdgen_export_rules()}), qr/tdgen_subset_target\('shapes', 'shapes\.node'.*tdgen_relation\('shapes\.remark'/s,
 	'tdgen_export_rules writes the targets and the relations');
 
+# the gate reports a target, an edge or a relation production lost
+target([q{SELECT tdgen_subset_target('shapes', 'shapes.lonely', percent => 100)},
+		q{SELECT tdgen_subset_edge('shapes', 'shapes.loose_a_id_fkey', downward => false)}]);
+sql('shapes', q{ALTER TABLE shapes.loose DROP CONSTRAINT loose_a_id_fkey; ALTER TABLE shapes.remark RENAME COLUMN target_id TO subject_id;
+	DROP TABLE shapes.lonely});
+is(sql('staging', q{SELECT string_agg(problem || ' ' || column_name || ' ' || suggestion, E'\n' ORDER BY column_name) FROM tdgen_check('shapes') WHERE problem = 'subset_gone'}),
+	join("\n", q{subset_gone shapes.lonely SELECT tdgen_drop_subset_target('shapes', 'shapes.lonely');},
+		 q{subset_gone shapes.loose_a_id_fkey SELECT tdgen_drop_subset_edge('shapes', 'shapes.loose_a_id_fkey');},
+		 q{subset_gone shapes.remark_photo SELECT tdgen_drop_relation('shapes.remark_photo');},
+		 q{subset_gone shapes.remark_post SELECT tdgen_drop_relation('shapes.remark_post');}),
+	'the gate reports a dropped table a target names, a dropped key an edge names, and relations on a renamed column');
+($rc, $err) = refresh('shapes');
+is(sql('staging', q{SELECT sqlstate FROM tdgen.run WHERE environment = 'shapes' ORDER BY id DESC LIMIT 1}), 'TG001', 'and refuses the refresh');
+
 # the demo shop: the parent-only guard, percent, the same rows every time
 sql('staging', q{SELECT tdgen_source('prod', 'prod')});
 sql('staging', q{SELECT tdgen_environment('small', 'prod')});
