@@ -361,13 +361,15 @@ END;
 -- given to tdgen.run_jobs, each with the (up to four) earlier ones it
 -- comes after: with the copy transfer a load per table first (in load
 -- order, each emptying its table first so its rows go in frozen; the
--- table's production name in schema_name and table_name); then each
+-- table's production name in schema_name and table_name); in a subset,
+-- each key to set to NULL where its parent is absent, after both loads
+-- and the table's previous one (the table's name in nulled); then each
 -- table's keys, indexes and statistics, after its load; then each foreign
 -- key after both its tables' keys and indexes, and after the foreign key
 -- before it on either table (both take a lock that would make them wait
 -- for each other).  state: the run's tdgen.run_state.
 CREATE FUNCTION tdgen.build_jobs(environment text, transfer text, state jsonb)
-RETURNS TABLE (job integer, statement text, after integer[], notice text, schema_name name, table_name name)
+RETURNS TABLE (job integer, statement text, after integer[], notice text, schema_name name, table_name name, nulled text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	WITH load AS MATERIALIZED (
@@ -380,32 +382,36 @@ BEGIN ATOMIC
 													  key_types text[])
 		WHERE p.mode = 'copy' AND transfer = 'copy'
 	), nulls AS MATERIALIZED (
-		-- in a subset, the keys to parents not in it set to NULL, in
-		-- each table's first job after its load and the parents'
-		SELECT tdgen.shadow_table(state -> 'map', p.schema_name, p.table_name) AS shadow_table,
-			   string_agg(format('UPDATE %s AS tdgen_c SET (%s) = ROW(%s) WHERE %s AND NOT EXISTS (SELECT FROM %s AS tdgen_p WHERE (%s) = (%s))',
-								 tdgen.shadow_table(state -> 'map', x.child_schema, x.child_name),
-								 tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(x.child_columns) AS c)),
-								 array_to_string(array_fill('NULL'::text, ARRAY[cardinality(x.child_columns)]), ', '),
-								 (SELECT string_agg(format('tdgen_c.%I IS NOT NULL', c), ' AND ') FROM unnest(x.child_columns) AS c),
-								 tdgen.shadow_table(state -> 'map', x.parent_schema, x.parent_name),
-								 tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(x.parent_columns) AS c), 'tdgen_p.'),
-								 tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(x.child_columns) AS c), 'tdgen_c.')),
-						  '; ') AS statements,
-			   array_agg(l.job) AS after
-		FROM jsonb_to_recordset(state -> 'plan') AS p(schema_name name, table_name name, nulls jsonb)
+		-- in a subset, the keys to parents not in it set to NULL, a job a
+		-- key after the loads of both tables and the table's job before
+		SELECT ((SELECT count(*) FROM load) + row_number() OVER (ORDER BY p.qualified, x.child_name, x.child_columns))::integer AS job,
+			   p.qualified, tdgen.shadow_table(state -> 'map', p.schema_name, p.table_name) AS shadow_table,
+			   format('WITH tdgen_n AS (UPDATE %s AS tdgen_c SET (%s) = ROW(%s) WHERE %s AND NOT EXISTS (SELECT FROM %s AS tdgen_p WHERE (%s) = (%s)) RETURNING 1) SELECT count(*) FROM tdgen_n',
+					  tdgen.shadow_table(state -> 'map', x.child_schema, x.child_name),
+					  tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(x.child_columns) AS c)),
+					  array_to_string(array_fill('NULL'::text, ARRAY[cardinality(x.child_columns)]), ', '),
+					  (SELECT string_agg(format('tdgen_c.%I IS NOT NULL', c), ' AND ') FROM unnest(x.child_columns) AS c),
+					  tdgen.shadow_table(state -> 'map', x.parent_schema, x.parent_name),
+					  tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(x.parent_columns) AS c), 'tdgen_p.'),
+					  tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(x.child_columns) AS c), 'tdgen_c.')) AS statement,
+			   lc.job AS child_load, lp.job AS parent_load
+		FROM jsonb_to_recordset(state -> 'plan') AS p(qualified text, schema_name name, table_name name, nulls jsonb)
 		CROSS JOIN LATERAL jsonb_to_recordset(p.nulls) AS x(child_schema name, child_name name, child_columns name[],
 															parent_schema name, parent_name name, parent_columns name[],
 															parent text)
-		LEFT JOIN load AS l ON l.qualified = x.parent
+		LEFT JOIN load AS lc ON lc.qualified = p.qualified
+		LEFT JOIN load AS lp ON lp.qualified = x.parent
 		WHERE jsonb_typeof(p.nulls) = 'array'
-		GROUP BY 1
+	), chain AS MATERIALIZED (
+		SELECT nl.job, nl.shadow_table, lag(nl.job) OVER (PARTITION BY nl.shadow_table ORDER BY nl.job) AS previous,
+			   max(nl.job) OVER (PARTITION BY nl.shadow_table) AS last
+		FROM nulls AS nl
 	), work AS MATERIALIZED (
-		SELECT ((SELECT count(*) FROM load) + w.n)::integer AS job, w.*
+		SELECT ((SELECT count(*) FROM load) + (SELECT count(*) FROM nulls) + w.n)::integer AS job, w.*
 		FROM tdgen.shadow_table_work(state -> 'snap', state -> 'map',
 									 ARRAY(SELECT jsonb_array_elements_text(state -> 'skipped'))) WITH ORDINALITY AS w(shadow_table, qualified, statements, n)
 	), fk AS MATERIALIZED (
-		SELECT ((SELECT count(*) FROM load) + (SELECT count(*) FROM work) + f.n)::integer AS job, f.*
+		SELECT ((SELECT count(*) FROM load) + (SELECT count(*) FROM nulls) + (SELECT count(*) FROM work) + f.n)::integer AS job, f.*
 		FROM tdgen.shadow_foreign_keys(state -> 'snap', state -> 'map',
 									   ARRAY(SELECT jsonb_array_elements_text(state -> 'skipped'))) WITH ORDINALITY AS f(shadow_table, qualified, referenced, statement, n)
 	), touch AS MATERIALIZED (
@@ -419,17 +425,23 @@ BEGIN ATOMIC
 								format('SELECT tdgen.remote_begin(%L, %L); TRUNCATE %s; SELECT tdgen.copy_rows(%L, %L, %L, %L, %L)',
 									   state ->> 'server', state ->> 'snapshot', l.shadow_table, l.shadow_table, l.sql,
 									   l.keys, l.key_columns, l.key_types)),
-		   ARRAY[0, 0, 0, 0], tdgen.progress_notice(environment, 'load', l.job, l.total, l.qualified), l.schema_name, l.table_name
+		   ARRAY[0, 0, 0, 0], tdgen.progress_notice(environment, 'load', l.job, l.total, l.qualified), l.schema_name, l.table_name,
+		   NULL
 	FROM load AS l
 	UNION ALL
-	SELECT w.job, tdgen.job_sql('constraints', NULL, NULL, w.qualified, concat_ws('; ', nl.statements, w.statements)),
-		   ARRAY[coalesce(l.job, 0), coalesce(nl.after[1], 0), coalesce(nl.after[2], 0), coalesce(nl.after[3], 0)], NULL, NULL, NULL
+	SELECT nl.job, tdgen.job_sql('constraints', NULL, NULL, nl.qualified, nl.statement),
+		   ARRAY[coalesce(nl.child_load, 0), coalesce(nl.parent_load, 0), coalesce(c.previous, 0), 0], NULL, NULL, NULL,
+		   nl.qualified
+	FROM nulls AS nl JOIN chain AS c ON c.job = nl.job
+	UNION ALL
+	SELECT w.job, tdgen.job_sql('constraints', NULL, NULL, w.qualified, w.statements),
+		   ARRAY[coalesce(l.job, 0), coalesce((SELECT max(c.last) FROM chain AS c WHERE c.shadow_table = w.shadow_table), 0), 0, 0],
+		   NULL, NULL, NULL, NULL
 	FROM work AS w LEFT JOIN load AS l ON l.shadow_table = w.shadow_table
-	LEFT JOIN nulls AS nl ON nl.shadow_table = w.shadow_table
 	UNION ALL
 	SELECT f.job, tdgen.job_sql('constraints', NULL, NULL, f.qualified, f.statement),
 		   ARRAY[coalesce(wt.job, 0), coalesce(wr.job, 0), coalesce(tt.previous, 0), coalesce(tr.previous, 0)],
-		   NULL, NULL, NULL
+		   NULL, NULL, NULL, NULL
 	FROM fk AS f
 	LEFT JOIN work AS wt ON wt.shadow_table = f.shadow_table
 	LEFT JOIN work AS wr ON wr.shadow_table = f.referenced
@@ -460,6 +472,7 @@ DECLARE
 	notices text[] := '{}';
 	load_schemas name[] := '{}';
 	load_tables name[] := '{}';
+	nulled text[] := '{}';
 	tbl record;
 	done record;
 	dangling bigint;
@@ -473,12 +486,20 @@ BEGIN
 	SELECT coalesce(array_agg(j.statement ORDER BY j.job), '{}'), coalesce(array_agg(j.after ORDER BY j.job), '{}'),
 		   coalesce(array_agg(j.notice ORDER BY j.job), '{}'),
 		   coalesce(array_agg(j.schema_name ORDER BY j.job) FILTER (WHERE j.schema_name IS NOT NULL), '{}'),
-		   coalesce(array_agg(j.table_name ORDER BY j.job) FILTER (WHERE j.table_name IS NOT NULL), '{}')
-	INTO statements, after, notices, load_schemas, load_tables
+		   coalesce(array_agg(j.table_name ORDER BY j.job) FILTER (WHERE j.table_name IS NOT NULL), '{}'),
+		   coalesce(array_agg(j.nulled ORDER BY j.job), '{}')
+	INTO statements, after, notices, load_schemas, load_tables, nulled
 	FROM tdgen.build_jobs(e.name, r.transfer, state) AS j;
-	FOR done IN SELECT * FROM tdgen.run_jobs(statements, after, tdgen.jobs(e.name), notices) AS j WHERE j.job <= cardinality(load_tables) LOOP
-		PERFORM tdgen.record_load(run_id, load_schemas[done.job], load_tables[done.job], 'copy', map,
-								  done.result::bigint, done.seconds);
+	FOR done IN SELECT * FROM tdgen.run_jobs(statements, after, tdgen.jobs(e.name), notices) AS j
+				WHERE j.job <= cardinality(load_tables) OR nulled[j.job] IS NOT NULL LOOP
+		IF done.job <= cardinality(load_tables) THEN
+			PERFORM tdgen.record_load(run_id, load_schemas[done.job], load_tables[done.job], 'copy', map,
+									  done.result::bigint, done.seconds);
+		ELSE
+			-- a subset's keys set to NULL
+			UPDATE tdgen.run_subset AS s SET nulled_rows = s.nulled_rows + done.result::bigint
+			WHERE s.run_id = refresh_build.run_id AND tdgen.qualified(s.schema_name, s.table_name) = nulled[done.job];
+		END IF;
 	END LOOP;
 	-- tables made empty
 	IF r.transfer = 'copy' THEN

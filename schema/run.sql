@@ -282,7 +282,18 @@ BEGIN ATOMIC
 						'column', tdgen.qualified(c.schema_name, c.table_name, c.column_name), 'action', c.action,
 						'transform', c.transform, 'params', c.params, 'key_version', c.key_version)
 					ORDER BY c.schema_name, c.table_name, c.column_name), '[]')
-					FROM tdgen.run_column AS c WHERE c.run_id = r.id))
+					FROM tdgen.run_column AS c WHERE c.run_id = r.id),
+		'subset', CASE WHEN EXISTS (SELECT FROM tdgen.run_subset AS s WHERE s.run_id = r.id) THEN jsonb_build_object(
+					'tables', (SELECT jsonb_agg(jsonb_build_object(
+									'table', tdgen.qualified(s.schema_name, s.table_name), 'mode', s.mode,
+									'target_rows', s.target_rows, 'downward_rows', s.downward_rows,
+									'upward_rows', s.upward_rows, 'lookup_rows', s.lookup_rows, 'nulled_rows', s.nulled_rows)
+								ORDER BY s.schema_name, s.table_name)
+							   FROM tdgen.run_subset AS s WHERE s.run_id = r.id),
+					'edges', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+									'edge', g.edge, 'direction', g.direction, 'queries', g.queries, 'keys_read', g.keys_read,
+									'new_rows', g.new_rows) ORDER BY g.edge, g.direction), '[]')
+							  FROM tdgen.run_subset_edge AS g WHERE g.run_id = r.id)) END)
 	FROM tdgen.run AS r WHERE r.id = tdgen_report.run_id;
 END;
 

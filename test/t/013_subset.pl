@@ -315,6 +315,12 @@ sql('staging', q{SELECT tdgen_subset_edge('small', 'public.orders_store_id_fkey'
 is($rc, 0, 'on_absent null') or diag($err);
 is(rows('small.stores'), '0', 'brings no store');
 is(sql('staging', q{SELECT count(store_id) FROM small.orders}), '0', 'and the orders keep NULL in store_id');
+is(sql('staging', q{SELECT s.nulled_rows FROM tdgen.run_subset AS s WHERE s.run_id = (SELECT max(id) FROM tdgen.run WHERE environment = 'small')
+	AND s.table_name = 'orders'}), sql('prod', q{SELECT count(*) FROM orders WHERE store_id IS NOT NULL AND (customer_id = 1
+	OR (hashtextextended(ROW(id)::text, 0) & 9223372036854775807) < floor(9223372036854775807 / 100.0)::bigint)}),
+	'the run counts the keys it set to NULL');
+like(sql('staging', q{SELECT tdgen_report(max(id)) FROM tdgen.run WHERE environment = 'small'}),
+	qr/"subset": \{"edges": \[.*"tables": \[.*"nulled_rows"/, 'tdgen_report has the subset, its tables and edges');
 (undef, undef, $err) = sql_result('staging', q{SELECT tdgen_subset_edge('small', 'public.orders_customer_id_fkey', on_absent => 'null')});
 is(sqlstate($err), '22023', 'on_absent null on a NOT NULL key is refused when written');
 
