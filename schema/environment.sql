@@ -371,10 +371,10 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'In a subset, the tables no target reaches are made empty (the default) or copied whole.';
 	END IF;
-	IF options ? 'orphans' AND coalesce(options ->> 'orphans', '') NOT IN ('keep', 'null', 'fail') THEN
-		RAISE EXCEPTION 'orphans must be "keep", "null" or "fail", not %', options -> 'orphans'
+	IF options ? 'orphans' AND coalesce(options ->> 'orphans', '') NOT IN ('keep', 'drop', 'null', 'fail') THEN
+		RAISE EXCEPTION 'orphans must be "keep", "drop", "null" or "fail", not %', options -> 'orphans'
 			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'In a subset, a row whose parent production lacks (behind a NOT VALID foreign key) is loaded as it is (keep, the default), with NULL in its key (null), or fails the refresh (fail).';
+				  HINT = 'In a subset, a row whose parent production lacks (behind a NOT VALID foreign key) is loaded as it is (keep, the default), left out with the rows that need it (drop), loaded with NULL in its key (null), or fails the refresh (fail).';
 	END IF;
 	IF EXISTS (SELECT FROM unnest(ARRAY['max_rows', 'max_bytes']) AS k
 			   WHERE options ? k AND (jsonb_typeof(options -> k) <> 'number' OR (options ->> k)::numeric < 0

@@ -77,11 +77,12 @@ CREATE TABLE tdgen.run_subset (
 );
 
 -- The foreign keys a subset refresh followed, each way: the queries sent
--- to production, the keys they returned and the new rows among them.
+-- to production, the keys they returned and the new rows among them
+-- (drop: with orphans 'drop', the rows it took out).
 CREATE TABLE tdgen.run_subset_edge (
 	run_id		bigint NOT NULL REFERENCES tdgen.run ON DELETE CASCADE,
 	edge		text NOT NULL,
-	direction	text NOT NULL CHECK (direction IN ('down', 'up')),
+	direction	text NOT NULL CHECK (direction IN ('down', 'up', 'drop')),
 	queries		integer NOT NULL,
 	keys_read	bigint NOT NULL,
 	new_rows	bigint NOT NULL,

@@ -424,7 +424,8 @@ RETURN ARRAY(SELECT alias || i FROM generate_series(1, n) AS i);
 -- ($1::type[], ...); it returns the keys of the rows at the other end
 -- (as text) and the 1-based position in the batch of the row that brought
 -- each; for rows a self-reference finds deeper, NULL and then the key of
--- the row of the same table that brought it, as a text array.  direction:
+-- the row of the same table that brought it, as a text array.  direction
+-- 'orphans': the batch's (child) rows whose parent production lacks; else
 -- 'down' (parent rows to children, with the edge's where, per_parent and
 -- when) or 'up' (child rows to parents).  With batch false, 'up' from
 -- every row of the child table.  A self-reference with no per_parent or
@@ -501,6 +502,12 @@ BEGIN
 	child := format('%s JOIN (SELECT %s, %s FROM %s WHERE %s) AS tdgen_c ON (%s) = (%s)', b,
 					tdgen.sql_list(src_key, '', 'tdgen_s'), tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds,
 					tdgen.sql_list(s, 'tdgen_c.'), tdgen.sql_list(k, 'tdgen_b.'));
+	IF direction = 'orphans' THEN
+		-- the batch's rows whose parent production lacks
+		RETURN format('SELECT %s, tdgen_b.tdgen_ord FROM %s WHERE NOT EXISTS (SELECT FROM %s AS tdgen_p WHERE (%s) = (%s))',
+					  tdgen.sql_list(s, 'tdgen_c.'), child, g.parent_rel, tdgen.sql_list(pf, 'tdgen_p.'),
+					  tdgen.sql_list(f, 'tdgen_c.'));
+	END IF;
 	IF self THEN
 		-- every ancestor, each once from each row that references it
 		RETURN format('WITH RECURSIVE tdgen_r(%1$s, tdgen_ord, tdgen_pred) AS ('
@@ -530,9 +537,12 @@ $$;
 -- Follow one edge from the rows of a key set numbered after lo up to hi
 -- (seq), a batch at a time: each batch's keys to production, the keys
 -- that come back into the key set at the other end, marked.  Down, only
--- rows fewer than max_depth steps from a target are followed.  Returns
--- the queries sent, the keys read and the rows new to the other set.
+-- rows fewer than max_depth steps from a target are followed.  Removing,
+-- the keys that come back leave the other set for its set of rows left
+-- out (dst.gone_table).  Returns the queries sent, the keys read and the
+-- rows new to the other set (or gone from it).
 CREATE FUNCTION tdgen.subset_follow(g record, direction text, src record, dst record, lo bigint, hi bigint,
+									removing boolean DEFAULT false,
 									OUT queries integer, OUT keys_read bigint, OUT new_rows bigint)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -557,6 +567,21 @@ BEGIN
 		INTO last, seqs, depths, params
 		USING last, hi, CASE WHEN direction = 'down' THEN coalesce(g.max_depth, 2147483647) ELSE 2147483647 END, batch_size;
 		EXIT WHEN last IS NULL;
+		IF removing THEN
+			EXECUTE format('WITH got AS MATERIALIZED (SELECT r FROM tdgen.remote_rows($1, $2) AS r),
+								 del AS (DELETE FROM %1$s AS t USING got WHERE (%2$s) = (%3$s) RETURNING %2$s, t.mark, t.depth),
+								 ins AS (INSERT INTO %4$s (%5$s, mark, depth) SELECT * FROM del ON CONFLICT DO NOTHING RETURNING 1)
+							SELECT (SELECT count(*) FROM got), (SELECT count(*) FROM ins)',
+						   dst.key_table, tdgen.sql_list(tdgen.sql_names('k', cardinality(dst.key_columns)), 't.'),
+						   (SELECT string_agg(format('got.r[%s]::%s', n, dst.set_types[n]), ', ' ORDER BY n)
+							FROM generate_series(1, cardinality(dst.key_columns)) AS n),
+						   dst.gone_table, array_to_string(tdgen.sql_names('k', cardinality(dst.key_columns)), ', '))
+			INTO got, added USING sql, params;
+			queries := queries + 1;
+			keys_read := keys_read + got;
+			new_rows := new_rows + added;
+			CONTINUE;
+		END IF;
 		EXECUTE format('WITH got AS MATERIALIZED (SELECT r FROM tdgen.remote_rows($1, $2) AS r),
 							 ins AS (INSERT INTO %s (%s, mark, depth, via_edge, via_seq, via_key)
 									 SELECT %s, $3, coalesce($4[r[%s]::integer], $5) + 1, $6, $7[r[%s]::integer],
@@ -607,7 +632,7 @@ DECLARE
 BEGIN
 	DROP TABLE IF EXISTS pg_temp.tdgen_subset_table, pg_temp.tdgen_subset_edge;
 	CREATE TEMP TABLE tdgen_subset_table ON COMMIT DROP AS
-	SELECT x.*, NULL::text AS key_table FROM tdgen.subset_tables(e.name, production) AS x;
+	SELECT x.*, NULL::text AS key_table, NULL::text AS gone_table FROM tdgen.subset_tables(e.name, production) AS x;
 	CREATE TEMP TABLE tdgen_subset_edge ON COMMIT DROP AS SELECT * FROM tdgen.subset_edges(e.name, production);
 
 	-- the tables the targets reach: downward from the targets, then
@@ -645,7 +670,8 @@ BEGIN
 
 	-- a key set a subset table
 	FOR t IN SELECT * FROM tdgen_subset_table AS x WHERE x.mode = 'subset' ORDER BY x.n LOOP
-		UPDATE tdgen_subset_table AS x SET key_table = format('%I.%I', key_schema, 'k' || t.n) WHERE x.n = t.n;
+		UPDATE tdgen_subset_table AS x SET key_table = format('%I.%I', key_schema, 'k' || t.n),
+										   gone_table = format('%I.%I', key_schema, 'g' || t.n) WHERE x.n = t.n;
 		EXECUTE format('CREATE %s TABLE %I.%I (%s, mark "char" NOT NULL, depth integer NOT NULL, via_edge integer, via_seq bigint, via_key text[],
 										   seq bigint GENERATED ALWAYS AS IDENTITY, PRIMARY KEY (%s)) %s',
 					   persistence, key_schema, 'k' || t.n,
@@ -654,6 +680,11 @@ BEGIN
 					   array_to_string(tdgen.sql_names('k', cardinality(t.key_columns)), ', '),
 					   CASE WHEN persistence = 'TEMP' THEN 'ON COMMIT DROP' ELSE '' END);
 		EXECUTE format('CREATE INDEX ON %I.%I (seq)', key_schema, 'k' || t.n);
+		IF e.options ->> 'orphans' = 'drop' THEN
+			-- the rows left out, for the rows that need them to follow
+			EXECUTE format('CREATE %s TABLE %I.%I (LIKE %I.%I INCLUDING IDENTITY INCLUDING INDEXES) %s', persistence, key_schema,
+						   'g' || t.n, key_schema, 'k' || t.n, CASE WHEN persistence = 'TEMP' THEN 'ON COMMIT DROP' ELSE '' END);
+		END IF;
 	END LOOP;
 
 	-- the targets
@@ -742,11 +773,53 @@ BEGIN
 		EXIT WHEN NOT moved;
 	END LOOP;
 
+	-- orphans 'drop': the rows whose parent production lacks (behind a
+	-- key it does not check) leave the subset, and every row of the
+	-- subset that references a row gone, transitively
+	IF e.options ->> 'orphans' = 'drop' THEN
+		FOR g IN SELECT y.* FROM tdgen_subset_edge AS y WHERE NOT y.validated AND y.on_absent <> 'null' ORDER BY y.n LOOP
+			SELECT * INTO src FROM tdgen_subset_table AS x
+			WHERE (x.schema_name, x.table_name) = (g.child_schema, g.child_table) AND x.mode = 'subset';
+			CONTINUE WHEN NOT FOUND;
+			EXECUTE format('SELECT coalesce(max(seq), 0) FROM %s', src.key_table) INTO top;
+			r := tdgen.subset_follow(g, 'orphans', src, src, 0, top, true);
+			stats := tdgen.subset_count(stats, g.name, 'drop', r.queries, r.keys_read, r.new_rows);
+		END LOOP;
+		done_down := array_fill(0::bigint, ARRAY[(SELECT count(*) FROM tdgen_subset_table)::integer]);
+		LOOP
+			his := done_down;
+			FOR t IN SELECT * FROM tdgen_subset_table AS x WHERE x.mode = 'subset' LOOP
+				EXECUTE format('SELECT coalesce(max(seq), 0) FROM %s', t.gone_table) INTO top;
+				his[t.n] := top;
+			END LOOP;
+			moved := false;
+			FOR src IN SELECT x.n, x.key_columns, x.key_types, x.set_types, x.gone_table AS key_table, x.schema_name, x.table_name
+					   FROM tdgen_subset_table AS x WHERE x.mode = 'subset' AND his[x.n] > done_down[x.n] ORDER BY x.n LOOP
+				-- every edge down from a row gone, whatever its options
+				FOR g IN SELECT y.n, y.name, y.child_schema, y.child_table, y.child_rel, y.child_columns, y.parent_schema,
+								y.parent_table, y.parent_rel, y.parent_columns, y.validated, y.not_null, y."when",
+								true AS downward, NULL::text AS "where", NULL::integer AS per_parent, NULL::text AS order_by,
+								NULL::integer AS max_depth, y.on_absent
+						 FROM tdgen_subset_edge AS y
+						 WHERE (y.parent_schema, y.parent_table) = (src.schema_name, src.table_name) AND y.on_absent <> 'null'
+						 ORDER BY y.n LOOP
+					SELECT * INTO dst FROM tdgen_subset_table AS x
+					WHERE (x.schema_name, x.table_name) = (g.child_schema, g.child_table) AND x.mode = 'subset';
+					CONTINUE WHEN NOT FOUND;
+					r := tdgen.subset_follow(g, 'down', src, dst, done_down[src.n], his[src.n], true);
+					stats := tdgen.subset_count(stats, g.name, 'drop', r.queries, r.keys_read, r.new_rows);
+				END LOOP;
+				done_down[src.n] := his[src.n];
+				moved := true;
+			END LOOP;
+			EXIT WHEN NOT moved;
+		END LOOP;
+	END IF;
+
 	IF run_id IS NOT NULL THEN
 		INSERT INTO tdgen.run_subset_edge (run_id, edge, direction, queries, keys_read, new_rows)
-		SELECT run_id, split_part(x.key, ' ', 1), split_part(x.key, ' ', 2), (x.value ->> 0)::integer,
-			   (x.value ->> 1)::bigint, (x.value ->> 2)::bigint
-		FROM jsonb_each(stats) AS x;
+		SELECT run_id, x.key, d.key, (d.value ->> 0)::integer, (d.value ->> 1)::bigint, (d.value ->> 2)::bigint
+		FROM jsonb_each(stats) AS x CROSS JOIN LATERAL jsonb_each(x.value) AS d;
 	END IF;
 	FOR t IN SELECT * FROM tdgen_subset_table AS x ORDER BY x.n LOOP
 		n := t.n;
@@ -775,10 +848,10 @@ $$;
 CREATE FUNCTION tdgen.subset_count(stats jsonb, edge text, direction text, queries bigint, keys_read bigint, new_rows bigint)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE
-RETURN stats || jsonb_build_object(edge || ' ' || direction,
-								   jsonb_build_array(coalesce((stats -> (edge || ' ' || direction) ->> 0)::bigint, 0) + queries,
-													 coalesce((stats -> (edge || ' ' || direction) ->> 1)::bigint, 0) + keys_read,
-													 coalesce((stats -> (edge || ' ' || direction) ->> 2)::bigint, 0) + new_rows));
+RETURN jsonb_set(stats, ARRAY[edge], coalesce(stats -> edge, '{}') || jsonb_build_object(direction,
+					jsonb_build_array(coalesce((stats #>> ARRAY[edge, direction, '0'])::bigint, 0) + queries,
+									  coalesce((stats #>> ARRAY[edge, direction, '1'])::bigint, 0) + keys_read,
+									  coalesce((stats #>> ARRAY[edge, direction, '2'])::bigint, 0) + new_rows)));
 
 -- ---------------------------------------------------------------------------
 -- Plan and why
@@ -1044,7 +1117,7 @@ GRANT EXECUTE ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint,
 REVOKE ALL ON FUNCTION tdgen.subset_foreign_table(text, name[]), tdgen.check_subset_clauses(text, name[], text, text),
 	tdgen.check_clause(regclass, text, text, text), tdgen.subset_tables(text, jsonb), tdgen.subset_edges(text, jsonb),
 	tdgen.subset_edge_sql(record, text, text[], text[], text[], boolean),
-	tdgen.subset_follow(record, text, record, record, bigint, bigint), tdgen.subset_keys(text, jsonb, name, bigint),
+	tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean), tdgen.subset_keys(text, jsonb, name, bigint),
 	tdgen.key_schemas(text), tdgen.drop_key_sets(text), tdgen.subset_prepare(tdgen.environment, jsonb, bigint),
 	tdgen.subset_now(text), tdgen.subset_plan_by(regrole, text), tdgen.subset_why_by(regrole, text, text, jsonb),
 	tdgen.check_may_plan(text, regrole) FROM PUBLIC;
@@ -1077,7 +1150,7 @@ COMMENT ON FUNCTION tdgen.sql_names(text, integer) IS
 	'the names alias1 to aliasN';
 COMMENT ON FUNCTION tdgen.subset_edge_sql(record, text, text[], text[], text[], boolean) IS
 	'the production query that follows a foreign key from a batch of keys, down to children or up to parents';
-COMMENT ON FUNCTION tdgen.subset_follow(record, text, record, record, bigint, bigint) IS
+COMMENT ON FUNCTION tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean) IS
 	'follows a foreign key from the new rows of a key set, a batch at a time, adding what production returns to the other set';
 COMMENT ON FUNCTION tdgen.subset_keys(text, jsonb, name, bigint) IS
 	'the closure of an environment''s subset as key sets: downward from the targets, then upward from everything';

@@ -244,6 +244,17 @@ is(sql('staging', q{SELECT string_agg(coalesce(a_id::text, 'null'), ',' ORDER BY
 sql('staging', q{SELECT tdgen_environment('shapes', 'shapes', options => '{"orphans": "fail"}')});
 ($rc, $err) = refresh('shapes');
 like($err, qr/reference shapes\.loose_a_id_fkey does not hold/, 'orphans fail: the refresh fails naming the key');
+sql('staging', q{SELECT tdgen_environment('shapes', 'shapes', options => '{"orphans": "drop"}')});
+($rc, $err) = refresh('shapes');
+is($rc . ' ' . sql('staging', q{SELECT string_agg(a_id::text, ',' ORDER BY id) FROM shapes.loose}), '0 1', 'orphans drop: the orphan is left out');
+sql('shapes', q{CREATE TABLE shapes.loose_note (id int PRIMARY KEY, loose_id int NOT NULL REFERENCES shapes.loose);
+	INSERT INTO shapes.loose_note VALUES (1, 1), (2, 2), (3, 2)});
+keep_everything('shapes', ['shapes'], 'shapes');
+($rc, $err) = refresh('shapes');
+is($rc . ' ' . sql('staging', q{SELECT string_agg(id::text, ',' ORDER BY id) FROM shapes.loose_note}), '0 1',
+	'with the rows that reference it, which would dangle');
+is(sql('staging', q{SELECT sum(new_rows) FROM tdgen.run_subset_edge WHERE direction = 'drop'
+	AND run_id = (SELECT max(id) FROM tdgen.run WHERE environment = 'shapes')}), '3', 'the run counts the rows it left out');
 sql('staging', q{SELECT tdgen_environment('shapes', 'shapes', options => '{}')});
 
 # plan and why
