@@ -13,7 +13,49 @@
 use strict;
 use warnings;
 use Test::More;
+use File::Basename ();
+use File::Find ();
 use TdgenTest;
+
+# files_holding($dir, $text) -> the files under $dir whose bytes hold $text
+sub files_holding
+{
+	my ($dir, $text) = @_;
+	my @found;
+	return () unless -d $dir;
+	File::Find::find({ no_chdir => 1, wanted => sub {
+		return unless -f $_;
+		open my $fh, '<:raw', $_ or return;
+		local $/;
+		my $bytes = <$fh>;
+		push @found, $_ if index($bytes, $text) >= 0;
+	} }, $dir);
+	return @found;
+}
+
+# wal_holds($from, $to, $text) -> whether the WAL written between two LSNs
+# (of timeline 1, 16 MB segments; before a checkpoint recycles them) holds
+# $text: the bytes in between only, for a segment may be a recycled one
+# with older records past its end
+sub wal_holds
+{
+	my ($from, $to, $text) = @_;
+	my $lsn = sub { my ($hi, $lo) = split m{/}, shift; return hex($hi) * 2**32 + hex($lo); };
+	my ($start, $end) = ($lsn->($from), $lsn->($to));
+	my $seg = 16 * 1024 * 1024;
+	my $bytes = '';
+	for (my $n = int($start / $seg); $n <= int($end / $seg); $n++)
+	{
+		my $file = sprintf('%s/pg_wal/%08X%08X%08X', "$ENV{TDGEN_CLUSTER_DIR}/data", 1, int($n / 256), $n % 256);
+		open my $fh, '<:raw', $file or die "WAL segment $file: $!\n";
+		local $/;
+		my $all = <$fh>;
+		my $first = $n == int($start / $seg) ? $start % $seg : 0;
+		my $last = $n == int($end / $seg) ? $end % $seg : $seg;
+		$bytes .= substr($all, $first, $last - $first);
+	}
+	return index($bytes, $text) >= 0 ? 1 : 0;
+}
 
 sql('postgres', 'DROP DATABASE IF EXISTS shapes');
 sql('postgres', 'CREATE DATABASE shapes');
@@ -270,6 +312,32 @@ is(sqlstate($err), '22023', 'a key that is not the table\'s is refused');
 like(sql('staging', q{SELECT tdgen_export_rules()}), qr/tdgen_subset_target\('shapes', 'shapes\.node'.*tdgen_relation\('shapes\.remark'/s,
 	'tdgen_export_rules writes the targets and the relations');
 
+# a masked natural key: the raw value is the key of the row on
+# production, and reaches no file of staging's
+sql('shapes', q{CREATE TABLE shapes.member (email text PRIMARY KEY, nick text);
+	CREATE TABLE shapes.letter (id int PRIMARY KEY, member_email text NOT NULL REFERENCES shapes.member);
+	INSERT INTO shapes.member VALUES ('canary.subset@canary.example', 'x'), ('other@canary.example', 'y');
+	INSERT INTO shapes.letter VALUES (1, 'canary.subset@canary.example'), (2, 'other@canary.example')});
+keep_everything('shapes', ['shapes'], 'shapes');
+sql('staging', q{SELECT tdgen_rule('shapes.member.email', 'email', '{}', 'shapes'); SELECT tdgen_drop_rule('shapes.letter.member_email', 'shapes')});
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.letter', "where" => 'id = 1')});
+my $datadir = "$ENV{TDGEN_CLUSTER_DIR}/data";
+sql('staging', 'CHECKPOINT');
+my $from = sql('staging', q{SELECT pg_current_wal_insert_lsn()});
+($rc, $err) = refresh('shapes');
+is($rc . ' ' . rows('shapes.member') . ' ' . rows('shapes.letter'), '0 1 1', 'a subset by a masked natural key') or diag($err);
+is(sql('staging', q{SELECT count(*) FROM shapes.letter AS l JOIN shapes.member AS m ON m.email = l.member_email WHERE m.email NOT LIKE '%canary%'}),
+	'1', 'the key masked alike in both tables');
+my $to = sql('staging', q{SELECT pg_current_wal_insert_lsn()});
+is(wal_holds($from, $to, 'canary.subset'), 0, 'the raw key is not in the WAL the refresh wrote');
+is(wal_holds($from, $to, 'tdgen_keys_shapes'), 1, '(where its key sets were made)');
+sql('staging', 'CHECKPOINT');
+my $staging_dir = "$datadir/base/" . sql('staging', q{SELECT oid FROM pg_database WHERE datname = 'staging'});
+is(join(' ', files_holding($staging_dir, 'canary.subset'), files_holding("$datadir/base/pgsql_tmp", 'canary.subset')), '',
+	'nor in a heap, index or temp file of staging');
+isnt(scalar(files_holding($staging_dir, sql('staging', q{SELECT email FROM shapes.member}))), 0, '(where its masked value is)');
+unlike(server_log(), qr/canary\.subset/, 'nor in the server log');
+
 # the gate reports a target, an edge or a relation production lost
 target([q{SELECT tdgen_subset_target('shapes', 'shapes.lonely', percent => 100)},
 		q{SELECT tdgen_subset_edge('shapes', 'shapes.loose_a_id_fkey', downward => false)}]);
@@ -308,6 +376,39 @@ sql('staging', q{SELECT tdgen_environment('small', 'prod', options => '{"seed": 
 ($rc, $err) = refresh('small');
 isnt(sql('staging', q{SELECT md5(string_agg(c::text, ',' ORDER BY id)) FROM small.customers AS c}), $print, 'another seed, another sample');
 
+# percent 0.01, two targets whose closures overlap
+sql('staging', q{SELECT tdgen_drop_subset_target('small', 'public.orders'), tdgen_subset_target('small', 'public.customers', percent => 0.01)});
+($rc, $err) = refresh('small');
+is(rows('small.customers'), sql('prod', q{SELECT count(*) FROM customers
+	WHERE (hashtextextended(ROW(id)::text, 42) & 9223372036854775807) < floor(0.0001 * 9223372036854775807)::bigint}),
+	'percent 0.01: the customers whose key hashes below one in ten thousand');
+sql('staging', q{SELECT tdgen_subset_target('small', 'public.customers', "where" => 'id <= 30'),
+	tdgen_subset_target('small', 'public.orders', "where" => 'customer_id <= 20')});
+($rc, $err) = refresh('small');
+is(rows('small.orders'), sql('prod', q{SELECT count(*) FROM orders WHERE customer_id <= 30}),
+	'two targets whose closures overlap: each row once');
+
+# production written during the refresh: the rows are those of its snapshot
+sql('prod', q{CREATE TABLE IF NOT EXISTS hold_point (v text); INSERT INTO hold_point SELECT 'x' WHERE NOT EXISTS (SELECT FROM hold_point)});
+sql('staging', q{SELECT tdgen_keep(column_name, 'reviewed: nothing personal') FROM tdgen_check('small') WHERE problem = 'unreviewed'});
+sql('staging', q{SELECT tdgen_table_mode('public.hold_point', 'lookup', 'small'),
+	tdgen_environment('small', 'prod', options => '{"seed": 42, "jobs": 1}')});
+my $expected = sql('prod', q{SELECT count(*) FROM orders WHERE customer_id <= 30});
+my $gone = sql('prod', q{SELECT min(id) FROM orders WHERE customer_id = 3});
+my $blocker = sql_bg('prod', 'BEGIN; LOCK TABLE hold_point IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;');
+sleep 1;
+my $running = sql_bg('staging', q{CALL tdgen_refresh('small')});
+is(poll_until('staging', q{SELECT table_name FROM tdgen.progress WHERE environment = 'small' AND table_name = 'public.hold_point'},
+	'public.hold_point', 10), 'public.hold_point', 'a subset refresh held in its load, its keys known');
+sql('prod', qq{DELETE FROM returns WHERE order_id = $gone; DELETE FROM payments WHERE order_id = $gone; DELETE FROM orders WHERE id = $gone;
+	INSERT INTO orders (customer_id, status, ordered_at, total) VALUES (4, 'paid', now(), 1)});
+bg_finish($blocker);
+my ($rrc, $rout, $rerr) = bg_finish($running);
+ok(!$rrc, 'completes while production is written') or diag($rerr);
+is(rows('small.orders') . ' ' . sql('staging', qq{SELECT count(*) FROM small.orders WHERE id = $gone}), "$expected 1",
+	'with the orders of its snapshot: the one deleted since, not the one added');
+sql('staging', q{SELECT tdgen_environment('small', 'prod', options => '{"seed": 42}')});
+
 # caps: refused before any row moves, the target as it was
 $print = sql('staging', q{SELECT count(*) FROM small.orders});
 sql('staging', q{SELECT tdgen_environment('small', 'prod', options => '{"seed": 42, "max_rows": 10}')});
@@ -327,8 +428,7 @@ is($rc, 0, 'on_absent null') or diag($err);
 is(rows('small.stores'), '0', 'brings no store');
 is(sql('staging', q{SELECT count(store_id) FROM small.orders}), '0', 'and the orders keep NULL in store_id');
 is(sql('staging', q{SELECT s.nulled_rows FROM tdgen.run_subset AS s WHERE s.run_id = (SELECT max(id) FROM tdgen.run WHERE environment = 'small')
-	AND s.table_name = 'orders'}), sql('prod', q{SELECT count(*) FROM orders WHERE store_id IS NOT NULL AND (customer_id = 1
-	OR (hashtextextended(ROW(id)::text, 0) & 9223372036854775807) < floor(9223372036854775807 / 100.0)::bigint)}),
+	AND s.table_name = 'orders'}), sql('prod', q{SELECT count(*) FROM orders WHERE store_id IS NOT NULL AND customer_id <= 30}),
 	'the run counts the keys it set to NULL');
 like(sql('staging', q{SELECT tdgen_report(max(id)) FROM tdgen.run WHERE environment = 'small'}),
 	qr/"subset": \{"edges": \[.*"tables": \[.*"nulled_rows"/, 'tdgen_report has the subset, its tables and edges');
