@@ -352,6 +352,29 @@ is(sql('staging', q{SELECT string_agg(problem || ' ' || column_name || ' ' || su
 ($rc, $err) = refresh('shapes');
 is(sql('staging', q{SELECT sqlstate FROM tdgen.run WHERE environment = 'shapes' ORDER BY id DESC LIMIT 1}), 'TG001', 'and refuses the refresh');
 
+# pagila: 10% of customers
+SKIP:
+{
+	skip 'pagila corpus not present', 4 unless attach_pagila('pagila');
+	sql('staging', q{SELECT tdgen_environment('pagila_sub', 'pagila')});
+	keep_everything('pagila', ['public'], 'pagila_sub');
+	owner_mapping('pagila_sub', 'pagila');
+	sql('staging', q{SELECT tdgen_subset_target('pagila_sub', 'public.customer', percent => 10)});
+	($rc, $err) = refresh('pagila_sub');
+	is($rc, 0, 'pagila: a 10% target on customer refreshes') or diag($err);
+	is(sql('staging', q{SELECT target_rows FROM tdgen.run_subset WHERE table_name = 'customer'
+		AND run_id = (SELECT max(id) FROM tdgen.run WHERE environment = 'pagila_sub')}),
+		sql('pagila', q{SELECT count(*) FROM customer
+		WHERE (hashtextextended(ROW(customer_id)::text, 0) & 9223372036854775807) < floor(0.1 * 9223372036854775807)::bigint}),
+		'with the sampled customers as targets (and those their rows reference)');
+	is(sql('staging', q{SELECT count(*) FROM pg_constraint WHERE connamespace = 'pagila_sub'::regnamespace AND contype = 'f' AND convalidated}),
+		sql('pagila', q{SELECT count(*) FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND contype = 'f' AND convalidated}),
+		'every foreign key of production is there and valid');
+	cmp_ok(rows('pagila_sub.rental'), '<', sql('pagila', q{SELECT count(*) FROM rental}) / 5, 'rentals: the sampled customers\' and those their rows need, not all');
+	sql('staging', q{SELECT tdgen_drop_environment('pagila_sub')});
+	detach_pagila('pagila');
+}
+
 # the demo shop: the parent-only guard, percent, the same rows every time
 sql('staging', q{SELECT tdgen_source('prod', 'prod')});
 sql('staging', q{SELECT tdgen_environment('small', 'prod')});
