@@ -104,6 +104,26 @@ SELECT table_name, mode, rows, pg_size_pretty(bytes) AS size, seconds
 FROM tdgen.run_table WHERE run_id = (SELECT max(id) FROM tdgen.run) ORDER BY table_name;
 SQL
 
+say "a 1% subset beside it: environment qa_small, 1% of customers and every row they need"
+psql -X -q -d staging <<'SQL'
+SELECT tdgen_environment('qa_small', 'prod') \g /dev/null
+SELECT tdgen_subset_target('qa_small', 'public.customers', percent => 1.0);
+\echo 'What it would load (tdgen_subset_plan, computed on production''s keys only):'
+SELECT table_name, target_rows, downward_rows, upward_rows, total_rows FROM tdgen_subset_plan('qa_small');
+SQL
+owner_mapping staging qa_small
+psql -X -q -d staging -c "CALL tdgen_refresh('qa_small')"
+psql -X -q -d staging <<'SQL'
+\echo 'qa and qa_small side by side:'
+SELECT f.table_name, f.rows AS qa_rows, s.rows AS qa_small_rows
+FROM tdgen.run_table AS f JOIN tdgen.run_table AS s USING (schema_name, table_name)
+WHERE f.run_id = (SELECT max(id) FROM tdgen.run WHERE environment = 'qa' AND status = 'succeeded')
+  AND s.run_id = (SELECT max(id) FROM tdgen.run WHERE environment = 'qa_small')
+ORDER BY 1;
+\echo 'Why a product is in qa_small: the path back to a sampled customer (tdgen_subset_why):'
+SELECT * FROM tdgen_subset_why('qa_small', 'public.products', (SELECT jsonb_build_object('id', min(id)) FROM qa_small.products));
+SQL
+
 say "a migration adds customers.passport_no in production: the next refresh refuses"
 psql_run -d prod -c "ALTER TABLE customers ADD COLUMN passport_no text"
 echo "(the error below is the expected outcome: nothing is copied, qa keeps its data)"
