@@ -560,13 +560,18 @@ BEGIN
 	keys_read := 0;
 	new_rows := 0;
 	LOOP
-		EXECUTE format('SELECT max(seq), array_agg(seq ORDER BY seq), array_agg(depth ORDER BY seq), ARRAY[%s]
-						FROM (SELECT * FROM %s WHERE seq > $1 AND seq <= $2 AND depth < $3 ORDER BY seq LIMIT $4) AS s',
-					   (SELECT string_agg(format('array_agg(k%s ORDER BY seq)::text', n), ', ')
+		-- (up, not the rows that came down this edge: their parent is in)
+		EXECUTE format('SELECT max(seq), array_agg(seq ORDER BY seq) FILTER (WHERE keep),
+							   array_agg(depth ORDER BY seq) FILTER (WHERE keep), ARRAY[%s]
+						FROM (SELECT *, NOT (mark = ''d'' AND via_edge = $5 AND $6) AS keep FROM %s
+							  WHERE seq > $1 AND seq <= $2 AND depth < $3 ORDER BY seq LIMIT $4) AS s',
+					   (SELECT string_agg(format('(array_agg(k%s ORDER BY seq) FILTER (WHERE keep))::text', n), ', ')
 						FROM generate_series(1, nk) AS n), src.key_table)
 		INTO last, seqs, depths, params
-		USING last, hi, CASE WHEN direction = 'down' THEN coalesce(g.max_depth, 2147483647) ELSE 2147483647 END, batch_size;
+		USING last, hi, CASE WHEN direction = 'down' THEN coalesce(g.max_depth, 2147483647) ELSE 2147483647 END, batch_size,
+			  g.n, direction IN ('up', 'orphans');
 		EXIT WHEN last IS NULL;
+		CONTINUE WHEN seqs IS NULL;
 		IF removing THEN
 			EXECUTE format('WITH got AS MATERIALIZED (SELECT r FROM tdgen.remote_rows($1, $2) AS r),
 								 del AS (DELETE FROM %1$s AS t USING got WHERE (%2$s) = (%3$s) RETURNING %2$s, t.mark, t.depth),
