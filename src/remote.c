@@ -405,9 +405,29 @@ remote_open(Oid serverid, const char *snapshot)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid snapshot name")));
-		res = TdgenRemoteSend(psprintf("SET TRANSACTION SNAPSHOT %s", literal),
-							  PGRES_COMMAND_OK, "taking production's snapshot");
+		if (!PQsendQuery(conn, psprintf("SET TRANSACTION SNAPSHOT %s", literal)))
+			TdgenRemoteError(NULL, "taking production's snapshot");
 		PQfreemem(literal);
+		remote_wait("taking production's snapshot");
+		res = PQgetResult(conn);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		{
+			const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+			/*
+			 * the snapshot is gone with the session that exported it: the
+			 * refresh's own connection to production ended
+			 */
+			if (state != NULL && strcmp(state, "22023") == 0)
+			{
+				PQclear(res);
+				ereport(ERROR,
+						(errcode(ERRCODE_CONNECTION_FAILURE),
+						 errmsg("production: the snapshot of this refresh is gone"),
+						 errhint("The refresh's connection to production, which holds it, ended: killed, or production restarted.")));
+			}
+			TdgenRemoteError(res, "taking production's snapshot");
+		}
 		PQclear(res);
 		TdgenRemoteFinish("taking production's snapshot");
 	}
