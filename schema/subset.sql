@@ -419,17 +419,29 @@ RETURNS text[]
 LANGUAGE sql IMMUTABLE
 RETURN ARRAY(SELECT alias || i FROM generate_series(1, n) AS i);
 
+-- The rows of a relation (its alias) whose columns equal one of a batch's
+-- rows, given as one array parameter a column ($1::type[], ...): = ANY
+-- for one column, which production plans from the array's size (an index
+-- scan, or a hashed list over a scan); a join to unnest for several.
+CREATE FUNCTION tdgen.batch_filter(alias text, columns text[], types text[])
+RETURNS text
+LANGUAGE sql IMMUTABLE
+RETURN CASE WHEN cardinality(columns) = 1 THEN format('%s%s = ANY ($1::%s[])', alias, columns[1], types[1])
+			ELSE format('(%s) IN (SELECT * FROM unnest(%s))', tdgen.sql_list(columns, alias),
+						(SELECT string_agg(format('$%s::%s[]', i, types[i]), ', ' ORDER BY i)
+						 FROM generate_series(1, cardinality(columns)) AS i)) END;
+
 -- The query that follows one edge from a batch of rows, run on
--- production: its parameters are the batch's keys, one array a key column
--- ($1::type[], ...); it returns the keys of the rows at the other end
--- (as text) and the 1-based position in the batch of the row that brought
--- each; for rows a self-reference finds deeper, NULL and then the key of
--- the row of the same table that brought it, as a text array.  direction
--- 'orphans': the batch's (child) rows whose parent production lacks; else
--- 'down' (parent rows to children, with the edge's where, per_parent and
--- when) or 'up' (child rows to parents).  With batch false, 'up' from
--- every row of the child table.  A self-reference with no per_parent or
--- max_depth is followed to its end in one recursive query.
+-- production: its parameters are the batch's keys (tdgen.batch_filter);
+-- it returns, as text, the keys of the rows at the other end, then the key
+-- of the batch's row that brought each; for rows a self-reference finds
+-- deeper, NULLs there and then the key of the row of the same table that
+-- brought it, as a text array.  direction 'down' (parent rows to
+-- children, with the edge's where, per_parent and when) or 'up' (child
+-- rows to parents); 'orphans': only the keys of the batch's (child) rows
+-- whose parent production lacks; with batch false, 'up' from every row of
+-- the child table, only the parents' keys.  A self-reference with no
+-- per_parent or max_depth is followed to its end in one recursive query.
 CREATE FUNCTION tdgen.subset_edge_sql(g record, direction text, src_key text[], src_types text[], dst_key text[],
 									  batch boolean DEFAULT true)
 RETURNS text
@@ -437,122 +449,132 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	cf text[] := ARRAY(SELECT quote_ident(x) FROM unnest(g.child_columns) AS x);
 	pf text[] := ARRAY(SELECT quote_ident(x) FROM unnest(g.parent_columns) AS x);
-	-- the names of the batch's key columns, the selected keys, the
-	-- referenced and the referencing values
-	k text[] := tdgen.sql_names('tdgen_k', cardinality(src_key));
+	-- the names of the selected keys, the batch's keys, the referenced
+	-- and the referencing values
 	i text[] := tdgen.sql_names('tdgen_i', cardinality(dst_key));
 	s text[] := tdgen.sql_names('tdgen_s', cardinality(src_key));
 	q text[] := tdgen.sql_names('tdgen_q', cardinality(pf));
 	f text[] := tdgen.sql_names('tdgen_f', cardinality(cf));
-	b text := format('unnest(%s) WITH ORDINALITY AS tdgen_b(%s, tdgen_ord)',
-					 (SELECT string_agg(format('$%s::%s[]', n, src_types[n]), ', ' ORDER BY n)
-					  FROM generate_series(1, cardinality(src_key)) AS n),
-					 array_to_string(k, ', '));
+	no_src text := (SELECT string_agg(format('NULL::%s', t), ', ') FROM unnest(src_types) AS t);
 	self boolean := g.child_rel = g.parent_rel;
+	rec boolean;
 	conds text := concat_ws(' AND ', 'true', '(' || g."when" || E'\n)');
-	from_batch text;
-	referenced text;
 	child text;
 BEGIN
 	IF direction = 'down' THEN
 		conds := concat_ws(' AND ', conds, '(' || g."where" || E'\n)');
-		-- the batch's parent rows, and the values their children reference
-		IF pf = src_key THEN
-			from_batch := b;
-			referenced := tdgen.sql_list(k, 'tdgen_b.');
-		ELSE
-			from_batch := format('%s JOIN %s AS tdgen_p ON (%s) = (%s)', b, g.parent_rel, tdgen.sql_list(src_key, 'tdgen_p.'),
-								 tdgen.sql_list(k, 'tdgen_b.'));
-			referenced := tdgen.sql_list(pf, 'tdgen_p.');
-		END IF;
 		IF g.per_parent IS NOT NULL THEN
-			RETURN format('SELECT %s, tdgen_b.tdgen_ord FROM %s CROSS JOIN LATERAL (SELECT %s FROM %s WHERE (%s) = (%s) AND %s ORDER BY %s LIMIT %s) AS tdgen_x',
-						  tdgen.sql_list(i, 'tdgen_x.'), from_batch, tdgen.sql_list(dst_key, '', 'tdgen_i'), g.child_rel,
-						  array_to_string(cf, ', '), referenced, conds,
-						  concat_ws(', ', g.order_by || E'\n', array_to_string(dst_key, ', ')), g.per_parent);
+			-- the first per_parent children of each parent of the batch
+			RETURN format('SELECT %s, %s FROM (SELECT %s, %s FROM %s AS tdgen_p WHERE %s) AS tdgen_p '
+						  'CROSS JOIN LATERAL (SELECT %s FROM %s WHERE (%s) = (%s) AND %s ORDER BY %s LIMIT %s) AS tdgen_x',
+						  tdgen.sql_list(i, 'tdgen_x.'), tdgen.sql_list(s, 'tdgen_p.'), tdgen.sql_list(src_key, 'tdgen_p.', 'tdgen_s'),
+						  tdgen.sql_list(pf, 'tdgen_p.', 'tdgen_q'), g.parent_rel, tdgen.batch_filter('tdgen_p.', src_key, src_types),
+						  tdgen.sql_list(dst_key, '', 'tdgen_i'), g.child_rel, array_to_string(cf, ', '),
+						  tdgen.sql_list(q, 'tdgen_p.'), conds, concat_ws(', ', g.order_by || E'\n', array_to_string(dst_key, ', ')),
+						  g.per_parent);
 		END IF;
-		child := format('(SELECT %s, %s FROM %s WHERE %s) AS tdgen_c', tdgen.sql_list(dst_key, '', 'tdgen_i'),
-						tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds);
-		IF self AND g.max_depth IS NULL THEN
-			-- (the rows' own referenced values, to find their children)
-			child := format('(SELECT %s, %s, %s FROM %s WHERE %s) AS tdgen_c', tdgen.sql_list(dst_key, '', 'tdgen_i'),
-							tdgen.sql_list(pf, '', 'tdgen_q'), tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds);
-			-- every descendant, each row once whatever the batch row (a
-			-- row has one parent: one predecessor)
-			RETURN format('WITH RECURSIVE tdgen_r(%1$s, %2$s, tdgen_ord, tdgen_pred) AS ('
-						  'SELECT %3$s, %4$s, tdgen_b.tdgen_ord, NULL::text[] FROM %5$s JOIN %6$s ON (%7$s) = (%8$s) '
-						  'UNION SELECT %3$s, %4$s, NULL::bigint, ARRAY[%10$s] FROM tdgen_r JOIN %6$s ON (%7$s) = (%9$s)) '
-						  'SELECT DISTINCT ON (%1$s) %1$s, tdgen_ord, tdgen_pred FROM tdgen_r ORDER BY %1$s, tdgen_ord NULLS LAST',
-						  array_to_string(i, ', '), array_to_string(q, ', '), tdgen.sql_list(i, 'tdgen_c.'),
-						  tdgen.sql_list(q, 'tdgen_c.'), from_batch, child, tdgen.sql_list(f, 'tdgen_c.'), referenced,
-						  tdgen.sql_list(q, 'tdgen_r.'),
-						  (SELECT string_agg(format('tdgen_r.%s::text', x), ', ') FROM unnest(i) AS x));
+		-- the batch's children (by the parents' keys themselves when the
+		-- key referenced is the one the batch gives); followed to the end
+		-- of a self-reference, also their own referenced values and no
+		-- predecessor
+		rec := self AND g.max_depth IS NULL;
+		IF pf = src_key THEN
+			child := format('SELECT %s%s, %s%s FROM %s WHERE %s AND %s', tdgen.sql_list(dst_key, '', 'tdgen_i'),
+							CASE WHEN rec THEN ', ' || tdgen.sql_list(pf, '', 'tdgen_q') ELSE '' END,
+							tdgen.sql_list(cf, '', 'tdgen_s'), CASE WHEN rec THEN ', NULL::text[]' ELSE '' END,
+							g.child_rel, tdgen.batch_filter('', cf, src_types), conds);
+		ELSE
+			child := format('SELECT %s%s, %s%s FROM %s AS tdgen_p JOIN (SELECT %s%s, %s FROM %s WHERE %s) AS tdgen_c ON (%s) = (%s) WHERE %s',
+							tdgen.sql_list(i, 'tdgen_c.'), CASE WHEN rec THEN ', ' || tdgen.sql_list(q, 'tdgen_c.') ELSE '' END,
+							tdgen.sql_list(src_key, 'tdgen_p.', 'tdgen_s'), CASE WHEN rec THEN ', NULL::text[]' ELSE '' END,
+							g.parent_rel, tdgen.sql_list(dst_key, '', 'tdgen_i'),
+							CASE WHEN rec THEN ', ' || tdgen.sql_list(pf, '', 'tdgen_q') ELSE '' END,
+							tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds, tdgen.sql_list(f, 'tdgen_c.'),
+							tdgen.sql_list(pf, 'tdgen_p.'), tdgen.batch_filter('tdgen_p.', src_key, src_types));
 		END IF;
-		RETURN format('SELECT %s, tdgen_b.tdgen_ord FROM %s JOIN %s ON (%s) = (%s)',
-					  tdgen.sql_list(i, 'tdgen_c.'), from_batch, child, tdgen.sql_list(f, 'tdgen_c.'), referenced);
+		IF NOT rec THEN
+			RETURN child;
+		END IF;
+		-- every descendant, each row once whatever the batch row (a row
+		-- has one parent: one predecessor)
+		RETURN format('WITH RECURSIVE tdgen_r(%1$s, %2$s, %3$s, tdgen_pred) AS ('
+					  '%4$s UNION SELECT %5$s, %6$s, %7$s, ARRAY[%8$s] FROM tdgen_r '
+					  'JOIN (SELECT %9$s, %10$s, %11$s FROM %12$s WHERE %13$s) AS tdgen_c ON (%14$s) = (%15$s)) '
+					  'SELECT DISTINCT ON (%1$s) %1$s, %3$s, tdgen_pred FROM tdgen_r ORDER BY %1$s, %16$s',
+					  array_to_string(i, ', '), array_to_string(q, ', '), array_to_string(s, ', '), child,
+					  tdgen.sql_list(i, 'tdgen_c.'), tdgen.sql_list(q, 'tdgen_c.'), no_src,
+					  (SELECT string_agg(format('tdgen_r.%s::text', x), ', ') FROM unnest(i) AS x),
+					  tdgen.sql_list(dst_key, '', 'tdgen_i'), tdgen.sql_list(pf, '', 'tdgen_q'), tdgen.sql_list(cf, '', 'tdgen_f'),
+					  g.child_rel, conds, tdgen.sql_list(f, 'tdgen_c.'), tdgen.sql_list(q, 'tdgen_r.'),
+					  (SELECT string_agg(x || ' NULLS LAST', ', ') FROM unnest(s) AS x));
 	END IF;
 
 	-- up: the parents of the batch's rows (or of every row of the table)
 	conds := concat_ws(' AND ', conds, (SELECT string_agg(x || ' IS NOT NULL', ' AND ') FROM unnest(cf) AS x));
 	IF NOT batch THEN
-		RETURN format('SELECT DISTINCT %s, NULL::bigint FROM (SELECT %s FROM %s WHERE %s) AS tdgen_c JOIN %s AS tdgen_p ON (%s) = (%s)',
+		RETURN format('SELECT DISTINCT %s FROM (SELECT %s FROM %s WHERE %s) AS tdgen_c JOIN %s AS tdgen_p ON (%s) = (%s)',
 					  tdgen.sql_list(dst_key, 'tdgen_p.'), tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds,
 					  g.parent_rel, tdgen.sql_list(pf, 'tdgen_p.'), tdgen.sql_list(f, 'tdgen_c.'));
 	END IF;
-	child := format('%s JOIN (SELECT %s, %s FROM %s WHERE %s) AS tdgen_c ON (%s) = (%s)', b,
-					tdgen.sql_list(src_key, '', 'tdgen_s'), tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds,
-					tdgen.sql_list(s, 'tdgen_c.'), tdgen.sql_list(k, 'tdgen_b.'));
+	child := format('(SELECT %s, %s FROM %s WHERE %s AND %s) AS tdgen_c', tdgen.sql_list(src_key, '', 'tdgen_s'),
+					tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, tdgen.batch_filter('', src_key, src_types), conds);
 	IF direction = 'orphans' THEN
 		-- the batch's rows whose parent production lacks
-		RETURN format('SELECT %s, tdgen_b.tdgen_ord FROM %s WHERE NOT EXISTS (SELECT FROM %s AS tdgen_p WHERE (%s) = (%s))',
+		RETURN format('SELECT %s FROM %s WHERE NOT EXISTS (SELECT FROM %s AS tdgen_p WHERE (%s) = (%s))',
 					  tdgen.sql_list(s, 'tdgen_c.'), child, g.parent_rel, tdgen.sql_list(pf, 'tdgen_p.'),
 					  tdgen.sql_list(f, 'tdgen_c.'));
 	END IF;
 	IF self THEN
 		-- every ancestor, each once from each row that references it
-		RETURN format('WITH RECURSIVE tdgen_r(%1$s, tdgen_ord, tdgen_pred) AS ('
-					  'SELECT %2$s, tdgen_b.tdgen_ord, NULL::text[] FROM %3$s '
-					  'UNION SELECT %2$s, NULL::bigint, ARRAY[%13$s] FROM tdgen_r '
-					  'JOIN (SELECT %14$s, %4$s, %5$s FROM %6$s WHERE %7$s) AS tdgen_c ON (%8$s) = (%9$s)) '
-					  'SELECT DISTINCT ON (%10$s) %10$s, tdgen_ord, tdgen_pred FROM tdgen_r JOIN %11$s AS tdgen_p ON (%12$s) = (%9$s) '
-					  'ORDER BY %10$s, tdgen_ord NULLS LAST',
-					  array_to_string(f, ', '), tdgen.sql_list(f, 'tdgen_c.'), child, tdgen.sql_list(pf, '', 'tdgen_q'),
-					  tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds, tdgen.sql_list(q, 'tdgen_c.'),
-					  tdgen.sql_list(f, 'tdgen_r.'), tdgen.sql_list(dst_key, 'tdgen_p.'), g.parent_rel,
-					  tdgen.sql_list(pf, 'tdgen_p.'),
+		RETURN format('WITH RECURSIVE tdgen_r(%1$s, %2$s, tdgen_pred) AS ('
+					  'SELECT %3$s, %4$s, NULL::text[] FROM %5$s '
+					  'UNION SELECT %6$s, %7$s, ARRAY[%8$s] FROM tdgen_r '
+					  'JOIN (SELECT %9$s, %10$s, %11$s FROM %12$s WHERE %13$s) AS tdgen_c ON (%14$s) = (%15$s)) '
+					  'SELECT DISTINCT ON (%16$s) %16$s, %17$s, tdgen_pred FROM tdgen_r JOIN %18$s AS tdgen_p ON (%19$s) = (%20$s) '
+					  'ORDER BY %16$s, %21$s',
+					  array_to_string(f, ', '), array_to_string(s, ', '), tdgen.sql_list(f, 'tdgen_c.'),
+					  tdgen.sql_list(s, 'tdgen_c.'), child, tdgen.sql_list(f, 'tdgen_c.'), no_src,
 					  (SELECT string_agg(format('tdgen_c.%s::text', x), ', ') FROM unnest(s) AS x),
-					  tdgen.sql_list(src_key, '', 'tdgen_s'));
+					  tdgen.sql_list(src_key, '', 'tdgen_s'), tdgen.sql_list(pf, '', 'tdgen_q'), tdgen.sql_list(cf, '', 'tdgen_f'),
+					  g.child_rel, conds, tdgen.sql_list(q, 'tdgen_c.'), tdgen.sql_list(f, 'tdgen_r.'),
+					  tdgen.sql_list(dst_key, 'tdgen_p.'), tdgen.sql_list(s, 'tdgen_r.'), g.parent_rel, tdgen.sql_list(pf, 'tdgen_p.'),
+					  tdgen.sql_list(f, 'tdgen_r.'), (SELECT string_agg('tdgen_r.' || x || ' NULLS LAST', ', ') FROM unnest(s) AS x));
 	END IF;
 	IF pf = dst_key AND g.validated AND g."when" IS NULL THEN
 		-- production vouches for the parent: its key is the child's value
-		RETURN format('SELECT DISTINCT ON (%1$s) %1$s, tdgen_b.tdgen_ord FROM %2$s ORDER BY %1$s, tdgen_b.tdgen_ord',
-					  tdgen.sql_list(f, 'tdgen_c.'), child);
+		RETURN format('SELECT DISTINCT ON (%1$s) %1$s, %2$s FROM %3$s ORDER BY %1$s, %2$s',
+					  tdgen.sql_list(f, 'tdgen_c.'), tdgen.sql_list(s, 'tdgen_c.'), child);
 	END IF;
-	RETURN format('SELECT DISTINCT ON (%1$s) %1$s, tdgen_b.tdgen_ord FROM %2$s JOIN %3$s AS tdgen_p ON (%4$s) = (%5$s) ORDER BY %1$s, tdgen_b.tdgen_ord',
-				  tdgen.sql_list(dst_key, 'tdgen_p.'), child, g.parent_rel, tdgen.sql_list(pf, 'tdgen_p.'),
-				  tdgen.sql_list(f, 'tdgen_c.'));
+	RETURN format('SELECT DISTINCT ON (%1$s) %1$s, %2$s FROM %3$s JOIN %4$s AS tdgen_p ON (%5$s) = (%6$s) ORDER BY %1$s, %2$s',
+				  tdgen.sql_list(dst_key, 'tdgen_p.'), tdgen.sql_list(s, 'tdgen_c.'), child, g.parent_rel,
+				  tdgen.sql_list(pf, 'tdgen_p.'), tdgen.sql_list(f, 'tdgen_c.'));
 END
 $$;
 
 -- Follow one edge from the rows of a key set numbered after lo up to hi
 -- (seq), a batch at a time: each batch's keys to production, the keys
--- that come back into the key set at the other end, marked.  Down, only
--- rows fewer than max_depth steps from a target are followed.  Removing,
--- the keys that come back leave the other set for its set of rows left
--- out (dst.gone_table).  Returns the queries sent, the keys read and the
--- rows new to the other set (or gone from it).
+-- that come back into the key set at the other end, marked, with the row
+-- that brought each.  Down, only rows fewer than max_depth steps from a
+-- target are followed; up, not the rows that came down this edge (their
+-- parent is in).  Removing, the keys that come back leave the other set
+-- for its set of rows left out (dst.gone_table).  Returns the queries
+-- sent, the keys read and the rows new to the other set (or gone from it).
 CREATE FUNCTION tdgen.subset_follow(g record, direction text, src record, dst record, lo bigint, hi bigint,
 									removing boolean DEFAULT false,
 									OUT queries integer, OUT keys_read bigint, OUT new_rows bigint)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	batch_size CONSTANT integer := 10000;
+	batch_size CONSTANT integer := 50000;
 	sql text := tdgen.subset_edge_sql(g, direction, src.key_columns, src.key_types, dst.key_columns);
 	nk integer := cardinality(src.key_columns);
+	nd integer := cardinality(dst.key_columns);
+	-- the returned keys (cast to the set's types), and the bringing row's
+	dst_cols text := (SELECT string_agg(format('got.r[%s]::%s', n, dst.set_types[n]), ', ' ORDER BY n) FROM generate_series(1, nd) AS n);
+	src_cols text := (SELECT string_agg(format('got.r[%s]::%s', nd + n, src.set_types[n]), ', ' ORDER BY n) FROM generate_series(1, nk) AS n);
 	last bigint := lo;
 	params text[];
-	seqs bigint[];
-	depths integer[];
+	top_depth integer;
+	kept boolean;
 	got bigint;
 	added bigint;
 BEGIN
@@ -560,46 +582,38 @@ BEGIN
 	keys_read := 0;
 	new_rows := 0;
 	LOOP
-		-- (up, not the rows that came down this edge: their parent is in)
-		EXECUTE format('SELECT max(seq), array_agg(seq ORDER BY seq) FILTER (WHERE keep),
-							   array_agg(depth ORDER BY seq) FILTER (WHERE keep), ARRAY[%s]
+		EXECUTE format('SELECT max(seq), max(depth) FILTER (WHERE keep), bool_or(keep),
+							   ARRAY[%s]
 						FROM (SELECT *, NOT (mark = ''d'' AND via_edge = $5 AND $6) AS keep FROM %s
 							  WHERE seq > $1 AND seq <= $2 AND depth < $3 ORDER BY seq LIMIT $4) AS s',
-					   (SELECT string_agg(format('(array_agg(k%s ORDER BY seq) FILTER (WHERE keep))::text', n), ', ')
+					   (SELECT string_agg(format('(array_agg(k%s ORDER BY %s) FILTER (WHERE keep))::text', n,
+												 array_to_string(tdgen.sql_names('k', nk), ', ')), ', ')
 						FROM generate_series(1, nk) AS n), src.key_table)
-		INTO last, seqs, depths, params
+		INTO last, top_depth, kept, params
 		USING last, hi, CASE WHEN direction = 'down' THEN coalesce(g.max_depth, 2147483647) ELSE 2147483647 END, batch_size,
 			  g.n, direction IN ('up', 'orphans');
 		EXIT WHEN last IS NULL;
-		CONTINUE WHEN seqs IS NULL;
+		CONTINUE WHEN NOT kept;
 		IF removing THEN
 			EXECUTE format('WITH got AS MATERIALIZED (SELECT r FROM tdgen.remote_rows($1, $2) AS r),
 								 del AS (DELETE FROM %1$s AS t USING got WHERE (%2$s) = (%3$s) RETURNING %2$s, t.mark, t.depth),
 								 ins AS (INSERT INTO %4$s (%5$s, mark, depth) SELECT * FROM del ON CONFLICT DO NOTHING RETURNING 1)
 							SELECT (SELECT count(*) FROM got), (SELECT count(*) FROM ins)',
-						   dst.key_table, tdgen.sql_list(tdgen.sql_names('k', cardinality(dst.key_columns)), 't.'),
-						   (SELECT string_agg(format('got.r[%s]::%s', n, dst.set_types[n]), ', ' ORDER BY n)
-							FROM generate_series(1, cardinality(dst.key_columns)) AS n),
-						   dst.gone_table, array_to_string(tdgen.sql_names('k', cardinality(dst.key_columns)), ', '))
+						   dst.key_table, tdgen.sql_list(tdgen.sql_names('k', nd), 't.'), dst_cols,
+						   dst.gone_table, array_to_string(tdgen.sql_names('k', nd), ', '))
 			INTO got, added USING sql, params;
-			queries := queries + 1;
-			keys_read := keys_read + got;
-			new_rows := new_rows + added;
-			CONTINUE;
+		ELSE
+			EXECUTE format('WITH got AS MATERIALIZED (SELECT r FROM tdgen.remote_rows($1, $2) AS r),
+								 ins AS (INSERT INTO %s (%s, mark, depth, via_edge, via_seq, via_key)
+										 SELECT %s, $3, coalesce(s.depth, $4) + 1, $5, s.seq, got.r[%s]::text[]
+										 FROM got LEFT JOIN %s AS s ON (%s) = (%s)
+										 ON CONFLICT DO NOTHING RETURNING 1)
+							SELECT (SELECT count(*) FROM got), (SELECT count(*) FROM ins)',
+						   dst.key_table, array_to_string(tdgen.sql_names('k', nd), ', '), dst_cols, nd + nk + 1,
+						   src.key_table, tdgen.sql_list(tdgen.sql_names('k', nk), 's.'), src_cols)
+			INTO got, added
+			USING sql, params, CASE WHEN direction = 'down' THEN 'd' ELSE 'u' END, top_depth, g.n;
 		END IF;
-		EXECUTE format('WITH got AS MATERIALIZED (SELECT r FROM tdgen.remote_rows($1, $2) AS r),
-							 ins AS (INSERT INTO %s (%s, mark, depth, via_edge, via_seq, via_key)
-									 SELECT %s, $3, coalesce($4[r[%s]::integer], $5) + 1, $6, $7[r[%s]::integer],
-											r[%s]::text[] FROM got
-									 ON CONFLICT DO NOTHING RETURNING 1)
-						SELECT (SELECT count(*) FROM got), (SELECT count(*) FROM ins)',
-					   dst.key_table, array_to_string(tdgen.sql_names('k', cardinality(dst.key_columns)), ', '),
-					   (SELECT string_agg(format('r[%s]::%s', n, dst.set_types[n]), ', ' ORDER BY n)
-						FROM generate_series(1, cardinality(dst.key_columns)) AS n),
-					   cardinality(dst.key_columns) + 1, cardinality(dst.key_columns) + 1, cardinality(dst.key_columns) + 2)
-		INTO got, added
-		USING sql, params, CASE WHEN direction = 'down' THEN 'd' ELSE 'u' END, depths,
-			  (SELECT max(x) FROM unnest(depths) AS x), g.n, seqs;
 		queries := queries + 1;
 		keys_read := keys_read + got;
 		new_rows := new_rows + added;
@@ -1121,7 +1135,7 @@ GRANT EXECUTE ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint,
 	tdgen_relation(text, text[], text, text[], text, text, text), tdgen_drop_relation(text, text) TO tdgen_admin;
 REVOKE ALL ON FUNCTION tdgen.subset_foreign_table(text, name[]), tdgen.check_subset_clauses(text, name[], text, text),
 	tdgen.check_clause(regclass, text, text, text), tdgen.subset_tables(text, jsonb), tdgen.subset_edges(text, jsonb),
-	tdgen.subset_edge_sql(record, text, text[], text[], text[], boolean),
+	tdgen.subset_edge_sql(record, text, text[], text[], text[], boolean), tdgen.batch_filter(text, text[], text[]),
 	tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean), tdgen.subset_keys(text, jsonb, name, bigint),
 	tdgen.key_schemas(text), tdgen.drop_key_sets(text), tdgen.subset_prepare(tdgen.environment, jsonb, bigint),
 	tdgen.subset_now(text), tdgen.subset_plan_by(regrole, text), tdgen.subset_why_by(regrole, text, text, jsonb),
@@ -1151,6 +1165,8 @@ COMMENT ON FUNCTION tdgen.subset_edges(text, jsonb) IS
 	'production''s foreign keys between the root tables of key sets, with the environment''s options for each';
 COMMENT ON FUNCTION tdgen.sql_list(text[], text, text) IS
 	'SQL expressions as a comma-separated list, each prefixed, optionally aliased alias1, alias2...';
+COMMENT ON FUNCTION tdgen.batch_filter(text, text[], text[]) IS
+	'the condition that a relation''s columns equal one row of a batch of keys given as array parameters';
 COMMENT ON FUNCTION tdgen.sql_names(text, integer) IS
 	'the names alias1 to aliasN';
 COMMENT ON FUNCTION tdgen.subset_edge_sql(record, text, text[], text[], text[], boolean) IS
