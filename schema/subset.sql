@@ -420,16 +420,19 @@ LANGUAGE sql IMMUTABLE
 RETURN ARRAY(SELECT alias || i FROM generate_series(1, n) AS i);
 
 -- The rows of a relation (its alias) whose columns equal one of a batch's
--- rows, given as one array parameter a column ($1::type[], ...): = ANY
--- for one column, which production plans from the array's size (an index
--- scan, or a hashed list over a scan); a join to unnest for several.
+-- rows, given as one array parameter a column ($1::type[], ...): = ANY on
+-- the first column, which production plans from the array's size (an
+-- index scan, or a hashed list over a scan), and for several columns a
+-- join to unnest of them all besides.
 CREATE FUNCTION tdgen.batch_filter(alias text, columns text[], types text[])
 RETURNS text
 LANGUAGE sql IMMUTABLE
-RETURN CASE WHEN cardinality(columns) = 1 THEN format('%s%s = ANY ($1::%s[])', alias, columns[1], types[1])
-			ELSE format('(%s) IN (SELECT * FROM unnest(%s))', tdgen.sql_list(columns, alias),
-						(SELECT string_agg(format('$%s::%s[]', i, types[i]), ', ' ORDER BY i)
-						 FROM generate_series(1, cardinality(columns)) AS i)) END;
+RETURN format('%s%s = ANY ($1::%s[])', alias, columns[1], types[1])
+	   || CASE WHEN cardinality(columns) > 1
+			   THEN format(' AND (%s) IN (SELECT * FROM unnest(%s))', tdgen.sql_list(columns, alias),
+						   (SELECT string_agg(format('$%s::%s[]', i, types[i]), ', ' ORDER BY i)
+							FROM generate_series(1, cardinality(columns)) AS i))
+			   ELSE '' END;
 
 -- The query that follows one edge from a batch of rows, run on
 -- production: its parameters are the batch's keys (tdgen.batch_filter);
