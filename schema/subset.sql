@@ -567,7 +567,7 @@ CREATE FUNCTION tdgen.subset_follow(g record, direction text, src record, dst re
 									OUT queries integer, OUT keys_read bigint, OUT new_rows bigint)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	batch_size CONSTANT integer := 50000;
+	batch_size CONSTANT integer := 250000;
 	sql text := tdgen.subset_edge_sql(g, direction, src.key_columns, src.key_types, dst.key_columns);
 	nk integer := cardinality(src.key_columns);
 	nd integer := cardinality(dst.key_columns);

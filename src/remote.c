@@ -624,7 +624,10 @@ tdgen_remote_query(PG_FUNCTION_ARGS)
  * The rows of a read-only query on production (tdgen's own text, never a
  * caller's: only tdgen's owner may execute this) with its parameters
  * given as text, through the open connection: each row as an array of
- * its columns' text forms.  A subset's keys come this way.
+ * its columns' text forms.  A subset's keys come this way.  The rows are
+ * taken from libpq one at a time (single-row mode) into the result's
+ * tuplestore, which spills to a temporary file past work_mem: however
+ * many rows production returns, the memory they take stays bounded.
  */
 Datum
 tdgen_remote_rows(PG_FUNCTION_ARGS)
@@ -632,50 +635,71 @@ tdgen_remote_rows(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	const char *doing = "reading keys from production";
 	Datum	   *elems;
 	bool	   *elem_nulls;
 	int			nparams;
 	const char **params;
-	PGresult   *res;
-	int			ncols;
+	Datum	   *cols;
+	bool	   *col_nulls;
+	MemoryContext row_mcxt;
 
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elem_nulls, &nparams);
 	params = palloc0(sizeof(char *) * Max(nparams, 1));
 	for (int i = 0; i < nparams; i++)
 		params[i] = elem_nulls[i] ? NULL : TextDatumGetCString(elems[i]);
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC | MAT_SRF_BLESS);
-	res = TdgenRemoteSendParams(query, nparams, params, PGRES_TUPLES_OK, "reading keys from production");
-	ncols = PQnfields(res);
-	PG_TRY();
+	row_mcxt = AllocSetContextCreate(CurrentMemoryContext, "tdgen remote row", ALLOCSET_DEFAULT_SIZES);
+
+	require_connection();
+	if (!(nparams == 0 ? PQsendQuery(remote_conn, query)
+		  : PQsendQueryParams(remote_conn, query, nparams, NULL, params, NULL, NULL, 0)))
+		TdgenRemoteError(NULL, doing);
+	if (!PQsetSingleRowMode(remote_conn))
+		TdgenRemoteError(NULL, doing);
+	for (;;)
 	{
-		Datum	   *cols = palloc(sizeof(Datum) * Max(ncols, 1));
-		bool	   *col_nulls = palloc(sizeof(bool) * Max(ncols, 1));
-		int			dims[1] = {ncols};
+		PGresult   *res;
+		ExecStatusType status;
+		int			ncols;
+		int			dims[1];
 		int			lbs[1] = {1};
+		MemoryContext old;
+		Datum		value;
+		bool		isnull = false;
 
-		for (int r = 0; r < PQntuples(res); r++)
+		CHECK_FOR_INTERRUPTS();
+		remote_wait(doing);
+		res = PQgetResult(remote_conn);
+		if (res == NULL)
+			break;
+		status = PQresultStatus(res);
+		if (status == PGRES_TUPLES_OK)
 		{
-			Datum		value;
-			bool		isnull = false;
-
-			CHECK_FOR_INTERRUPTS();
-			for (int c = 0; c < ncols; c++)
-			{
-				col_nulls[c] = PQgetisnull(res, r, c);
-				cols[c] = col_nulls[c] ? (Datum) 0 : CStringGetTextDatum(PQgetvalue(res, r, c));
-			}
-			value = PointerGetDatum(construct_md_array(cols, col_nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
-			for (int c = 0; c < ncols; c++)
-				if (!col_nulls[c])
-					pfree(DatumGetPointer(cols[c]));
+			/* the end of the rows */
+			PQclear(res);
+			continue;
 		}
-	}
-	PG_FINALLY();
-	{
+		if (status != PGRES_SINGLE_TUPLE)
+			TdgenRemoteError(res, doing);
+
+		/* the row's values copied out, and libpq's result freed */
+		ncols = PQnfields(res);
+		dims[0] = ncols;
+		old = MemoryContextSwitchTo(row_mcxt);
+		cols = palloc(sizeof(Datum) * Max(ncols, 1));
+		col_nulls = palloc(sizeof(bool) * Max(ncols, 1));
+		for (int c = 0; c < ncols; c++)
+		{
+			col_nulls[c] = PQgetisnull(res, 0, c);
+			cols[c] = col_nulls[c] ? (Datum) 0 : CStringGetTextDatum(PQgetvalue(res, 0, c));
+		}
 		PQclear(res);
+		value = PointerGetDatum(construct_md_array(cols, col_nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+		MemoryContextSwitchTo(old);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+		MemoryContextReset(row_mcxt);
 	}
-	PG_END_TRY();
-	TdgenRemoteFinish("reading keys from production");
+	MemoryContextDelete(row_mcxt);
 	return (Datum) 0;
 }
