@@ -112,10 +112,11 @@ RETURNS TABLE (load_order integer, table_name text, mode text, estimated_rows bi
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'tdgen_entry';
 
-CREATE FUNCTION tdgen.plan_by(caller regrole, environment text)
-RETURNS TABLE (load_order integer, table_name text, mode text, estimated_rows bigint, estimated_bytes bigint,
-			   columns jsonb)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+-- 42501 unless the caller may refresh the environment (plans read
+-- production as a refresh would).
+CREATE FUNCTION tdgen.check_may_plan(environment text, caller regrole)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM tdgen.resolve_environment(environment);
 	IF NOT tdgen.may_refresh(environment, caller) THEN
@@ -123,6 +124,15 @@ BEGIN
 			USING ERRCODE = 'insufficient_privilege',
 				  HINT = format('The environment''s owner or a superuser may allow you with tdgen_grant(%L, ''refresh'', role).', environment);
 	END IF;
+END
+$$;
+
+CREATE FUNCTION tdgen.plan_by(caller regrole, environment text)
+RETURNS TABLE (load_order integer, table_name text, mode text, estimated_rows bigint, estimated_bytes bigint,
+			   columns jsonb)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM tdgen.check_may_plan(environment, caller);
 	RETURN QUERY SELECT * FROM tdgen.plan(environment);
 END
 $$;
@@ -132,11 +142,13 @@ $$;
 -- ---------------------------------------------------------------------------
 
 -- tdgen_plan checks its caller itself (tdgen.plan_by).
-REVOKE ALL ON FUNCTION tdgen.plan(text, jsonb), tdgen.plan_by(regrole, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tdgen.plan(text, jsonb), tdgen.plan_by(regrole, text), tdgen.check_may_plan(text, regrole) FROM PUBLIC;
 
 COMMENT ON FUNCTION tdgen.plan(text, jsonb) IS
 	'what a refresh would do: tables in load order, modes, estimated rows and bytes, each column''s transform';
 COMMENT ON FUNCTION tdgen_plan(text) IS
 	'what a refresh would do, without moving data: tables in load order, modes, estimated rows and bytes, each column''s transform';
+COMMENT ON FUNCTION tdgen.check_may_plan(text, regrole) IS
+	'raises 42501 unless the role may refresh the environment';
 COMMENT ON FUNCTION tdgen.plan_by(regrole, text) IS
 	'tdgen_plan for a calling role that may refresh the environment';

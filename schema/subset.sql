@@ -1006,20 +1006,6 @@ BEGIN
 END
 $$;
 
--- 42501 unless the caller may refresh the environment (plans read
--- production's keys as a refresh would).
-CREATE FUNCTION tdgen.check_may_plan(environment text, caller regrole)
-RETURNS void
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-	PERFORM tdgen.resolve_environment(environment);
-	IF NOT tdgen.may_refresh(environment, caller) THEN
-		RAISE EXCEPTION 'permission denied to plan environment %', quote_literal(environment)
-			USING ERRCODE = 'insufficient_privilege',
-				  HINT = format('The environment''s owner or a superuser may allow you with tdgen_grant(%L, ''refresh'', role).', environment);
-	END IF;
-END
-$$;
 
 -- ---------------------------------------------------------------------------
 -- A refresh's subset
@@ -1141,8 +1127,7 @@ REVOKE ALL ON FUNCTION tdgen.subset_foreign_table(text, name[]), tdgen.check_sub
 	tdgen.subset_edge_sql(record, text, text[], text[], text[], boolean), tdgen.batch_filter(text, text[], text[]),
 	tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean), tdgen.subset_keys(text, jsonb, name, bigint),
 	tdgen.key_schemas(text), tdgen.drop_key_sets(text), tdgen.subset_prepare(tdgen.environment, jsonb, bigint),
-	tdgen.subset_now(text), tdgen.subset_plan_by(regrole, text), tdgen.subset_why_by(regrole, text, text, jsonb),
-	tdgen.check_may_plan(text, regrole) FROM PUBLIC;
+	tdgen.subset_now(text), tdgen.subset_plan_by(regrole, text), tdgen.subset_why_by(regrole, text, text, jsonb) FROM PUBLIC;
 
 COMMENT ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint, text) IS
 	'sets the rows of a production table an environment''s subset starts from: where, percent (seeded hash of the key), limit by order_by';
@@ -1190,8 +1175,6 @@ COMMENT ON FUNCTION tdgen.subset_plan_by(regrole, text) IS
 	'tdgen_subset_plan for a calling role that may refresh the environment';
 COMMENT ON FUNCTION tdgen.subset_why_by(regrole, text, text, jsonb) IS
 	'tdgen_subset_why for a calling role that may refresh the environment';
-COMMENT ON FUNCTION tdgen.check_may_plan(text, regrole) IS
-	'raises 42501 unless the role may refresh the environment';
 COMMENT ON FUNCTION tdgen.key_schemas(text) IS
 	'the schemas of an environment''s key sets, tdgen''s own';
 COMMENT ON FUNCTION tdgen.drop_key_sets(text) IS

@@ -40,17 +40,7 @@ build_and_install
 
 rounds=${TDGEN_BENCH_ROUNDS:-3}
 for scale in "${scales[@]}"; do
-	cluster_init bench "${TDGEN_BENCH_PORT:-55433}" "shared_buffers = 1GB" "autovacuum = off"
-	cluster_key
-	trap cluster_stop EXIT
-	cluster_start
-	create_prod prod "$scale" >/dev/null
-	create_staging staging prod >/dev/null
-	psql_run -d staging -q -c "SELECT tdgen_source('prod', 'prod'), tdgen_environment('qa', 'prod')" >/dev/null
-	owner_mapping staging qa >/dev/null
-	psql_run -d staging -q -c "SELECT count(*) FROM tdgen_accept('prod')" >/dev/null
-	psql_run -d staging -q -c "SELECT count(*) FROM (SELECT tdgen_keep(column_name, 'benchmark') FROM tdgen_check('qa') WHERE problem = 'unreviewed') AS k" >/dev/null
-	rows=$(psql -X -At -d prod -c "SELECT sum(n_live_tup) FROM pg_stat_user_tables")
+	bench_cluster "$scale"
 	echo "scale $scale: $rows rows, $(nproc) cores, $rounds rounds"
 	declare -A figures=()
 

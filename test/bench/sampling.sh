@@ -2,8 +2,9 @@
 # sampling.sh
 #     What the refresh benchmarks share, sourced by refresh.sh and
 #     subset.sh: the clock, medians of rounds, the machine's CPU time, and
-#     refresh ENV TRANSFER JOBS, which times CALL tdgen_refresh(ENV) while
-#     it samples the private memory of the refresh's processes.
+#     bench_cluster, the cluster they measure on, and refresh ENV TRANSFER
+#     JOBS, which times CALL tdgen_refresh(ENV) while it samples the
+#     private memory of the refresh's processes.
 # ----------------------------------------------------------------------------
 
 # clock: sets now to the wall clock in milliseconds, without a fork
@@ -44,6 +45,26 @@ rss_anon() {
 	{ while read -r key value _; do
 		[ "$key" = RssAnon: ] && { kb=$value; return; }
 	done <"/proc/$1/status"; } 2>/dev/null || true
+}
+
+# bench_cluster SCALE: a fresh throwaway cluster "bench" (default
+# durability, shared_buffers 1GB, autovacuum off; stopped on exit) with the
+# demo shop at SCALE as prod, and staging with tdgen, source prod and
+# environment qa, its rules tdgen_accept's and every other column kept;
+# sets rows to production's row count
+bench_cluster() {
+	local scale=$1
+	cluster_init bench "${TDGEN_BENCH_PORT:-55433}" "shared_buffers = 1GB" "autovacuum = off"
+	cluster_key
+	trap cluster_stop EXIT
+	cluster_start
+	create_prod prod "$scale" >/dev/null
+	create_staging staging prod >/dev/null
+	psql_run -d staging -q -c "SELECT tdgen_source('prod', 'prod'), tdgen_environment('qa', 'prod')" >/dev/null
+	owner_mapping staging qa >/dev/null
+	psql_run -d staging -q -c "SELECT count(*) FROM tdgen_accept('prod')" >/dev/null
+	psql_run -d staging -q -c "SELECT count(*) FROM (SELECT tdgen_keep(column_name, 'benchmark') FROM tdgen_check('qa') WHERE problem = 'unreviewed') AS k" >/dev/null
+	rows=$(psql -X -At -d prod -c "SELECT sum(n_live_tup) FROM pg_stat_user_tables")
 }
 
 # refresh ENV TRANSFER JOBS: CALL tdgen_refresh(ENV) with that transfer and
