@@ -56,7 +56,7 @@ for scale in "${scales[@]}"; do
 			echo "  masked refresh ($transfer, jobs $jobs), whole: $(secs $refresh_ms) s  ($((rows * 1000 / refresh_ms)) rows/s)  phases $phases; $cpu"
 			echo "  masked refresh ($transfer, jobs $jobs), table loads one after another: $(secs $load_ms) s  ($((rows * 1000 / load_ms)) rows/s)"
 			if [ "$jobs" -gt 1 ]; then
-				echo "  masked refresh ($transfer, jobs $jobs), first to last load running (sampled): $(secs $span_ms) s  ($((rows * 1000 / span_ms)) rows/s)"
+				echo "  masked refresh ($transfer, jobs $jobs), first to last load running (sampled): $(secs $span_ms) s  ($((rows * 1000 / (span_ms > 0 ? span_ms : 1))) rows/s)"
 			fi
 			echo "  private memory ($transfer, jobs $jobs, RssAnon, sampled): refresh's backend $((leader_peak / 1024)) MB;$phase_peaks one background worker $((worker_peak / 1024)) MB, one parallel worker $((helper_peak / 1024)) MB, all at once $((sum_peak / 1024)) MB"
 			keep "${run}_refresh" "$refresh_ms"
