@@ -472,6 +472,14 @@ sql('staging', q{DROP ROLE IF EXISTS subset_intruder; CREATE ROLE subset_intrude
 is(sqlstate($err), '42501', 'a role outside tdgen_admin may not set a target (its where would be an oracle on production)');
 (undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT tdgen_subset_edge('small', 'public.orders_store_id_fkey', downward => false)});
 is(sqlstate($err), '42501', 'nor an edge');
+(undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT tdgen_relation('public.orders', ARRAY['total'], 'public.products', ARRAY['price'])});
+is(sqlstate($err), '42501', 'nor a relation');
+(undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT * FROM tdgen_subset_plan('small')});
+is(sqlstate($err), '42501', 'nor read the plan of an environment it may not refresh (it reads production\'s keys)');
+(undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT * FROM tdgen_subset_why('small', 'public.customers', '{"id": 1}')});
+is(sqlstate($err), '42501', 'nor ask why a row is there');
+(undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT * FROM tdgen.remote_rows('SELECT 1', '{}')});
+is(sqlstate($err), '42501', 'nor send production a query of its own');
 sql('staging', q{SELECT tdgen_environment('small', 'prod', options => '{"transfer": "fdw"}')});
 ($rc, $err) = refresh('small');
 is(sql('staging', q{SELECT sqlstate FROM tdgen.run WHERE environment = 'small' ORDER BY id DESC LIMIT 1}), '0A000',
