@@ -411,6 +411,28 @@ sql('staging', q{SELECT tdgen_subset_target('small', 'public.customers', "where"
 is(rows('small.orders'), sql('prod', q{SELECT count(*) FROM orders WHERE customer_id <= 30}),
 	'two targets whose closures overlap: each row once');
 
+# per-edge options: a where on the children, per_parent by an order
+sql('staging', q{SELECT tdgen_drop_subset_target('small', 'public.orders'),
+	tdgen_subset_edge('small', 'public.orders_customer_id_fkey', "where" => $$status = 'paid'$$),
+	tdgen_subset_edge('small', 'public.orders_shipping_address_id_fkey', downward => false),
+	tdgen_subset_edge('small', 'public.payments_card_id_fkey', downward => false),
+	tdgen_subset_edge('small', 'public.order_items_order_id_fkey', per_parent => 1, order_by => 'line_no DESC')});
+($rc, $err) = refresh('small');
+is($rc, 0, 'edges with a where and with per_parent') or diag($err);
+is(rows('small.orders'), sql('prod', q{SELECT count(*) FROM orders WHERE customer_id <= 30 AND status = 'paid'}),
+	'where: only the paid orders of the customers come (their cards\' payments, which would bring others upward, not followed)');
+is(sql('staging', q{SELECT count(*) || ' ' || count(DISTINCT order_id) FROM small.order_items}),
+	rows('small.orders') . ' ' . rows('small.orders'), 'per_parent 1: one item an order');
+is(sql('staging', q{SELECT string_agg(order_id || ':' || line_no, ',' ORDER BY order_id) FROM small.order_items}),
+	sql('prod', q{SELECT string_agg(order_id || ':' || n, ',' ORDER BY order_id) FROM (SELECT order_id, max(line_no) AS n FROM order_items
+		WHERE order_id IN (SELECT id FROM orders WHERE customer_id <= 30 AND status = 'paid') GROUP BY order_id) AS x}),
+	'the first by its order: the last line of each');
+sql('staging', q{SELECT tdgen_drop_subset_edge('small', 'public.orders_customer_id_fkey'),
+	tdgen_drop_subset_edge('small', 'public.orders_shipping_address_id_fkey'),
+	tdgen_drop_subset_edge('small', 'public.payments_card_id_fkey'),
+	tdgen_drop_subset_edge('small', 'public.order_items_order_id_fkey'),
+	tdgen_subset_target('small', 'public.orders', "where" => 'customer_id <= 20')});
+
 # production written during the refresh: the rows are those of its snapshot
 sql('prod', q{CREATE TABLE IF NOT EXISTS hold_point (v text); INSERT INTO hold_point SELECT 'x' WHERE NOT EXISTS (SELECT FROM hold_point)});
 sql('staging', q{SELECT tdgen_keep(column_name, 'reviewed: nothing personal') FROM tdgen_check('small') WHERE problem = 'unreviewed'});
