@@ -386,14 +386,12 @@ BEGIN ATOMIC
 		-- key after the loads of both tables and the table's job before
 		SELECT ((SELECT count(*) FROM load) + row_number() OVER (ORDER BY p.qualified, x.child_name, x.child_columns))::integer AS job,
 			   p.qualified, tdgen.shadow_table(state -> 'map', p.schema_name, p.table_name) AS shadow_table,
-			   format('WITH tdgen_n AS (UPDATE %s AS tdgen_c SET (%s) = ROW(%s) WHERE %s AND NOT EXISTS (SELECT FROM %s AS tdgen_p WHERE (%s) = (%s)) RETURNING 1) SELECT count(*) FROM tdgen_n',
+			   format('WITH tdgen_n AS (UPDATE %s AS tdgen_c SET (%s) = ROW(%s) WHERE %s RETURNING 1) SELECT count(*) FROM tdgen_n',
 					  tdgen.shadow_table(state -> 'map', x.child_schema, x.child_name),
 					  tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(x.child_columns) AS c)),
 					  array_to_string(array_fill('NULL'::text, ARRAY[cardinality(x.child_columns)]), ', '),
-					  (SELECT string_agg(format('tdgen_c.%I IS NOT NULL', c), ' AND ') FROM unnest(x.child_columns) AS c),
-					  tdgen.shadow_table(state -> 'map', x.parent_schema, x.parent_name),
-					  tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(x.parent_columns) AS c), 'tdgen_p.'),
-					  tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(x.child_columns) AS c), 'tdgen_c.')) AS statement,
+					  tdgen.dangling(x.child_columns, tdgen.shadow_table(state -> 'map', x.parent_schema, x.parent_name),
+									 x.parent_columns)) AS statement,
 			   lc.job AS child_load, lp.job AS parent_load
 		FROM jsonb_to_recordset(state -> 'plan') AS p(qualified text, schema_name name, table_name name, nulls jsonb)
 		CROSS JOIN LATERAL jsonb_to_recordset(p.nulls) AS x(child_schema name, child_name name, child_columns name[],
@@ -514,13 +512,10 @@ BEGIN
 	FOR tbl IN SELECT * FROM jsonb_to_recordset(state -> 'checks')
 						AS x(name text, child text, parent text, child_schema name, child_name name, parent_schema name,
 							 parent_name name, child_columns name[], parent_columns name[], "when" text) LOOP
-		dangling := tdgen.run_as_owner(ARRAY[format(
-			'SELECT count(*) FROM %s AS tdgen_c WHERE %s AND %s AND NOT EXISTS (SELECT FROM %s AS tdgen_p WHERE (%s) = (%s))',
-			tdgen.shadow_table(map, tbl.child_schema, tbl.child_name), coalesce('(' || tbl."when" || E'\n)', 'true'),
-			(SELECT string_agg(format('tdgen_c.%I IS NOT NULL', c), ' AND ') FROM unnest(tbl.child_columns) AS c),
-			tdgen.shadow_table(map, tbl.parent_schema, tbl.parent_name),
-			tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(tbl.parent_columns) AS c), 'tdgen_p.'),
-			tdgen.sql_list(ARRAY(SELECT quote_ident(c) FROM unnest(tbl.child_columns) AS c), 'tdgen_c.'))])::bigint;
+		dangling := tdgen.run_as_owner(ARRAY[format('SELECT count(*) FROM %s AS tdgen_c WHERE %s',
+			tdgen.shadow_table(map, tbl.child_schema, tbl.child_name),
+			tdgen.dangling(tbl.child_columns, tdgen.shadow_table(map, tbl.parent_schema, tbl.parent_name), tbl.parent_columns,
+						   tbl."when"))])::bigint;
 		IF dangling > 0 THEN
 			RAISE EXCEPTION 'reference % does not hold in the subset: % row(s) of % reference no row of %',
 							tbl.name, dangling, tbl.child, tbl.parent

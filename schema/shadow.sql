@@ -721,6 +721,17 @@ BEGIN ATOMIC
 	ORDER BY 1;
 END;
 
+-- The condition that a row of a table (aliased tdgen_c) references no row
+-- of parent: its columns all set (and "when" holding, for a relation)
+-- and no row of parent with parent_columns equal to them.
+CREATE FUNCTION tdgen.dangling(columns name[], parent text, parent_columns name[], "when" text DEFAULT NULL)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+RETURN format('%s AND %s AND NOT EXISTS (SELECT FROM %s AS tdgen_p WHERE %s)', coalesce('(' || "when" || E'\n)', 'true'),
+			  (SELECT string_agg(format('tdgen_c.%I IS NOT NULL', x), ' AND ') FROM unnest(columns) AS x), parent,
+			  (SELECT string_agg(format('tdgen_p.%I = tdgen_c.%I', r, x), ' AND ')
+			   FROM unnest(columns, parent_columns) AS k(x, r)));
+
 -- Add a foreign key to a loaded shadow table, which checks every row, with
 -- the planner settings tdgen.foreign_key_settings gives; the caller's are
 -- back after it.  When rows break it, the error says how many, never which
@@ -744,11 +755,7 @@ BEGIN
 		EXECUTE statement;
 	EXCEPTION WHEN foreign_key_violation THEN
 		GET STACKED DIAGNOSTICS constraint_name = CONSTRAINT_NAME;
-		EXECUTE format('SELECT count(*) FROM %s AS c WHERE %s AND NOT EXISTS (SELECT FROM %s AS p WHERE %s)', tbl,
-					   (SELECT string_agg(format('c.%I IS NOT NULL', x), ' AND ') FROM unnest(columns) AS x),
-					   referenced,
-					   (SELECT string_agg(format('p.%I = c.%I', r, x), ' AND ')
-						FROM unnest(columns, referenced_columns) AS k(x, r)))
+		EXECUTE format('SELECT count(*) FROM %s AS tdgen_c WHERE %s', tbl, tdgen.dangling(columns, referenced::text, referenced_columns))
 		INTO broken;
 		RAISE EXCEPTION 'foreign key % of table % does not hold in the masked rows', quote_ident(constraint_name), tbl
 			USING ERRCODE = 'foreign_key_violation',
@@ -919,6 +926,8 @@ COMMENT ON FUNCTION tdgen.shadow_table_work(jsonb, jsonb, text[]) IS
 	'per loaded table, the statements it needs before the foreign keys: keys, NOT VALID checks, indexes, ANALYZE';
 COMMENT ON FUNCTION tdgen.shadow_foreign_keys(jsonb, jsonb, text[]) IS
 	'per foreign key, the statement adding it, with the tables it is on and references';
+COMMENT ON FUNCTION tdgen.dangling(name[], text, name[], text) IS
+	'the SQL condition that a row (aliased tdgen_c) references no row of a parent: its key columns set and no parent row with equal values';
 COMMENT ON FUNCTION tdgen.add_foreign_key(regclass, regclass, text, name[], name[]) IS
 	'runs an ALTER TABLE adding a foreign key to a loaded shadow table, its check planned with tdgen.foreign_key_settings; when rows break it, says how many, never which';
 COMMENT ON FUNCTION tdgen.add_key(regclass, text, name[]) IS
