@@ -413,6 +413,14 @@ LANGUAGE sql IMMUTABLE
 RETURN (SELECT string_agg(prefix || x || coalesce(' AS ' || alias || i, ''), ', ' ORDER BY i)
 		FROM unnest(exprs) WITH ORDINALITY AS u(x, i));
 
+-- The elements of a text array (array), from the first-th on, cast to
+-- types: array[first]::type1, array[first + 1]::type2, ...
+CREATE FUNCTION tdgen.key_casts(array_name text, first integer, types text[])
+RETURNS text
+LANGUAGE sql IMMUTABLE
+RETURN (SELECT string_agg(format('%s[%s]::%s', array_name, first + i - 1, t), ', ' ORDER BY i)
+		FROM unnest(types) WITH ORDINALITY AS u(t, i));
+
 -- The names alias1 .. aliasN.
 CREATE FUNCTION tdgen.sql_names(alias text, n integer)
 RETURNS text[]
@@ -572,8 +580,8 @@ DECLARE
 	nk integer := cardinality(src.key_columns);
 	nd integer := cardinality(dst.key_columns);
 	-- the returned keys (cast to the set's types), and the bringing row's
-	dst_cols text := (SELECT string_agg(format('got.r[%s]::%s', n, dst.set_types[n]), ', ' ORDER BY n) FROM generate_series(1, nd) AS n);
-	src_cols text := (SELECT string_agg(format('got.r[%s]::%s', nd + n, src.set_types[n]), ', ' ORDER BY n) FROM generate_series(1, nk) AS n);
+	dst_cols text := tdgen.key_casts('got.r', 1, dst.set_types);
+	src_cols text := tdgen.key_casts('got.r', nd + 1, src.set_types);
 	last bigint := lo;
 	params text[];
 	top_depth integer;
@@ -624,6 +632,72 @@ BEGIN
 END
 $$;
 
+-- The rounds of a closure over the key sets of tdgen.subset_keys (its
+-- temporary tables pg_temp.tdgen_subset_table and _edge): each round
+-- follows the edges from the rows each set gained since the round before,
+-- until no set gains any.  direction 'down' follows the edges that allow
+-- it from parents to children; 'up' every edge but the on_absent 'null'
+-- ones from children to parents; 'drop' the same edges down, whatever
+-- their options, from the rows left out (the sets' gone tables) to take
+-- out the rows that reference them.  stats: tdgen.subset_count's figures,
+-- returned with this closure's added.
+CREATE FUNCTION tdgen.subset_rounds(direction text, stats jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	removing boolean := direction = 'drop';
+	done bigint[] := array_fill(0::bigint, ARRAY[(SELECT count(*) FROM tdgen_subset_table)::integer]);
+	tops bigint[];
+	top bigint;
+	moved boolean;
+	t record;
+	src record;
+	dst record;
+	g record;
+	r record;
+BEGIN
+	LOOP
+		tops := done;
+		FOR t IN SELECT x.n, CASE WHEN removing THEN x.gone_table ELSE x.key_table END AS set_table
+				 FROM tdgen_subset_table AS x WHERE x.mode = 'subset' LOOP
+			EXECUTE format('SELECT coalesce(max(seq), 0) FROM %s', t.set_table) INTO top;
+			tops[t.n] := top;
+		END LOOP;
+		moved := false;
+		FOR src IN SELECT x.n, x.schema_name, x.table_name, x.key_columns, x.key_types, x.set_types,
+						  CASE WHEN removing THEN x.gone_table ELSE x.key_table END AS key_table
+				   FROM tdgen_subset_table AS x WHERE x.mode = 'subset' AND tops[x.n] > done[x.n] ORDER BY x.n LOOP
+			FOR g IN SELECT y.n, y.name, y.child_schema, y.child_table, y.child_rel, y.child_columns, y.parent_schema,
+							y.parent_table, y.parent_rel, y.parent_columns, y.validated, y.not_null, y."when", y.downward,
+							CASE WHEN NOT removing THEN y."where" END AS "where",
+							CASE WHEN NOT removing THEN y.per_parent END AS per_parent,
+							CASE WHEN NOT removing THEN y.order_by END AS order_by,
+							CASE WHEN NOT removing THEN y.max_depth END AS max_depth, y.on_absent
+					 FROM tdgen_subset_edge AS y
+					 WHERE CASE direction
+							   WHEN 'down' THEN (y.parent_schema, y.parent_table) = (src.schema_name, src.table_name) AND y.downward
+							   WHEN 'up' THEN (y.child_schema, y.child_table) = (src.schema_name, src.table_name)
+											  AND y.on_absent <> 'null'
+							   ELSE (y.parent_schema, y.parent_table) = (src.schema_name, src.table_name) AND y.on_absent <> 'null' END
+					 ORDER BY y.n LOOP
+				SELECT * INTO dst FROM tdgen_subset_table AS x
+				WHERE x.mode = 'subset'
+				  AND (x.schema_name, x.table_name) = (CASE WHEN direction = 'up' THEN g.parent_schema ELSE g.child_schema END,
+														CASE WHEN direction = 'up' THEN g.parent_table ELSE g.child_table END);
+				CONTINUE WHEN NOT FOUND;
+				r := tdgen.subset_follow(g, CASE WHEN direction = 'up' THEN 'up' ELSE 'down' END, src, dst, done[src.n],
+										 tops[src.n], removing);
+				stats := tdgen.subset_count(stats, g.name, direction, r.queries, r.keys_read, r.new_rows);
+			END LOOP;
+			done[src.n] := tops[src.n];
+			moved := true;
+		END LOOP;
+		EXIT WHEN NOT moved;
+	END LOOP;
+	RETURN stats;
+END
+$$;
+
 -- The closure: key sets of the environment's subset in key_schema (TEMP
 -- tables in pg_temp, else UNLOGGED ones), one k<n> a subset table,
 -- through tdgen's open connection to production.  Returns each table's
@@ -644,10 +718,6 @@ DECLARE
 	dst record;
 	g record;
 	r record;
-	his bigint[];
-	done_down bigint[];
-	done_up bigint[];
-	moved boolean;
 	top bigint;
 	stats jsonb := '{}';
 	sql text;
@@ -724,35 +794,12 @@ BEGIN
 		END IF;
 		EXECUTE format('INSERT INTO %s (%s, mark, depth) SELECT %s, ''t'', 0 FROM tdgen.remote_rows($1, ''{}'') AS r ON CONFLICT DO NOTHING',
 					   t.key_table, array_to_string(tdgen.sql_names('k', cardinality(t.key_columns)), ', '),
-					   (SELECT string_agg(format('r[%s]::%s', i, t.set_types[i]), ', ' ORDER BY i)
-						FROM generate_series(1, cardinality(t.key_columns)) AS i))
+					   tdgen.key_casts('r', 1, t.set_types))
 		USING sql;
 	END LOOP;
 
 	-- downward, from the targets and the rows reached so, round by round
-	done_down := array_fill(0::bigint, ARRAY[(SELECT count(*) FROM tdgen_subset_table)::integer]);
-	done_up := done_down;
-	LOOP
-		his := done_down;
-		FOR t IN SELECT * FROM tdgen_subset_table AS x WHERE x.mode = 'subset' LOOP
-			EXECUTE format('SELECT coalesce(max(seq), 0) FROM %s', t.key_table) INTO top;
-			his[t.n] := top;
-		END LOOP;
-		moved := false;
-		FOR src IN SELECT * FROM tdgen_subset_table AS x WHERE x.mode = 'subset' AND his[x.n] > done_down[x.n] ORDER BY x.n LOOP
-			FOR g IN SELECT * FROM tdgen_subset_edge AS y
-					 WHERE (y.parent_schema, y.parent_table) = (src.schema_name, src.table_name) AND y.downward ORDER BY y.n LOOP
-				SELECT * INTO dst FROM tdgen_subset_table AS x
-				WHERE (x.schema_name, x.table_name) = (g.child_schema, g.child_table) AND x.mode = 'subset';
-				CONTINUE WHEN NOT FOUND;
-				r := tdgen.subset_follow(g, 'down', src, dst, done_down[src.n], his[src.n]);
-				stats := tdgen.subset_count(stats, g.name, 'down', r.queries, r.keys_read, r.new_rows);
-			END LOOP;
-			done_down[src.n] := his[src.n];
-			moved := true;
-		END LOOP;
-		EXIT WHEN NOT moved;
-	END LOOP;
+	stats := tdgen.subset_rounds('down', stats);
 
 	-- upward: the parents of every row, and of every row of the tables
 	-- copied whole, until nothing new comes
@@ -767,33 +814,11 @@ BEGIN
 									 ON CONFLICT DO NOTHING RETURNING 1)
 						SELECT 1 AS queries, (SELECT count(*) FROM got) AS keys_read, (SELECT count(*) FROM ins) AS new_rows',
 					   dst.key_table, array_to_string(tdgen.sql_names('k', cardinality(dst.key_columns)), ', '),
-					   (SELECT string_agg(format('r[%s]::%s', i, dst.set_types[i]), ', ' ORDER BY i)
-						FROM generate_series(1, cardinality(dst.key_columns)) AS i))
+					   tdgen.key_casts('r', 1, dst.set_types))
 		INTO r USING tdgen.subset_edge_sql(g, 'up', NULL, NULL, dst.key_columns, false), g.n;
 		stats := tdgen.subset_count(stats, g.name, 'up', r.queries, r.keys_read, r.new_rows);
 	END LOOP;
-	LOOP
-		his := done_up;
-		FOR t IN SELECT * FROM tdgen_subset_table AS x WHERE x.mode = 'subset' LOOP
-			EXECUTE format('SELECT coalesce(max(seq), 0) FROM %s', t.key_table) INTO top;
-			his[t.n] := top;
-		END LOOP;
-		moved := false;
-		FOR src IN SELECT * FROM tdgen_subset_table AS x WHERE x.mode = 'subset' AND his[x.n] > done_up[x.n] ORDER BY x.n LOOP
-			FOR g IN SELECT * FROM tdgen_subset_edge AS y
-					 WHERE (y.child_schema, y.child_table) = (src.schema_name, src.table_name) AND y.on_absent <> 'null'
-					 ORDER BY y.n LOOP
-				SELECT * INTO dst FROM tdgen_subset_table AS x
-				WHERE (x.schema_name, x.table_name) = (g.parent_schema, g.parent_table) AND x.mode = 'subset';
-				CONTINUE WHEN NOT FOUND;
-				r := tdgen.subset_follow(g, 'up', src, dst, done_up[src.n], his[src.n]);
-				stats := tdgen.subset_count(stats, g.name, 'up', r.queries, r.keys_read, r.new_rows);
-			END LOOP;
-			done_up[src.n] := his[src.n];
-			moved := true;
-		END LOOP;
-		EXIT WHEN NOT moved;
-	END LOOP;
+	stats := tdgen.subset_rounds('up', stats);
 
 	-- orphans 'drop': the rows whose parent production lacks (behind a
 	-- key it does not check) leave the subset, and every row of the
@@ -807,35 +832,7 @@ BEGIN
 			r := tdgen.subset_follow(g, 'orphans', src, src, 0, top, true);
 			stats := tdgen.subset_count(stats, g.name, 'drop', r.queries, r.keys_read, r.new_rows);
 		END LOOP;
-		done_down := array_fill(0::bigint, ARRAY[(SELECT count(*) FROM tdgen_subset_table)::integer]);
-		LOOP
-			his := done_down;
-			FOR t IN SELECT * FROM tdgen_subset_table AS x WHERE x.mode = 'subset' LOOP
-				EXECUTE format('SELECT coalesce(max(seq), 0) FROM %s', t.gone_table) INTO top;
-				his[t.n] := top;
-			END LOOP;
-			moved := false;
-			FOR src IN SELECT x.n, x.key_columns, x.key_types, x.set_types, x.gone_table AS key_table, x.schema_name, x.table_name
-					   FROM tdgen_subset_table AS x WHERE x.mode = 'subset' AND his[x.n] > done_down[x.n] ORDER BY x.n LOOP
-				-- every edge down from a row gone, whatever its options
-				FOR g IN SELECT y.n, y.name, y.child_schema, y.child_table, y.child_rel, y.child_columns, y.parent_schema,
-								y.parent_table, y.parent_rel, y.parent_columns, y.validated, y.not_null, y."when",
-								true AS downward, NULL::text AS "where", NULL::integer AS per_parent, NULL::text AS order_by,
-								NULL::integer AS max_depth, y.on_absent
-						 FROM tdgen_subset_edge AS y
-						 WHERE (y.parent_schema, y.parent_table) = (src.schema_name, src.table_name) AND y.on_absent <> 'null'
-						 ORDER BY y.n LOOP
-					SELECT * INTO dst FROM tdgen_subset_table AS x
-					WHERE (x.schema_name, x.table_name) = (g.child_schema, g.child_table) AND x.mode = 'subset';
-					CONTINUE WHEN NOT FOUND;
-					r := tdgen.subset_follow(g, 'down', src, dst, done_down[src.n], his[src.n], true);
-					stats := tdgen.subset_count(stats, g.name, 'drop', r.queries, r.keys_read, r.new_rows);
-				END LOOP;
-				done_down[src.n] := his[src.n];
-				moved := true;
-			END LOOP;
-			EXIT WHEN NOT moved;
-		END LOOP;
+		stats := tdgen.subset_rounds('drop', stats);
 	END IF;
 
 	IF run_id IS NOT NULL THEN
@@ -1125,7 +1122,7 @@ GRANT EXECUTE ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint,
 REVOKE ALL ON FUNCTION tdgen.subset_foreign_table(text, name[]), tdgen.check_subset_clauses(text, name[], text, text),
 	tdgen.check_clause(regclass, text, text, text), tdgen.subset_tables(text, jsonb), tdgen.subset_edges(text, jsonb),
 	tdgen.subset_edge_sql(record, text, text[], text[], text[], boolean), tdgen.batch_filter(text, text[], text[]),
-	tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean), tdgen.subset_keys(text, jsonb, name, bigint),
+	tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean), tdgen.subset_rounds(text, jsonb), tdgen.subset_keys(text, jsonb, name, bigint),
 	tdgen.key_schemas(text), tdgen.drop_key_sets(text), tdgen.subset_prepare(tdgen.environment, jsonb, bigint),
 	tdgen.subset_now(text), tdgen.subset_plan_by(regrole, text), tdgen.subset_why_by(regrole, text, text, jsonb) FROM PUBLIC;
 
@@ -1155,12 +1152,16 @@ COMMENT ON FUNCTION tdgen.sql_list(text[], text, text) IS
 	'SQL expressions as a comma-separated list, each prefixed, optionally aliased alias1, alias2...';
 COMMENT ON FUNCTION tdgen.batch_filter(text, text[], text[]) IS
 	'the condition that a relation''s columns equal one row of a batch of keys given as array parameters';
+COMMENT ON FUNCTION tdgen.key_casts(text, integer, text[]) IS
+	'the elements of a text array from one position on, each cast to its type, as a SQL list';
 COMMENT ON FUNCTION tdgen.sql_names(text, integer) IS
 	'the names alias1 to aliasN';
 COMMENT ON FUNCTION tdgen.subset_edge_sql(record, text, text[], text[], text[], boolean) IS
 	'the production query that follows a foreign key from a batch of keys, down to children or up to parents';
 COMMENT ON FUNCTION tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean) IS
 	'follows a foreign key from the new rows of a key set, a batch at a time, adding what production returns to the other set';
+COMMENT ON FUNCTION tdgen.subset_rounds(text, jsonb) IS
+	'the rounds of a subset''s closure one way (down, up, or drop for the rows that reference rows left out), until no key set gains a row';
 COMMENT ON FUNCTION tdgen.subset_keys(text, jsonb, name, bigint) IS
 	'the closure of an environment''s subset as key sets: downward from the targets, then upward from everything';
 COMMENT ON FUNCTION tdgen.subset_count(jsonb, text, text, bigint, bigint, bigint) IS
