@@ -184,17 +184,24 @@ sub schema_differences
 	return (scalar(@prod), scalar(@missing) + scalar(@extra));
 }
 
+# name_array(\@names) -> the SQL of a name[] of them, whatever they hold
+sub name_array
+{
+	my ($names) = @_;
+	return 'ARRAY[' . join(', ', map { (my $n = $_) =~ s/'/''/g; "'$n'" } @$names) . ']::name[]';
+}
+
 # attach_database($name, \@schemas): staging gets a foreign server $name to
 # the cluster's database $name, a user mapping for the current user, and a
 # tdgen source $name reading @schemas (public by default)
 sub attach_database
 {
 	my ($name, $schemas) = @_;
-	my $list = join(',', @{ $schemas // ['public'] });
+	my $list = name_array($schemas // ['public']);
 	sql('staging', qq{CREATE SERVER $name FOREIGN DATA WRAPPER postgres_fdw
 		OPTIONS (host '$ENV{PGHOST}', port '$ENV{PGPORT}', dbname '$name')});
 	sql('staging', "CREATE USER MAPPING FOR CURRENT_USER SERVER $name OPTIONS (user '$ENV{PGUSER}')");
-	sql('staging', "SELECT tdgen_source('$name', '$name', '{$list}')");
+	sql('staging', "SELECT tdgen_source('$name', '$name', $list)");
 }
 
 # keep_everything($db, \@schemas, $environment): a keep of the
@@ -203,11 +210,11 @@ sub attach_database
 sub keep_everything
 {
 	my ($db, $schemas, $environment) = @_;
-	my $list = join(',', @$schemas);
+	my $list = name_array($schemas);
 	my $columns = sql($db, qq{SELECT string_agg(quote_literal(format('%I.%I.%I', n.nspname, c.relname, a.attname)), ',')
 		FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
 		JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-		WHERE n.nspname = ANY ('{$list}') AND c.relkind IN ('r', 'p') AND NOT c.relispartition});
+		WHERE n.nspname = ANY ($list) AND c.relkind IN ('r', 'p') AND NOT c.relispartition});
 	sql('staging', qq{SELECT count(tdgen_keep(c, 'test data', '$environment')) FROM unnest(ARRAY[$columns]) AS c});
 }
 

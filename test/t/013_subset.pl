@@ -352,6 +352,28 @@ is(sql('staging', q{SELECT string_agg(problem || ' ' || column_name || ' ' || su
 ($rc, $err) = refresh('shapes');
 is(sql('staging', q{SELECT sqlstate FROM tdgen.run WHERE environment = 'shapes' ORDER BY id DESC LIMIT 1}), 'TG001', 'and refuses the refresh');
 
+# odd names across two schemas: quoting everywhere the subset writes SQL
+sql('postgres', 'DROP DATABASE IF EXISTS odd');
+sql('postgres', 'CREATE DATABASE odd');
+sql('odd', q{CREATE SCHEMA "Odd Schema"; CREATE SCHEMA "sel""ect";
+	CREATE TABLE "Odd Schema"."Customer List" ("Id" int PRIMARY KEY, "full name" text);
+	CREATE TABLE "sel""ect"."order" ("order" int, "Line No" smallint, "Customer Id" int REFERENCES "Odd Schema"."Customer List",
+		"user" int REFERENCES "Odd Schema"."Customer List", PRIMARY KEY ("order", "Line No"));
+	INSERT INTO "Odd Schema"."Customer List" SELECT g, 'n' || g FROM generate_series(1, 20) AS g;
+	INSERT INTO "sel""ect"."order" SELECT g / 3, g % 3, g % 20 + 1, (g + 7) % 20 + 1 FROM generate_series(1, 60) AS g});
+attach_database('odd', ['Odd Schema', 'sel"ect']);
+sql('staging', q{SELECT tdgen_environment('odd', 'odd')});
+keep_everything('odd', ['Odd Schema', 'sel"ect'], 'odd');
+owner_mapping('odd', 'odd');
+sql('staging', q{SELECT tdgen_subset_target('odd', '"Odd Schema"."Customer List"', "where" => $$"Id" = 3 AND "full name" LIKE 'n%'$$)});
+($rc, $err) = refresh('odd');
+is($rc, 0, 'a subset across two schemas of odd names') or diag($err);
+is(sql('staging', sql('staging', q{SELECT format('SELECT count(*) FROM %I.%I', m.target_schema, 'order')
+	FROM tdgen.environment AS e, tdgen.schema_map(e) AS m WHERE e.name = 'odd' AND m.source_schema = 'sel"ect'})),
+	sql('odd', q{SELECT count(*) FROM "sel""ect"."order" WHERE "Customer Id" = 3 OR "user" = 3}),
+	'the rows of each table as the closure says: the orders of customer 3 by either key, and their other customers');
+sql('staging', q{SELECT tdgen_drop_environment('odd')});
+
 # pagila: 10% of customers
 SKIP:
 {
