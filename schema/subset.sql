@@ -248,6 +248,19 @@ $$;
 -- The graph
 -- ---------------------------------------------------------------------------
 
+-- A type of production's snapshot as a key set names it: production's
+-- name, and the type a key set holds its values as (a built-in type
+-- itself, any other as text).
+CREATE FUNCTION tdgen.snapshot_type(snap jsonb, typid oid, OUT type_name text, OUT set_type text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT CASE WHEN typid < 16384 THEN format_type(typid, -1)
+				ELSE format('%I.%I', (SELECT n.nspname FROM jsonb_to_recordset(snap -> 'namespace') AS n(oid oid, nspname name)
+									  WHERE n.oid = (snap #>> ARRAY['type_by_oid', typid::text, 'typnamespace'])::oid),
+							snap #>> ARRAY['type_by_oid', typid::text, 'typname']) END,
+		   CASE WHEN typid < 16384 THEN format_type(typid, -1) ELSE 'text' END;
+END;
+
 -- Production's tables as a subset sees them (production: read_production's):
 -- mode (subset, lookup, empty or skip), the key the subset knows a row by
 -- (production's expressions and type names; the types of the key set's
@@ -269,25 +282,21 @@ BEGIN ATOMIC
 		JOIN jsonb_to_recordset(production #> '{snap,namespace}') AS nn(oid oid, nspname name) ON nn.oid = c.relnamespace
 		WHERE c.relkind IN ('r', 'p')
 	), att AS MATERIALIZED (
-		SELECT a.attrelid, a.attnum, a.attname, a.attnotnull,
-			   CASE WHEN a.atttypid < 16384 THEN format_type(a.atttypid, -1)
-					ELSE format('%I.%I', tn.nspname, t.typname) END AS type_name,
-			   CASE WHEN a.atttypid < 16384 THEN format_type(a.atttypid, -1) ELSE 'text' END AS set_type
+		SELECT a.attrelid, a.attnum, a.attname, a.attnotnull, a.atttypid
 		FROM jsonb_to_recordset(production #> '{snap,attribute}') AS a(attrelid oid, attnum int2, attname name, atttypid oid,
 																	   attnotnull boolean)
-		JOIN jsonb_to_recordset(production #> '{snap,type}') AS t(oid oid, typname name, typnamespace oid) ON t.oid = a.atttypid
-		LEFT JOIN jsonb_to_recordset(production #> '{snap,namespace}') AS tn(oid oid, nspname name) ON tn.oid = t.typnamespace
 	), candidate AS (
 		-- the primary key and the UNIQUE keys of NOT NULL columns, with
 		-- whether a column is masked
 		SELECT k.conrelid, k.contype, k.conname, array_agg(quote_ident(a.attname) ORDER BY u.i) AS cols,
-			   array_agg(a.type_name ORDER BY u.i) AS types, array_agg(a.set_type ORDER BY u.i) AS set_types,
+			   array_agg(ty.type_name ORDER BY u.i) AS types, array_agg(ty.set_type ORDER BY u.i) AS set_types,
 			   bool_and(a.attnotnull) AS not_null,
 			   bool_or(EXISTS (SELECT FROM ec AS c JOIN rel AS r ON r.nspname = c.schema_name AND r.relname = c.table_name
 							   WHERE r.oid = k.conrelid AND c.column_name = a.attname AND c.action = 'mask')) AS masked
 		FROM jsonb_to_recordset(production #> '{snap,constraint}') AS k(conname name, contype "char", conrelid oid, conkey int2[])
 		CROSS JOIN LATERAL unnest(k.conkey) WITH ORDINALITY AS u(attnum, i)
 		JOIN att AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+		CROSS JOIN LATERAL tdgen.snapshot_type(production -> 'snap', a.atttypid) AS ty
 		WHERE k.contype IN ('p', 'u')
 		GROUP BY k.conrelid, k.contype, k.conname
 	), chosen AS (
@@ -337,10 +346,12 @@ CREATE FUNCTION tdgen.subset_edges(environment text, production jsonb)
 RETURNS TABLE (n integer, name text, child_schema name, child_table name, child_rel text, child_columns name[],
 			   parent_schema name, parent_table name, parent_rel text, parent_columns name[], validated boolean,
 			   not_null boolean, "when" text, downward boolean, "where" text, per_parent integer, order_by text,
-			   max_depth integer, on_absent text)
+			   max_depth integer, on_absent text, child_types text[], child_set_types text[], carried boolean)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
-	WITH RECURSIVE rel AS MATERIALIZED (
+	WITH RECURSIVE ec AS MATERIALIZED (
+		SELECT * FROM tdgen.effective_columns(environment, production -> 'cols', production -> 'fks')
+	), rel AS MATERIALIZED (
 		SELECT c.oid, nn.nspname, c.relname, c.relispartition
 		FROM jsonb_to_recordset(production #> '{snap,class}') AS c(oid oid, relname name, relnamespace oid, relkind "char",
 																   relispartition boolean)
@@ -360,8 +371,7 @@ BEGIN ATOMIC
 		JOIN jsonb_to_recordset(production #> '{snap,namespace}') AS cn(oid oid, nspname name) ON cn.oid = k.connamespace
 		WHERE k.contype = 'f' AND k.conislocal
 	), modes AS (
-		SELECT DISTINCT c.schema_name, c.table_name, c.mode
-		FROM tdgen.effective_columns(environment, production -> 'cols', production -> 'fks') AS c
+		SELECT DISTINCT c.schema_name, c.table_name, c.mode FROM ec AS c
 	), edge AS (
 		SELECT f.con_schema AS schema_name, f.conname AS name,
 			   ct.nspname AS child_schema, ct.relname AS child_table, tdgen.qualified(cr.nspname, cr.relname) AS child_rel,
@@ -393,8 +403,23 @@ BEGIN ATOMIC
 									  AS a(attnum int2, attnotnull boolean)
 				   WHERE a.attnum = ANY (g.attnums) AND a.attnotnull),
 		   g."when",
-		   coalesce(o.downward, true), o."where", o.per_parent, o.order_by, o.max_depth, coalesce(o.on_absent, 'include')
+		   coalesce(o.downward, true), o."where", o.per_parent, o.order_by, o.max_depth, coalesce(o.on_absent, 'include'),
+		   ty.type_names, ty.set_types,
+		   -- the edge's values travel with the child's keys (and parents
+		   -- come of them without asking production for the child again)
+		   -- unless one is masked (a masked value never reaches a key set),
+		   -- or the key holds for one partition's rows only
+		   (g.child_schema, g.child_table) <> (g.parent_schema, g.parent_table) AND g."when" IS NULL
+		   AND g.child_rel = tdgen.qualified(g.child_schema, g.child_table)
+		   AND coalesce(o.on_absent, 'include') <> 'null'
+		   AND NOT EXISTS (SELECT FROM ec AS c WHERE (c.schema_name, c.table_name) = (g.child_schema, g.child_table)
+						   AND c.column_name = ANY (g.child_columns) AND c.action = 'mask')
 	FROM edge AS g
+	CROSS JOIN LATERAL (SELECT array_agg(t.type_name ORDER BY a.i) AS type_names, array_agg(t.set_type ORDER BY a.i) AS set_types
+						FROM unnest(g.attnums) WITH ORDINALITY AS a(attnum, i)
+						JOIN jsonb_to_recordset(production #> ARRAY['snap', 'attribute_by_rel', g.relid::text])
+							   AS x(attnum int2, atttypid oid) ON x.attnum = a.attnum
+						CROSS JOIN LATERAL tdgen.snapshot_type(production -> 'snap', x.atttypid) AS t) AS ty
 	JOIN modes AS cm ON cm.schema_name = g.child_schema AND cm.table_name = g.child_table AND cm.mode <> 'skip'
 	JOIN modes AS pm ON pm.schema_name = g.parent_schema AND pm.table_name = g.parent_table AND pm.mode <> 'skip'
 	LEFT JOIN tdgen.subset_edge AS o ON o.environment = subset_edges.environment AND o.schema_name = g.schema_name
@@ -444,29 +469,34 @@ RETURN format('%s%s = ANY ($1::%s[])', alias, columns[1], types[1])
 
 -- The query that follows one edge from a batch of rows, run on
 -- production: its parameters are the batch's keys (tdgen.batch_filter);
--- it returns, as text, the keys of the rows at the other end, then the key
--- of the batch's row that brought each; for rows a self-reference finds
--- deeper, NULLs there and then the key of the row of the same table that
--- brought it, as a text array.  direction 'down' (parent rows to
--- children, with the edge's where, per_parent and when) or 'up' (child
--- rows to parents); 'orphans': only the keys of the batch's (child) rows
--- whose parent production lacks; with batch false, 'up' from every row of
--- the child table, only the parents' keys.  A self-reference with no
--- per_parent or max_depth is followed to its end in one recursive query.
+-- it returns, as text, the keys of the rows at the other end and their
+-- values of dst_vals (the columns of the foreign keys that travel with
+-- that table's keys), then the key of the batch's row that brought each;
+-- for rows a self-reference finds deeper, NULLs there and then the key of
+-- the row of the same table that brought it, as a text array.  direction
+-- 'down' (parent rows to children, with the edge's where, per_parent and
+-- when) or 'up' (child rows to parents); 'orphans': only the keys of the
+-- batch's (child) rows whose parent production lacks; with batch false,
+-- 'up' from every row of the child table, only the parents' keys and
+-- values.  A self-reference with no per_parent or max_depth is followed to
+-- its end in one recursive query.
 CREATE FUNCTION tdgen.subset_edge_sql(g record, direction text, src_key text[], src_types text[], dst_key text[],
-									  batch boolean DEFAULT true)
+									  dst_vals text[], batch boolean DEFAULT true)
 RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	cf text[] := ARRAY(SELECT quote_ident(x) FROM unnest(g.child_columns) AS x);
 	pf text[] := ARRAY(SELECT quote_ident(x) FROM unnest(g.parent_columns) AS x);
-	-- the names of the selected keys, the batch's keys, the referenced
-	-- and the referencing values
-	i text[] := tdgen.sql_names('tdgen_i', cardinality(dst_key));
+	-- the names of the selected keys and values, the batch's keys, the
+	-- referenced and the referencing values
+	i text[] := tdgen.sql_names('tdgen_i', cardinality(dst_key)) || tdgen.sql_names('tdgen_v', cardinality(dst_vals));
 	s text[] := tdgen.sql_names('tdgen_s', cardinality(src_key));
 	q text[] := tdgen.sql_names('tdgen_q', cardinality(pf));
 	f text[] := tdgen.sql_names('tdgen_f', cardinality(cf));
 	no_src text := (SELECT string_agg(format('NULL::%s', t), ', ') FROM unnest(src_types) AS t);
+	-- the keys and values selected, and selected as i
+	dst text[] := dst_key || dst_vals;
+	dst_i text := concat_ws(', ', tdgen.sql_list(dst_key, '', 'tdgen_i'), tdgen.sql_list(dst_vals, '', 'tdgen_v'));
 	self boolean := g.child_rel = g.parent_rel;
 	rec boolean;
 	conds text := concat_ws(' AND ', 'true', '(' || g."when" || E'\n)');
@@ -480,7 +510,7 @@ BEGIN
 						  'CROSS JOIN LATERAL (SELECT %s FROM %s WHERE (%s) = (%s) AND %s ORDER BY %s LIMIT %s) AS tdgen_x',
 						  tdgen.sql_list(i, 'tdgen_x.'), tdgen.sql_list(s, 'tdgen_p.'), tdgen.sql_list(src_key, 'tdgen_p.', 'tdgen_s'),
 						  tdgen.sql_list(pf, 'tdgen_p.', 'tdgen_q'), g.parent_rel, tdgen.batch_filter('tdgen_p.', src_key, src_types),
-						  tdgen.sql_list(dst_key, '', 'tdgen_i'), g.child_rel, array_to_string(cf, ', '),
+						  dst_i, g.child_rel, array_to_string(cf, ', '),
 						  tdgen.sql_list(q, 'tdgen_p.'), conds, concat_ws(', ', g.order_by || E'\n', array_to_string(dst_key, ', ')),
 						  g.per_parent);
 		END IF;
@@ -490,7 +520,7 @@ BEGIN
 		-- predecessor
 		rec := self AND g.max_depth IS NULL;
 		IF pf = src_key THEN
-			child := format('SELECT %s%s, %s%s FROM %s WHERE %s AND %s', tdgen.sql_list(dst_key, '', 'tdgen_i'),
+			child := format('SELECT %s%s, %s%s FROM %s WHERE %s AND %s', dst_i,
 							CASE WHEN rec THEN ', ' || tdgen.sql_list(pf, '', 'tdgen_q') ELSE '' END,
 							tdgen.sql_list(cf, '', 'tdgen_s'), CASE WHEN rec THEN ', NULL::text[]' ELSE '' END,
 							g.child_rel, tdgen.batch_filter('', cf, src_types), conds);
@@ -498,8 +528,7 @@ BEGIN
 			child := format('SELECT %s%s, %s%s FROM %s AS tdgen_p JOIN (SELECT %s%s, %s FROM %s WHERE %s) AS tdgen_c ON (%s) = (%s) WHERE %s',
 							tdgen.sql_list(i, 'tdgen_c.'), CASE WHEN rec THEN ', ' || tdgen.sql_list(q, 'tdgen_c.') ELSE '' END,
 							tdgen.sql_list(src_key, 'tdgen_p.', 'tdgen_s'), CASE WHEN rec THEN ', NULL::text[]' ELSE '' END,
-							g.parent_rel, tdgen.sql_list(dst_key, '', 'tdgen_i'),
-							CASE WHEN rec THEN ', ' || tdgen.sql_list(pf, '', 'tdgen_q') ELSE '' END,
+							g.parent_rel, dst_i, CASE WHEN rec THEN ', ' || tdgen.sql_list(pf, '', 'tdgen_q') ELSE '' END,
 							tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds, tdgen.sql_list(f, 'tdgen_c.'),
 							tdgen.sql_list(pf, 'tdgen_p.'), tdgen.batch_filter('tdgen_p.', src_key, src_types));
 		END IF;
@@ -511,20 +540,22 @@ BEGIN
 		RETURN format('WITH RECURSIVE tdgen_r(%1$s, %2$s, %3$s, tdgen_pred) AS ('
 					  '%4$s UNION SELECT %5$s, %6$s, %7$s, ARRAY[%8$s] FROM tdgen_r '
 					  'JOIN (SELECT %9$s, %10$s, %11$s FROM %12$s WHERE %13$s) AS tdgen_c ON (%14$s) = (%15$s)) '
-					  'SELECT DISTINCT ON (%1$s) %1$s, %3$s, tdgen_pred FROM tdgen_r ORDER BY %1$s, %16$s',
+					  'SELECT DISTINCT ON (%17$s) %1$s, %3$s, tdgen_pred FROM tdgen_r ORDER BY %17$s, %16$s',
 					  array_to_string(i, ', '), array_to_string(q, ', '), array_to_string(s, ', '), child,
 					  tdgen.sql_list(i, 'tdgen_c.'), tdgen.sql_list(q, 'tdgen_c.'), no_src,
-					  (SELECT string_agg(format('tdgen_r.%s::text', x), ', ') FROM unnest(i) AS x),
-					  tdgen.sql_list(dst_key, '', 'tdgen_i'), tdgen.sql_list(pf, '', 'tdgen_q'), tdgen.sql_list(cf, '', 'tdgen_f'),
+					  (SELECT string_agg(format('tdgen_r.%s::text', x), ', ')
+					   FROM unnest(tdgen.sql_names('tdgen_i', cardinality(dst_key))) AS x),
+					  dst_i, tdgen.sql_list(pf, '', 'tdgen_q'), tdgen.sql_list(cf, '', 'tdgen_f'),
 					  g.child_rel, conds, tdgen.sql_list(f, 'tdgen_c.'), tdgen.sql_list(q, 'tdgen_r.'),
-					  (SELECT string_agg(x || ' NULLS LAST', ', ') FROM unnest(s) AS x));
+					  (SELECT string_agg(x || ' NULLS LAST', ', ') FROM unnest(s) AS x),
+					  array_to_string(tdgen.sql_names('tdgen_i', cardinality(dst_key)), ', '));
 	END IF;
 
 	-- up: the parents of the batch's rows (or of every row of the table)
 	conds := concat_ws(' AND ', conds, (SELECT string_agg(x || ' IS NOT NULL', ' AND ') FROM unnest(cf) AS x));
 	IF NOT batch THEN
 		RETURN format('SELECT DISTINCT %s FROM (SELECT %s FROM %s WHERE %s) AS tdgen_c JOIN %s AS tdgen_p ON (%s) = (%s)',
-					  tdgen.sql_list(dst_key, 'tdgen_p.'), tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds,
+					  tdgen.sql_list(dst, 'tdgen_p.'), tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds,
 					  g.parent_rel, tdgen.sql_list(pf, 'tdgen_p.'), tdgen.sql_list(f, 'tdgen_c.'));
 	END IF;
 	child := format('(SELECT %s, %s FROM %s WHERE %s AND %s) AS tdgen_c', tdgen.sql_list(src_key, '', 'tdgen_s'),
@@ -541,7 +572,7 @@ BEGIN
 					  'SELECT %3$s, %4$s, NULL::text[] FROM %5$s '
 					  'UNION SELECT %6$s, %7$s, ARRAY[%8$s] FROM tdgen_r '
 					  'JOIN (SELECT %9$s, %10$s, %11$s FROM %12$s WHERE %13$s) AS tdgen_c ON (%14$s) = (%15$s)) '
-					  'SELECT DISTINCT ON (%16$s) %16$s, %17$s, tdgen_pred FROM tdgen_r JOIN %18$s AS tdgen_p ON (%19$s) = (%20$s) '
+					  'SELECT DISTINCT ON (%16$s) %22$s, %17$s, tdgen_pred FROM tdgen_r JOIN %18$s AS tdgen_p ON (%19$s) = (%20$s) '
 					  'ORDER BY %16$s, %21$s',
 					  array_to_string(f, ', '), array_to_string(s, ', '), tdgen.sql_list(f, 'tdgen_c.'),
 					  tdgen.sql_list(s, 'tdgen_c.'), child, tdgen.sql_list(f, 'tdgen_c.'), no_src,
@@ -549,18 +580,27 @@ BEGIN
 					  tdgen.sql_list(src_key, '', 'tdgen_s'), tdgen.sql_list(pf, '', 'tdgen_q'), tdgen.sql_list(cf, '', 'tdgen_f'),
 					  g.child_rel, conds, tdgen.sql_list(q, 'tdgen_c.'), tdgen.sql_list(f, 'tdgen_r.'),
 					  tdgen.sql_list(dst_key, 'tdgen_p.'), tdgen.sql_list(s, 'tdgen_r.'), g.parent_rel, tdgen.sql_list(pf, 'tdgen_p.'),
-					  tdgen.sql_list(f, 'tdgen_r.'), (SELECT string_agg('tdgen_r.' || x || ' NULLS LAST', ', ') FROM unnest(s) AS x));
+					  tdgen.sql_list(f, 'tdgen_r.'), (SELECT string_agg('tdgen_r.' || x || ' NULLS LAST', ', ') FROM unnest(s) AS x),
+					  tdgen.sql_list(dst, 'tdgen_p.'));
 	END IF;
-	IF pf = dst_key AND g.validated AND g."when" IS NULL THEN
+	IF pf = dst_key AND cardinality(dst_vals) = 0 AND g.validated AND g."when" IS NULL THEN
 		-- production vouches for the parent: its key is the child's value
 		RETURN format('SELECT DISTINCT ON (%1$s) %1$s, %2$s FROM %3$s ORDER BY %1$s, %2$s',
 					  tdgen.sql_list(f, 'tdgen_c.'), tdgen.sql_list(s, 'tdgen_c.'), child);
 	END IF;
-	RETURN format('SELECT DISTINCT ON (%1$s) %1$s, %2$s FROM %3$s JOIN %4$s AS tdgen_p ON (%5$s) = (%6$s) ORDER BY %1$s, %2$s',
+	RETURN format('SELECT DISTINCT ON (%1$s) %7$s, %2$s FROM %3$s JOIN %4$s AS tdgen_p ON (%5$s) = (%6$s) ORDER BY %1$s, %2$s',
 				  tdgen.sql_list(dst_key, 'tdgen_p.'), tdgen.sql_list(s, 'tdgen_c.'), child, g.parent_rel,
-				  tdgen.sql_list(pf, 'tdgen_p.'), tdgen.sql_list(f, 'tdgen_c.'));
+				  tdgen.sql_list(pf, 'tdgen_p.'), tdgen.sql_list(f, 'tdgen_c.'), tdgen.sql_list(dst, 'tdgen_p.'));
 END
 $$;
+
+-- The keys a query to production takes at most (its array parameters):
+-- one query an edge a round at most sizes, which production answers with
+-- one scan or one index pass instead of one per batch.
+CREATE FUNCTION tdgen.subset_batch()
+RETURNS integer
+LANGUAGE sql IMMUTABLE
+RETURN 1000000;
 
 -- Follow one edge from the rows of a key set numbered after lo up to hi
 -- (seq), a batch at a time: each batch's keys to production, the keys
@@ -575,13 +615,15 @@ CREATE FUNCTION tdgen.subset_follow(g record, direction text, src record, dst re
 									OUT queries integer, OUT keys_read bigint, OUT new_rows bigint)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	batch_size CONSTANT integer := 250000;
-	sql text := tdgen.subset_edge_sql(g, direction, src.key_columns, src.key_types, dst.key_columns);
+	sql text := tdgen.subset_edge_sql(g, direction, src.key_columns, src.key_types, dst.key_columns, dst.val_exprs);
 	nk integer := cardinality(src.key_columns);
 	nd integer := cardinality(dst.key_columns);
-	-- the returned keys (cast to the set's types), and the bringing row's
+	nv integer := cardinality(dst.val_names);
+	-- the returned keys and values (cast to the set's types), and the
+	-- bringing row's key
 	dst_cols text := tdgen.key_casts('got.r', 1, dst.set_types);
-	src_cols text := tdgen.key_casts('got.r', nd + 1, src.set_types);
+	dst_vals text := concat(', ' || tdgen.key_casts('got.r', nd + 1, dst.val_types));
+	src_cols text := tdgen.key_casts('got.r', nd + nv + 1, src.set_types);
 	last bigint := lo;
 	params text[];
 	top_depth integer;
@@ -601,7 +643,8 @@ BEGIN
 												 array_to_string(tdgen.sql_names('k', nk), ', ')), ', ')
 						FROM generate_series(1, nk) AS n), src.key_table)
 		INTO last, top_depth, kept, params
-		USING last, hi, CASE WHEN direction = 'down' THEN coalesce(g.max_depth, 2147483647) ELSE 2147483647 END, batch_size,
+		USING last, hi, CASE WHEN direction = 'down' THEN coalesce(g.max_depth, 2147483647) ELSE 2147483647 END,
+			  tdgen.subset_batch(),
 			  g.n, direction IN ('up', 'orphans');
 		EXIT WHEN last IS NULL;
 		CONTINUE WHEN NOT kept;
@@ -616,12 +659,12 @@ BEGIN
 		ELSE
 			EXECUTE format('WITH got AS MATERIALIZED (SELECT r FROM tdgen.remote_rows($1, $2) AS r),
 								 ins AS (INSERT INTO %s (%s, mark, depth, via_edge, via_seq, via_key)
-										 SELECT %s, $3, coalesce(s.depth, $4) + 1, $5, s.seq, got.r[%s]::text[]
+										 SELECT %s%s, $3, coalesce(s.depth, $4) + 1, $5, s.seq, got.r[%s]::text[]
 										 FROM got LEFT JOIN %s AS s ON (%s) = (%s)
 										 ON CONFLICT DO NOTHING RETURNING 1)
 							SELECT (SELECT count(*) FROM got), (SELECT count(*) FROM ins)',
-						   dst.key_table, array_to_string(tdgen.sql_names('k', nd), ', '), dst_cols, nd + nk + 1,
-						   src.key_table, tdgen.sql_list(tdgen.sql_names('k', nk), 's.'), src_cols)
+						   dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '), dst_cols, dst_vals,
+						   nd + nv + nk + 1, src.key_table, tdgen.sql_list(tdgen.sql_names('k', nk), 's.'), src_cols)
 			INTO got, added
 			USING sql, params, CASE WHEN direction = 'down' THEN 'd' ELSE 'u' END, top_depth, g.n;
 		END IF;
@@ -629,6 +672,80 @@ BEGIN
 		keys_read := keys_read + got;
 		new_rows := new_rows + added;
 	END LOOP;
+END
+$$;
+
+-- Follow an edge whose values travel with the child's keys (g.carried)
+-- up from the rows of the child's key set numbered after lo up to hi:
+-- their distinct values, without production, when they are the parent's
+-- key, production vouches for them and the parent's set needs no values
+-- of its own; else the parents production has for them, asked by value
+-- (an index lookup) instead of by the child's keys.  Values already keys
+-- of the parent's set are not asked again.  Returns the queries sent, the
+-- keys read and the rows new to the parent's set.
+CREATE FUNCTION tdgen.subset_lift(g record, src record, dst record, lo bigint, hi bigint,
+								  OUT queries integer, OUT keys_read bigint, OUT new_rows bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
+DECLARE
+	pf text[] := ARRAY(SELECT quote_ident(x) FROM unnest(g.parent_columns) AS x);
+	nv integer := cardinality(pf);
+	v text[] := ARRAY(SELECT format('v%s_%s', g.n, i) FROM generate_series(1, nv) AS i);
+	nd integer := cardinality(dst.key_columns);
+	by_key boolean := pf = dst.key_columns;
+	got bigint;
+	added bigint;
+	chunk bigint := 0;
+	chunks bigint;
+BEGIN
+	queries := 0;
+	keys_read := 0;
+	new_rows := 0;
+	-- the values new to the parent, each with the first row that has it
+	DROP TABLE IF EXISTS pg_temp.tdgen_lift;
+	EXECUTE format('CREATE TEMP TABLE tdgen_lift ON COMMIT DROP AS
+					SELECT *, row_number() OVER (ORDER BY %1$s) AS i
+					FROM (SELECT DISTINCT ON (%1$s) %1$s, s.seq FROM %2$s AS s
+						  WHERE s.seq > $1 AND s.seq <= $2 AND NOT (s.mark = ''d'' AND s.via_edge = $3) AND %3$s %4$s
+						  ORDER BY %1$s, s.seq) AS x',
+				   array_to_string(v, ', '), src.key_table,
+				   (SELECT string_agg(format('%s IS NOT NULL', x), ' AND ') FROM unnest(v) AS x),
+				   CASE WHEN by_key
+						THEN format('AND NOT EXISTS (SELECT FROM %s AS p WHERE (%s) = (%s))', dst.key_table,
+									tdgen.sql_list(tdgen.sql_names('k', nd), 'p.'), tdgen.sql_list(v, 's.'))
+						ELSE '' END)
+	USING lo, hi, g.n;
+	IF by_key AND g.validated AND cardinality(dst.val_names) = 0 THEN
+		EXECUTE format('INSERT INTO %s (%s, mark, depth, via_edge, via_seq) SELECT %s, ''u'', 0, $1, seq FROM tdgen_lift',
+					   dst.key_table, array_to_string(tdgen.sql_names('k', nd), ', '), array_to_string(v, ', '))
+		USING g.n;
+		GET DIAGNOSTICS new_rows = ROW_COUNT;
+		RETURN;
+	END IF;
+	-- the parents production has, with their own values, a batch of
+	-- values at a time; each matched to its row by the values it has
+	SELECT count(*) INTO chunks FROM tdgen_lift;
+	WHILE chunk * tdgen.subset_batch() < chunks LOOP
+		EXECUTE format('WITH got AS MATERIALIZED (SELECT r FROM tdgen.remote_rows($1, ARRAY[%s]) AS r),
+							 ins AS (INSERT INTO %s (%s, mark, depth, via_edge, via_seq)
+									 SELECT %s, ''u'', 0, $2, l.seq FROM got JOIN tdgen_lift AS l ON (%s) = (%s)
+									 ON CONFLICT DO NOTHING RETURNING 1)
+						SELECT (SELECT count(*) FROM got), (SELECT count(*) FROM ins)',
+					   (SELECT string_agg(format('(SELECT array_agg(%s ORDER BY i)::text FROM tdgen_lift WHERE i > $3 AND i <= $4)', x),
+										  ', ')
+						FROM unnest(v) AS x),
+					   dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '),
+					   tdgen.key_casts('got.r', 1, dst.set_types || dst.val_types), tdgen.sql_list(v, 'l.'),
+					   tdgen.key_casts('got.r', nd + cardinality(dst.val_names) + 1, g.child_set_types))
+		INTO got, added
+		USING format('SELECT %s, %s FROM %s AS tdgen_p WHERE %s', tdgen.sql_list(dst.key_columns || dst.val_exprs, 'tdgen_p.'),
+					 tdgen.sql_list(pf, 'tdgen_p.'), g.parent_rel, tdgen.batch_filter('tdgen_p.', pf, g.child_types)),
+			  g.n, chunk * tdgen.subset_batch(), (chunk + 1) * tdgen.subset_batch();
+		chunk := chunk + 1;
+		queries := queries + 1;
+		keys_read := keys_read + got;
+		new_rows := new_rows + added;
+	END LOOP;
+	DROP TABLE tdgen_lift;
 END
 $$;
 
@@ -672,7 +789,8 @@ BEGIN
 							CASE WHEN NOT removing THEN y."where" END AS "where",
 							CASE WHEN NOT removing THEN y.per_parent END AS per_parent,
 							CASE WHEN NOT removing THEN y.order_by END AS order_by,
-							CASE WHEN NOT removing THEN y.max_depth END AS max_depth, y.on_absent
+							CASE WHEN NOT removing THEN y.max_depth END AS max_depth, y.on_absent, y.child_types,
+							y.child_set_types, y.carried
 					 FROM tdgen_subset_edge AS y
 					 WHERE CASE direction
 							   WHEN 'down' THEN (y.parent_schema, y.parent_table) = (src.schema_name, src.table_name) AND y.downward
@@ -685,8 +803,12 @@ BEGIN
 				  AND (x.schema_name, x.table_name) = (CASE WHEN direction = 'up' THEN g.parent_schema ELSE g.child_schema END,
 														CASE WHEN direction = 'up' THEN g.parent_table ELSE g.child_table END);
 				CONTINUE WHEN NOT FOUND;
-				r := tdgen.subset_follow(g, CASE WHEN direction = 'up' THEN 'up' ELSE 'down' END, src, dst, done[src.n],
-										 tops[src.n], removing);
+				IF direction = 'up' AND g.carried THEN
+					r := tdgen.subset_lift(g, src, dst, done[src.n], tops[src.n]);
+				ELSE
+					r := tdgen.subset_follow(g, CASE WHEN direction = 'up' THEN 'up' ELSE 'down' END, src, dst, done[src.n],
+											 tops[src.n], removing);
+				END IF;
 				stats := tdgen.subset_count(stats, g.name, direction, r.queries, r.keys_read, r.new_rows);
 			END LOOP;
 			done[src.n] := tops[src.n];
@@ -726,6 +848,18 @@ BEGIN
 	CREATE TEMP TABLE tdgen_subset_table ON COMMIT DROP AS
 	SELECT x.*, NULL::text AS key_table, NULL::text AS gone_table FROM tdgen.subset_tables(e.name, production) AS x;
 	CREATE TEMP TABLE tdgen_subset_edge ON COMMIT DROP AS SELECT * FROM tdgen.subset_edges(e.name, production);
+	-- the values that travel with a table's keys: those of its foreign
+	-- keys that carry them (v<edge>_<column>)
+	ALTER TABLE tdgen_subset_table ADD val_exprs text[], ADD val_names text[], ADD val_types text[];
+	UPDATE tdgen_subset_table AS x
+	SET val_exprs = coalesce(v.exprs, '{}'), val_names = coalesce(v.names, '{}'), val_types = coalesce(v.types, '{}')
+	FROM tdgen_subset_table AS y
+	LEFT JOIN LATERAL (SELECT array_agg(quote_ident(c.name) ORDER BY g.n, c.i) AS exprs,
+							  array_agg(format('v%s_%s', g.n, c.i) ORDER BY g.n, c.i) AS names,
+							  array_agg(g.child_set_types[c.i] ORDER BY g.n, c.i) AS types
+					   FROM tdgen_subset_edge AS g CROSS JOIN LATERAL unnest(g.child_columns) WITH ORDINALITY AS c(name, i)
+					   WHERE g.carried AND (g.child_schema, g.child_table) = (y.schema_name, y.table_name)) AS v ON true
+	WHERE y.n = x.n;
 
 	-- the tables the targets reach: downward from the targets, then
 	-- upward from those and from the lookup tables; the others are
@@ -768,7 +902,9 @@ BEGIN
 										   seq bigint GENERATED ALWAYS AS IDENTITY, PRIMARY KEY (%s)) %s',
 					   persistence, key_schema, 'k' || t.n,
 					   (SELECT string_agg(format('k%s %s NOT NULL', i, t.set_types[i]), ', ' ORDER BY i)
-						FROM generate_series(1, cardinality(t.key_columns)) AS i),
+						FROM generate_series(1, cardinality(t.key_columns)) AS i)
+					   || coalesce((SELECT string_agg(format(', %s %s', t.val_names[i], t.val_types[i]), '' ORDER BY i)
+									FROM generate_series(1, cardinality(t.val_names)) AS i), ''),
 					   array_to_string(tdgen.sql_names('k', cardinality(t.key_columns)), ', '),
 					   CASE WHEN persistence = 'TEMP' THEN 'ON COMMIT DROP' ELSE '' END);
 		EXECUTE format('CREATE INDEX ON %I.%I (seq)', key_schema, 'k' || t.n);
@@ -782,7 +918,7 @@ BEGIN
 	-- the targets
 	FOR t IN SELECT * FROM tdgen_subset_table AS x
 			 WHERE x.mode = 'subset' AND num_nonnulls(x.percent, x."where", x."limit") > 0 ORDER BY x.n LOOP
-		sql := format('SELECT %s FROM %s AS tdgen_t WHERE %s AND %s', tdgen.sql_list(t.key_columns, 'tdgen_t.'),
+		sql := format('SELECT %s FROM %s AS tdgen_t WHERE %s AND %s', tdgen.sql_list(t.key_columns || t.val_exprs, 'tdgen_t.'),
 					  t.qualified, coalesce('(' || t."where" || E'\n)', 'true'),
 					  CASE WHEN t.percent IS NULL OR t.percent >= 100 THEN 'true'
 						   WHEN t.percent <= 0 THEN 'false'
@@ -793,8 +929,8 @@ BEGIN
 								 t."limit");
 		END IF;
 		EXECUTE format('INSERT INTO %s (%s, mark, depth) SELECT %s, ''t'', 0 FROM tdgen.remote_rows($1, ''{}'') AS r ON CONFLICT DO NOTHING',
-					   t.key_table, array_to_string(tdgen.sql_names('k', cardinality(t.key_columns)), ', '),
-					   tdgen.key_casts('r', 1, t.set_types))
+					   t.key_table, array_to_string(tdgen.sql_names('k', cardinality(t.key_columns)) || t.val_names, ', '),
+					   tdgen.key_casts('r', 1, t.set_types || t.val_types))
 		USING sql;
 	END LOOP;
 
@@ -813,9 +949,9 @@ BEGIN
 							 ins AS (INSERT INTO %s (%s, mark, depth, via_edge) SELECT %s, ''u'', 0, $2 FROM got
 									 ON CONFLICT DO NOTHING RETURNING 1)
 						SELECT 1 AS queries, (SELECT count(*) FROM got) AS keys_read, (SELECT count(*) FROM ins) AS new_rows',
-					   dst.key_table, array_to_string(tdgen.sql_names('k', cardinality(dst.key_columns)), ', '),
-					   tdgen.key_casts('r', 1, dst.set_types))
-		INTO r USING tdgen.subset_edge_sql(g, 'up', NULL, NULL, dst.key_columns, false), g.n;
+					   dst.key_table, array_to_string(tdgen.sql_names('k', cardinality(dst.key_columns)) || dst.val_names, ', '),
+					   tdgen.key_casts('r', 1, dst.set_types || dst.val_types))
+		INTO r USING tdgen.subset_edge_sql(g, 'up', NULL, NULL, dst.key_columns, dst.val_exprs, false), g.n;
 		stats := tdgen.subset_count(stats, g.name, 'up', r.queries, r.keys_read, r.new_rows);
 	END LOOP;
 	stats := tdgen.subset_rounds('up', stats);
@@ -1121,8 +1257,9 @@ GRANT EXECUTE ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint,
 	tdgen_relation(text, text[], text, text[], text, text, text), tdgen_drop_relation(text, text) TO tdgen_admin;
 REVOKE ALL ON FUNCTION tdgen.subset_foreign_table(text, name[]), tdgen.check_subset_clauses(text, name[], text, text),
 	tdgen.check_clause(regclass, text, text, text), tdgen.subset_tables(text, jsonb), tdgen.subset_edges(text, jsonb),
-	tdgen.subset_edge_sql(record, text, text[], text[], text[], boolean), tdgen.batch_filter(text, text[], text[]),
-	tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean), tdgen.subset_rounds(text, jsonb), tdgen.subset_keys(text, jsonb, name, bigint),
+	tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean), tdgen.batch_filter(text, text[], text[]),
+	tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean), tdgen.subset_batch(),
+	tdgen.subset_lift(record, record, record, bigint, bigint), tdgen.snapshot_type(jsonb, oid), tdgen.subset_rounds(text, jsonb), tdgen.subset_keys(text, jsonb, name, bigint),
 	tdgen.key_schemas(text), tdgen.drop_key_sets(text), tdgen.subset_prepare(tdgen.environment, jsonb, bigint),
 	tdgen.subset_now(text), tdgen.subset_plan_by(regrole, text), tdgen.subset_why_by(regrole, text, text, jsonb) FROM PUBLIC;
 
@@ -1156,10 +1293,16 @@ COMMENT ON FUNCTION tdgen.key_casts(text, integer, text[]) IS
 	'the elements of a text array from one position on, each cast to its type, as a SQL list';
 COMMENT ON FUNCTION tdgen.sql_names(text, integer) IS
 	'the names alias1 to aliasN';
-COMMENT ON FUNCTION tdgen.subset_edge_sql(record, text, text[], text[], text[], boolean) IS
+COMMENT ON FUNCTION tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean) IS
 	'the production query that follows a foreign key from a batch of keys, down to children or up to parents';
 COMMENT ON FUNCTION tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean) IS
 	'follows a foreign key from the new rows of a key set, a batch at a time, adding what production returns to the other set';
+COMMENT ON FUNCTION tdgen.subset_batch() IS
+	'the keys or values one query of a subset''s closure sends production at most';
+COMMENT ON FUNCTION tdgen.subset_lift(record, record, record, bigint, bigint) IS
+	'follows a foreign key up from the values that travel with the child''s keys: the parents without production when they are its keys, else asked by value';
+COMMENT ON FUNCTION tdgen.snapshot_type(jsonb, oid) IS
+	'a type of production''s snapshot as a key set names it: production''s name and the type the set holds it as';
 COMMENT ON FUNCTION tdgen.subset_rounds(text, jsonb) IS
 	'the rounds of a subset''s closure one way (down, up, or drop for the rows that reference rows left out), until no key set gains a row';
 COMMENT ON FUNCTION tdgen.subset_keys(text, jsonb, name, bigint) IS
