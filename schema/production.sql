@@ -41,8 +41,8 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'tdgen_remote_query';
 
 CREATE FUNCTION tdgen.remote_rows(query text, params text[])
-RETURNS SETOF text[]
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+RETURNS SETOF record
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE ROWS 100000
 AS 'MODULE_PATHNAME', 'tdgen_remote_rows';
 
 -- ---------------------------------------------------------------------------
@@ -589,7 +589,7 @@ COMMENT ON FUNCTION tdgen.remote_server() IS
 COMMENT ON FUNCTION tdgen.remote_query(text) IS
 	'the rows of one of tdgen''s own queries on production''s catalog, over tdgen''s connection, as a jsonb array';
 COMMENT ON FUNCTION tdgen.remote_rows(text, text[]) IS
-	'the rows of one of tdgen''s own queries on production, with text parameters, over tdgen''s connection, each as a text array';
+	'the rows of one of tdgen''s own queries on production, with text parameters, over tdgen''s connection, typed by the caller''s column definition list';
 COMMENT ON FUNCTION tdgen.type_class(name, "char", text) IS
 	'the kind of a type (text, integer, numeric, date, timestamp, network, uuid, json, text_array, binary, enum, boolean, other)';
 COMMENT ON FUNCTION tdgen.remote_columns(text, jsonb) IS

@@ -438,13 +438,19 @@ LANGUAGE sql IMMUTABLE
 RETURN (SELECT string_agg(prefix || x || coalesce(' AS ' || alias || i, ''), ', ' ORDER BY i)
 		FROM unnest(exprs) WITH ORDINALITY AS u(x, i));
 
--- The elements of a text array (array), from the first-th on, cast to
--- types: array[first]::type1, array[first + 1]::type2, ...
-CREATE FUNCTION tdgen.key_casts(array_name text, first integer, types text[])
+-- The column definition list of tdgen.remote_rows for columns of types:
+-- r1 type1, r2 type2, ...
+CREATE FUNCTION tdgen.row_defs(types text[])
 RETURNS text
 LANGUAGE sql IMMUTABLE
-RETURN (SELECT string_agg(format('%s[%s]::%s', array_name, first + i - 1, t), ', ' ORDER BY i)
-		FROM unnest(types) WITH ORDINALITY AS u(t, i));
+RETURN (SELECT string_agg(format('r%s %s', i, t), ', ' ORDER BY i) FROM unnest(types) WITH ORDINALITY AS u(t, i));
+
+-- n columns of such a row (alias), from the first-th on: alias.r<first>,
+-- ...; NULL for none.
+CREATE FUNCTION tdgen.row_cols(alias text, first integer, n integer)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+RETURN (SELECT string_agg(format('%s.r%s', alias, i), ', ' ORDER BY i) FROM generate_series(first, first + n - 1) AS i);
 
 -- The names alias1 .. aliasN.
 CREATE FUNCTION tdgen.sql_names(alias text, n integer)
@@ -619,11 +625,15 @@ DECLARE
 	nk integer := cardinality(src.key_columns);
 	nd integer := cardinality(dst.key_columns);
 	nv integer := cardinality(dst.val_names);
-	-- the returned keys and values (cast to the set's types), and the
-	-- bringing row's key
-	dst_cols text := tdgen.key_casts('got.r', 1, dst.set_types);
-	dst_vals text := concat(', ' || tdgen.key_casts('got.r', nd + 1, dst.val_types));
-	src_cols text := tdgen.key_casts('got.r', nd + nv + 1, src.set_types);
+	-- the keys and values returned, then the bringing row's key and, for
+	-- a self-reference followed to its end, its predecessor
+	pred boolean := g.child_rel = g.parent_rel
+					AND (direction = 'up' OR direction = 'down' AND g.per_parent IS NULL AND g.max_depth IS NULL);
+	defs text := CASE WHEN direction = 'orphans' THEN tdgen.row_defs(src.set_types)
+					  ELSE tdgen.row_defs(dst.set_types || dst.val_types || src.set_types
+										  || CASE WHEN pred THEN ARRAY['text[]'] ELSE '{}' END) END;
+	dst_cols text := tdgen.row_cols('got', 1, nd + CASE WHEN direction = 'orphans' THEN 0 ELSE nv END);
+	src_cols text := tdgen.row_cols('got', nd + nv + 1, nk);
 	last bigint := lo;
 	params text[];
 	top_depth integer;
@@ -649,22 +659,23 @@ BEGIN
 		EXIT WHEN last IS NULL;
 		CONTINUE WHEN NOT kept;
 		IF removing THEN
-			EXECUTE format('WITH got AS MATERIALIZED (SELECT r FROM tdgen.remote_rows($1, $2) AS r),
+			EXECUTE format('WITH got AS MATERIALIZED (SELECT * FROM tdgen.remote_rows($1, $2) AS r(%6$s)),
 								 del AS (DELETE FROM %1$s AS t USING got WHERE (%2$s) = (%3$s) RETURNING %2$s, t.mark, t.depth),
 								 ins AS (INSERT INTO %4$s (%5$s, mark, depth) SELECT * FROM del ON CONFLICT DO NOTHING RETURNING 1)
 							SELECT (SELECT count(*) FROM got), (SELECT count(*) FROM ins)',
-						   dst.key_table, tdgen.sql_list(tdgen.sql_names('k', nd), 't.'), dst_cols,
-						   dst.gone_table, array_to_string(tdgen.sql_names('k', nd), ', '))
+						   dst.key_table, tdgen.sql_list(tdgen.sql_names('k', nd), 't.'), tdgen.row_cols('got', 1, nd),
+						   dst.gone_table, array_to_string(tdgen.sql_names('k', nd), ', '), defs)
 			INTO got, added USING sql, params;
 		ELSE
-			EXECUTE format('WITH got AS MATERIALIZED (SELECT r FROM tdgen.remote_rows($1, $2) AS r),
+			EXECUTE format('WITH got AS MATERIALIZED (SELECT * FROM tdgen.remote_rows($1, $2) AS r(%s)),
 								 ins AS (INSERT INTO %s (%s, mark, depth, via_edge, via_seq, via_key)
-										 SELECT %s%s, $3, coalesce(s.depth, $4) + 1, $5, s.seq, got.r[%s]::text[]
+										 SELECT %s, $3, coalesce(s.depth, $4) + 1, $5, s.seq, %s
 										 FROM got LEFT JOIN %s AS s ON (%s) = (%s)
 										 ON CONFLICT DO NOTHING RETURNING 1)
 							SELECT (SELECT count(*) FROM got), (SELECT count(*) FROM ins)',
-						   dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '), dst_cols, dst_vals,
-						   nd + nv + nk + 1, src.key_table, tdgen.sql_list(tdgen.sql_names('k', nk), 's.'), src_cols)
+						   defs, dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '), dst_cols,
+						   CASE WHEN pred THEN format('got.r%s', nd + nv + nk + 1) ELSE 'NULL' END,
+						   src.key_table, tdgen.sql_list(tdgen.sql_names('k', nk), 's.'), src_cols)
 			INTO got, added
 			USING sql, params, CASE WHEN direction = 'down' THEN 'd' ELSE 'u' END, top_depth, g.n;
 		END IF;
@@ -725,7 +736,7 @@ BEGIN
 	-- values at a time; each matched to its row by the values it has
 	SELECT count(*) INTO chunks FROM tdgen_lift;
 	WHILE chunk * tdgen.subset_batch() < chunks LOOP
-		EXECUTE format('WITH got AS MATERIALIZED (SELECT r FROM tdgen.remote_rows($1, ARRAY[%s]) AS r),
+		EXECUTE format('WITH got AS MATERIALIZED (SELECT * FROM tdgen.remote_rows($1, ARRAY[%s]) AS r(%s)),
 							 ins AS (INSERT INTO %s (%s, mark, depth, via_edge, via_seq)
 									 SELECT %s, ''u'', 0, $2, l.seq FROM got JOIN tdgen_lift AS l ON (%s) = (%s)
 									 ON CONFLICT DO NOTHING RETURNING 1)
@@ -733,9 +744,10 @@ BEGIN
 					   (SELECT string_agg(format('(SELECT array_agg(%s ORDER BY i)::text FROM tdgen_lift WHERE i > $3 AND i <= $4)', x),
 										  ', ')
 						FROM unnest(v) AS x),
+					   tdgen.row_defs(dst.set_types || dst.val_types || g.child_set_types),
 					   dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '),
-					   tdgen.key_casts('got.r', 1, dst.set_types || dst.val_types), tdgen.sql_list(v, 'l.'),
-					   tdgen.key_casts('got.r', nd + cardinality(dst.val_names) + 1, g.child_set_types))
+					   tdgen.row_cols('got', 1, nd + cardinality(dst.val_names)), tdgen.sql_list(v, 'l.'),
+					   tdgen.row_cols('got', nd + cardinality(dst.val_names) + 1, nv))
 		INTO got, added
 		USING format('SELECT %s, %s FROM %s AS tdgen_p WHERE %s', tdgen.sql_list(dst.key_columns || dst.val_exprs, 'tdgen_p.'),
 					 tdgen.sql_list(pf, 'tdgen_p.'), g.parent_rel, tdgen.batch_filter('tdgen_p.', pf, g.child_types)),
@@ -928,9 +940,10 @@ BEGIN
 			sql := sql || format(' ORDER BY %s LIMIT %s', concat_ws(', ', t.order_by || E'\n', tdgen.sql_list(t.key_columns, 'tdgen_t.')),
 								 t."limit");
 		END IF;
-		EXECUTE format('INSERT INTO %s (%s, mark, depth) SELECT %s, ''t'', 0 FROM tdgen.remote_rows($1, ''{}'') AS r ON CONFLICT DO NOTHING',
+		EXECUTE format('INSERT INTO %s (%s, mark, depth) SELECT r.*, ''t'', 0 FROM tdgen.remote_rows($1, ''{}'') AS r(%s)
+						ON CONFLICT DO NOTHING',
 					   t.key_table, array_to_string(tdgen.sql_names('k', cardinality(t.key_columns)) || t.val_names, ', '),
-					   tdgen.key_casts('r', 1, t.set_types || t.val_types))
+					   tdgen.row_defs(t.set_types || t.val_types))
 		USING sql;
 	END LOOP;
 
@@ -945,12 +958,12 @@ BEGIN
 		SELECT * INTO dst FROM tdgen_subset_table AS x
 		WHERE (x.schema_name, x.table_name) = (g.parent_schema, g.parent_table) AND x.mode = 'subset';
 		CONTINUE WHEN NOT FOUND;
-		EXECUTE format('WITH got AS MATERIALIZED (SELECT r FROM tdgen.remote_rows($1, ''{}'') AS r),
-							 ins AS (INSERT INTO %s (%s, mark, depth, via_edge) SELECT %s, ''u'', 0, $2 FROM got
+		EXECUTE format('WITH got AS MATERIALIZED (SELECT * FROM tdgen.remote_rows($1, ''{}'') AS r(%s)),
+							 ins AS (INSERT INTO %s (%s, mark, depth, via_edge) SELECT got.*, ''u'', 0, $2 FROM got
 									 ON CONFLICT DO NOTHING RETURNING 1)
 						SELECT 1 AS queries, (SELECT count(*) FROM got) AS keys_read, (SELECT count(*) FROM ins) AS new_rows',
-					   dst.key_table, array_to_string(tdgen.sql_names('k', cardinality(dst.key_columns)) || dst.val_names, ', '),
-					   tdgen.key_casts('r', 1, dst.set_types || dst.val_types))
+					   tdgen.row_defs(dst.set_types || dst.val_types), dst.key_table,
+					   array_to_string(tdgen.sql_names('k', cardinality(dst.key_columns)) || dst.val_names, ', '))
 		INTO r USING tdgen.subset_edge_sql(g, 'up', NULL, NULL, dst.key_columns, dst.val_exprs, false), g.n;
 		stats := tdgen.subset_count(stats, g.name, 'up', r.queries, r.keys_read, r.new_rows);
 	END LOOP;
@@ -1289,8 +1302,10 @@ COMMENT ON FUNCTION tdgen.sql_list(text[], text, text) IS
 	'SQL expressions as a comma-separated list, each prefixed, optionally aliased alias1, alias2...';
 COMMENT ON FUNCTION tdgen.batch_filter(text, text[], text[]) IS
 	'the condition that a relation''s columns equal one row of a batch of keys given as array parameters';
-COMMENT ON FUNCTION tdgen.key_casts(text, integer, text[]) IS
-	'the elements of a text array from one position on, each cast to its type, as a SQL list';
+COMMENT ON FUNCTION tdgen.row_defs(text[]) IS
+	'the column definition list r1 type1, r2 type2, ... of a row tdgen.remote_rows reads';
+COMMENT ON FUNCTION tdgen.row_cols(text, integer, integer) IS
+	'n columns of such a row from one on, as a SQL list';
 COMMENT ON FUNCTION tdgen.sql_names(text, integer) IS
 	'the names alias1 to aliasN';
 COMMENT ON FUNCTION tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean) IS

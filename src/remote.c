@@ -619,12 +619,13 @@ tdgen_remote_query(PG_FUNCTION_ARGS)
 }
 
 /*
- * tdgen.remote_rows(query text, params text[]) returns setof text[]
+ * tdgen.remote_rows(query text, params text[]) returns setof record
  *
  * The rows of a read-only query on production (tdgen's own text, never a
  * caller's: only tdgen's owner may execute this) with its parameters
- * given as text, through the open connection: each row as an array of
- * its columns' text forms.  A subset's keys come this way.  The rows are
+ * given as text, through the open connection, typed as the caller's
+ * column definition list says (each column's text form read by its
+ * type's input function).  A subset's keys come this way.  The rows are
  * taken from libpq one at a time (single-row mode) into the result's
  * tuplestore, which spills to a temporary file past work_mem: however
  * many rows production returns, the memory they take stays bounded.
@@ -640,15 +641,19 @@ tdgen_remote_rows(PG_FUNCTION_ARGS)
 	bool	   *elem_nulls;
 	int			nparams;
 	const char **params;
-	Datum	   *cols;
-	bool	   *col_nulls;
+	AttInMetadata *attinmeta;
+	int			natts;
+	char	  **values;
 	MemoryContext row_mcxt;
 
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elem_nulls, &nparams);
 	params = palloc0(sizeof(char *) * Max(nparams, 1));
 	for (int i = 0; i < nparams; i++)
 		params[i] = elem_nulls[i] ? NULL : TextDatumGetCString(elems[i]);
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC | MAT_SRF_BLESS);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	attinmeta = TupleDescGetAttInMetadata(rsinfo->setDesc);
+	natts = rsinfo->setDesc->natts;
+	values = palloc(sizeof(char *) * Max(natts, 1));
 	row_mcxt = AllocSetContextCreate(CurrentMemoryContext, "tdgen remote row", ALLOCSET_DEFAULT_SIZES);
 
 	require_connection();
@@ -661,12 +666,7 @@ tdgen_remote_rows(PG_FUNCTION_ARGS)
 	{
 		PGresult   *res;
 		ExecStatusType status;
-		int			ncols;
-		int			dims[1];
-		int			lbs[1] = {1};
 		MemoryContext old;
-		Datum		value;
-		bool		isnull = false;
 
 		CHECK_FOR_INTERRUPTS();
 		remote_wait(doing);
@@ -682,22 +682,21 @@ tdgen_remote_rows(PG_FUNCTION_ARGS)
 		}
 		if (status != PGRES_SINGLE_TUPLE)
 			TdgenRemoteError(res, doing);
-
-		/* the row's values copied out, and libpq's result freed */
-		ncols = PQnfields(res);
-		dims[0] = ncols;
-		old = MemoryContextSwitchTo(row_mcxt);
-		cols = palloc(sizeof(Datum) * Max(ncols, 1));
-		col_nulls = palloc(sizeof(bool) * Max(ncols, 1));
-		for (int c = 0; c < ncols; c++)
+		if (PQnfields(res) != natts)
 		{
-			col_nulls[c] = PQgetisnull(res, 0, c);
-			cols[c] = col_nulls[c] ? (Datum) 0 : CStringGetTextDatum(PQgetvalue(res, 0, c));
+			int			got = PQnfields(res);
+
+			PQclear(res);
+			elog(ERROR, "production returned %d columns where %d were defined", got, natts);
 		}
+
+		/* the row's values copied out, libpq's result freed, then typed */
+		old = MemoryContextSwitchTo(row_mcxt);
+		for (int c = 0; c < natts; c++)
+			values[c] = PQgetisnull(res, 0, c) ? NULL : pstrdup(PQgetvalue(res, 0, c));
 		PQclear(res);
-		value = PointerGetDatum(construct_md_array(cols, col_nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+		tuplestore_puttuple(rsinfo->setResult, BuildTupleFromCStrings(attinmeta, values));
 		MemoryContextSwitchTo(old);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 		MemoryContextReset(row_mcxt);
 	}
 	MemoryContextDelete(row_mcxt);

@@ -526,7 +526,7 @@ is(sqlstate($err), '42501', 'nor a relation');
 is(sqlstate($err), '42501', 'nor read the plan of an environment it may not refresh (it reads production\'s keys)');
 (undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT * FROM tdgen_subset_why('small', 'public.customers', '{"id": 1}')});
 is(sqlstate($err), '42501', 'nor ask why a row is there');
-(undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT * FROM tdgen.remote_rows('SELECT 1', '{}')});
+(undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT * FROM tdgen.remote_rows('SELECT 1', '{}') AS r(x int)});
 is(sqlstate($err), '42501', 'nor send production a query of its own');
 sql('staging', q{SELECT tdgen_environment('small', 'prod', options => '{"transfer": "fdw"}')});
 ($rc, $err) = refresh('small');
