@@ -346,7 +346,8 @@ CREATE FUNCTION tdgen.subset_edges(environment text, production jsonb)
 RETURNS TABLE (n integer, name text, child_schema name, child_table name, child_rel text, child_columns name[],
 			   parent_schema name, parent_table name, parent_rel text, parent_columns name[], validated boolean,
 			   not_null boolean, "when" text, downward boolean, "where" text, per_parent integer, order_by text,
-			   max_depth integer, on_absent text, child_types text[], child_set_types text[], carried boolean)
+			   max_depth integer, on_absent text, child_types text[], child_set_types text[], carried boolean,
+			   child_indexed boolean)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	WITH RECURSIVE ec AS MATERIALIZED (
@@ -372,6 +373,10 @@ BEGIN ATOMIC
 		WHERE k.contype = 'f' AND k.conislocal
 	), modes AS (
 		SELECT DISTINCT c.schema_name, c.table_name, c.mode FROM ec AS c
+	), lead AS MATERIALIZED (
+		-- the columns an index of a relation leads with
+		SELECT DISTINCT x.indrelid, x.indkey[1] AS attnum
+		FROM jsonb_to_recordset(production #> '{snap,index}') AS x(indrelid oid, indkey int2[])
 	), edge AS (
 		SELECT f.con_schema AS schema_name, f.conname AS name,
 			   ct.nspname AS child_schema, ct.relname AS child_table, tdgen.qualified(cr.nspname, cr.relname) AS child_rel,
@@ -413,7 +418,8 @@ BEGIN ATOMIC
 		   AND g.child_rel = tdgen.qualified(g.child_schema, g.child_table)
 		   AND coalesce(o.on_absent, 'include') <> 'null'
 		   AND NOT EXISTS (SELECT FROM ec AS c WHERE (c.schema_name, c.table_name) = (g.child_schema, g.child_table)
-						   AND c.column_name = ANY (g.child_columns) AND c.action = 'mask')
+						   AND c.column_name = ANY (g.child_columns) AND c.action = 'mask'),
+		   EXISTS (SELECT FROM lead AS l WHERE l.indrelid = g.relid AND l.attnum = g.attnums[1])
 	FROM edge AS g
 	CROSS JOIN LATERAL (SELECT array_agg(t.type_name ORDER BY a.i) AS type_names, array_agg(t.set_type ORDER BY a.i) AS set_types
 						FROM unnest(g.attnums) WITH ORDINALITY AS a(attnum, i)
@@ -473,16 +479,22 @@ RETURN format('NOT EXISTS (SELECT FROM %s AS tdgen_x WHERE (%s) = (%s))', key_ta
 -- rows, given as one array parameter a column ($1::type[], ...): = ANY on
 -- the first column, which production plans from the array's size (an
 -- index scan, or a hashed list over a scan), and for several columns a
--- join to unnest of them all besides.
-CREATE FUNCTION tdgen.batch_filter(alias text, columns text[], types text[])
+-- join to unnest of them all besides.  opaque: one column an index leads
+-- with, the batch hidden from production's planner behind a subquery (the
+-- index takes it as it runs; weighing a million constants one by one takes
+-- the planner seconds, per partition).  Never without such an index: a
+-- scan would compare each row with the whole list.
+CREATE FUNCTION tdgen.batch_filter(alias text, columns text[], types text[], opaque boolean DEFAULT false)
 RETURNS text
 LANGUAGE sql IMMUTABLE
-RETURN format('%s%s = ANY ($1::%s[])', alias, columns[1], types[1])
-	   || CASE WHEN cardinality(columns) > 1
-			   THEN format(' AND (%s) IN (SELECT * FROM unnest(%s))', tdgen.sql_list(columns, alias),
-						   (SELECT string_agg(format('$%s::%s[]', i, types[i]), ', ' ORDER BY i)
-							FROM generate_series(1, cardinality(columns)) AS i))
-			   ELSE '' END;
+RETURN CASE WHEN opaque AND cardinality(columns) = 1
+			THEN format('%s%s = ANY ((SELECT $1::%s[])::%3$s[])', alias, columns[1], types[1])
+			ELSE format('%s%s = ANY ($1::%s[])', alias, columns[1], types[1])
+				 || CASE WHEN cardinality(columns) > 1
+						 THEN format(' AND (%s) IN (SELECT * FROM unnest(%s))', tdgen.sql_list(columns, alias),
+									 (SELECT string_agg(format('$%s::%s[]', i, types[i]), ', ' ORDER BY i)
+									  FROM generate_series(1, cardinality(columns)) AS i))
+						 ELSE '' END END;
 
 -- The query that follows one edge from a batch of rows, run on
 -- production: its parameters are the batch's keys (tdgen.batch_filter);
@@ -526,7 +538,7 @@ BEGIN
 			RETURN format('SELECT %s, %s FROM (SELECT %s, %s FROM %s AS tdgen_p WHERE %s) AS tdgen_p '
 						  'CROSS JOIN LATERAL (SELECT %s FROM %s WHERE (%s) = (%s) AND %s ORDER BY %s LIMIT %s) AS tdgen_x',
 						  tdgen.sql_list(i, 'tdgen_x.'), tdgen.sql_list(s, 'tdgen_p.'), tdgen.sql_list(src_key, 'tdgen_p.', 'tdgen_s'),
-						  tdgen.sql_list(pf, 'tdgen_p.', 'tdgen_q'), g.parent_rel, tdgen.batch_filter('tdgen_p.', src_key, src_types),
+						  tdgen.sql_list(pf, 'tdgen_p.', 'tdgen_q'), g.parent_rel, tdgen.batch_filter('tdgen_p.', src_key, src_types, true),
 						  dst_i, g.child_rel, array_to_string(cf, ', '),
 						  tdgen.sql_list(q, 'tdgen_p.'), conds, concat_ws(', ', g.order_by || E'\n', array_to_string(dst_key, ', ')),
 						  g.per_parent);
@@ -540,7 +552,7 @@ BEGIN
 			child := format('SELECT %s%s, %s%s FROM %s WHERE %s AND %s', dst_i,
 							CASE WHEN rec THEN ', ' || tdgen.sql_list(pf, '', 'tdgen_q') ELSE '' END,
 							tdgen.sql_list(cf, '', 'tdgen_s'), CASE WHEN rec THEN ', NULL::text[]' ELSE '' END,
-							g.child_rel, tdgen.batch_filter('', cf, src_types), conds);
+							g.child_rel, tdgen.batch_filter('', cf, src_types, g.child_indexed), conds);
 		ELSE
 			child := format('SELECT %s%s, %s%s FROM %s AS tdgen_p JOIN (SELECT %s%s, %s FROM %s WHERE %s) AS tdgen_c ON (%s) = (%s) WHERE %s',
 							tdgen.sql_list(i, 'tdgen_c.'), CASE WHEN rec THEN ', ' || tdgen.sql_list(q, 'tdgen_c.') ELSE '' END,
@@ -576,7 +588,7 @@ BEGIN
 					  g.parent_rel, tdgen.sql_list(pf, 'tdgen_p.'), tdgen.sql_list(f, 'tdgen_c.'));
 	END IF;
 	child := format('(SELECT %s, %s FROM %s WHERE %s AND %s) AS tdgen_c', tdgen.sql_list(src_key, '', 'tdgen_s'),
-					tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, tdgen.batch_filter('', src_key, src_types), conds);
+					tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, tdgen.batch_filter('', src_key, src_types, true), conds);
 	IF direction = 'orphans' THEN
 		-- the batch's rows whose parent production lacks
 		RETURN format('SELECT %s FROM %s WHERE NOT EXISTS (SELECT FROM %s AS tdgen_p WHERE (%s) = (%s))',
@@ -760,7 +772,7 @@ BEGIN
 					   tdgen.row_cols('got', nd + cardinality(dst.val_names) + 1, nv), tdgen.key_absent(dst.key_table, nd))
 		INTO got, added
 		USING format('SELECT %s, %s FROM %s AS tdgen_p WHERE %s', tdgen.sql_list(dst.key_columns || dst.val_exprs, 'tdgen_p.'),
-					 tdgen.sql_list(pf, 'tdgen_p.'), g.parent_rel, tdgen.batch_filter('tdgen_p.', pf, g.child_types)),
+					 tdgen.sql_list(pf, 'tdgen_p.'), g.parent_rel, tdgen.batch_filter('tdgen_p.', pf, g.child_types, true)),
 			  g.n, chunk * tdgen.subset_batch(), (chunk + 1) * tdgen.subset_batch();
 		chunk := chunk + 1;
 		queries := queries + 1;
@@ -812,7 +824,7 @@ BEGIN
 							CASE WHEN NOT removing THEN y.per_parent END AS per_parent,
 							CASE WHEN NOT removing THEN y.order_by END AS order_by,
 							CASE WHEN NOT removing THEN y.max_depth END AS max_depth, y.on_absent, y.child_types,
-							y.child_set_types, y.carried
+							y.child_set_types, y.carried, y.child_indexed
 					 FROM tdgen_subset_edge AS y
 					 WHERE CASE direction
 							   WHEN 'down' THEN (y.parent_schema, y.parent_table) = (src.schema_name, src.table_name) AND y.downward
@@ -1280,7 +1292,7 @@ GRANT EXECUTE ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint,
 	tdgen_relation(text, text[], text, text[], text, text, text), tdgen_drop_relation(text, text) TO tdgen_admin;
 REVOKE ALL ON FUNCTION tdgen.subset_foreign_table(text, name[]), tdgen.check_subset_clauses(text, name[], text, text),
 	tdgen.check_clause(regclass, text, text, text), tdgen.subset_tables(text, jsonb), tdgen.subset_edges(text, jsonb),
-	tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean), tdgen.batch_filter(text, text[], text[]),
+	tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean), tdgen.batch_filter(text, text[], text[], boolean),
 	tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean), tdgen.subset_batch(),
 	tdgen.subset_lift(record, record, record, bigint, bigint), tdgen.snapshot_type(jsonb, oid), tdgen.subset_rounds(text, jsonb), tdgen.subset_keys(text, jsonb, name, bigint),
 	tdgen.key_schemas(text), tdgen.drop_key_sets(text), tdgen.subset_prepare(tdgen.environment, jsonb, bigint),
@@ -1310,7 +1322,7 @@ COMMENT ON FUNCTION tdgen.subset_edges(text, jsonb) IS
 	'production''s foreign keys between the root tables of key sets, with the environment''s options for each';
 COMMENT ON FUNCTION tdgen.sql_list(text[], text, text) IS
 	'SQL expressions as a comma-separated list, each prefixed, optionally aliased alias1, alias2...';
-COMMENT ON FUNCTION tdgen.batch_filter(text, text[], text[]) IS
+COMMENT ON FUNCTION tdgen.batch_filter(text, text[], text[], boolean) IS
 	'the condition that a relation''s columns equal one row of a batch of keys given as array parameters';
 COMMENT ON FUNCTION tdgen.row_defs(text[]) IS
 	'the column definition list r1 type1, r2 type2, ... of a row tdgen.remote_rows reads';
