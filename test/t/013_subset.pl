@@ -299,6 +299,34 @@ is(sql('staging', q{SELECT sum(new_rows) FROM tdgen.run_subset_edge WHERE direct
 	AND run_id = (SELECT max(id) FROM tdgen.run WHERE environment = 'shapes')}), '3', 'the run counts the rows it left out');
 sql('staging', q{SELECT tdgen_environment('shapes', 'shapes', options => '{}')});
 
+# foreign keys whose values travel with the child's keys, of other types:
+# an enum key, an int column referencing a bigint key (both found in
+# staging), and a text column referencing a UNIQUE key that is not the
+# parent's primary key (asked of production by value)
+sql('shapes', q{SET search_path = shapes;
+	CREATE TYPE mood AS ENUM ('calm', 'glad', 'cross');
+	CREATE TABLE feeling (name mood PRIMARY KEY, note text);
+	INSERT INTO feeling VALUES ('calm', 'c'), ('glad', 'g'), ('cross', 'x');
+	CREATE TABLE big (id bigint PRIMARY KEY, code text UNIQUE NOT NULL);
+	INSERT INTO big SELECT g, 'b' || g FROM generate_series(1, 10) AS g;
+	CREATE TABLE diary (id int PRIMARY KEY, mood mood REFERENCES feeling, big_id int REFERENCES big,
+		big_code text REFERENCES big (code));
+	INSERT INTO diary SELECT g, (ARRAY['calm', 'glad', 'cross'])[g % 3 + 1]::mood, g, 'b' || (11 - g)
+		FROM generate_series(1, 10) AS g;
+});
+keep_everything('shapes', ['shapes'], 'shapes');
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.diary', "where" => 'id IN (2, 3)')});
+($rc, $err) = refresh('shapes');
+is($rc, 0, 'foreign keys of an enum, of int to bigint, and to a UNIQUE text key') or diag($err);
+is(sql('staging', q{SELECT string_agg(name::text, ',' ORDER BY name) FROM shapes.feeling}), 'calm,cross',
+	'the enum values the two rows hold');
+is(sql('staging', q{SELECT string_agg(id::text, ',' ORDER BY id) FROM shapes.big}), '2,3,8,9',
+	'the big rows they reference by id and by code');
+is(sql('staging', q{SELECT string_agg(direction || ':' || queries || '/' || keys_read || '/' || new_rows, ' ' ORDER BY edge, direction)
+	FROM tdgen.run_subset_edge WHERE run_id = (SELECT max(id) FROM tdgen.run WHERE environment = 'shapes')
+	  AND edge IN ('shapes.diary_mood_fkey', 'shapes.diary_big_id_fkey', 'shapes.diary_big_code_fkey')}),
+	'up:1/2/2 up:0/0/2 up:0/0/2', 'production is asked by value for the code only; the ids and the enum come of the values read');
+
 # plan and why
 target([q{SELECT tdgen_subset_target('shapes', 'shapes.node', "where" => 'id = 10')},
 		q{SELECT tdgen_subset_edge('shapes', 'shapes.node_parent_id_fkey', downward => false)}]);
