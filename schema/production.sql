@@ -45,6 +45,11 @@ RETURNS SETOF record
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE ROWS 100000
 AS 'MODULE_PATHNAME', 'tdgen_remote_rows';
 
+CREATE FUNCTION tdgen.remote_rows_read()
+RETURNS bigint
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_remote_rows_read';
+
 -- ---------------------------------------------------------------------------
 -- The catalog, read once
 -- ---------------------------------------------------------------------------
@@ -574,7 +579,7 @@ END;
 -- All of it reads production: for tdgen's own functions (and the
 -- environments' owners, granted what their refreshes run).
 REVOKE ALL ON FUNCTION tdgen.remote_begin(name, text, boolean), tdgen.remote_export(), tdgen.remote_end(),
-	tdgen.remote_server(), tdgen.remote_query(text), tdgen.remote_rows(text, text[]), tdgen.remote_columns(text, jsonb),
+	tdgen.remote_server(), tdgen.remote_query(text), tdgen.remote_rows(text, text[]), tdgen.remote_rows_read(), tdgen.remote_columns(text, jsonb),
 	tdgen.remote_foreign_keys(text, jsonb), tdgen.production_columns(text, jsonb), tdgen.catalog_query(),
 	tdgen.remote_schema(text), tdgen.read_production(text) FROM PUBLIC;
 
@@ -588,6 +593,8 @@ COMMENT ON FUNCTION tdgen.remote_server() IS
 	'the server of tdgen''s connection open in this transaction, or NULL';
 COMMENT ON FUNCTION tdgen.remote_query(text) IS
 	'the rows of one of tdgen''s own queries on production''s catalog, over tdgen''s connection, as a jsonb array';
+COMMENT ON FUNCTION tdgen.remote_rows_read() IS
+	'how many rows the last tdgen.remote_rows of this backend returned';
 COMMENT ON FUNCTION tdgen.remote_rows(text, text[]) IS
 	'the rows of one of tdgen''s own queries on production, with text parameters, over tdgen''s connection, typed by the caller''s column definition list';
 COMMENT ON FUNCTION tdgen.type_class(name, "char", text) IS

@@ -690,16 +690,17 @@ BEGIN
 						   dst.gone_table, array_to_string(tdgen.sql_names('k', nd), ', '), defs)
 			INTO got, added USING sql, params;
 		ELSE
-			EXECUTE format('WITH got AS MATERIALIZED (SELECT * FROM tdgen.remote_rows($1, $2) AS r(%s)),
-								 ins AS (INSERT INTO %s (%s, mark, depth, via_edge, via_seq, via_key)
-										 SELECT %s, $3, coalesce(s.depth, $4) + 1, $5, s.seq, %s
-										 FROM got LEFT JOIN %s AS s ON (%s) = (%s) WHERE %s RETURNING 1)
-							SELECT (SELECT count(*) FROM got), (SELECT count(*) FROM ins)',
-						   defs, dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '), dst_cols,
-						   CASE WHEN pred THEN format('got.r%s', nd + nv + nk + 1) ELSE 'NULL' END,
+			-- the rows read go straight into the set (counted by
+			-- tdgen.remote_rows_read, not kept again to count them)
+			EXECUTE format('INSERT INTO %s (%s, mark, depth, via_edge, via_seq, via_key)
+							SELECT %s, $3, coalesce(s.depth, $4) + 1, $5, s.seq, %s
+							FROM tdgen.remote_rows($1, $2) AS got(%s) LEFT JOIN %s AS s ON (%s) = (%s) WHERE %s',
+						   dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '), dst_cols,
+						   CASE WHEN pred THEN format('got.r%s', nd + nv + nk + 1) ELSE 'NULL' END, defs,
 						   src.key_table, tdgen.sql_list(tdgen.sql_names('k', nk), 's.'), src_cols, tdgen.key_absent(dst.key_table, nd))
-			INTO got, added
 			USING sql, params, CASE WHEN direction = 'down' THEN 'd' ELSE 'u' END, top_depth, g.n;
+			GET DIAGNOSTICS added = ROW_COUNT;
+			got := tdgen.remote_rows_read();
 		END IF;
 		queries := queries + 1;
 		keys_read := keys_read + got;
@@ -758,22 +759,21 @@ BEGIN
 	-- values at a time; each matched to its row by the values it has
 	SELECT count(*) INTO chunks FROM tdgen_lift;
 	WHILE chunk * tdgen.subset_batch() < chunks LOOP
-		EXECUTE format('WITH got AS MATERIALIZED (SELECT * FROM tdgen.remote_rows($1, ARRAY[%s]) AS r(%s)),
-							 ins AS (INSERT INTO %s (%s, mark, depth, via_edge, via_seq)
-									 SELECT %s, ''u'', 0, $2, l.seq FROM got JOIN tdgen_lift AS l ON (%s) = (%s) WHERE %s
-									 RETURNING 1)
-						SELECT (SELECT count(*) FROM got), (SELECT count(*) FROM ins)',
+		EXECUTE format('INSERT INTO %s (%s, mark, depth, via_edge, via_seq)
+						SELECT %s, ''u'', 0, $2, l.seq FROM tdgen.remote_rows($1, ARRAY[%s]) AS got(%s)
+						JOIN tdgen_lift AS l ON (%s) = (%s) WHERE %s',
+					   dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '),
+					   tdgen.row_cols('got', 1, nd + cardinality(dst.val_names)),
 					   (SELECT string_agg(format('(SELECT array_agg(%s ORDER BY i)::text FROM tdgen_lift WHERE i > $3 AND i <= $4)', x),
 										  ', ')
 						FROM unnest(v) AS x),
-					   tdgen.row_defs(dst.set_types || dst.val_types || g.child_set_types),
-					   dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '),
-					   tdgen.row_cols('got', 1, nd + cardinality(dst.val_names)), tdgen.sql_list(v, 'l.'),
+					   tdgen.row_defs(dst.set_types || dst.val_types || g.child_set_types), tdgen.sql_list(v, 'l.'),
 					   tdgen.row_cols('got', nd + cardinality(dst.val_names) + 1, nv), tdgen.key_absent(dst.key_table, nd))
-		INTO got, added
 		USING format('SELECT %s, %s FROM %s AS tdgen_p WHERE %s', tdgen.sql_list(dst.key_columns || dst.val_exprs, 'tdgen_p.'),
 					 tdgen.sql_list(pf, 'tdgen_p.'), g.parent_rel, tdgen.batch_filter('tdgen_p.', pf, g.child_types, true)),
 			  g.n, chunk * tdgen.subset_batch(), (chunk + 1) * tdgen.subset_batch();
+		GET DIAGNOSTICS added = ROW_COUNT;
+		got := tdgen.remote_rows_read();
 		chunk := chunk + 1;
 		queries := queries + 1;
 		keys_read := keys_read + got;
@@ -875,6 +875,7 @@ DECLARE
 	g record;
 	r record;
 	top bigint;
+	added bigint;
 	stats jsonb := '{}';
 	sql text;
 BEGIN
@@ -979,15 +980,13 @@ BEGIN
 		SELECT * INTO dst FROM tdgen_subset_table AS x
 		WHERE (x.schema_name, x.table_name) = (g.parent_schema, g.parent_table) AND x.mode = 'subset';
 		CONTINUE WHEN NOT FOUND;
-		EXECUTE format('WITH got AS MATERIALIZED (SELECT * FROM tdgen.remote_rows($1, ''{}'') AS r(%s)),
-							 ins AS (INSERT INTO %s (%s, mark, depth, via_edge) SELECT got.*, ''u'', 0, $2 FROM got WHERE %s
-									 RETURNING 1)
-						SELECT 1 AS queries, (SELECT count(*) FROM got) AS keys_read, (SELECT count(*) FROM ins) AS new_rows',
-					   tdgen.row_defs(dst.set_types || dst.val_types), dst.key_table,
-					   array_to_string(tdgen.sql_names('k', cardinality(dst.key_columns)) || dst.val_names, ', '),
-					   tdgen.key_absent(dst.key_table, cardinality(dst.key_columns)))
-		INTO r USING tdgen.subset_edge_sql(g, 'up', NULL, NULL, dst.key_columns, dst.val_exprs, false), g.n;
-		stats := tdgen.subset_count(stats, g.name, 'up', r.queries, r.keys_read, r.new_rows);
+		EXECUTE format('INSERT INTO %s (%s, mark, depth, via_edge)
+						SELECT got.*, ''u'', 0, $2 FROM tdgen.remote_rows($1, ''{}'') AS got(%s) WHERE %s',
+					   dst.key_table, array_to_string(tdgen.sql_names('k', cardinality(dst.key_columns)) || dst.val_names, ', '),
+					   tdgen.row_defs(dst.set_types || dst.val_types), tdgen.key_absent(dst.key_table, cardinality(dst.key_columns)))
+		USING tdgen.subset_edge_sql(g, 'up', NULL, NULL, dst.key_columns, dst.val_exprs, false), g.n;
+		GET DIAGNOSTICS added = ROW_COUNT;
+		stats := tdgen.subset_count(stats, g.name, 'up', 1, tdgen.remote_rows_read(), added);
 	END LOOP;
 	stats := tdgen.subset_rounds('up', stats);
 

@@ -53,6 +53,10 @@ PG_FUNCTION_INFO_V1(tdgen_remote_end);
 PG_FUNCTION_INFO_V1(tdgen_remote_server);
 PG_FUNCTION_INFO_V1(tdgen_remote_query);
 PG_FUNCTION_INFO_V1(tdgen_remote_rows);
+PG_FUNCTION_INFO_V1(tdgen_remote_rows_read);
+
+/* The rows the last tdgen.remote_rows of this backend returned. */
+static int64 remote_rows_returned = 0;
 
 /* The open connection, if any, and what it belongs to. */
 static PGconn *remote_conn = NULL;
@@ -655,6 +659,7 @@ tdgen_remote_rows(PG_FUNCTION_ARGS)
 	natts = rsinfo->setDesc->natts;
 	values = palloc(sizeof(char *) * Max(natts, 1));
 	row_mcxt = AllocSetContextCreate(CurrentMemoryContext, "tdgen remote row", ALLOCSET_DEFAULT_SIZES);
+	remote_rows_returned = 0;
 
 	require_connection();
 	if (!(nparams == 0 ? PQsendQuery(remote_conn, query)
@@ -698,7 +703,21 @@ tdgen_remote_rows(PG_FUNCTION_ARGS)
 		tuplestore_puttuple(rsinfo->setResult, BuildTupleFromCStrings(attinmeta, values));
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(row_mcxt);
+		remote_rows_returned++;
 	}
 	MemoryContextDelete(row_mcxt);
 	return (Datum) 0;
+}
+
+/*
+ * tdgen.remote_rows_read() returns bigint
+ *
+ * How many rows the last tdgen.remote_rows of this backend returned: a
+ * statement that inserts what it reads tells what it read without
+ * keeping the rows a second time to count them.
+ */
+Datum
+tdgen_remote_rows_read(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(remote_rows_returned);
 }
