@@ -672,8 +672,9 @@ BEGIN
 							   ARRAY[%s]
 						FROM (SELECT *, NOT (mark = ''d'' AND via_edge = $5 AND $6) AS keep FROM %s
 							  WHERE seq > $1 AND seq <= $2 AND depth < $3 ORDER BY seq LIMIT $4) AS s',
-					   (SELECT string_agg(format('(array_agg(k%s ORDER BY %s) FILTER (WHERE keep))::text', n,
-												 array_to_string(tdgen.sql_names('k', nk), ', ')), ', ')
+					   -- in the rows' order, the same for each column's array
+					   -- (production sorts them itself where an index takes them)
+					   (SELECT string_agg(format('(array_agg(k%s) FILTER (WHERE keep))::text', n), ', ')
 						FROM generate_series(1, nk) AS n), src.key_table)
 		INTO last, top_depth, kept, params
 		USING last, hi, CASE WHEN direction = 'down' THEN coalesce(g.max_depth, 2147483647) ELSE 2147483647 END,
