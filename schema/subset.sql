@@ -496,13 +496,26 @@ RETURN CASE WHEN opaque AND cardinality(columns) = 1
 									  FROM generate_series(1, cardinality(columns)) AS i))
 						 ELSE '' END END;
 
+-- Whether following an edge one way is one recursive query to the end of
+-- a self-reference, whose rows then name their predecessor: down with no
+-- per_parent or max_depth, and always up.
+CREATE FUNCTION tdgen.subset_recurses(g record, direction text)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	RETURN g.child_rel = g.parent_rel
+		   AND (direction = 'up' OR direction = 'down' AND g.per_parent IS NULL AND g.max_depth IS NULL);
+END
+$$;
+
 -- The query that follows one edge from a batch of rows, run on
 -- production: its parameters are the batch's keys (tdgen.batch_filter);
--- it returns, as text, the keys of the rows at the other end and their
+-- it returns the keys of the rows at the other end and their
 -- values of dst_vals (the columns of the foreign keys that travel with
 -- that table's keys), then the key of the batch's row that brought each;
 -- for rows a self-reference finds deeper, NULLs there and then the key of
--- the row of the same table that brought it, as a text array.  direction
+-- the row of the same table that brought it, as a text array
+-- (tdgen.subset_recurses tells which queries have it).  direction
 -- 'down' (parent rows to children, with the edge's where, per_parent and
 -- when) or 'up' (child rows to parents); 'orphans': only the keys of the
 -- batch's (child) rows whose parent production lacks; with batch false,
@@ -526,8 +539,7 @@ DECLARE
 	-- the keys and values selected, and selected as i
 	dst text[] := dst_key || dst_vals;
 	dst_i text := concat_ws(', ', tdgen.sql_list(dst_key, '', 'tdgen_i'), tdgen.sql_list(dst_vals, '', 'tdgen_v'));
-	self boolean := g.child_rel = g.parent_rel;
-	rec boolean;
+	rec boolean := tdgen.subset_recurses(g, direction);
 	conds text := concat_ws(' AND ', 'true', '(' || g."when" || E'\n)');
 	child text;
 BEGIN
@@ -547,7 +559,6 @@ BEGIN
 		-- key referenced is the one the batch gives); followed to the end
 		-- of a self-reference, also their own referenced values and no
 		-- predecessor
-		rec := self AND g.max_depth IS NULL;
 		IF pf = src_key THEN
 			child := format('SELECT %s%s, %s%s FROM %s WHERE %s AND %s', dst_i,
 							CASE WHEN rec THEN ', ' || tdgen.sql_list(pf, '', 'tdgen_q') ELSE '' END,
@@ -595,7 +606,7 @@ BEGIN
 					  tdgen.sql_list(s, 'tdgen_c.'), child, g.parent_rel, tdgen.sql_list(pf, 'tdgen_p.'),
 					  tdgen.sql_list(f, 'tdgen_c.'));
 	END IF;
-	IF self THEN
+	IF rec THEN
 		-- every ancestor, each once from each row that references it
 		RETURN format('WITH RECURSIVE tdgen_r(%1$s, %2$s, tdgen_pred) AS ('
 					  'SELECT %3$s, %4$s, NULL::text[] FROM %5$s '
@@ -650,8 +661,7 @@ DECLARE
 	nv integer := cardinality(dst.val_names);
 	-- the keys and values returned, then the bringing row's key and, for
 	-- a self-reference followed to its end, its predecessor
-	pred boolean := g.child_rel = g.parent_rel
-					AND (direction = 'up' OR direction = 'down' AND g.per_parent IS NULL AND g.max_depth IS NULL);
+	pred boolean := tdgen.subset_recurses(g, direction);
 	defs text := CASE WHEN direction = 'orphans' THEN tdgen.row_defs(src.set_types)
 					  ELSE tdgen.row_defs(dst.set_types || dst.val_types || src.set_types
 										  || CASE WHEN pred THEN ARRAY['text[]'] ELSE '{}' END) END;
@@ -724,7 +734,7 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages =
 DECLARE
 	pf text[] := ARRAY(SELECT quote_ident(x) FROM unnest(g.parent_columns) AS x);
 	nv integer := cardinality(pf);
-	v text[] := ARRAY(SELECT format('v%s_%s', g.n, i) FROM generate_series(1, nv) AS i);
+	v text[] := tdgen.sql_names(format('v%s_', g.n), nv);
 	nd integer := cardinality(dst.key_columns);
 	by_key boolean := pf = dst.key_columns;
 	got bigint;
@@ -1292,7 +1302,7 @@ GRANT EXECUTE ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint,
 	tdgen_relation(text, text[], text, text[], text, text, text), tdgen_drop_relation(text, text) TO tdgen_admin;
 REVOKE ALL ON FUNCTION tdgen.subset_foreign_table(text, name[]), tdgen.check_subset_clauses(text, name[], text, text),
 	tdgen.check_clause(regclass, text, text, text), tdgen.subset_tables(text, jsonb), tdgen.subset_edges(text, jsonb),
-	tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean), tdgen.batch_filter(text, text[], text[], boolean),
+	tdgen.subset_recurses(record, text), tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean), tdgen.batch_filter(text, text[], text[], boolean),
 	tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean), tdgen.subset_batch(),
 	tdgen.subset_lift(record, record, record, bigint, bigint), tdgen.snapshot_type(jsonb, oid), tdgen.subset_rounds(text, jsonb), tdgen.subset_keys(text, jsonb, name, bigint),
 	tdgen.key_schemas(text), tdgen.drop_key_sets(text), tdgen.subset_prepare(tdgen.environment, jsonb, bigint),
@@ -1332,6 +1342,8 @@ COMMENT ON FUNCTION tdgen.key_absent(text, integer) IS
 	'the condition that a row read from production is not in a key set yet';
 COMMENT ON FUNCTION tdgen.sql_names(text, integer) IS
 	'the names alias1 to aliasN';
+COMMENT ON FUNCTION tdgen.subset_recurses(record, text) IS
+	'whether following an edge one way is one recursive query to the end of a self-reference, its rows naming their predecessor';
 COMMENT ON FUNCTION tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean) IS
 	'the production query that follows a foreign key from a batch of keys, down to children or up to parents';
 COMMENT ON FUNCTION tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean) IS
