@@ -556,6 +556,8 @@ is(sqlstate($err), '42501', 'nor read the plan of an environment it may not refr
 is(sqlstate($err), '42501', 'nor ask why a row is there');
 (undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT * FROM tdgen.remote_rows('SELECT 1', '{}') AS r(x int)});
 is(sqlstate($err), '42501', 'nor send production a query of its own');
+(undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT tdgen.remote_rows_read()});
+is(sqlstate($err), '42501', 'nor count the rows tdgen read from production');
 sql('staging', q{SELECT tdgen_environment('small', 'prod', options => '{"transfer": "fdw"}')});
 ($rc, $err) = refresh('small');
 is(sql('staging', q{SELECT sqlstate FROM tdgen.run WHERE environment = 'small' ORDER BY id DESC LIMIT 1}), '0A000',
