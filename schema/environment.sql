@@ -269,7 +269,7 @@ BEGIN
 		WHERE p.pronamespace = 'tdgen'::regnamespace AND t.keyed AND t.name <> 'fpe_decrypt'
 		UNION ALL
 		SELECT x::regprocedure
-		FROM unnest(ARRAY['tdgen.load_rows(regclass, text)', 'tdgen.copy_rows(regclass, text, regclass, text[], text[])',
+		FROM unnest(ARRAY['tdgen.load_rows(regclass, text)', 'tdgen.copy_rows(regclass, text, regclass, text[], text[], boolean)',
 						  'tdgen.remote_begin(name, text, boolean)', 'tdgen.add_foreign_key(regclass, regclass, text, name[], name[])',
 						  'tdgen.add_key(regclass, text, name[])']) AS x
 	LOOP

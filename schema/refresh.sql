@@ -33,9 +33,10 @@ AS 'MODULE_PATHNAME', 'tdgen_load_rows';
 -- The same load with the foreign table's rows read by binary COPY over
 -- tdgen's connection (tdgen.remote_begin) and the select list evaluated
 -- on them; with keys (a subset's key set, its columns k1, k2, ...), only
--- the rows whose key_columns equal one of its rows, a batch at a time.
+-- the rows whose key_columns equal one of its rows, a batch at a time
+-- (key_indexed: an index of production's table leads with the first).
 CREATE FUNCTION tdgen.copy_rows(target regclass, query text, keys regclass DEFAULT NULL, key_columns text[] DEFAULT NULL,
-								key_types text[] DEFAULT NULL)
+								key_types text[] DEFAULT NULL, key_indexed boolean DEFAULT false)
 RETURNS bigint
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'tdgen_copy_rows';
@@ -236,6 +237,7 @@ BEGIN
 				'keys', subset #> ARRAY['tables', p.table_name, 'keys'],
 				'key_columns', subset #> ARRAY['tables', p.table_name, 'key_columns'],
 				'key_types', subset #> ARRAY['tables', p.table_name, 'key_types'],
+				'key_indexed', subset #> ARRAY['tables', p.table_name, 'key_indexed'],
 				'nulls', subset #> ARRAY['tables', p.table_name, 'nulls'],
 				'schema_name', (tdgen.parse_name(p.table_name, 2))[1], 'table_name', (tdgen.parse_name(p.table_name, 2))[2])
 			ORDER BY p.load_order), '[]')
@@ -374,12 +376,12 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = 
 BEGIN ATOMIC
 	WITH load AS MATERIALIZED (
 		SELECT row_number() OVER (ORDER BY p.load_order)::integer AS job, p.qualified, p.schema_name, p.table_name, p.sql,
-			   p.keys, p.key_columns, p.key_types,
+			   p.keys, p.key_columns, p.key_types, p.key_indexed,
 			   tdgen.shadow_table(state -> 'map', p.schema_name, p.table_name) AS shadow_table,
 			   count(*) OVER ()::integer AS total
 		FROM jsonb_to_recordset(state -> 'plan') AS p(load_order integer, qualified text, mode text, schema_name name,
 													  table_name name, sql text, keys text, key_columns text[],
-													  key_types text[])
+													  key_types text[], key_indexed boolean)
 		WHERE p.mode = 'copy' AND transfer = 'copy'
 	), nulls AS MATERIALIZED (
 		-- in a subset, the keys to parents not in it set to NULL, a job a
@@ -420,9 +422,9 @@ BEGIN ATOMIC
 			  SELECT f.job, f.referenced FROM fk AS f) AS t
 	)
 	SELECT l.job, tdgen.job_sql('load', l.job, l.total, l.qualified,
-								format('SELECT tdgen.remote_begin(%L, %L); TRUNCATE %s; SELECT tdgen.copy_rows(%L, %L, %L, %L, %L)',
+								format('SELECT tdgen.remote_begin(%L, %L); TRUNCATE %s; SELECT tdgen.copy_rows(%L, %L, %L, %L, %L, %L)',
 									   state ->> 'server', state ->> 'snapshot', l.shadow_table, l.shadow_table, l.sql,
-									   l.keys, l.key_columns, l.key_types)),
+									   l.keys, l.key_columns, l.key_types, coalesce(l.key_indexed, false))),
 		   ARRAY[0, 0, 0, 0], tdgen.progress_notice(environment, 'load', l.job, l.total, l.qualified), l.schema_name, l.table_name,
 		   NULL
 	FROM load AS l
@@ -622,13 +624,13 @@ LANGUAGE C AS 'MODULE_PATHNAME', 'tdgen_refresh';
 REVOKE ALL ON FUNCTION tdgen.refresh_prepare(bigint), tdgen.refresh_build(bigint),
 	tdgen.swap_schemas(tdgen.environment, jsonb, text[]), tdgen.job_sql(text, integer, integer, text, text),
 	tdgen.build_jobs(text, text, jsonb), tdgen.execute_quietly(text[]), tdgen.load_rows(regclass, text),
-	tdgen.copy_rows(regclass, text, regclass, text[], text[]), tdgen.run_jobs(text[], integer[], integer, text[]) FROM PUBLIC;
+	tdgen.copy_rows(regclass, text, regclass, text[], text[], boolean), tdgen.run_jobs(text[], integer[], integer, text[]) FROM PUBLIC;
 
 COMMENT ON FUNCTION tdgen.load_rows(regclass, text) IS
 	'loads the rows of a query (one SELECT of the table''s columns that are not generated, in order, of their types) into a table in batches; returns how many';
 COMMENT ON FUNCTION tdgen.run_jobs(text[], integer[], integer, text[]) IS
 	'runs statements side by side in background workers, each in its own transaction, a statement after the earlier ones it names; returns each one''s result and seconds';
-COMMENT ON FUNCTION tdgen.copy_rows(regclass, text, regclass, text[], text[]) IS
+COMMENT ON FUNCTION tdgen.copy_rows(regclass, text, regclass, text[], text[], boolean) IS
 	'loads what tdgen.load_rows would for the same query, reading the foreign table''s rows by binary COPY over tdgen''s connection (with keys, only the rows of a subset''s key set); returns how many';
 COMMENT ON FUNCTION tdgen.load_expression(name, text, text, text, text, jsonb) IS
 	'the SQL that reads one column into the shadow table: through its transform, or kept, cast to the column type';

@@ -267,8 +267,8 @@ END;
 -- columns), the expression a percent target hashes, and the target.
 CREATE FUNCTION tdgen.subset_tables(environment text, production jsonb)
 RETURNS TABLE (n integer, schema_name name, table_name name, relid oid, qualified text, mode text, key_columns text[],
-			   key_types text[], set_types text[], sample text, percent numeric, "where" text, "limit" bigint,
-			   order_by text, estimated_rows bigint, row_bytes bigint)
+			   key_types text[], set_types text[], indexed boolean, sample_hash text, sample text, percent numeric, "where" text,
+			   "limit" bigint, order_by text, estimated_rows bigint, row_bytes bigint)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	WITH RECURSIVE ec AS MATERIALIZED (
@@ -304,7 +304,7 @@ BEGIN ATOMIC
 		FROM candidate AS c WHERE NOT c.masked AND (c.contype = 'p' OR c.not_null)
 		ORDER BY c.conrelid, c.contype = 'p' DESC, cardinality(c.cols), c.conname
 	), sample AS (
-		SELECT DISTINCT ON (c.conrelid) c.conrelid, c.cols
+		SELECT DISTINCT ON (c.conrelid) c.conrelid, c.cols, c.types
 		FROM candidate AS c WHERE c.contype = 'p' OR c.not_null
 		ORDER BY c.conrelid, c.contype = 'p' DESC, cardinality(c.cols), c.conname
 	), tree AS (
@@ -323,7 +323,12 @@ BEGIN ATOMIC
 		   coalesce(ch.cols, CASE WHEN r.relkind = 'p' THEN ARRAY['tableoid', 'ctid'] ELSE ARRAY['ctid'] END),
 		   coalesce(ch.types, CASE WHEN r.relkind = 'p' THEN ARRAY['oid', 'tid'] ELSE ARRAY['tid'] END),
 		   coalesce(ch.set_types, CASE WHEN r.relkind = 'p' THEN ARRAY['oid', 'tid'] ELSE ARRAY['tid'] END),
-		   CASE WHEN sa.cols IS NOT NULL
+		   ch.cols IS NOT NULL AND r.relkind = 'r',
+		   -- an integer key hashes as itself (a third of the time of its
+		   -- text, on production's every row), any other key as its text
+		   CASE WHEN sa.types IN ('{smallint}', '{integer}', '{bigint}') THEN 'hashint8extended' ELSE 'hashtextextended' END,
+		   CASE WHEN sa.types IN ('{smallint}', '{integer}', '{bigint}') THEN format('tdgen_t.%s::bigint', sa.cols[1])
+				WHEN sa.cols IS NOT NULL
 				THEN format('ROW(%s)::text', (SELECT string_agg('tdgen_t.' || x, ', ') FROM unnest(sa.cols) AS x))
 				ELSE 'tdgen_t::text' END,
 		   st.percent, st."where", st."limit", st.order_by,
@@ -968,7 +973,7 @@ BEGIN
 					  t.qualified, coalesce('(' || t."where" || E'\n)', 'true'),
 					  CASE WHEN t.percent IS NULL OR t.percent >= 100 THEN 'true'
 						   WHEN t.percent <= 0 THEN 'false'
-						   ELSE format('(hashtextextended(%s, %s) & 9223372036854775807) < %s', t.sample, seed,
+						   ELSE format('(%s(%s, %s) & 9223372036854775807) < %s', t.sample_hash, t.sample, seed,
 									   floor(t.percent / 100 * 9223372036854775807::numeric)::bigint) END);
 		IF t."limit" IS NOT NULL THEN
 			sql := sql || format(' ORDER BY %s LIMIT %s', concat_ws(', ', t.order_by || E'\n', tdgen.sql_list(t.key_columns, 'tdgen_t.')),
@@ -1256,6 +1261,7 @@ BEGIN
 	SELECT jsonb_build_object('tables', jsonb_object_agg(tdgen.qualified(t.schema_name, t.table_name),
 							jsonb_build_object('mode', CASE WHEN t.mode IN ('subset', 'lookup', 'copy') THEN 'copy' ELSE t.mode END,
 											   'keys', t.key_table, 'key_columns', t.key_columns, 'key_types', t.key_types,
+											   'key_indexed', t.indexed,
 											   'nulls', (SELECT jsonb_agg(jsonb_build_object(
 																'child_schema', (tdgen.parse_name(g.child_rel, 2))[1],
 																'child_name', (tdgen.parse_name(g.child_rel, 2))[2],

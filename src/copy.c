@@ -175,16 +175,35 @@ copy_stream(const char *select_sql, Relation ftrel, TdgenLoader *loader, ExprCon
 	pfree(copy_sql.data);
 }
 
+/* One column of a batch of keys as a quoted array literal. */
+static char *
+key_list(SPITupleTable *tuptable, uint64 n, int column)
+{
+	ArrayBuildState *astate = initArrayResult(TEXTOID, CurrentMemoryContext, false);
+
+	for (uint64 r = 0; r < n; r++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(tuptable->vals[r], tuptable->tupdesc, column + 1, &isnull);
+
+		astate = accumArrayResult(astate, isnull ? (Datum) 0 : d, isnull, TEXTOID, CurrentMemoryContext);
+	}
+	return quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, makeArrayResult(astate, CurrentMemoryContext)));
+}
+
 /*
  * The condition that picks a batch of keys on production: the key
  * columns (production's expressions, ctid among them) equal to one of the
  * batch's rows, given as one array literal of production's type a column.
  * One column (a key: an index, or ctid, takes the list as it runs) gets
  * its list behind a subquery, out of the planner's sight, which would
- * weigh each constant, per partition.
+ * weigh each constant, per partition.  Several columns, when an index
+ * leads with the first (indexed), also get the first's list so behind:
+ * the index finds the rows, and the whole keys only sift them (a join of
+ * every key to the table would probe the index once a key).
  */
 static char *
-key_condition(ArrayType *columns, ArrayType *types, SPITupleTable *tuptable, uint64 n)
+key_condition(ArrayType *columns, ArrayType *types, bool indexed, SPITupleTable *tuptable, uint64 n)
 {
 	Datum	   *cols;
 	Datum	   *typs;
@@ -197,26 +216,15 @@ key_condition(ArrayType *columns, ArrayType *types, SPITupleTable *tuptable, uin
 	if (ncols != ntypes || ncols != tuptable->tupdesc->natts)
 		elog(ERROR, "the key table, its columns and their types do not match");
 	initStringInfo(&cond);
+	if (ncols > 1 && indexed)
+		appendStringInfo(&cond, "%s = ANY ((SELECT %s::%s[])::%s[]) AND ", TextDatumGetCString(cols[0]),
+						 key_list(tuptable, n, 0), TextDatumGetCString(typs[0]), TextDatumGetCString(typs[0]));
 	appendStringInfoString(&cond, ncols == 1 ? "" : "(");
 	for (int c = 0; c < ncols; c++)
 		appendStringInfo(&cond, "%s%s", c ? ", " : "", TextDatumGetCString(cols[c]));
 	appendStringInfoString(&cond, ncols == 1 ? " = ANY ((SELECT " : ") IN (SELECT * FROM unnest(");
 	for (int c = 0; c < ncols; c++)
-	{
-		ArrayBuildState *astate = initArrayResult(TEXTOID, CurrentMemoryContext, false);
-		char	   *literal;
-
-		for (uint64 r = 0; r < n; r++)
-		{
-			bool		isnull;
-			Datum		d = SPI_getbinval(tuptable->vals[r], tuptable->tupdesc, c + 1, &isnull);
-
-			astate = accumArrayResult(astate, isnull ? (Datum) 0 : d, isnull, TEXTOID, CurrentMemoryContext);
-		}
-		literal = OidOutputFunctionCall(F_ARRAY_OUT, makeArrayResult(astate, CurrentMemoryContext));
-		appendStringInfo(&cond, "%s%s::%s[]", c ? ", " : "", quote_literal_cstr(literal),
-						 TextDatumGetCString(typs[c]));
-	}
+		appendStringInfo(&cond, "%s%s::%s[]", c ? ", " : "", key_list(tuptable, n, c), TextDatumGetCString(typs[c]));
 	if (ncols == 1)
 		appendStringInfo(&cond, ")::%s[])", TextDatumGetCString(typs[0]));
 	else
@@ -304,6 +312,7 @@ tdgen_copy_rows(PG_FUNCTION_ARGS)
 		Oid			keys = PG_GETARG_OID(2);
 		ArrayType  *key_columns = PG_GETARG_ARRAYTYPE_P(3);
 		ArrayType  *key_types = PG_GETARG_ARRAYTYPE_P(4);
+		bool		key_indexed = !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
 		MemoryContext batch_mcxt = AllocSetContextCreate(CurrentMemoryContext, "tdgen copy keys",
 														 ALLOCSET_DEFAULT_SIZES);
 		char	   *keys_sql;
@@ -335,7 +344,7 @@ tdgen_copy_rows(PG_FUNCTION_ARGS)
 			if (SPI_processed == 0)
 				break;
 			old = MemoryContextSwitchTo(batch_mcxt);
-			condition = key_condition(key_columns, key_types, SPI_tuptable, SPI_processed);
+			condition = key_condition(key_columns, key_types, key_indexed, SPI_tuptable, SPI_processed);
 			copy_stream(psprintf("%s WHERE %s", select_sql, condition), ftrel, loader, econtext, scan_slot,
 						projection, row_mcxt);
 			MemoryContextSwitchTo(old);

@@ -415,7 +415,7 @@ SKIP:
 	is(sql('staging', q{SELECT target_rows FROM tdgen.run_subset WHERE table_name = 'customer'
 		AND run_id = (SELECT max(id) FROM tdgen.run WHERE environment = 'pagila_sub')}),
 		sql('pagila', q{SELECT count(*) FROM customer
-		WHERE (hashtextextended(ROW(customer_id)::text, 0) & 9223372036854775807) < floor(0.1 * 9223372036854775807)::bigint}),
+		WHERE (hashint8extended(customer_id::bigint, 0) & 9223372036854775807) < floor(0.1 * 9223372036854775807)::bigint}),
 		'with the sampled customers as targets (and those their rows reference)');
 	is(sql('staging', q{SELECT count(*) FROM pg_constraint WHERE connamespace = 'pagila_sub'::regnamespace AND contype = 'f' AND convalidated}),
 		sql('pagila', q{SELECT count(*) FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND contype = 'f' AND convalidated}),
@@ -436,10 +436,10 @@ sql('staging', q{SELECT tdgen_subset_target('small', 'public.customers', "where"
 ($rc, $err) = refresh('small');
 is($rc, 0, 'customer 1 and 1% of orders') or diag($err);
 my $sampled = sql('prod', q{SELECT count(*) FROM orders WHERE customer_id = 1
-	OR (hashtextextended(ROW(id)::text, 0) & 9223372036854775807) < floor(9223372036854775807 / 100.0)::bigint});
+	OR (hashint8extended(id::bigint, 0) & 9223372036854775807) < floor(9223372036854775807 / 100.0)::bigint});
 is(rows('small.orders'), $sampled, 'orders: customer 1\'s and the sampled ones, no more: the customers of sampled orders do not expand');
 is(rows('small.customers'), sql('prod', q{SELECT count(DISTINCT customer_id) FROM orders WHERE customer_id = 1
-	OR (hashtextextended(ROW(id)::text, 0) & 9223372036854775807) < floor(9223372036854775807 / 100.0)::bigint}),
+	OR (hashint8extended(id::bigint, 0) & 9223372036854775807) < floor(9223372036854775807 / 100.0)::bigint}),
 	'customers: those of the loaded orders');
 # every row of every table of the target, and their order on disk
 my $every_table = q{SELECT format('SELECT md5(string_agg(md5(t::text), '','' ORDER BY t.ctid)) FROM small.%I AS t', c.relname)
@@ -457,7 +457,7 @@ isnt(sql('staging', q{SELECT md5(string_agg(c::text, ',' ORDER BY id)) FROM smal
 sql('staging', q{SELECT tdgen_drop_subset_target('small', 'public.orders'), tdgen_subset_target('small', 'public.customers', percent => 0.01)});
 ($rc, $err) = refresh('small');
 is(rows('small.customers'), sql('prod', q{SELECT count(*) FROM customers
-	WHERE (hashtextextended(ROW(id)::text, 42) & 9223372036854775807) < floor(0.0001 * 9223372036854775807)::bigint}),
+	WHERE (hashint8extended(id::bigint, 42) & 9223372036854775807) < floor(0.0001 * 9223372036854775807)::bigint}),
 	'percent 0.01: the customers whose key hashes below one in ten thousand');
 sql('staging', q{SELECT tdgen_subset_target('small', 'public.customers', "where" => 'id <= 30'),
 	tdgen_subset_target('small', 'public.orders', "where" => 'customer_id <= 20')});
