@@ -47,6 +47,7 @@ SCHEMA_PARTS = \
 	schema/gate.sql \
 	schema/shadow.sql \
 	schema/run.sql \
+	schema/schedule.sql \
 	schema/plan.sql \
 	schema/subset.sql \
 	schema/refresh.sql

@@ -206,6 +206,20 @@ CREATE TABLE tdgen.source_relation (
 	UNIQUE (source, local_name)
 );
 
+-- When an environment refreshes by itself: cron's five fields read in the
+-- time zone tz, whether the schedule is on, and the role that made it,
+-- which its refreshes run for (it needs refresh).  job_id: the pg_cron
+-- job derived from it (tdgen_schedule, tdgen_restore_schedules).
+CREATE TABLE tdgen.environment_schedule (
+	environment	text PRIMARY KEY REFERENCES tdgen.environment ON DELETE CASCADE ON UPDATE CASCADE,
+	cron		text NOT NULL,
+	tz			text NOT NULL DEFAULT 'UTC',
+	active		boolean NOT NULL DEFAULT true,
+	role		name NOT NULL,
+	job_id		bigint,
+	updated_at	timestamptz NOT NULL DEFAULT now()
+);
+
 -- Alerts: a new production column, a refused refresh.  Also sent as
 -- NOTIFY tdgen_alert with the row as JSON.
 CREATE TABLE tdgen.alert (
@@ -222,6 +236,7 @@ CREATE INDEX alert_raised_at ON tdgen.alert (raised_at);
 SELECT pg_catalog.pg_extension_config_dump('tdgen.source', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.environment', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.environment_grant', '');
+SELECT pg_catalog.pg_extension_config_dump('tdgen.environment_schedule', '');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.category', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.category_pattern', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('tdgen.category_disabled', '');
@@ -238,7 +253,8 @@ SELECT pg_catalog.pg_extension_config_dump('tdgen.alert_id_seq', '');
 -- The catalog is read by tdgen_admin and written only through tdgen's
 -- functions, which validate what they write.
 REVOKE ALL ON ALL TABLES IN SCHEMA tdgen FROM PUBLIC;
-GRANT SELECT ON tdgen.source, tdgen.environment, tdgen.environment_grant, tdgen.category, tdgen.category_pattern,
+GRANT SELECT ON tdgen.source, tdgen.environment, tdgen.environment_grant, tdgen.environment_schedule, tdgen.category,
+	tdgen.category_pattern,
 	tdgen.category_disabled, tdgen.column_rule, tdgen.table_mode, tdgen.seen_column,
 	tdgen.source_relation, tdgen.alert, tdgen.subset_target, tdgen.subset_edge, tdgen.relation TO tdgen_admin;
 
@@ -521,6 +537,8 @@ COMMENT ON TABLE tdgen.environment IS
 	'named generations (qa, staging...): the source, the target schema, the owning role, and policy options';
 COMMENT ON TABLE tdgen.environment_grant IS
 	'per environment, the roles that may refresh it, read its target, or read and write it';
+COMMENT ON TABLE tdgen.environment_schedule IS
+	'per environment, when it refreshes by itself: cron fields read in a time zone, on or off, the role its refreshes run for, and the pg_cron job derived from it';
 COMMENT ON TABLE tdgen.category IS
 	'sensitivity categories the scan recognises, with their default transform; built-in rows are read-only';
 COMMENT ON TABLE tdgen.category_pattern IS

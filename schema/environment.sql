@@ -303,6 +303,54 @@ $$;
 -- Environments
 -- ---------------------------------------------------------------------------
 
+-- Raise 22023 unless an environment's policy options are well formed:
+-- min_interval, retry_delay and retention intervals (retry_delay at most
+-- an hour), window two local times "HH:MM-HH:MM", retries 0 to 10,
+-- notify true or false.
+CREATE FUNCTION tdgen.check_policy(options jsonb)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	k text;
+	v interval;
+BEGIN
+	FOREACH k IN ARRAY ARRAY['min_interval', 'retry_delay', 'retention'] LOOP
+		CONTINUE WHEN NOT options ? k;
+		BEGIN
+			v := CASE WHEN jsonb_typeof(options -> k) = 'string' THEN (options ->> k)::interval END;
+		EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+			v := NULL;
+		END;
+		IF v IS NULL OR v <= interval '0' OR k = 'retry_delay' AND v > interval '1 hour' THEN
+			RAISE EXCEPTION '% must be a positive interval%, not %', k,
+							CASE WHEN k = 'retry_delay' THEN ' of at most an hour' ELSE '' END, options -> k
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = CASE k WHEN 'min_interval' THEN 'For example "6 hours": a refresh sooner than that after the last success is refused, unless forced.'
+									WHEN 'retry_delay' THEN 'For example "1 minute": how long a refresh waits before it tries again after a transient failure.'
+									ELSE 'For example "90 days": the run history older than that is pruned when a refresh starts.' END;
+		END IF;
+	END LOOP;
+	IF options ? 'window' AND (jsonb_typeof(options -> 'window') <> 'string'
+							   OR options ->> 'window' !~ '^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$'
+							   OR split_part(options ->> 'window', '-', 1) = split_part(options ->> 'window', '-', 2)) THEN
+		RAISE EXCEPTION 'window must be two different local times "HH:MM-HH:MM", not %', options -> 'window'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'For example "22:00-06:00": scheduled refreshes start only from 22:00 to 06:00 in the schedule''s time zone.';
+	END IF;
+	IF options ? 'retries' AND (jsonb_typeof(options -> 'retries') <> 'number'
+								OR (options ->> 'retries')::numeric NOT IN (SELECT generate_series(0, 10))) THEN
+		RAISE EXCEPTION 'retries must be a whole number from 0 to 10, not %', options -> 'retries'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'How many times a refresh tries again after a transient failure (a lost connection, a shutdown, a serialization failure).';
+	END IF;
+	IF options ? 'notify' AND jsonb_typeof(options -> 'notify') <> 'boolean' THEN
+		RAISE EXCEPTION 'notify must be true or false, not %', options -> 'notify'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'true sends NOTIFY tdgen_run with a small JSON object when a run ends.';
+	END IF;
+END
+$$;
+
 CREATE FUNCTION tdgen_environment(name text, source text, target_schema name DEFAULT NULL,
 								  options jsonb DEFAULT '{}', owner name DEFAULT NULL)
 RETURNS void
@@ -384,6 +432,7 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'They cap a subset: over either, the refresh fails before any row is loaded.';
 	END IF;
+	PERFORM tdgen.check_policy(options);
 	IF options ->> 'transfer' = 'copy' AND NOT tdgen.source_is_postgres(source) THEN
 		RAISE EXCEPTION 'transfer "copy" needs a postgres_fdw server'
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Use transfer "fdw" for other foreign data wrappers.';
@@ -438,6 +487,7 @@ BEGIN
 		RETURN false;
 	END IF;
 	PERFORM tdgen.check_may_configure(e, caller);
+	PERFORM tdgen.drop_job(e.name);
 	DELETE FROM tdgen.environment AS x WHERE x.name = e.name;
 	RETURN true;
 END
@@ -533,7 +583,7 @@ REVOKE ALL ON FUNCTION tdgen.check_may_configure(tdgen.environment, oid),
 	tdgen.environment_by(regrole, text, text, name, jsonb, name), tdgen.drop_environment_by(regrole, text),
 	tdgen.grant_environment(oid, text, text, name), tdgen.grant_by(regrole, text, text, name),
 	tdgen.revoke_by(regrole, text, text, name), tdgen.grant_statements(text, name),
-	tdgen.grant_owner_rights(name, text), tdgen.grant_source_reads(text) FROM PUBLIC;
+	tdgen.grant_owner_rights(name, text), tdgen.grant_source_reads(text), tdgen.check_policy(jsonb) FROM PUBLIC;
 -- The entry points (tdgen_environment, tdgen_drop_environment, tdgen_grant,
 -- tdgen_revoke) stay open to PUBLIC: they check their caller themselves.
 
@@ -561,6 +611,8 @@ COMMENT ON FUNCTION tdgen.grant_owner_rights(name, text) IS
 	'grants an environment''s owner what its refreshes do as it: keyed transforms (not fpe_decrypt), loaders, tdgen''s connection to production, foreign keys, the source''s foreign tables';
 COMMENT ON FUNCTION tdgen.grant_source_reads(text) IS
 	'grants the owners of a source''s environments USAGE on its foreign tables'' schema and SELECT on them';
+COMMENT ON FUNCTION tdgen.check_policy(jsonb) IS
+	'raises 22023 unless an environment''s policy options (min_interval, window, retries, retry_delay, retention, notify) are well formed';
 COMMENT ON FUNCTION tdgen_environment(text, text, name, jsonb, name) IS
 	'creates or updates an environment: its source, target schema (default: its name), options and owner';
 COMMENT ON FUNCTION tdgen.environment_by(regrole, text, text, name, jsonb, name) IS

@@ -606,8 +606,12 @@ END
 $$;
 
 -- The refresh: a C procedure that runs the steps above as tdgen's owner
--- for its caller, committing between them (src/entry.c).
-CREATE PROCEDURE tdgen_refresh(environment text, wait boolean DEFAULT false)
+-- for its caller, committing between them (src/entry.c).  on_busy: what
+-- it does while another refresh of the environment runs (fail, wait,
+-- skip); "trigger": what started it (manual, cron, ci); force: past the
+-- environment's min_interval (its owner or a superuser).
+CREATE PROCEDURE tdgen_refresh(environment text, on_busy text DEFAULT 'fail', "trigger" text DEFAULT 'manual',
+							   force boolean DEFAULT false)
 LANGUAGE C AS 'MODULE_PATHNAME', 'tdgen_refresh';
 
 -- ---------------------------------------------------------------------------
@@ -660,5 +664,5 @@ COMMENT ON FUNCTION tdgen.record_load(bigint, name, name, text, jsonb, bigint, d
 	'records a table''s load in tdgen.run_table: rows, bytes of its rows, seconds';
 COMMENT ON FUNCTION tdgen.swap_schemas(tdgen.environment, jsonb, text[]) IS
 	'puts the shadow schemas in place of the targets in one transaction (checked first), with the environment''s grants and mark, and drops the old ones';
-COMMENT ON PROCEDURE tdgen_refresh(text, boolean) IS
-	'refreshes an environment: a masked copy of production swapped in for its target schema; one at a time per environment';
+COMMENT ON PROCEDURE tdgen_refresh(text, text, text, boolean) IS
+	'refreshes an environment: gate, shadow schema, masked load (or a subset), swap; recorded in tdgen.run, refused, skipped or queued while busy (on_busy), tried again after transient failures (option retries)';

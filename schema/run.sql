@@ -23,7 +23,12 @@ CREATE TABLE tdgen.run (
 	started_at	timestamptz NOT NULL DEFAULT clock_timestamp(),
 	finished_at	timestamptz,
 	status		text NOT NULL DEFAULT 'running'
-		CHECK (status IN ('running', 'succeeded', 'failed', 'denied', 'busy')),
+		CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled', 'denied', 'busy', 'skipped')),
+	"trigger"	text NOT NULL DEFAULT 'manual' CHECK ("trigger" IN ('manual', 'cron', 'ci')),
+	attempt		integer NOT NULL DEFAULT 1 CHECK (attempt >= 1),
+	scheduled_for timestamptz,
+	reason		text,
+	policy		jsonb NOT NULL DEFAULT '{}',
 	sqlstate	text,
 	message		text,
 	key_version	integer,
@@ -158,41 +163,102 @@ BEGIN
 END
 $$;
 
--- The run row, before any work.  A role that may not refresh the
--- environment gets a run denied (42501); without wait, a refresh already
--- running makes it busy (55P03); both finished at once.  Otherwise the
--- per-environment lock (waited for, with wait), the leftovers of a refresh
--- that died cleaned up, and a running run.
-CREATE FUNCTION tdgen.run_start(environment text, wait boolean, caller oid)
+-- The run row, before any work.  A refresh the schedule started
+-- ("trigger" cron) runs for the latest time its schedule names in the
+-- last 15 minutes that no run has taken yet; with none, nothing happens
+-- and no run is recorded (NULL).  Then, each recorded and finished at
+-- once: a role that may not refresh the environment is denied (42501),
+-- and so is a force by one that is neither its owner nor a superuser; a
+-- scheduled run outside the environment's window is skipped; one sooner
+-- than min_interval after the last success is skipped when scheduled,
+-- else denied (TG003) unless forced; when another refresh of the
+-- environment runs, on_busy 'fail' makes it busy (55P03), 'skip' skipped,
+-- 'wait' waits for the lock.  Otherwise the leftovers of a refresh that
+-- died cleaned up, the history older than retention pruned, and a
+-- running run.  retry_of: the attempt this one repeats.
+CREATE FUNCTION tdgen.run_start(environment text, on_busy text, caller oid, "trigger" text, force boolean,
+								retry_of bigint)
 RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning SET jit = off AS $$
 DECLARE
 	e tdgen.environment := tdgen.resolve_environment(environment);
+	previous tdgen.run;
+	attempt integer := 1;
+	due timestamptz;
+	last_success timestamptz;
+	policy jsonb := tdgen.run_policy(e.options) || jsonb_build_object('forced', force);
 	id bigint;
 	transfer text;
 	refused text;
+	sqlstate text;
+	message text;
+	reason text;
 	cols jsonb;
+	pruned bigint;
 BEGIN
+	IF on_busy IS NULL OR on_busy NOT IN ('fail', 'wait', 'skip') THEN
+		RAISE EXCEPTION 'on_busy must be ''fail'', ''wait'' or ''skip'', not %', coalesce(quote_literal(on_busy), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'It says what a refresh does while another of the same environment runs: fail (55P03), wait for it, or skip (recorded, no error).';
+	END IF;
+	IF "trigger" IS NULL OR "trigger" NOT IN ('manual', 'cron', 'ci') THEN
+		RAISE EXCEPTION 'trigger must be ''manual'', ''cron'' or ''ci'', not %', coalesce(quote_literal("trigger"), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'It records what started the refresh: a person, the schedule, or CI.';
+	END IF;
 	IF to_regrole(quote_ident(e.owner)) IS NULL OR tdgen.is_superuser(quote_ident(e.owner)::regrole) THEN
 		RAISE EXCEPTION 'the owner % of environment % is missing or a superuser', quote_ident(e.owner), quote_literal(e.name)
 			USING ERRCODE = 'insufficient_privilege',
 				  HINT = 'A refresh runs as its environment''s owner and never as a superuser: name another owner with tdgen_environment(..., owner => role).';
 	END IF;
+	IF retry_of IS NOT NULL THEN
+		SELECT * INTO previous FROM tdgen.run AS r WHERE r.id = retry_of;
+		attempt := previous.attempt + 1;
+		due := previous.scheduled_for;
+	ELSIF "trigger" = 'cron' THEN
+		due := tdgen.schedule_due(e.name);
+		IF due IS NULL THEN
+			RETURN NULL;
+		END IF;
+	END IF;
+	policy := policy || jsonb_strip_nulls(jsonb_build_object('scheduled_for', due));
+
+	SELECT max(r.finished_at) INTO last_success FROM tdgen.run AS r WHERE r.environment = e.name AND r.status = 'succeeded';
 	IF NOT tdgen.may_refresh(e.name, caller) THEN
 		refused := 'denied';
-	ELSIF wait THEN
+		sqlstate := '42501';
+		message := format('permission denied to refresh environment %s', quote_literal(e.name));
+		reason := 'no refresh privilege';
+	ELSIF force AND NOT tdgen.is_superuser(caller) AND NOT pg_has_role(caller, quote_ident(e.owner)::regrole, 'MEMBER') THEN
+		refused := 'denied';
+		sqlstate := '42501';
+		message := format('permission denied to force a refresh of environment %s', quote_literal(e.name));
+		reason := 'force needs the owner or a superuser';
+	ELSIF "trigger" = 'cron' AND retry_of IS NULL AND e.options ? 'window'
+		  AND NOT tdgen.in_window(e.options ->> 'window', now(), tdgen.schedule_tz(e.name)) THEN
+		refused := 'skipped';
+		reason := format('outside the window %s', e.options ->> 'window');
+	ELSIF e.options ? 'min_interval' AND retry_of IS NULL AND NOT force
+		  AND last_success > now() - (e.options ->> 'min_interval')::interval THEN
+		refused := CASE WHEN "trigger" = 'cron' THEN 'skipped' ELSE 'denied' END;
+		sqlstate := CASE WHEN "trigger" = 'cron' THEN NULL ELSE 'TG003' END;
+		reason := format('last success %s ago, min_interval %s', date_trunc('second', now() - last_success),
+						 e.options ->> 'min_interval');
+		message := format('environment %s was refreshed less than %s ago', quote_literal(e.name), e.options ->> 'min_interval');
+	ELSIF on_busy = 'wait' THEN
 		PERFORM pg_advisory_lock(tdgen.refresh_lock_key(e.name));
 	ELSIF NOT pg_try_advisory_lock(tdgen.refresh_lock_key(e.name)) THEN
-		refused := 'busy';
+		refused := CASE on_busy WHEN 'skip' THEN 'skipped' ELSE 'busy' END;
+		sqlstate := CASE on_busy WHEN 'skip' THEN NULL ELSE '55P03' END;
+		message := format('a refresh of environment %s is already running', quote_literal(e.name));
+		reason := 'busy';
 	END IF;
 	IF refused IS NOT NULL THEN
 		INSERT INTO tdgen.run AS r (environment, source, target_schema, role, application_name, status, finished_at,
-									sqlstate, message)
+									"trigger", attempt, scheduled_for, reason, policy, sqlstate, message)
 		VALUES (e.name, e.source, e.target_schema, caller::regrole::name, current_setting('application_name'), refused,
-				clock_timestamp(), CASE refused WHEN 'denied' THEN '42501' ELSE '55P03' END,
-				CASE refused WHEN 'denied' THEN format('permission denied to refresh environment %s', quote_literal(e.name))
-							 ELSE format('a refresh of environment %s is already running', quote_literal(e.name)) END)
+				clock_timestamp(), "trigger", attempt, due, reason, policy, sqlstate, message)
 		RETURNING r.id INTO id;
+		PERFORM tdgen.run_notify(id);
 		RETURN id;
 	END IF;
 	-- holding the lock, no other refresh of this environment runs: a run
@@ -200,9 +266,19 @@ BEGIN
 	UPDATE tdgen.run AS r SET status = 'failed', finished_at = clock_timestamp(), sqlstate = '57P01',
 							  message = 'the refresh was interrupted (its session or the server ended)'
 	WHERE r.environment = e.name AND r.status = 'running';
-	INSERT INTO tdgen.run AS r (environment, source, target_schema, role, transfer, application_name)
+	-- the history past retention, but the last success (min_interval and
+	-- tdgen_status read it)
+	IF e.options ? 'retention' THEN
+		DELETE FROM tdgen.run AS r
+		WHERE r.environment = e.name AND r.finished_at < now() - (e.options ->> 'retention')::interval
+		  AND r.finished_at IS DISTINCT FROM last_success;
+		GET DIAGNOSTICS pruned = ROW_COUNT;
+		policy := policy || jsonb_build_object('pruned', pruned);
+	END IF;
+	INSERT INTO tdgen.run AS r (environment, source, target_schema, role, transfer, application_name, "trigger", attempt,
+								scheduled_for, policy)
 	VALUES (e.name, e.source, e.target_schema, caller::regrole::name, tdgen.transfer(e.name),
-			current_setting('application_name'))
+			current_setting('application_name'), "trigger", attempt, due, policy)
 	RETURNING r.id, r.transfer INTO id, transfer;
 	-- new production columns are recorded and alerted here, committed with
 	-- the run row, whatever the work that follows does; if production
@@ -223,9 +299,38 @@ BEGIN
 END
 $$;
 
--- Close a run: succeeded, or failed with its SQLSTATE and message (and an
--- alert when the gate refused) and its shadow schema dropped; the lock
--- released.
+-- The policy options of an environment that a run applies, as the run
+-- records them.
+CREATE FUNCTION tdgen.run_policy(options jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (SELECT coalesce(jsonb_object_agg(x.key, x.value), '{}') FROM jsonb_each(options) AS x
+		WHERE x.key IN ('min_interval', 'window', 'retries', 'retry_delay', 'retention', 'notify'));
+
+-- Send NOTIFY tdgen_run when a run ends, if its environment asks for it
+-- (option notify): a small JSON object, sent when the run row commits;
+-- the whole report stays with tdgen_report.
+CREATE FUNCTION tdgen.run_notify(run_id bigint)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	payload text;
+BEGIN
+	SELECT jsonb_build_object('run', r.id, 'environment', r.environment, 'status', r.status, 'sqlstate', r.sqlstate,
+							  'trigger', r."trigger", 'attempt', r.attempt, 'reason', r.reason,
+							  'seconds', round(extract(epoch FROM r.finished_at - r.started_at)::numeric, 3), 'rows', r.rows)::text
+	INTO payload
+	FROM tdgen.run AS r JOIN tdgen.environment AS e ON e.name = r.environment
+	WHERE r.id = run_id AND coalesce((e.options ->> 'notify')::boolean, false);
+	IF payload IS NOT NULL THEN
+		PERFORM pg_notify('tdgen_run', payload);
+	END IF;
+END
+$$;
+
+-- Close a run: succeeded, or failed (cancelled for 57014) with its
+-- SQLSTATE and message (and an alert when the gate refused) and its shadow
+-- schema dropped; the lock released; NOTIFY tdgen_run when asked for.
 CREATE FUNCTION tdgen.run_finish(run_id bigint, err_sqlstate text, err_message text, err_detail text)
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning SET jit = off AS $$
@@ -234,10 +339,11 @@ DECLARE
 BEGIN
 	DELETE FROM tdgen.run_state AS st WHERE st.run_id = run_finish.run_id;
 	UPDATE tdgen.run AS x
-	SET status = CASE WHEN err_sqlstate IS NULL THEN 'succeeded' ELSE 'failed' END,
+	SET status = CASE WHEN err_sqlstate IS NULL THEN 'succeeded' WHEN err_sqlstate = '57014' THEN 'cancelled' ELSE 'failed' END,
 		finished_at = clock_timestamp(), sqlstate = err_sqlstate, message = err_message
 	WHERE x.id = run_id
 	RETURNING * INTO r;
+	PERFORM tdgen.run_notify(r.id);
 	IF err_sqlstate = 'TG001' THEN
 		PERFORM tdgen.gate_alert(r.environment, to_jsonb(string_to_array(err_detail, E'\n')), r.id);
 	END IF;
@@ -259,15 +365,40 @@ $$;
 
 -- A run as JSON for CI.  Shape "tdgen.run/1": documented in docs/refresh.md;
 -- fields are only ever added within a version.
+-- Members of tdgen_admin read every run's; a role that may refresh an
+-- environment, its runs'.
 CREATE FUNCTION tdgen_report(run_id bigint)
 RETURNS jsonb
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE C STABLE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_entry';
+
+CREATE FUNCTION tdgen.report_by(caller regrole, run_id bigint)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	environment text := (SELECT r.environment FROM tdgen.run AS r WHERE r.id = run_id);
+BEGIN
+	IF environment IS NOT NULL AND NOT pg_has_role(caller, 'tdgen_admin', 'MEMBER')
+	   AND NOT tdgen.may_refresh(environment, caller) THEN
+		RAISE EXCEPTION 'permission denied for run %', run_id
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Members of tdgen_admin read every run''s report; a role that may refresh an environment, its runs''.';
+	END IF;
+	RETURN tdgen.report(run_id);
+END
+$$;
+
+CREATE FUNCTION tdgen.report(run_id bigint)
+RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	SELECT jsonb_build_object(
 		'format', 'tdgen.run/1',
 		'id', r.id, 'environment', r.environment, 'source', r.source, 'target_schema', r.target_schema,
 		'target_schemas', r.target_schemas,
 		'triggered_by', r.triggered_by, 'status', r.status,
+		'trigger', r."trigger", 'attempt', r.attempt, 'scheduled_for', r.scheduled_for, 'reason', r.reason,
+		'policy', r.policy,
 		'started_at', r.started_at, 'finished_at', r.finished_at,
 		'seconds', round(extract(epoch FROM coalesce(r.finished_at, clock_timestamp()) - r.started_at)::numeric, 3),
 		'error', CASE WHEN r.sqlstate IS NOT NULL THEN jsonb_build_object('sqlstate', r.sqlstate, 'message', r.message) END,
@@ -295,21 +426,20 @@ BEGIN ATOMIC
 									'edge', g.edge, 'direction', g.direction, 'queries', g.queries, 'keys_read', g.keys_read,
 									'new_rows', g.new_rows) ORDER BY g.edge, g.direction), '[]')
 							  FROM tdgen.run_subset_edge AS g WHERE g.run_id = r.id)) END)
-	FROM tdgen.run AS r WHERE r.id = tdgen_report.run_id;
+	FROM tdgen.run AS r WHERE r.id = report.run_id;
 END;
 
 -- ---------------------------------------------------------------------------
 -- Privileges and comments
 -- ---------------------------------------------------------------------------
 
--- Run by tdgen_refresh as tdgen's owner only; the report also for
--- tdgen_admin.
-REVOKE ALL ON FUNCTION tdgen.run_start(text, boolean, oid), tdgen.run_finish(bigint, text, text, text),
-	tdgen.running_run(bigint), tdgen_report(bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tdgen_report(bigint) TO tdgen_admin;
+-- Run by tdgen_refresh as tdgen's owner only; the report is open, and
+-- checks its caller.
+REVOKE ALL ON FUNCTION tdgen.run_start(text, text, oid, text, boolean, bigint), tdgen.run_finish(bigint, text, text, text),
+	tdgen.running_run(bigint), tdgen.report_by(regrole, bigint), tdgen.report(bigint), tdgen.run_notify(bigint) FROM PUBLIC;
 
 COMMENT ON TABLE tdgen.run IS
-	'one row per refresh, written before the work starts: who, when, status, SQLSTATE and message on failure, key version, transfer, seconds per phase, rows and bytes';
+	'one row per refresh or refused attempt, written before the work starts: who, what started it (manual, cron, ci), attempt, when, status, the reason of a skip or denial, the policy applied, SQLSTATE and message on failure, key version, transfer, seconds per phase, rows and bytes';
 COMMENT ON SEQUENCE tdgen.run_id_seq IS
 	'numbers the runs';
 COMMENT ON TABLE tdgen.run_table IS
@@ -330,9 +460,17 @@ COMMENT ON FUNCTION tdgen.progress_notice(text, text, integer, integer, text) IS
 	'what a refresh says as it starts a phase, or a table''s load';
 COMMENT ON FUNCTION tdgen.running_run(bigint) IS
 	'the run row of a refresh running in this session; 55000 for any other run';
-COMMENT ON FUNCTION tdgen.run_start(text, boolean, oid) IS
-	'records a run of an environment for a role: denied or busy at once, else running, with the environment''s lock held';
+COMMENT ON FUNCTION tdgen.run_start(text, text, oid, text, boolean, bigint) IS
+	'records a run of an environment for a role: denied, busy or skipped at once (privilege, window, min_interval, another refresh), else running with the environment''s lock held; NULL for a scheduled tick with nothing due';
+COMMENT ON FUNCTION tdgen.run_policy(jsonb) IS
+	'the policy options of an environment a run applies and records';
+COMMENT ON FUNCTION tdgen.run_notify(bigint) IS
+	'NOTIFY tdgen_run with a small JSON object about a run that ended, if its environment''s option notify asks for it';
 COMMENT ON FUNCTION tdgen.run_finish(bigint, text, text, text) IS
-	'closes a run as succeeded or failed (with an alert when the gate refused) and releases the lock';
+	'closes a run as succeeded, failed or cancelled (with an alert when the gate refused), releases the lock and notifies';
 COMMENT ON FUNCTION tdgen_report(bigint) IS
-	'a run as JSON (format tdgen.run/1) for CI';
+	'a run as JSON (format tdgen.run/1) for CI: for tdgen_admin, and for roles that may refresh its environment';
+COMMENT ON FUNCTION tdgen.report_by(regrole, bigint) IS
+	'tdgen_report for a caller: refuses a run of an environment the caller may not refresh (42501) unless it is in tdgen_admin';
+COMMENT ON FUNCTION tdgen.report(bigint) IS
+	'a run as JSON, format tdgen.run/1';

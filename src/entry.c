@@ -39,6 +39,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_func.h"
+#include "storage/latch.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -47,6 +48,7 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
+#include "utils/wait_event.h"
 
 #include "tdgen.h"
 
@@ -396,15 +398,53 @@ run_field(Oid owner, int64 run_id, const char *column)
 }
 
 /*
- * CALL tdgen_refresh(environment text, wait boolean DEFAULT false)
+ * Whether a refresh that failed with this SQLSTATE may succeed if tried
+ * again as it is: a lost or refused connection, a server shutting down, a
+ * serialization failure or a deadlock.  Never the gate, a rule, a value,
+ * a privilege or a cancel.
+ */
+static bool
+transient_failure(int sqlerrcode)
+{
+	return ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_CONNECTION_EXCEPTION ||
+		sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+		sqlerrcode == ERRCODE_CRASH_SHUTDOWN ||
+		sqlerrcode == ERRCODE_CANNOT_CONNECT_NOW ||
+		sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE ||
+		sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED;
+}
+
+/* Wait some seconds, a cancel or a shutdown ending the wait with an error. */
+static void
+wait_seconds(double seconds)
+{
+	long		left = (long) (seconds * 1000);
+
+	while (left > 0)
+	{
+		long		step = Min(left, 1000);
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, step, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		left -= step;
+	}
+}
+
+/*
+ * CALL tdgen_refresh(environment text, on_busy text DEFAULT 'fail',
+ *					  "trigger" text DEFAULT 'manual', force boolean DEFAULT false)
  *
  * The run is recorded and committed first (tdgen.run_start decides
- * whether the caller may refresh, and records a denied or busy attempt
- * as such); then the two steps, committed in between so that background
- * workers see the shadow schema; then the run is closed and committed,
- * and a step's error raised again with its SQLSTATE, message, detail and
- * hint.  Only the steps' own functions run as tdgen's owner, and the
- * environment's owner is the acting role while they run.
+ * whether the caller may refresh, and records a denied, busy or skipped
+ * attempt as such; a scheduled call with no time due records nothing);
+ * then the two steps, committed in between so that background workers
+ * see the shadow schema; then the run is closed and committed, and a
+ * step's error raised again with its SQLSTATE, message, detail and hint.
+ * A transient failure is tried again, as a new attempt, as often as the
+ * environment's option retries says.  Only the steps' own functions run
+ * as tdgen's owner, and the environment's owner is the acting role while
+ * they run.
  */
 static void
 refresh(FunctionCallInfo fcinfo)
@@ -417,8 +457,9 @@ refresh(FunctionCallInfo fcinfo)
 		"SELECT tdgen.refresh_prepare($1)",
 		"SELECT tdgen.refresh_build($1)",
 	};
-	Oid			types[3] = {TEXTOID, BOOLOID, OIDOID};
-	Datum		values[3];
+	Oid			types[6] = {TEXTOID, TEXTOID, OIDOID, TEXTOID, BOOLOID, INT8OID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', 'n'};
 	bool		isnull;
 	int64		run_id;
 	char	   *status;
@@ -427,17 +468,18 @@ refresh(FunctionCallInfo fcinfo)
 	MemoryContext keep = CurrentMemoryContext;	/* outlives SPI_finish */
 	Oid			finish_types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		finish_values[4];
-	char		finish_nulls[4] = {' ', 'n', 'n', 'n'};
+	char		finish_nulls[4];
 
 	if (!nonatomic || IsTransactionBlock())
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				 errmsg("tdgen_refresh cannot run inside a transaction block"),
 				 errhint("CALL it on its own: it commits its run record before the work, so the record survives a failure.")));
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("tdgen_refresh needs an environment name")));
+	for (int i = 0; i < 4; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("tdgen_refresh needs an environment, on_busy, trigger and force, none of them NULL")));
 	environment = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
@@ -451,77 +493,129 @@ refresh(FunctionCallInfo fcinfo)
 		TdgenActingRole = get_role_oid(TextDatumGetCString(values[0]), true);
 
 	values[0] = PG_GETARG_DATUM(0);
-	values[1] = BoolGetDatum(!PG_ARGISNULL(1) && PG_GETARG_BOOL(1));
+	values[1] = PG_GETARG_DATUM(1);
 	values[2] = ObjectIdGetDatum(caller);
-	run_id = DatumGetInt64(run_as(owner, "SELECT tdgen.run_start($1, $2, $3)", 3, types, values, NULL, &isnull));
-	if (isnull)
-		elog(ERROR, "tdgen.run_start returned no run");
-	status = run_field(owner, run_id, "status");
-	if (strcmp(status, "running") != 0)
+	values[3] = PG_GETARG_DATUM(2);
+	values[4] = PG_GETARG_DATUM(3);
+	for (;;)
 	{
-		/* refused: the record of the attempt is kept, then the error */
-		char	   *sqlstate = run_field(owner, run_id, "sqlstate");
-		char	   *message = run_field(owner, run_id, "message");
+		int			attempt;
+		int			retries;
 
-		SPI_commit();
-		ereport(ERROR,
-				(errcode(MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4])),
-				 errmsg_internal("%s", message),
-				 strcmp(status, "busy") == 0
-				 ? errhint("Wait for it (see tdgen.progress), or CALL tdgen_refresh(..., wait => true) to queue behind it.")
-				 : errhint("The environment's owner or a superuser may allow you with tdgen_grant('%s', 'refresh', role).",
-						   environment)));
-	}
-	SPI_commit();
+		run_id = DatumGetInt64(run_as(owner, "SELECT tdgen.run_start($1, $2, $3, $4, $5, $6)", 6, types, values, nulls,
+									  &isnull));
+		if (isnull)
+		{
+			/* a scheduled call with no time of its schedule due */
+			SPI_finish();
+			ereport(DEBUG1, (errmsg("tdgen %s: no scheduled time is due", environment)));
+			return;
+		}
+		status = run_field(owner, run_id, "status");
+		if (strcmp(status, "skipped") == 0)
+		{
+			char	   *reason = run_field(owner, run_id, "reason");
 
-	for (int i = 0; i < (int) lengthof(steps) && edata == NULL; i++)
-	{
-		edata = run_step(owner, steps[i], run_id, keep);
-		if (edata == NULL)
 			SPI_commit();
-	}
-	if (edata != NULL)
-	{
-		/*
-		 * Where it failed, as a background worker's job or this session
-		 * (run_step) said in the error's context
-		 */
-		const char *job = edata->context ? strstr(edata->context, JOBS_CONTEXT_PREFIX) : NULL;
-		char	   *where = NULL;
-
-		if (job != NULL)
-		{
-			where = pstrdup(job + strlen(JOBS_CONTEXT_PREFIX));
-			where[strcspn(where, "\n")] = '\0';
+			SPI_finish();
+			ereport(NOTICE,
+					(errmsg("tdgen %s: skipped (run " INT64_FORMAT "): %s", environment, run_id, reason)));
+			return;
 		}
-		/* a worker's error had its values withheld there (jobs.c) */
-		if (edata->funcname == NULL || strcmp(edata->funcname, "raise_reply_error") != 0)
-			TdgenWithholdValues(edata);
-		edata->context = where ? psprintf("refresh of environment %s, %s", environment, where)
-			: psprintf("refresh of environment %s", environment);
-
-		/*
-		 * End the failed transaction whole (and with it the remote one,
-		 * which may have lost its connection) before recording the failure
-		 */
-		SPI_rollback();
-	}
-
-	finish_values[0] = Int64GetDatum(run_id);
-	if (edata != NULL)
-	{
-		finish_values[1] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
-		finish_values[2] = CStringGetTextDatum(edata->message ? edata->message : "");
-		finish_nulls[1] = finish_nulls[2] = ' ';
-		if (edata->detail != NULL)
+		if (strcmp(status, "running") != 0)
 		{
-			finish_values[3] = CStringGetTextDatum(edata->detail);
-			finish_nulls[3] = ' ';
+			/* refused: the record of the attempt is kept, then the error */
+			char	   *sqlstate = run_field(owner, run_id, "sqlstate");
+			char	   *message = run_field(owner, run_id, "message");
+
+			SPI_commit();
+			ereport(ERROR,
+					(errcode(MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4])),
+					 errmsg_internal("%s", message),
+					 strcmp(status, "busy") == 0
+					 ? errhint("Wait for it (see tdgen_progress), CALL tdgen_refresh(..., on_busy => 'wait') to queue behind it, or on_busy => 'skip'.")
+					 : strcmp(sqlstate, "TG003") == 0
+					 ? errhint("The environment's option min_interval keeps refreshes apart; its owner or a superuser may CALL tdgen_refresh(..., force => true).")
+					 : errhint("The environment's owner or a superuser may allow you with tdgen_grant('%s', 'refresh', role).",
+							   environment)));
 		}
+		SPI_commit();
+
+		for (int i = 0; i < (int) lengthof(steps) && edata == NULL; i++)
+		{
+			edata = run_step(owner, steps[i], run_id, keep);
+			if (edata == NULL)
+				SPI_commit();
+		}
+		if (edata != NULL)
+		{
+			/*
+			 * Where it failed, as a background worker's job or this session
+			 * (run_step) said in the error's context
+			 */
+			const char *job = edata->context ? strstr(edata->context, JOBS_CONTEXT_PREFIX) : NULL;
+			char	   *where = NULL;
+
+			if (job != NULL)
+			{
+				where = pstrdup(job + strlen(JOBS_CONTEXT_PREFIX));
+				where[strcspn(where, "\n")] = '\0';
+			}
+			/* a worker's error had its values withheld there (jobs.c) */
+			if (edata->funcname == NULL || strcmp(edata->funcname, "raise_reply_error") != 0)
+				TdgenWithholdValues(edata);
+			edata->context = where ? psprintf("refresh of environment %s, %s", environment, where)
+				: psprintf("refresh of environment %s", environment);
+
+			/*
+			 * End the failed transaction whole (and with it the remote one,
+			 * which may have lost its connection) before recording the
+			 * failure
+			 */
+			SPI_rollback();
+		}
+
+		/* the run's record is closed and committed whatever comes: a cancel waits */
+		HOLD_INTERRUPTS();
+		finish_values[0] = Int64GetDatum(run_id);
+		memset(finish_nulls, 'n', sizeof(finish_nulls));
+		finish_nulls[0] = ' ';
+		if (edata != NULL)
+		{
+			finish_values[1] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
+			finish_values[2] = CStringGetTextDatum(edata->message ? edata->message : "");
+			finish_nulls[1] = finish_nulls[2] = ' ';
+			if (edata->detail != NULL)
+			{
+				finish_values[3] = CStringGetTextDatum(edata->detail);
+				finish_nulls[3] = ' ';
+			}
+		}
+		(void) run_as(owner, "SELECT tdgen.run_finish($1, $2, $3, $4)", 4, finish_types, finish_values, finish_nulls,
+					  &isnull);
+		SPI_commit();
+		RESUME_INTERRUPTS();
+		if (edata == NULL || !transient_failure(edata->sqlerrcode))
+			break;
+
+		/* a transient failure: again, as the next attempt, if the policy allows */
+		attempt = atoi(run_field(owner, run_id, "attempt::text"));
+		values[5] = run_as(owner, "SELECT coalesce((e.options ->> 'retries')::integer, 0) FROM tdgen.environment AS e WHERE e.name = $1",
+						   1, types, values, NULL, &isnull);
+		retries = isnull ? 0 : DatumGetInt32(values[5]);
+		if (attempt > retries)
+			break;
+		values[5] = run_as(owner, "SELECT extract(epoch FROM coalesce((e.options ->> 'retry_delay')::interval, '1 minute'))::float8 "
+						   "FROM tdgen.environment AS e WHERE e.name = $1", 1, types, values, NULL, &isnull);
+		ereport(NOTICE,
+				(errmsg("tdgen %s: attempt %d failed with SQLSTATE %s; trying again in %g s", environment, attempt,
+						unpack_sql_state(edata->sqlerrcode), isnull ? 60.0 : DatumGetFloat8(values[5]))));
+		wait_seconds(isnull ? 60.0 : DatumGetFloat8(values[5]));
+		FreeErrorData(edata);
+		edata = NULL;
+		values[5] = Int64GetDatum(run_id);
+		nulls[5] = ' ';
 	}
-	(void) run_as(owner, "SELECT tdgen.run_finish($1, $2, $3, $4)", 4, finish_types, finish_values, finish_nulls,
-				  &isnull);
-	SPI_commit();
 	SPI_finish();
 
 	if (edata != NULL)
@@ -544,7 +638,8 @@ refresh(FunctionCallInfo fcinfo)
 }
 
 /*
- * CALL tdgen_refresh(environment text, wait boolean DEFAULT false)
+ * CALL tdgen_refresh(environment text, on_busy text DEFAULT 'fail',
+ *					  "trigger" text DEFAULT 'manual', force boolean DEFAULT false)
  */
 Datum
 tdgen_refresh(PG_FUNCTION_ARGS)

@@ -195,7 +195,7 @@ if ($transfer eq 'copy')
 }
 
 # Two environments refresh at the same time; a second refresh of one with
-# wait => true queues behind the first and then runs.
+# on_busy => 'wait' queues behind the first and then runs.
 sql('staging', q{SELECT tdgen_environment('qa_two', 'prod')});
 owner_mapping('qa_two');
 my $runs_before = sql('staging', q{SELECT count(*) FROM tdgen.run WHERE status = 'succeeded'});
@@ -205,7 +205,7 @@ $first = sql_bg('staging', q{CALL tdgen_refresh('qa')});
 my $other = sql_bg('staging', q{CALL tdgen_refresh('qa_two')});
 is(poll_until('staging', q{SELECT string_agg(DISTINCT environment, ',' ORDER BY environment) FROM tdgen.progress}, 'qa,qa_two', 10),
 	'qa,qa_two', 'two environments refresh at the same time');
-my $queued = sql_bg('staging', q{CALL tdgen_refresh('qa', wait => true)});
+my $queued = sql_bg('staging', q{CALL tdgen_refresh('qa', on_busy => 'wait')});
 ($rc) = bg_finish($first);
 is($rc || 0, 0, 'the first refresh of qa succeeds');
 ($rc) = bg_finish($other);
