@@ -269,7 +269,8 @@ END
 $$;
 
 -- The name and the command of an environment's pg_cron job: one
--- schema-qualified CALL that skips when the environment is busy.
+-- schema-qualified CALL that skips when the environment is busy, every
+-- argument named (no other procedure of that name can match it better).
 CREATE FUNCTION tdgen.job_name(environment text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -278,7 +279,7 @@ RETURN 'tdgen refresh ' || environment;
 CREATE FUNCTION tdgen.job_command(environment text)
 RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
-RETURN format('CALL %I.tdgen_refresh(%L, on_busy => ''skip'', "trigger" => ''cron'')',
+RETURN format('CALL %I.tdgen_refresh(environment => %L, on_busy => ''skip'', "trigger" => ''cron'', force => false)',
 			  (SELECT n.nspname FROM pg_extension AS x JOIN pg_namespace AS n ON n.oid = x.extnamespace
 			   WHERE x.extname = 'tdgen'), environment);
 
