@@ -2,6 +2,7 @@
 # Makefile for tdgen (PGXS)
 #
 #     make && make install    build and install into the server of PG_CONFIG
+#                             (the extension and the CI client tdgen_refresh)
 #     make demo               the demo on a throwaway cluster (tools/demo.sh)
 #     make test               every test suite on a throwaway cluster (tools/test.sh)
 # ----------------------------------------------------------------------------
@@ -84,6 +85,18 @@ include $(PGXS)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SCHEMA_PARTS)
 	cat $^ > $@
+
+# The CI client (bin/): a program over libpq, installed beside the
+# server's own.
+CLIENT = bin/tdgen_refresh
+all: $(CLIENT)
+$(CLIENT): bin/tdgen_refresh.c
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -g -Wall -Wextra $(WERROR) -I$(includedir) -o $@ $< -L$(libdir) -lpq
+install: install-client
+install-client: $(CLIENT) installdirs
+	$(INSTALL_PROGRAM) $(CLIENT) '$(DESTDIR)$(bindir)/'
+EXTRA_CLEAN += $(CLIENT)
+.PHONY: install-client
 
 # dictionaries are compiled in from data/
 src/dict_data.c: tools/gen_dict.pl data/first_names.tsv data/last_names.tsv data/places.tsv data/states.tsv

@@ -551,6 +551,25 @@ BEGIN
 END
 $$;
 
+-- tdgen_last_run: this session's latest run of an environment (the one a
+-- CALL tdgen_refresh just recorded, if it recorded one), for a caller that
+-- may watch it.
+CREATE FUNCTION tdgen_last_run(environment text)
+RETURNS bigint
+LANGUAGE C STABLE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_entry';
+
+CREATE FUNCTION tdgen.last_run_by(caller regrole, environment text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM tdgen.check_may_watch(environment, caller);
+	RETURN (SELECT max(r.id) FROM tdgen.run AS r
+			WHERE r.environment = last_run_by.environment AND r.backend_pid = pg_backend_pid()
+			  AND r.started_at >= (SELECT a.backend_start FROM pg_stat_activity AS a WHERE a.pid = pg_backend_pid()));
+END
+$$;
+
 -- Per environment, the figures a monitoring system scrapes (the shape of
 -- prometheus-postgres-exporter's custom queries: one row a label value,
 -- numbers as gauges; docs/schedule.md has its YAML).
@@ -577,13 +596,13 @@ CREATE VIEW tdgen.metrics AS
 -- ---------------------------------------------------------------------------
 
 -- The entry points (tdgen_schedule, tdgen_unschedule, tdgen_restore_schedules,
--- tdgen_next_runs, tdgen_status, tdgen_progress) stay open: they check
--- their caller.  The job functions touch pg_cron as tdgen's owner.
+-- tdgen_next_runs, tdgen_status, tdgen_progress, tdgen_last_run) stay
+-- open: they check their caller.  The job functions touch pg_cron as tdgen's owner.
 REVOKE ALL ON FUNCTION tdgen.schedule_due(text), tdgen.check_pg_cron(), tdgen.schedule_job(text), tdgen.drop_job(text),
 	tdgen.make_job(text), tdgen.schedule_by(regrole, text, text, text, boolean), tdgen.check_may_schedule(tdgen.environment, oid),
 	tdgen.unschedule_by(regrole, text), tdgen.restore_schedules_by(regrole), tdgen.next_runs_by(regrole, text, timestamptz, integer),
-	tdgen.check_may_watch(text, oid), tdgen.status_by(regrole), tdgen.progress_by(regrole, text), tdgen.schedule_tz(text)
-	FROM PUBLIC;
+	tdgen.check_may_watch(text, oid), tdgen.status_by(regrole), tdgen.progress_by(regrole, text), tdgen.schedule_tz(text),
+	tdgen.last_run_by(regrole, text) FROM PUBLIC;
 REVOKE ALL ON tdgen.schedule, tdgen.metrics FROM PUBLIC;
 GRANT SELECT ON tdgen.schedule TO tdgen_admin;
 GRANT SELECT ON tdgen.metrics TO tdgen_admin, pg_monitor;
@@ -648,5 +667,9 @@ COMMENT ON FUNCTION tdgen_progress(text) IS
 	'the sessions at work on a refresh of an environment: phase, table n of m, rows loaded, elapsed';
 COMMENT ON FUNCTION tdgen.progress_by(regrole, text) IS
 	'tdgen_progress for a calling role';
+COMMENT ON FUNCTION tdgen_last_run(text) IS
+	'this session''s latest run of an environment: the one a CALL tdgen_refresh just recorded';
+COMMENT ON FUNCTION tdgen.last_run_by(regrole, text) IS
+	'tdgen_last_run for a calling role';
 COMMENT ON VIEW tdgen.metrics IS
 	'per environment, for monitoring: seconds since the last success, duration and rows of the last run, whether it succeeded, failures and skips in 24 hours, whether one runs';

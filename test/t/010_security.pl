@@ -79,7 +79,7 @@ my $data = fingerprint();
 
 # D1: no step of the refresh, and no state, can be handed in by a caller.
 for my $call (q{SELECT tdgen.refresh_prepare(1)}, q{SELECT tdgen.refresh_build(1)},
-	q{SELECT tdgen.run_start('sec', false, 10)}, q{SELECT tdgen.run_finish(1, NULL, NULL, NULL)},
+	q{SELECT tdgen.run_start('sec', 'fail', 10, 'manual', false, NULL)}, q{SELECT tdgen.run_finish(1, NULL, NULL, NULL)},
 	q{SELECT tdgen.environment_by('sec_admin', 'x', 'prod', NULL, '{}', NULL)})
 {
 	($rc, $out, $err) = attempt('staging', $call, user => 'sec_admin');

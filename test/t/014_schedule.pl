@@ -149,6 +149,11 @@ bg_finish($holder);
 # window: a scheduled run outside it is skipped (a schedule that named a
 # time two minutes ago, which pg_cron will not fire again today)
 sql('staging', 'CREATE EXTENSION pg_cron');
+sql('staging', q{SELECT tdgen_schedule('sched', '30 2 * * *', tz => 'Europe/Berlin')});
+is(sql('staging', q{SELECT string_agg(to_char(u AT TIME ZONE 'UTC', 'MM-DD HH24:MI'), ' ')
+	FROM tdgen_next_runs('sched', '2026-03-28', 2) AS u}) . ' ' . sql('staging', q{SELECT string_agg(to_char(u AT TIME ZONE 'UTC', 'MM-DD HH24:MI'), ' ')
+	FROM tdgen_next_runs('sched', '2026-10-24', 3) AS u}), '03-28 01:30 03-29 01:30 10-24 00:30 10-25 00:30 10-26 01:30',
+	'tdgen_next_runs across both changes: one run each day at 02:30 Berlin time (03:30 on the spring switch day)');
 my $past = sql('staging', q{SELECT to_char(now() - interval '2 minutes', 'FMMI FMHH24') || ' * * *'});
 sql('staging', qq{SELECT tdgen_schedule('sched', '$past')});
 my $outside = sql('staging', q{SELECT to_char(now() + interval '3 hours', 'HH24:MI') || '-' || to_char(now() + interval '4 hours', 'HH24:MI')});
@@ -220,6 +225,13 @@ sql('staging', q{REVOKE pg_monitor FROM sched_stranger});
 is(sql('staging', q{SELECT string_agg(environment || ' ' || (last_success IS NOT NULL) || ' ' || last_status, ', ')
 	FROM tdgen_status() WHERE environment = 'sched'}, user => 'sched_runner'), 'sched true failed',
 	'tdgen_status: the last success and the last run');
+sql('staging', q{INSERT INTO tdgen.run (environment, source, target_schema, role, backend_pid)
+	VALUES ('sched', 'prod', 'sched', 'postgres', 2147483000)});
+is(sql('staging', q{SELECT (running_run IS NOT NULL) || ' ' || backend_gone FROM tdgen_status() WHERE environment = 'sched'}),
+	'true true', 'tdgen_status flags a run still marked running whose session is gone');
+($rc, $out, $err) = sql_result('staging', q{CALL tdgen_refresh('sched')});
+is(sql('staging', q{SELECT status || ' ' || sqlstate FROM tdgen.run WHERE environment = 'sched' AND backend_pid = 2147483000}),
+	'failed 57P01', 'which the next refresh closes as failed');
 like(sql('staging', q{SELECT command FROM cron.job WHERE jobname = 'tdgen refresh sched'}),
 	qr/^CALL public\.tdgen_refresh\(environment => 'sched', on_busy => 'skip', "trigger" => 'cron', force => false\)$/,
 	'the job is one schema-qualified CALL, every argument named');
