@@ -222,7 +222,7 @@ BEGIN
 	END IF;
 	policy := policy || jsonb_strip_nulls(jsonb_build_object('scheduled_for', due));
 
-	SELECT max(r.finished_at) INTO last_success FROM tdgen.run AS r WHERE r.environment = e.name AND r.status = 'succeeded';
+	last_success := tdgen.last_success(e.name);
 	IF NOT tdgen.may_refresh(e.name, caller) THEN
 		refused := 'denied';
 		sqlstate := '42501';
@@ -298,6 +298,12 @@ BEGIN
 	RETURN id;
 END
 $$;
+
+-- When an environment's last successful refresh ended.
+CREATE FUNCTION tdgen.last_success(environment text)
+RETURNS timestamptz
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+RETURN (SELECT max(r.finished_at) FROM tdgen.run AS r WHERE r.environment = last_success.environment AND r.status = 'succeeded');
 
 -- The policy options of an environment that a run applies, as the run
 -- records them.
@@ -436,7 +442,8 @@ END;
 -- Run by tdgen_refresh as tdgen's owner only; the report is open, and
 -- checks its caller.
 REVOKE ALL ON FUNCTION tdgen.run_start(text, text, oid, text, boolean, bigint), tdgen.run_finish(bigint, text, text, text),
-	tdgen.running_run(bigint), tdgen.report_by(regrole, bigint), tdgen.report(bigint), tdgen.run_notify(bigint) FROM PUBLIC;
+	tdgen.running_run(bigint), tdgen.report_by(regrole, bigint), tdgen.report(bigint), tdgen.run_notify(bigint),
+	tdgen.last_success(text) FROM PUBLIC;
 
 COMMENT ON TABLE tdgen.run IS
 	'one row per refresh or refused attempt, written before the work starts: who, what started it (manual, cron, ci), attempt, when, status, the reason of a skip or denial, the policy applied, SQLSTATE and message on failure, key version, transfer, seconds per phase, rows and bytes';
@@ -462,6 +469,8 @@ COMMENT ON FUNCTION tdgen.running_run(bigint) IS
 	'the run row of a refresh running in this session; 55000 for any other run';
 COMMENT ON FUNCTION tdgen.run_start(text, text, oid, text, boolean, bigint) IS
 	'records a run of an environment for a role: denied, busy or skipped at once (privilege, window, min_interval, another refresh), else running with the environment''s lock held; NULL for a scheduled tick with nothing due';
+COMMENT ON FUNCTION tdgen.last_success(text) IS
+	'when an environment''s last successful refresh ended';
 COMMENT ON FUNCTION tdgen.run_policy(jsonb) IS
 	'the policy options of an environment a run applies and records';
 COMMENT ON FUNCTION tdgen.run_notify(bigint) IS

@@ -513,7 +513,7 @@ RETURNS TABLE (environment text, last_success timestamptz, success_age interval,
 			   backend_gone boolean)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-	SELECT e.name, ok.finished_at, date_trunc('second', now() - ok.finished_at), l.id, l.status,
+	SELECT e.name, tdgen.last_success(e.name), date_trunc('second', now() - tdgen.last_success(e.name)), l.id, l.status,
 		   (SELECT tdgen.cron_runs(s.cron, s.tz, now(), 1) FROM tdgen.environment_schedule AS s
 			WHERE s.environment = e.name AND s.active),
 		   cur.id, (SELECT p.phase FROM tdgen.progress AS p WHERE p.run_id = cur.id AND p.pid = cur.backend_pid),
@@ -521,8 +521,6 @@ BEGIN ATOMIC
 		   CASE WHEN cur.id IS NOT NULL
 				THEN NOT EXISTS (SELECT FROM pg_stat_activity AS a WHERE a.pid = cur.backend_pid) END
 	FROM tdgen.environment AS e
-	LEFT JOIN LATERAL (SELECT r.finished_at FROM tdgen.run AS r WHERE r.environment = e.name AND r.status = 'succeeded'
-					   ORDER BY r.finished_at DESC LIMIT 1) AS ok ON true
 	LEFT JOIN LATERAL (SELECT r.id, r.status FROM tdgen.run AS r
 					   WHERE r.environment = e.name AND r.status NOT IN ('running', 'skipped', 'busy')
 					   ORDER BY r.id DESC LIMIT 1) AS l ON true
@@ -585,8 +583,9 @@ CREATE VIEW tdgen.metrics AS
 			WHERE k.environment = e.name AND k.status = 'skipped' AND k.finished_at > now() - interval '24 hours') AS skipped_24h,
 		   (EXISTS (SELECT FROM tdgen.run AS c WHERE c.environment = e.name AND c.status = 'running'))::integer AS running
 	FROM tdgen.environment AS e
-	LEFT JOIN LATERAL (SELECT r.finished_at FROM tdgen.run AS r WHERE r.environment = e.name AND r.status = 'succeeded'
-					   ORDER BY r.finished_at DESC LIMIT 1) AS ok ON true
+	-- the view's own reads (as its owner): monitoring roles may not read tdgen.run
+	LEFT JOIN LATERAL (SELECT max(r.finished_at) AS finished_at FROM tdgen.run AS r
+					   WHERE r.environment = e.name AND r.status = 'succeeded') AS ok ON true
 	LEFT JOIN LATERAL (SELECT r.started_at, r.finished_at, r.rows, r.status FROM tdgen.run AS r
 					   WHERE r.environment = e.name AND r.status IN ('succeeded', 'failed', 'cancelled')
 					   ORDER BY r.id DESC LIMIT 1) AS l ON true;

@@ -8,8 +8,8 @@
 #       another session holds qa's refresh lock, CALLS times in one psql
 #       session, against as many SELECT 1 in another: milliseconds a call;
 #     - the CI client: full refreshes of qa by tdgen_refresh against the
-#       same CALL from psql, alternating, ROUNDS of each: the medians and
-#       their ratio.
+#       same CALL from psql, ROUNDS of each, alternating which goes first:
+#       the medians and their ratio.
 #
 #     bash test/bench/schedule.sh [SCALE]        # default 0.5
 #     TDGEN_BENCH_ROUNDS (default 5), TDGEN_BENCH_CALLS (default 200)
@@ -29,16 +29,16 @@ client="$("$PG_CONFIG" --bindir)/tdgen_refresh"
 echo "scale $scale: $rows rows in production, $(nproc) cores"
 psql_run -d staging -q -c "CALL tdgen_refresh('qa')" 2>/dev/null
 
-# timed COMMAND...: sets ms to the command's wall time
+# timed COMMAND...: sets ms to the command's wall time; stops on failure
 timed() {
 	local t0
 	t0=$(now_ms)
-	"$@" >/dev/null 2>&1
+	"$@" >/dev/null 2>&1 || die "failed: $*"
 	ms=$(($(now_ms) - t0))
 }
 
-# a skipped call on a busy environment
-psql -X -q -d staging -c "SELECT pg_advisory_lock(tdgen.refresh_lock_key('qa')), pg_sleep(600)" >/dev/null 2>&1 &
+# a skipped call on a busy environment: another session holds qa's lock
+PGAPPNAME=bench_holder psql -X -q -d staging -c "SELECT pg_advisory_lock(tdgen.refresh_lock_key('qa')), pg_sleep(600)" >/dev/null 2>&1 &
 holder=$!
 sleep 1
 skip_sql=$(mktemp)
@@ -52,22 +52,28 @@ base_ms=$ms
 timed psql -X -q -d staging -f "$skip_sql"
 skip_ms=$ms
 skipped=$(psql -X -At -d staging -c "SELECT count(*) FROM tdgen.run WHERE environment = 'qa' AND status = 'skipped'")
-kill "$holder" 2>/dev/null || true
+psql -X -q -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'bench_holder'" >/dev/null
 wait "$holder" 2>/dev/null || true
 rm -f "$skip_sql" "$base_sql"
 echo " skipped call on a busy environment: $calls calls in $(secs $skip_ms) s, $calls SELECT 1 in $(secs $base_ms) s: $(awk "BEGIN { printf \"%.1f\", ($skip_ms - $base_ms) / $calls }") ms a call ($skipped runs recorded skipped; target: under 50 ms)"
 
-# the CI client against psql, alternating
+# the CI client against psql, alternating, which goes first too
 declare -A figures=()
-for round in $(seq "$rounds"); do
+by_psql() {
 	settle
 	timed psql -X -q -v ON_ERROR_STOP=1 -d staging -c "CALL tdgen_refresh('qa')"
 	keep psql "$ms"
 	psql_ms=$ms
+}
+by_client() {
 	settle
 	timed "$client" --dbname staging --environment qa
 	keep client "$ms"
-	echo " round $round: psql CALL $(secs $psql_ms) s, tdgen_refresh $(secs $ms) s"
+	client_ms=$ms
+}
+for round in $(seq "$rounds"); do
+	if [ $((round % 2)) = 1 ]; then by_psql; by_client; else by_client; by_psql; fi
+	echo " round $round: psql CALL $(secs $psql_ms) s, tdgen_refresh $(secs $client_ms) s"
 done
 status=$(psql -X -At -d staging -c "SELECT string_agg(DISTINCT status || ' ' || \"trigger\", ', ') FROM tdgen.run WHERE environment = 'qa' AND status <> 'skipped'")
 echo " medians of $rounds rounds: psql CALL $(secs "$(mid psql)") s, tdgen_refresh $(secs "$(mid client)") s (runs: $status)"
