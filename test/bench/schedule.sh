@@ -12,14 +12,15 @@
 #       the medians and their ratio.
 #
 #     bash test/bench/schedule.sh [SCALE]        # default 0.5
-#     TDGEN_BENCH_ROUNDS (default 5), TDGEN_BENCH_CALLS (default 200)
+#     TDGEN_BENCH_ROUNDS (default 6: as many rounds with each going first),
+#     TDGEN_BENCH_CALLS (default 200)
 # ----------------------------------------------------------------------------
 set -euo pipefail
 . "$(dirname "$0")/../../tools/lib.sh"
 cd "$TDGEN_ROOT"
 
 scale=${1:-0.5}
-rounds=${TDGEN_BENCH_ROUNDS:-5}
+rounds=${TDGEN_BENCH_ROUNDS:-6}
 calls=${TDGEN_BENCH_CALLS:-200}
 ensure_packages
 build_and_install
