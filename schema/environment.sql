@@ -303,6 +303,30 @@ $$;
 -- Environments
 -- ---------------------------------------------------------------------------
 
+-- Raise 22023 unless an option, when given, is a whole number from lo to
+-- hi; hint says what it is for.
+CREATE FUNCTION tdgen.check_number_option(options jsonb, k text, lo integer, hi integer, hint text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF options ? k AND (jsonb_typeof(options -> k) <> 'number' OR (options ->> k)::numeric NOT IN (SELECT generate_series(lo, hi))) THEN
+		RAISE EXCEPTION '% must be a whole number from % to %, not %', k, lo, hi, options -> k
+			USING ERRCODE = 'invalid_parameter_value', HINT = hint;
+	END IF;
+END
+$$;
+
+-- Raise 22023 unless an option, when given, is true or false.
+CREATE FUNCTION tdgen.check_boolean_option(options jsonb, k text, hint text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF options ? k AND jsonb_typeof(options -> k) <> 'boolean' THEN
+		RAISE EXCEPTION '% must be true or false, not %', k, options -> k USING ERRCODE = 'invalid_parameter_value', HINT = hint;
+	END IF;
+END
+$$;
+
 -- Raise 22023 unless an environment's policy options are well formed:
 -- min_interval, retry_delay and retention intervals (retry_delay at most
 -- an hour), window two local times "HH:MM-HH:MM", retries 0 to 10,
@@ -337,17 +361,9 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'For example "22:00-06:00": scheduled refreshes start only from 22:00 to 06:00 in the schedule''s time zone.';
 	END IF;
-	IF options ? 'retries' AND (jsonb_typeof(options -> 'retries') <> 'number'
-								OR (options ->> 'retries')::numeric NOT IN (SELECT generate_series(0, 10))) THEN
-		RAISE EXCEPTION 'retries must be a whole number from 0 to 10, not %', options -> 'retries'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'How many times a refresh tries again after a transient failure (a lost connection, a shutdown, a serialization failure).';
-	END IF;
-	IF options ? 'notify' AND jsonb_typeof(options -> 'notify') <> 'boolean' THEN
-		RAISE EXCEPTION 'notify must be true or false, not %', options -> 'notify'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'true sends NOTIFY tdgen_run with a small JSON object when a run ends.';
-	END IF;
+	PERFORM tdgen.check_number_option(options, 'retries', 0, 10,
+		'How many times a refresh tries again after a transient failure (a lost connection, a shutdown, a serialization failure).');
+	PERFORM tdgen.check_boolean_option(options, 'notify', 'true sends NOTIFY tdgen_run with a small JSON object when a run ends.');
 END
 $$;
 
@@ -388,26 +404,16 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'copy: binary COPY over tdgen''s own connection (postgres_fdw servers); fdw: the foreign tables.';
 	END IF;
-	IF options ? 'jobs' AND (jsonb_typeof(options -> 'jobs') <> 'number' OR (options ->> 'jobs')::numeric NOT IN (SELECT generate_series(1, 32))) THEN
-		RAISE EXCEPTION 'jobs must be a whole number from 1 to 32, not %', options -> 'jobs'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'jobs is how many tables a refresh loads and indexes side by side, each in a background worker.';
-	END IF;
-	IF options ? 'drop_dependents' AND jsonb_typeof(options -> 'drop_dependents') <> 'boolean' THEN
-		RAISE EXCEPTION 'drop_dependents must be true or false, not %', options -> 'drop_dependents'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'true lets a refresh drop objects outside the target that depend on it.';
-	END IF;
+	PERFORM tdgen.check_number_option(options, 'jobs', 1, 32,
+		'jobs is how many tables a refresh loads and indexes side by side, each in a background worker.');
+	PERFORM tdgen.check_boolean_option(options, 'drop_dependents', 'true lets a refresh drop objects outside the target that depend on it.');
 	IF options ? 'unsure' AND coalesce(options ->> 'unsure', '') NOT IN ('review', 'mask') THEN
 		RAISE EXCEPTION 'unsure must be "review" or "mask", not %', options -> 'unsure'
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'review leaves the columns the scan is unsure about to a person (the default); mask gives them a conservative mask of their type.';
 	END IF;
-	IF options ? 'triggers' AND jsonb_typeof(options -> 'triggers') <> 'boolean' THEN
-		RAISE EXCEPTION 'triggers must be true or false, not %', options -> 'triggers'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'false leaves production''s triggers out of the target; they are made after the load either way.';
-	END IF;
+	PERFORM tdgen.check_boolean_option(options, 'triggers',
+		'false leaves production''s triggers out of the target; they are made after the load either way.');
 	IF options ? 'seed' AND (jsonb_typeof(options -> 'seed') <> 'number' OR (options ->> 'seed')::numeric <> trunc((options ->> 'seed')::numeric)
 							 OR abs((options ->> 'seed')::numeric) > 9223372036854775807) THEN
 		RAISE EXCEPTION 'seed must be a whole number, not %', options -> 'seed'
@@ -583,7 +589,8 @@ REVOKE ALL ON FUNCTION tdgen.check_may_configure(tdgen.environment, oid),
 	tdgen.environment_by(regrole, text, text, name, jsonb, name), tdgen.drop_environment_by(regrole, text),
 	tdgen.grant_environment(oid, text, text, name), tdgen.grant_by(regrole, text, text, name),
 	tdgen.revoke_by(regrole, text, text, name), tdgen.grant_statements(text, name),
-	tdgen.grant_owner_rights(name, text), tdgen.grant_source_reads(text), tdgen.check_policy(jsonb) FROM PUBLIC;
+	tdgen.grant_owner_rights(name, text), tdgen.grant_source_reads(text), tdgen.check_policy(jsonb),
+	tdgen.check_number_option(jsonb, text, integer, integer, text), tdgen.check_boolean_option(jsonb, text, text) FROM PUBLIC;
 -- The entry points (tdgen_environment, tdgen_drop_environment, tdgen_grant,
 -- tdgen_revoke) stay open to PUBLIC: they check their caller themselves.
 
@@ -611,6 +618,10 @@ COMMENT ON FUNCTION tdgen.grant_owner_rights(name, text) IS
 	'grants an environment''s owner what its refreshes do as it: keyed transforms (not fpe_decrypt), loaders, tdgen''s connection to production, foreign keys, the source''s foreign tables';
 COMMENT ON FUNCTION tdgen.grant_source_reads(text) IS
 	'grants the owners of a source''s environments USAGE on its foreign tables'' schema and SELECT on them';
+COMMENT ON FUNCTION tdgen.check_number_option(jsonb, text, integer, integer, text) IS
+	'raises 22023 unless an option, when given, is a whole number in a range';
+COMMENT ON FUNCTION tdgen.check_boolean_option(jsonb, text, text) IS
+	'raises 22023 unless an option, when given, is true or false';
 COMMENT ON FUNCTION tdgen.check_policy(jsonb) IS
 	'raises 22023 unless an environment''s policy options (min_interval, window, retries, retry_delay, retention, notify) are well formed';
 COMMENT ON FUNCTION tdgen_environment(text, text, name, jsonb, name) IS
