@@ -19,7 +19,8 @@ ensure_packages
 build_and_install
 
 say "starting a throwaway PostgreSQL 15 cluster in /tmp/tdgen-demo"
-cluster_init demo "${TDGEN_DEMO_PORT:-55431}"
+cluster_init demo "${TDGEN_DEMO_PORT:-55431}" "shared_preload_libraries = 'pg_cron'" "cron.database_name = 'staging'" \
+	"cron.use_background_workers = on" "max_worker_processes = 16"
 cluster_key
 trap cluster_stop EXIT
 cluster_start
@@ -122,6 +123,22 @@ WHERE f.run_id = (SELECT max(id) FROM tdgen.run WHERE environment = 'qa' AND sta
 ORDER BY 1;
 \echo 'Why a product is in qa_small: the path back to a sampled customer (tdgen_subset_why):'
 SELECT * FROM tdgen_subset_why('qa_small', 'public.products', (SELECT jsonb_build_object('id', min(id)) FROM qa_small.products));
+SQL
+
+say "from CI: the client tdgen_refresh refreshes qa_small, prints its progress, writes its report"
+"$PG_BINDIR/tdgen_refresh" --dbname staging --environment qa_small --skip-if-busy --report "$CLUSTER_DIR/qa_small-report.json"
+echo "exit code 0 (succeeded); the report: $(wc -c <"$CLUSTER_DIR/qa_small-report.json") bytes of JSON, format tdgen.run/1"
+
+say "on a schedule: qa at 02:30 Berlin time every night, through pg_cron"
+psql -X -q -d staging <<'SQL'
+CREATE EXTENSION pg_cron;
+SELECT tdgen_schedule('qa', '30 2 * * *', tz => 'Europe/Berlin') \g /dev/null
+\echo 'The schedule, and the UTC times pg_cron fires at (the refresh runs at the one that is 02:30 in Berlin):'
+SELECT environment, cron, tz, job_schedule, next_runs FROM tdgen.schedule;
+\echo 'Across the spring change: 03:30 local on the night 02:30 does not exist:'
+SELECT u AS utc, u AT TIME ZONE 'Europe/Berlin' AS berlin FROM tdgen_next_runs('qa', '2027-03-26', 4) AS u;
+\echo 'Each environment at a glance (tdgen_status):'
+SELECT environment, last_success, last_status, next_run FROM tdgen_status();
 SQL
 
 say "a migration adds customers.passport_no in production: the next refresh refuses"
