@@ -673,6 +673,11 @@ DECLARE
 	dst_cols text := tdgen.row_cols('got', 1, nd + CASE WHEN direction = 'orphans' THEN 0 ELSE nv END);
 	src_cols text := tdgen.row_cols('got', nd + nv + 1, nk);
 	last bigint := lo;
+	-- the row that brought each, and its depth, matter to tdgen_subset_why
+	-- (whose key sets are temporary) and to max_depth: without them a
+	-- refresh skips the join to the batch's set that finds them
+	traced boolean := src.key_table LIKE 'pg\_temp.%'
+					  OR EXISTS (SELECT FROM tdgen_subset_edge AS y WHERE y.max_depth IS NOT NULL);
 	params text[];
 	top_depth integer;
 	kept boolean;
@@ -705,6 +710,13 @@ BEGIN
 						   dst.key_table, tdgen.sql_list(tdgen.sql_names('k', nd), 't.'), tdgen.row_cols('got', 1, nd),
 						   dst.gone_table, array_to_string(tdgen.sql_names('k', nd), ', '), defs)
 			INTO got, added USING sql, params;
+		ELSIF NOT traced THEN
+			EXECUTE format('INSERT INTO %s (%s, mark, depth, via_edge) SELECT %s, $3, 0, $4 FROM tdgen.remote_rows($1, $2) AS got(%s) WHERE %s',
+						   dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '), dst_cols, defs,
+						   tdgen.key_absent(dst.key_table, nd))
+			USING sql, params, CASE WHEN direction = 'down' THEN 'd' ELSE 'u' END, g.n;
+			GET DIAGNOSTICS added = ROW_COUNT;
+			got := tdgen.remote_rows_read();
 		ELSE
 			-- the rows read go straight into the set (counted by
 			-- tdgen.remote_rows_read, not kept again to count them)
