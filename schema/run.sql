@@ -299,6 +299,22 @@ BEGIN
 END
 $$;
 
+-- After a failed attempt, the seconds to wait before the next one, or
+-- NULL for none: only a transient failure is tried again (a lost or
+-- refused connection, a server shutting down, a serialization failure, a
+-- deadlock; never the gate, a rule, a value, a privilege or a cancel), as
+-- often as the environment's option retries says, after retry_delay.
+CREATE FUNCTION tdgen.retry_delay(run_id bigint)
+RETURNS double precision
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT extract(epoch FROM coalesce((e.options ->> 'retry_delay')::interval, interval '1 minute'))::double precision
+	FROM tdgen.run AS r JOIN tdgen.environment AS e ON e.name = r.environment
+	WHERE r.id = retry_delay.run_id AND r.status = 'failed'
+	  AND (left(r.sqlstate, 2) = '08' OR r.sqlstate IN ('57P01', '57P02', '57P03', '40001', '40P01'))
+	  AND r.attempt <= coalesce((e.options ->> 'retries')::integer, 0);
+END;
+
 -- When an environment's last successful refresh ended.
 CREATE FUNCTION tdgen.last_success(environment text)
 RETURNS timestamptz
@@ -384,11 +400,8 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	environment text := (SELECT r.environment FROM tdgen.run AS r WHERE r.id = run_id);
 BEGIN
-	IF environment IS NOT NULL AND NOT pg_has_role(caller, 'tdgen_admin', 'MEMBER')
-	   AND NOT tdgen.may_refresh(environment, caller) THEN
-		RAISE EXCEPTION 'permission denied for run %', run_id
-			USING ERRCODE = 'insufficient_privilege',
-				  HINT = 'Members of tdgen_admin read every run''s report; a role that may refresh an environment, its runs''.';
+	IF environment IS NOT NULL THEN
+		PERFORM tdgen.check_may_watch(environment, caller);
 	END IF;
 	RETURN tdgen.report(run_id);
 END
@@ -443,7 +456,7 @@ END;
 -- checks its caller.
 REVOKE ALL ON FUNCTION tdgen.run_start(text, text, oid, text, boolean, bigint), tdgen.run_finish(bigint, text, text, text),
 	tdgen.running_run(bigint), tdgen.report_by(regrole, bigint), tdgen.report(bigint), tdgen.run_notify(bigint),
-	tdgen.last_success(text) FROM PUBLIC;
+	tdgen.last_success(text), tdgen.retry_delay(bigint) FROM PUBLIC;
 
 COMMENT ON TABLE tdgen.run IS
 	'one row per refresh or refused attempt, written before the work starts: who, what started it (manual, cron, ci), attempt, when, status, the reason of a skip or denial, the policy applied, SQLSTATE and message on failure, key version, transfer, seconds per phase, rows and bytes';
@@ -469,6 +482,8 @@ COMMENT ON FUNCTION tdgen.running_run(bigint) IS
 	'the run row of a refresh running in this session; 55000 for any other run';
 COMMENT ON FUNCTION tdgen.run_start(text, text, oid, text, boolean, bigint) IS
 	'records a run of an environment for a role: denied, busy or skipped at once (privilege, window, min_interval, another refresh), else running with the environment''s lock held; NULL for a scheduled tick with nothing due';
+COMMENT ON FUNCTION tdgen.retry_delay(bigint) IS
+	'after a failed attempt, the seconds to wait before the next, or NULL: only transient failures, within the option retries';
 COMMENT ON FUNCTION tdgen.last_success(text) IS
 	'when an environment''s last successful refresh ended';
 COMMENT ON FUNCTION tdgen.run_policy(jsonb) IS
@@ -480,6 +495,6 @@ COMMENT ON FUNCTION tdgen.run_finish(bigint, text, text, text) IS
 COMMENT ON FUNCTION tdgen_report(bigint) IS
 	'a run as JSON (format tdgen.run/1) for CI: for tdgen_admin, and for roles that may refresh its environment';
 COMMENT ON FUNCTION tdgen.report_by(regrole, bigint) IS
-	'tdgen_report for a caller: refuses a run of an environment the caller may not refresh (42501) unless it is in tdgen_admin';
+	'tdgen_report for a caller: refuses a run of an environment the caller may not watch (42501)';
 COMMENT ON FUNCTION tdgen.report(bigint) IS
 	'a run as JSON, format tdgen.run/1';

@@ -482,13 +482,19 @@ CREATE VIEW tdgen.schedule AS
 -- Watching refreshes
 -- ---------------------------------------------------------------------------
 
--- Raise 42501 unless caller may watch an environment: in tdgen_admin, or
--- allowed to refresh it.
+-- Whether a role may watch an environment (its progress, status, runs
+-- and reports): in tdgen_admin, or allowed to refresh it.
+CREATE FUNCTION tdgen.may_watch(environment text, caller oid)
+RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+RETURN pg_has_role(caller, 'tdgen_admin', 'MEMBER') OR tdgen.may_refresh(environment, caller);
+
+-- Raise 42501 unless caller may watch an environment.
 CREATE FUNCTION tdgen.check_may_watch(environment text, caller oid)
 RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-	IF NOT pg_has_role(caller, 'tdgen_admin', 'MEMBER') AND NOT tdgen.may_refresh(environment, caller) THEN
+	IF NOT tdgen.may_watch(environment, caller) THEN
 		RAISE EXCEPTION 'permission denied for environment %', quote_literal(environment)
 			USING ERRCODE = 'insufficient_privilege',
 				  HINT = 'Members of tdgen_admin, and roles that may refresh an environment, watch it.';
@@ -526,7 +532,7 @@ BEGIN ATOMIC
 					   ORDER BY r.id DESC LIMIT 1) AS l ON true
 	LEFT JOIN LATERAL (SELECT r.id, r.backend_pid, r.started_at FROM tdgen.run AS r
 					   WHERE r.environment = e.name AND r.status = 'running' ORDER BY r.id DESC LIMIT 1) AS cur ON true
-	WHERE pg_has_role(caller, 'tdgen_admin', 'MEMBER') OR tdgen.may_refresh(e.name, caller)
+	WHERE tdgen.may_watch(e.name, caller)
 	ORDER BY e.name;
 END;
 
@@ -601,7 +607,7 @@ REVOKE ALL ON FUNCTION tdgen.schedule_due(text), tdgen.check_pg_cron(), tdgen.sc
 	tdgen.make_job(text), tdgen.schedule_by(regrole, text, text, text, boolean), tdgen.check_may_schedule(tdgen.environment, oid),
 	tdgen.unschedule_by(regrole, text), tdgen.restore_schedules_by(regrole), tdgen.next_runs_by(regrole, text, timestamptz, integer),
 	tdgen.check_may_watch(text, oid), tdgen.status_by(regrole), tdgen.progress_by(regrole, text), tdgen.schedule_tz(text),
-	tdgen.last_run_by(regrole, text) FROM PUBLIC;
+	tdgen.last_run_by(regrole, text), tdgen.may_watch(text, oid) FROM PUBLIC;
 REVOKE ALL ON tdgen.schedule, tdgen.metrics FROM PUBLIC;
 GRANT SELECT ON tdgen.schedule TO tdgen_admin;
 GRANT SELECT ON tdgen.metrics TO tdgen_admin, pg_monitor;
@@ -656,6 +662,8 @@ COMMENT ON FUNCTION tdgen.next_runs_by(regrole, text, timestamptz, integer) IS
 	'tdgen_next_runs for a calling role';
 COMMENT ON VIEW tdgen.schedule IS
 	'each environment''s schedule: cron, time zone, on or off, its role, pg_cron''s job and UTC schedule, the next three times, the last scheduled run';
+COMMENT ON FUNCTION tdgen.may_watch(text, oid) IS
+	'whether a role may watch an environment: in tdgen_admin, or allowed to refresh it';
 COMMENT ON FUNCTION tdgen.check_may_watch(text, oid) IS
 	'raises 42501 unless a role may watch an environment: in tdgen_admin, or allowed to refresh it';
 COMMENT ON FUNCTION tdgen_status() IS

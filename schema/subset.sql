@@ -710,22 +710,21 @@ BEGIN
 						   dst.key_table, tdgen.sql_list(tdgen.sql_names('k', nd), 't.'), tdgen.row_cols('got', 1, nd),
 						   dst.gone_table, array_to_string(tdgen.sql_names('k', nd), ', '), defs)
 			INTO got, added USING sql, params;
-		ELSIF NOT traced THEN
-			EXECUTE format('INSERT INTO %s (%s, mark, depth, via_edge) SELECT %s, $3, 0, $4 FROM tdgen.remote_rows($1, $2) AS got(%s) WHERE %s',
-						   dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '), dst_cols, defs,
-						   tdgen.key_absent(dst.key_table, nd))
-			USING sql, params, CASE WHEN direction = 'down' THEN 'd' ELSE 'u' END, g.n;
-			GET DIAGNOSTICS added = ROW_COUNT;
-			got := tdgen.remote_rows_read();
 		ELSE
 			-- the rows read go straight into the set (counted by
-			-- tdgen.remote_rows_read, not kept again to count them)
+			-- tdgen.remote_rows_read, not kept again to count them), traced
+			-- to the row that brought each through a join to the batch's set
 			EXECUTE format('INSERT INTO %s (%s, mark, depth, via_edge, via_seq, via_key)
-							SELECT %s, $3, coalesce(s.depth, $4) + 1, $5, s.seq, %s
-							FROM tdgen.remote_rows($1, $2) AS got(%s) LEFT JOIN %s AS s ON (%s) = (%s) WHERE %s',
+							SELECT %s, $3, %s, $5, %s, %s FROM tdgen.remote_rows($1, $2) AS got(%s) %s WHERE %s',
 						   dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '), dst_cols,
-						   CASE WHEN pred THEN format('got.r%s', nd + nv + nk + 1) ELSE 'NULL' END, defs,
-						   src.key_table, tdgen.sql_list(tdgen.sql_names('k', nk), 's.'), src_cols, tdgen.key_absent(dst.key_table, nd))
+						   CASE WHEN traced THEN 'coalesce(s.depth, $4) + 1' ELSE '0' END,
+						   CASE WHEN traced THEN 's.seq' ELSE 'NULL' END,
+						   CASE WHEN traced AND pred THEN format('got.r%s', nd + nv + nk + 1) ELSE 'NULL' END, defs,
+						   CASE WHEN traced
+								THEN format('LEFT JOIN %s AS s ON (%s) = (%s)', src.key_table,
+											tdgen.sql_list(tdgen.sql_names('k', nk), 's.'), src_cols)
+								ELSE '' END,
+						   tdgen.key_absent(dst.key_table, nd))
 			USING sql, params, CASE WHEN direction = 'down' THEN 'd' ELSE 'u' END, top_depth, g.n;
 			GET DIAGNOSTICS added = ROW_COUNT;
 			got := tdgen.remote_rows_read();

@@ -397,23 +397,6 @@ run_field(Oid owner, int64 run_id, const char *column)
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
-/*
- * Whether a refresh that failed with this SQLSTATE may succeed if tried
- * again as it is: a lost or refused connection, a server shutting down, a
- * serialization failure or a deadlock.  Never the gate, a rule, a value,
- * a privilege or a cancel.
- */
-static bool
-transient_failure(int sqlerrcode)
-{
-	return ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_CONNECTION_EXCEPTION ||
-		sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
-		sqlerrcode == ERRCODE_CRASH_SHUTDOWN ||
-		sqlerrcode == ERRCODE_CANNOT_CONNECT_NOW ||
-		sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE ||
-		sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED;
-}
-
 /* Wait some seconds, a cancel or a shutdown ending the wait with an error. */
 static void
 wait_seconds(double seconds)
@@ -441,8 +424,8 @@ wait_seconds(double seconds)
  * then the two steps, committed in between so that background workers
  * see the shadow schema; then the run is closed and committed, and a
  * step's error raised again with its SQLSTATE, message, detail and hint.
- * A transient failure is tried again, as a new attempt, as often as the
- * environment's option retries says.  Only the steps' own functions run
+ * A failed attempt is tried again, as a new one, when tdgen.retry_delay
+ * says so (a transient failure, within the option retries).  Only the steps' own functions run
  * as tdgen's owner, and the environment's owner is the acting role while
  * they run.
  */
@@ -499,8 +482,7 @@ refresh(FunctionCallInfo fcinfo)
 	values[4] = PG_GETARG_DATUM(3);
 	for (;;)
 	{
-		int			attempt;
-		int			retries;
+		Datum		delay;
 
 		run_id = DatumGetInt64(run_as(owner, "SELECT tdgen.run_start($1, $2, $3, $4, $5, $6)", 6, types, values, nulls,
 									  &isnull));
@@ -595,25 +577,21 @@ refresh(FunctionCallInfo fcinfo)
 					  &isnull);
 		SPI_commit();
 		RESUME_INTERRUPTS();
-		if (edata == NULL || !transient_failure(edata->sqlerrcode))
+		if (edata == NULL)
 			break;
 
-		/* a transient failure: again, as the next attempt, if the policy allows */
-		attempt = atoi(run_field(owner, run_id, "attempt::text"));
-		values[5] = run_as(owner, "SELECT coalesce((e.options ->> 'retries')::integer, 0) FROM tdgen.environment AS e WHERE e.name = $1",
-						   1, types, values, NULL, &isnull);
-		retries = isnull ? 0 : DatumGetInt32(values[5]);
-		if (attempt > retries)
+		/* again, as the next attempt, when tdgen.retry_delay says so */
+		values[5] = Int64GetDatum(run_id);
+		delay = run_as(owner, "SELECT tdgen.retry_delay($1)", 1, types + 5, values + 5, NULL, &isnull);
+		if (isnull)
 			break;
-		values[5] = run_as(owner, "SELECT extract(epoch FROM coalesce((e.options ->> 'retry_delay')::interval, '1 minute'))::float8 "
-						   "FROM tdgen.environment AS e WHERE e.name = $1", 1, types, values, NULL, &isnull);
 		ereport(NOTICE,
-				(errmsg("tdgen %s: attempt %d failed with SQLSTATE %s; trying again in %g s", environment, attempt,
-						unpack_sql_state(edata->sqlerrcode), isnull ? 60.0 : DatumGetFloat8(values[5]))));
-		wait_seconds(isnull ? 60.0 : DatumGetFloat8(values[5]));
+				(errmsg("tdgen %s: attempt %s failed with SQLSTATE %s; trying again in %g s", environment,
+						run_field(owner, run_id, "attempt::text"), unpack_sql_state(edata->sqlerrcode),
+						DatumGetFloat8(delay))));
+		wait_seconds(DatumGetFloat8(delay));
 		FreeErrorData(edata);
 		edata = NULL;
-		values[5] = Int64GetDatum(run_id);
 		nulls[5] = ' ';
 	}
 	SPI_finish();
