@@ -45,6 +45,19 @@ RETURNS SETOF record
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE ROWS 100000
 AS 'MODULE_PATHNAME', 'tdgen_remote_rows';
 
+-- Queries sent ahead, their rows taken later in the order sent: two at
+-- most, the second on a second connection in the same snapshot, so that
+-- production answers one while staging stores the other's rows.
+CREATE FUNCTION tdgen.remote_send(query text, params text[])
+RETURNS void
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'tdgen_remote_send';
+
+CREATE FUNCTION tdgen.remote_take()
+RETURNS SETOF record
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE ROWS 100000
+AS 'MODULE_PATHNAME', 'tdgen_remote_take';
+
 CREATE FUNCTION tdgen.remote_rows_read()
 RETURNS bigint
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
@@ -579,7 +592,8 @@ END;
 -- All of it reads production: for tdgen's own functions (and the
 -- environments' owners, granted what their refreshes run).
 REVOKE ALL ON FUNCTION tdgen.remote_begin(name, text, boolean), tdgen.remote_export(), tdgen.remote_end(),
-	tdgen.remote_server(), tdgen.remote_query(text), tdgen.remote_rows(text, text[]), tdgen.remote_rows_read(), tdgen.remote_columns(text, jsonb),
+	tdgen.remote_server(), tdgen.remote_query(text), tdgen.remote_rows(text, text[]), tdgen.remote_send(text, text[]),
+	tdgen.remote_take(), tdgen.remote_rows_read(), tdgen.remote_columns(text, jsonb),
 	tdgen.remote_foreign_keys(text, jsonb), tdgen.production_columns(text, jsonb), tdgen.catalog_query(),
 	tdgen.remote_schema(text), tdgen.read_production(text) FROM PUBLIC;
 
@@ -594,7 +608,11 @@ COMMENT ON FUNCTION tdgen.remote_server() IS
 COMMENT ON FUNCTION tdgen.remote_query(text) IS
 	'the rows of one of tdgen''s own queries on production''s catalog, over tdgen''s connection, as a jsonb array';
 COMMENT ON FUNCTION tdgen.remote_rows_read() IS
-	'how many rows the last tdgen.remote_rows of this backend returned';
+	'how many rows the last tdgen.remote_rows or tdgen.remote_take of this backend returned';
+COMMENT ON FUNCTION tdgen.remote_send(text, text[]) IS
+	'sends one of tdgen''s own queries to production without waiting for its rows (two at most, the second on a second connection in the same snapshot)';
+COMMENT ON FUNCTION tdgen.remote_take() IS
+	'the rows of the oldest query tdgen.remote_send sent, typed by the caller''s column definition list';
 COMMENT ON FUNCTION tdgen.remote_rows(text, text[]) IS
 	'the rows of one of tdgen''s own queries on production, with text parameters, over tdgen''s connection, typed by the caller''s column definition list';
 COMMENT ON FUNCTION tdgen.type_class(name, "char", text) IS

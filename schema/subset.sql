@@ -647,17 +647,55 @@ RETURNS integer
 LANGUAGE sql IMMUTABLE
 RETURN 1000000;
 
+-- Send a query of a closure ahead (tdgen.remote_send), then store the
+-- rows of the one sent before it (pending): production answers the new
+-- query while staging stores the other's rows.  landing: how this one's
+-- rows are stored (tdgen.subset_land), pending once it is sent.
+CREATE FUNCTION tdgen.subset_send(query text, params text[], landing jsonb, INOUT pending jsonb, INOUT stats jsonb)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM tdgen.remote_send(query, params);
+	stats := tdgen.subset_land(pending, stats);
+	pending := landing;
+END
+$$;
+
+-- Store the rows of the oldest query sent ahead: landing's sql, an
+-- INSERT of tdgen.remote_take()'s rows into a key set, run with its mark,
+-- depth and edge as $1, $2, $3; then its temporary table dropped, if it
+-- names one, and the query, the keys read and the rows added counted for
+-- its edge and direction.  Nothing for NULL.
+CREATE FUNCTION tdgen.subset_land(landing jsonb, stats jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	added bigint;
+BEGIN
+	IF landing IS NULL THEN
+		RETURN stats;
+	END IF;
+	EXECUTE landing ->> 'sql' USING landing ->> 'mark', (landing ->> 'depth')::integer, (landing ->> 'edge')::integer;
+	GET DIAGNOSTICS added = ROW_COUNT;
+	IF landing ? 'drop' THEN
+		EXECUTE format('DROP TABLE %s', landing ->> 'drop');
+	END IF;
+	RETURN tdgen.subset_count(stats, landing ->> 'name', landing ->> 'direction', 1, tdgen.remote_rows_read(), added);
+END
+$$;
+
 -- Follow one edge from the rows of a key set numbered after lo up to hi
 -- (seq), a batch at a time: each batch's keys to production, the keys
 -- that come back into the key set at the other end, marked, with the row
 -- that brought each.  Down, only rows fewer than max_depth steps from a
 -- target are followed; up, not the rows that came down this edge (their
--- parent is in).  Removing, the keys that come back leave the other set
--- for its set of rows left out (dst.gone_table).  Returns the queries
--- sent, the keys read and the rows new to the other set (or gone from it).
+-- parent is in).  Each batch's query is sent ahead, its rows stored when
+-- the next query is sent (tdgen.subset_send; pending: the one to store
+-- next).  Removing, the keys that come back leave the other set for its
+-- set of rows left out (dst.gone_table), at once.  stats: as
+-- tdgen.subset_count keeps them, the queries, keys read and rows new to
+-- the other set (or gone from it) added as they are stored.
 CREATE FUNCTION tdgen.subset_follow(g record, direction text, src record, dst record, lo bigint, hi bigint,
-									removing boolean DEFAULT false,
-									OUT queries integer, OUT keys_read bigint, OUT new_rows bigint)
+									removing boolean, INOUT pending jsonb, INOUT stats jsonb)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	sql text := tdgen.subset_edge_sql(g, direction, src.key_columns, src.key_types, dst.key_columns, dst.val_exprs);
@@ -684,9 +722,13 @@ DECLARE
 	got bigint;
 	added bigint;
 BEGIN
-	queries := 0;
-	keys_read := 0;
-	new_rows := 0;
+	-- the edge is counted, followed or not
+	stats := tdgen.subset_count(stats, g.name, CASE WHEN removing THEN 'drop' ELSE direction END, 0, 0, 0);
+	IF removing THEN
+		-- at once, over the first connection
+		stats := tdgen.subset_land(pending, stats);
+		pending := NULL;
+	END IF;
 	LOOP
 		EXECUTE format('SELECT max(seq), max(depth) FILTER (WHERE keep), bool_or(keep),
 							   ARRAY[%s]
@@ -710,28 +752,26 @@ BEGIN
 						   dst.key_table, tdgen.sql_list(tdgen.sql_names('k', nd), 't.'), tdgen.row_cols('got', 1, nd),
 						   dst.gone_table, array_to_string(tdgen.sql_names('k', nd), ', '), defs)
 			INTO got, added USING sql, params;
+			stats := tdgen.subset_count(stats, g.name, 'drop', 1, got, added);
 		ELSE
 			-- the rows read go straight into the set (counted by
 			-- tdgen.remote_rows_read, not kept again to count them), traced
 			-- to the row that brought each through a join to the batch's set
-			EXECUTE format('INSERT INTO %s (%s, mark, depth, via_edge, via_seq, via_key)
-							SELECT %s, $3, %s, $5, %s, %s FROM tdgen.remote_rows($1, $2) AS got(%s) %s WHERE %s',
-						   dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '), dst_cols,
-						   CASE WHEN traced THEN 'coalesce(s.depth, $4) + 1' ELSE '0' END,
-						   CASE WHEN traced THEN 's.seq' ELSE 'NULL' END,
-						   CASE WHEN traced AND pred THEN format('got.r%s', nd + nv + nk + 1) ELSE 'NULL' END, defs,
-						   CASE WHEN traced
-								THEN format('LEFT JOIN %s AS s ON (%s) = (%s)', src.key_table,
-											tdgen.sql_list(tdgen.sql_names('k', nk), 's.'), src_cols)
-								ELSE '' END,
-						   tdgen.key_absent(dst.key_table, nd))
-			USING sql, params, CASE WHEN direction = 'down' THEN 'd' ELSE 'u' END, top_depth, g.n;
-			GET DIAGNOSTICS added = ROW_COUNT;
-			got := tdgen.remote_rows_read();
+			SELECT * INTO pending, stats FROM tdgen.subset_send(sql, params, jsonb_build_object(
+				'sql', format('INSERT INTO %s (%s, mark, depth, via_edge, via_seq, via_key)
+							   SELECT %s, $1, %s, $3, %s, %s FROM tdgen.remote_take() AS got(%s) %s WHERE %s',
+							  dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '), dst_cols,
+							  CASE WHEN traced THEN 'coalesce(s.depth, $2) + 1' ELSE '0' END,
+							  CASE WHEN traced THEN 's.seq' ELSE 'NULL' END,
+							  CASE WHEN traced AND pred THEN format('got.r%s', nd + nv + nk + 1) ELSE 'NULL' END, defs,
+							  CASE WHEN traced
+								   THEN format('LEFT JOIN %s AS s ON (%s) = (%s)', src.key_table,
+											   tdgen.sql_list(tdgen.sql_names('k', nk), 's.'), src_cols)
+								   ELSE '' END,
+							  tdgen.key_absent(dst.key_table, nd)),
+				'mark', CASE WHEN direction = 'down' THEN 'd' ELSE 'u' END, 'depth', top_depth, 'edge', g.n,
+				'name', g.name, 'direction', direction), pending, stats);
 		END IF;
-		queries := queries + 1;
-		keys_read := keys_read + got;
-		new_rows := new_rows + added;
 	END LOOP;
 END
 $$;
@@ -741,11 +781,11 @@ $$;
 -- their distinct values, without production, when they are the parent's
 -- key, production vouches for them and the parent's set needs no values
 -- of its own; else the parents production has for them, asked by value
--- (an index lookup) instead of by the child's keys.  Values already keys
--- of the parent's set are not asked again.  Returns the queries sent, the
--- keys read and the rows new to the parent's set.
+-- (an index lookup) instead of by the child's keys, each query sent ahead
+-- as tdgen.subset_follow sends its own (pending, stats).  Values already
+-- keys of the parent's set are not asked again.
 CREATE FUNCTION tdgen.subset_lift(g record, src record, dst record, lo bigint, hi bigint,
-								  OUT queries integer, OUT keys_read bigint, OUT new_rows bigint)
+								  INOUT pending jsonb, INOUT stats jsonb)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
 DECLARE
 	pf text[] := ARRAY(SELECT quote_ident(x) FROM unnest(g.parent_columns) AS x);
@@ -753,17 +793,16 @@ DECLARE
 	v text[] := tdgen.sql_names(format('v%s_', g.n), nv);
 	nd integer := cardinality(dst.key_columns);
 	by_key boolean := pf = dst.key_columns;
-	got bigint;
+	-- the values asked, until the last query asking them is stored
+	lift name := 'tdgen_lift_' || g.n;
 	added bigint;
 	chunk bigint := 0;
 	chunks bigint;
+	params text[];
 BEGIN
-	queries := 0;
-	keys_read := 0;
-	new_rows := 0;
 	-- the values new to the parent, each with the first row that has it
-	DROP TABLE IF EXISTS pg_temp.tdgen_lift;
-	EXECUTE format('CREATE TEMP TABLE tdgen_lift ON COMMIT DROP AS
+	EXECUTE format('DROP TABLE IF EXISTS pg_temp.%I', lift);
+	EXECUTE format('CREATE TEMP TABLE %5$I ON COMMIT DROP AS
 					SELECT *, row_number() OVER (ORDER BY %1$s) AS i
 					FROM (SELECT DISTINCT ON (%1$s) %1$s, s.seq FROM %2$s AS s
 						  WHERE s.seq > $1 AND s.seq <= $2 AND NOT (s.mark = ''d'' AND s.via_edge = $3) AND %3$s %4$s
@@ -773,40 +812,52 @@ BEGIN
 				   CASE WHEN by_key
 						THEN format('AND NOT EXISTS (SELECT FROM %s AS p WHERE (%s) = (%s))', dst.key_table,
 									tdgen.sql_list(tdgen.sql_names('k', nd), 'p.'), tdgen.sql_list(v, 's.'))
-						ELSE '' END)
+						ELSE '' END, lift)
 	USING lo, hi, g.n;
 	IF by_key AND g.validated AND cardinality(dst.val_names) = 0 THEN
-		EXECUTE format('INSERT INTO %s (%s, mark, depth, via_edge, via_seq) SELECT %s, ''u'', 0, $1, seq FROM tdgen_lift',
-					   dst.key_table, array_to_string(tdgen.sql_names('k', nd), ', '), array_to_string(v, ', '))
+		-- in the order the queries before it would have added theirs
+		stats := tdgen.subset_land(pending, stats);
+		pending := NULL;
+		EXECUTE format('INSERT INTO %s (%s, mark, depth, via_edge, via_seq) SELECT %s, ''u'', 0, $1, seq FROM pg_temp.%I',
+					   dst.key_table, array_to_string(tdgen.sql_names('k', nd), ', '), array_to_string(v, ', '), lift)
 		USING g.n;
-		GET DIAGNOSTICS new_rows = ROW_COUNT;
+		GET DIAGNOSTICS added = ROW_COUNT;
+		EXECUTE format('DROP TABLE pg_temp.%I', lift);
+		stats := tdgen.subset_count(stats, g.name, 'up', 0, 0, added);
 		RETURN;
 	END IF;
 	-- the parents production has, with their own values, a batch of
 	-- values at a time; each matched to its row by the values it has
-	SELECT count(*) INTO chunks FROM tdgen_lift;
+	EXECUTE format('SELECT count(*) FROM pg_temp.%I', lift) INTO chunks;
+	IF chunks = 0 THEN
+		EXECUTE format('DROP TABLE pg_temp.%I', lift);
+		stats := tdgen.subset_count(stats, g.name, 'up', 0, 0, 0);
+		RETURN;
+	END IF;
 	WHILE chunk * tdgen.subset_batch() < chunks LOOP
-		EXECUTE format('INSERT INTO %s (%s, mark, depth, via_edge, via_seq)
-						SELECT %s, ''u'', 0, $2, l.seq FROM tdgen.remote_rows($1, ARRAY[%s]) AS got(%s)
-						JOIN tdgen_lift AS l ON (%s) = (%s) WHERE %s',
-					   dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '),
-					   tdgen.row_cols('got', 1, nd + cardinality(dst.val_names)),
-					   (SELECT string_agg(format('(SELECT array_agg(%s ORDER BY i)::text FROM tdgen_lift WHERE i > $3 AND i <= $4)', x),
-										  ', ')
-						FROM unnest(v) AS x),
-					   tdgen.row_defs(dst.set_types || dst.val_types || g.child_set_types), tdgen.sql_list(v, 'l.'),
-					   tdgen.row_cols('got', nd + cardinality(dst.val_names) + 1, nv), tdgen.key_absent(dst.key_table, nd))
-		USING format('SELECT %s, %s FROM %s AS tdgen_p WHERE %s', tdgen.sql_list(dst.key_columns || dst.val_exprs, 'tdgen_p.'),
-					 tdgen.sql_list(pf, 'tdgen_p.'), g.parent_rel, tdgen.batch_filter('tdgen_p.', pf, g.child_types, true)),
-			  g.n, chunk * tdgen.subset_batch(), (chunk + 1) * tdgen.subset_batch();
-		GET DIAGNOSTICS added = ROW_COUNT;
-		got := tdgen.remote_rows_read();
+		EXECUTE format('SELECT ARRAY[%s]',
+					   (SELECT string_agg(format('(SELECT array_agg(%s ORDER BY i)::text FROM pg_temp.%I WHERE i > $1 AND i <= $2)',
+												 x, lift), ', ')
+						FROM unnest(v) AS x))
+		INTO params USING chunk * tdgen.subset_batch(), (chunk + 1) * tdgen.subset_batch();
 		chunk := chunk + 1;
-		queries := queries + 1;
-		keys_read := keys_read + got;
-		new_rows := new_rows + added;
+		SELECT * INTO pending, stats FROM tdgen.subset_send(
+			format('SELECT %s, %s FROM %s AS tdgen_p WHERE %s', tdgen.sql_list(dst.key_columns || dst.val_exprs, 'tdgen_p.'),
+				   tdgen.sql_list(pf, 'tdgen_p.'), g.parent_rel, tdgen.batch_filter('tdgen_p.', pf, g.child_types, true)),
+			params,
+			jsonb_build_object(
+				'sql', format('INSERT INTO %s (%s, mark, depth, via_edge, via_seq)
+							   SELECT %s, $1, $2, $3, l.seq FROM tdgen.remote_take() AS got(%s)
+							   JOIN pg_temp.%I AS l ON (%s) = (%s) WHERE %s',
+							  dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '),
+							  tdgen.row_cols('got', 1, nd + cardinality(dst.val_names)),
+							  tdgen.row_defs(dst.set_types || dst.val_types || g.child_set_types), lift, tdgen.sql_list(v, 'l.'),
+							  tdgen.row_cols('got', nd + cardinality(dst.val_names) + 1, nv), tdgen.key_absent(dst.key_table, nd)),
+				'mark', 'u', 'depth', 0, 'edge', g.n, 'name', g.name, 'direction', 'up')
+			|| CASE WHEN chunk * tdgen.subset_batch() >= chunks THEN jsonb_build_object('drop', format('pg_temp.%I', lift))
+					ELSE '{}' END,
+			pending, stats);
 	END LOOP;
-	DROP TABLE tdgen_lift;
 END
 $$;
 
@@ -817,8 +868,10 @@ $$;
 -- it from parents to children; 'up' every edge but the on_absent 'null'
 -- ones from children to parents; 'drop' the same edges down, whatever
 -- their options, from the rows left out (the sets' gone tables) to take
--- out the rows that reference them.  stats: tdgen.subset_count's figures,
--- returned with this closure's added.
+-- out the rows that reference them.  A round's queries depend only on
+-- the rows the sets had when it began, so each is sent ahead while the
+-- rows of the one before are stored; a round ends when all are stored.
+-- stats: tdgen.subset_count's figures, returned with this closure's added.
 CREATE FUNCTION tdgen.subset_rounds(direction text, stats jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -832,7 +885,7 @@ DECLARE
 	src record;
 	dst record;
 	g record;
-	r record;
+	pending jsonb;
 BEGIN
 	LOOP
 		tops := done;
@@ -865,16 +918,18 @@ BEGIN
 														CASE WHEN direction = 'up' THEN g.parent_table ELSE g.child_table END);
 				CONTINUE WHEN NOT FOUND;
 				IF direction = 'up' AND g.carried THEN
-					r := tdgen.subset_lift(g, src, dst, done[src.n], tops[src.n]);
+					SELECT * INTO pending, stats FROM tdgen.subset_lift(g, src, dst, done[src.n], tops[src.n], pending, stats);
 				ELSE
-					r := tdgen.subset_follow(g, CASE WHEN direction = 'up' THEN 'up' ELSE 'down' END, src, dst, done[src.n],
-											 tops[src.n], removing);
+					SELECT * INTO pending, stats
+					FROM tdgen.subset_follow(g, CASE WHEN direction = 'up' THEN 'up' ELSE 'down' END, src, dst, done[src.n],
+											 tops[src.n], removing, pending, stats);
 				END IF;
-				stats := tdgen.subset_count(stats, g.name, direction, r.queries, r.keys_read, r.new_rows);
 			END LOOP;
 			done[src.n] := tops[src.n];
 			moved := true;
 		END LOOP;
+		stats := tdgen.subset_land(pending, stats);
+		pending := NULL;
 		EXIT WHEN NOT moved;
 	END LOOP;
 	RETURN stats;
@@ -900,7 +955,6 @@ DECLARE
 	src record;
 	dst record;
 	g record;
-	r record;
 	top bigint;
 	added bigint;
 	stats jsonb := '{}';
@@ -1026,8 +1080,7 @@ BEGIN
 			WHERE (x.schema_name, x.table_name) = (g.child_schema, g.child_table) AND x.mode = 'subset';
 			CONTINUE WHEN NOT FOUND;
 			EXECUTE format('SELECT coalesce(max(seq), 0) FROM %s', src.key_table) INTO top;
-			r := tdgen.subset_follow(g, 'orphans', src, src, 0, top, true);
-			stats := tdgen.subset_count(stats, g.name, 'drop', r.queries, r.keys_read, r.new_rows);
+			SELECT x.stats INTO stats FROM tdgen.subset_follow(g, 'orphans', src, src, 0, top, true, NULL, stats) AS x;
 		END LOOP;
 		stats := tdgen.subset_rounds('drop', stats);
 	END IF;
@@ -1078,7 +1131,7 @@ RETURN jsonb_set(stats, ARRAY[edge], coalesce(stats -> edge, '{}') || jsonb_buil
 -- lists them).  Without targets, every table is copied whole.
 CREATE FUNCTION tdgen.subset_now(environment text)
 RETURNS SETOF record
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
 	e tdgen.environment := tdgen.resolve_environment(environment);
 BEGIN
@@ -1320,8 +1373,9 @@ GRANT EXECUTE ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint,
 REVOKE ALL ON FUNCTION tdgen.subset_foreign_table(text, name[]), tdgen.check_subset_clauses(text, name[], text, text),
 	tdgen.check_clause(regclass, text, text, text), tdgen.subset_tables(text, jsonb), tdgen.subset_edges(text, jsonb),
 	tdgen.subset_recurses(record, text), tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean), tdgen.batch_filter(text, text[], text[], boolean),
-	tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean), tdgen.subset_batch(),
-	tdgen.subset_lift(record, record, record, bigint, bigint), tdgen.snapshot_type(jsonb, oid), tdgen.subset_rounds(text, jsonb), tdgen.subset_keys(text, jsonb, name, bigint),
+	tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean, jsonb, jsonb), tdgen.subset_batch(),
+	tdgen.subset_send(text, text[], jsonb, jsonb, jsonb), tdgen.subset_land(jsonb, jsonb),
+	tdgen.subset_lift(record, record, record, bigint, bigint, jsonb, jsonb), tdgen.snapshot_type(jsonb, oid), tdgen.subset_rounds(text, jsonb), tdgen.subset_keys(text, jsonb, name, bigint),
 	tdgen.key_schemas(text), tdgen.drop_key_sets(text), tdgen.subset_prepare(tdgen.environment, jsonb, bigint),
 	tdgen.subset_now(text), tdgen.subset_plan_by(regrole, text), tdgen.subset_why_by(regrole, text, text, jsonb) FROM PUBLIC;
 
@@ -1363,11 +1417,15 @@ COMMENT ON FUNCTION tdgen.subset_recurses(record, text) IS
 	'whether following an edge one way is one recursive query to the end of a self-reference, its rows naming their predecessor';
 COMMENT ON FUNCTION tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean) IS
 	'the production query that follows a foreign key from a batch of keys, down to children or up to parents';
-COMMENT ON FUNCTION tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean) IS
-	'follows a foreign key from the new rows of a key set, a batch at a time, adding what production returns to the other set';
+COMMENT ON FUNCTION tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean, jsonb, jsonb) IS
+	'follows a foreign key from the new rows of a key set, a batch at a time, each query sent ahead and its keys added to the other set when the next is sent';
+COMMENT ON FUNCTION tdgen.subset_send(text, text[], jsonb, jsonb, jsonb) IS
+	'sends a query of a subset''s closure ahead, then stores the rows of the one sent before it';
+COMMENT ON FUNCTION tdgen.subset_land(jsonb, jsonb) IS
+	'stores the rows of the oldest query a subset''s closure sent ahead into their key set, and counts them for their edge';
 COMMENT ON FUNCTION tdgen.subset_batch() IS
 	'the keys or values one query of a subset''s closure sends production at most';
-COMMENT ON FUNCTION tdgen.subset_lift(record, record, record, bigint, bigint) IS
+COMMENT ON FUNCTION tdgen.subset_lift(record, record, record, bigint, bigint, jsonb, jsonb) IS
 	'follows a foreign key up from the values that travel with the child''s keys: the parents without production when they are its keys, else asked by value';
 COMMENT ON FUNCTION tdgen.snapshot_type(jsonb, oid) IS
 	'a type of production''s snapshot as a key set names it: production''s name and the type the set holds it as';

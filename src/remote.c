@@ -17,6 +17,12 @@
  * The snapshot can be exported, and a connection opened in another
  * session (a worker loading tables side by side) can take it.
  *
+ * A subset's closure sends its queries ahead (tdgen.remote_send) and
+ * takes their rows in the order it sent them (tdgen.remote_take): two at
+ * most, the second on a second connection in the same snapshot, so that
+ * production works on one query while staging stores the rows of the
+ * other.
+ *
  * Waits for production are interruptible: a cancel or statement timeout
  * on staging ends the wait, and the abort closes the remote side.
  * Production's errors are passed on with their SQLSTATE and primary
@@ -39,9 +45,11 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
+#include "utils/resowner.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/wait_event.h"
 
@@ -54,6 +62,8 @@ PG_FUNCTION_INFO_V1(tdgen_remote_server);
 PG_FUNCTION_INFO_V1(tdgen_remote_query);
 PG_FUNCTION_INFO_V1(tdgen_remote_rows);
 PG_FUNCTION_INFO_V1(tdgen_remote_rows_read);
+PG_FUNCTION_INFO_V1(tdgen_remote_send);
+PG_FUNCTION_INFO_V1(tdgen_remote_take);
 
 /* The rows the last tdgen.remote_rows of this backend returned. */
 static int64 remote_rows_returned = 0;
@@ -65,18 +75,48 @@ static SubTransactionId remote_subid = InvalidSubTransactionId;
 static bool remote_held = false;	/* kept across local commits */
 static bool callbacks_registered = false;
 
-/* Close the connection; cancel first what still runs there. */
-static void
-remote_close(bool cancel)
+/*
+ * Where the rows of a query go: a tuplestore, each row typed by meta from
+ * its values' text forms.  The early store of a query sent ahead is made
+ * at its first row, of as many text columns as the row has, in the
+ * transaction's memory and resource owner (it outlives the statement that
+ * happened to read it).
+ */
+typedef struct RowTarget
 {
-	PGconn	   *conn = remote_conn;
+	Tuplestorestate *store;
+	AttInMetadata *meta;
+	char	  **values;
+	MemoryContext row_mcxt;
+	int64		rows;
+} RowTarget;
 
-	if (conn == NULL)
-		return;
-	remote_conn = NULL;
-	remote_server = InvalidOid;
-	remote_subid = InvalidSubTransactionId;
-	remote_held = false;
+/*
+ * The queries sent ahead, oldest first, each on its own connection (the
+ * open one or the second, opened in its snapshot at the first query sent
+ * ahead).  Rows a query sends before its turn are read into its early
+ * store, so production is never held up by a full socket while the other
+ * query's rows are taken.
+ */
+typedef struct Flight
+{
+	PGconn	   *conn;
+	RowTarget	early;			/* rows read before its turn; store NULL: none */
+	bool		ended;			/* its last result has come */
+	PGresult   *error;			/* production's error, raised in its turn */
+} Flight;
+
+#define MAX_FLIGHTS 2
+static Flight flights[MAX_FLIGHTS];
+static int	nflights = 0;
+static PGconn *second_conn = NULL;
+
+static void flights_drop(bool cancel);
+
+/* End a connection; cancel first what still runs there. */
+static void
+conn_close(PGconn *conn, bool cancel)
+{
 	if (cancel && PQtransactionStatus(conn) == PQTRANS_ACTIVE)
 	{
 		PGcancel   *request = PQgetCancel(conn);
@@ -91,6 +131,22 @@ remote_close(bool cancel)
 	PQfinish(conn);
 }
 
+/* Close the connection and the second one; cancel first what still runs. */
+static void
+remote_close(bool cancel)
+{
+	PGconn	   *conn = remote_conn;
+
+	flights_drop(cancel);
+	if (conn == NULL)
+		return;
+	remote_conn = NULL;
+	remote_server = InvalidOid;
+	remote_subid = InvalidSubTransactionId;
+	remote_held = false;
+	conn_close(conn, cancel);
+}
+
 static void
 remote_xact_callback(XactEvent event, void *arg)
 {
@@ -102,7 +158,9 @@ remote_xact_callback(XactEvent event, void *arg)
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
-			if (remote_held)
+			if (nflights > 0)
+				remote_close(true);
+			else if (remote_held)
 				remote_subid = InvalidSubTransactionId;
 			else
 				remote_close(false);
@@ -118,6 +176,12 @@ remote_xact_callback(XactEvent event, void *arg)
 static void
 remote_subxact_callback(SubXactEvent event, SubTransactionId subid, SubTransactionId parent, void *arg)
 {
+	/* queries sent ahead belong to the statement that sent them */
+	if (event == SUBXACT_EVENT_ABORT_SUB && nflights > 0)
+	{
+		remote_close(true);
+		return;
+	}
 	if (remote_conn == NULL || subid != remote_subid)
 		return;
 	if (event == SUBXACT_EVENT_ABORT_SUB)
@@ -131,8 +195,8 @@ remote_subxact_callback(SubXactEvent event, SubTransactionId subid, SubTransacti
  * as a local one: SQLSTATE and primary message, nothing that quotes data.
  * Frees the result.
  */
-void
-TdgenRemoteError(PGresult *res, const char *doing)
+static void pg_attribute_noreturn()
+conn_error(PGconn *conn, PGresult *res, const char *doing)
 {
 	char	   *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	char	   *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -143,15 +207,21 @@ TdgenRemoteError(PGresult *res, const char *doing)
 		code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4]);
 	if (primary != NULL)
 		message = pstrdup(primary);
-	else if (remote_conn != NULL && PQstatus(remote_conn) == CONNECTION_BAD)
+	else if (conn != NULL && PQstatus(conn) == CONNECTION_BAD)
 		message = pstrdup("lost connection to production");
 	else
-		message = remote_conn != NULL ? pchomp(PQerrorMessage(remote_conn)) : pstrdup("no connection to production");
+		message = conn != NULL ? pchomp(PQerrorMessage(conn)) : pstrdup("no connection to production");
 	PQclear(res);
 	ereport(ERROR,
 			(errcode(code),
 			 errmsg("production: %s", message),
 			 errcontext("%s", doing)));
+}
+
+void
+TdgenRemoteError(PGresult *res, const char *doing)
+{
+	conn_error(remote_conn, res, doing);
 }
 
 /* 08003 unless tdgen's connection to production is open. */
@@ -165,29 +235,76 @@ require_connection(void)
 				 errhint("tdgen.remote_begin(server) opens one for the transaction.")));
 }
 
+/* The same, and nothing sent ahead still waits to be taken there. */
+static void
+require_idle(void)
+{
+	require_connection();
+	for (int i = 0; i < nflights; i++)
+		if (flights[i].conn == remote_conn)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("a query sent ahead to production has not been taken"),
+					 errhint("tdgen.remote_take() takes its rows first.")));
+}
+
 /*
  * Wait for production to send something (or for a latch set, so that a
  * cancel or timeout is seen), then take in what came.
  */
 static void
-wait_for_input(const char *doing)
+wait_for_input(PGconn *conn, const char *doing)
 {
 	int			events;
 
 	events = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
-							   PQsocket(remote_conn), -1L, PG_WAIT_EXTENSION);
+							   PQsocket(conn), -1L, PG_WAIT_EXTENSION);
 	ResetLatch(MyLatch);
 	CHECK_FOR_INTERRUPTS();
-	if ((events & WL_SOCKET_READABLE) && !PQconsumeInput(remote_conn))
-		TdgenRemoteError(NULL, doing);
+	if ((events & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
+		conn_error(conn, NULL, doing);
 }
 
-/* Wait until the connection has a whole result to give, interruptibly. */
+/* Wait until a connection has a whole result to give, interruptibly. */
 static void
-remote_wait(const char *doing)
+conn_wait(PGconn *conn, const char *doing)
 {
-	while (PQisBusy(remote_conn))
-		wait_for_input(doing);
+	while (PQisBusy(conn))
+		wait_for_input(conn, doing);
+}
+
+/* Send a statement on a connection and check its first result. */
+static PGresult *
+conn_send(PGconn *conn, const char *sql, int nparams, const char *const *params, int expected, const char *doing)
+{
+	PGresult   *res;
+
+	if (!(nparams == 0 ? PQsendQuery(conn, sql)
+		  : PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)))
+		conn_error(conn, NULL, doing);
+	conn_wait(conn, doing);
+	res = PQgetResult(conn);
+	if ((int) PQresultStatus(res) != expected)
+		conn_error(conn, res, doing);
+	return res;
+}
+
+/* Read the results left of a statement; raise the first error among them. */
+static void
+conn_finish(PGconn *conn, const char *doing)
+{
+	PGresult   *res;
+
+	for (;;)
+	{
+		conn_wait(conn, doing);
+		res = PQgetResult(conn);
+		if (res == NULL)
+			break;
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+			conn_error(conn, res, doing);
+		PQclear(res);
+	}
 }
 
 /*
@@ -208,35 +325,15 @@ TdgenRemoteSend(const char *sql, int expected, const char *doing)
 PGresult *
 TdgenRemoteSendParams(const char *sql, int nparams, const char *const *params, int expected, const char *doing)
 {
-	PGresult   *res;
-
-	require_connection();
-	if (!(nparams == 0 ? PQsendQuery(remote_conn, sql)
-		  : PQsendQueryParams(remote_conn, sql, nparams, NULL, params, NULL, NULL, 0)))
-		TdgenRemoteError(NULL, doing);
-	remote_wait(doing);
-	res = PQgetResult(remote_conn);
-	if ((int) PQresultStatus(res) != expected)
-		TdgenRemoteError(res, doing);
-	return res;
+	require_idle();
+	return conn_send(remote_conn, sql, nparams, params, expected, doing);
 }
 
 /* Read the results left of a statement; raise the first error among them. */
 void
 TdgenRemoteFinish(const char *doing)
 {
-	PGresult   *res;
-
-	for (;;)
-	{
-		remote_wait(doing);
-		res = PQgetResult(remote_conn);
-		if (res == NULL)
-			break;
-		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
-			TdgenRemoteError(res, doing);
-		PQclear(res);
-	}
+	conn_finish(remote_conn, doing);
 }
 
 /*
@@ -257,7 +354,7 @@ TdgenRemoteCopyData(char **buf, const char *doing)
 		if (len == -2)
 			TdgenRemoteError(NULL, doing);
 		/* nothing buffered yet */
-		wait_for_input(doing);
+		wait_for_input(remote_conn, doing);
 	}
 }
 
@@ -334,8 +431,12 @@ password_required(UserMapping *um)
 	return true;
 }
 
-static void
-remote_open(Oid serverid, const char *snapshot)
+/*
+ * A new connection to a server, made from its options and the user
+ * mapping of the acting role, with postgres_fdw's password rules.
+ */
+static PGconn *
+conn_connect(Oid serverid)
 {
 	ForeignServer *server = GetForeignServer(serverid);
 	UserMapping *um = GetUserMapping(OidIsValid(TdgenActingRole) ? TdgenActingRole : GetUserId(), serverid);
@@ -346,7 +447,6 @@ remote_open(Oid serverid, const char *snapshot)
 	bool		password_given = false;
 	bool		checked = superuser_arg(um->userid) || !password_required(um);
 	PGconn	   *conn;
-	PGresult   *res;
 
 	add_options(server->options, keywords, values, &n, &password_given);
 	add_options(um->options, keywords, values, &n, &password_given);
@@ -385,22 +485,26 @@ remote_open(Oid serverid, const char *snapshot)
 				 errdetail("Non-superuser cannot connect if the server does not request a password."),
 				 errhint("Production's authentication must ask for the password, or a superuser must set password_required 'false' on the user mapping.")));
 	}
+	pfree(keywords);
+	pfree(values);
+	return conn;
+}
 
-	remote_conn = conn;
-	remote_server = serverid;
-	remote_subid = GetCurrentSubTransactionId();
-	if (!callbacks_registered)
-	{
-		RegisterXactCallback(remote_xact_callback, NULL);
-		RegisterSubXactCallback(remote_subxact_callback, NULL);
-		callbacks_registered = true;
-	}
-	res = TdgenRemoteSend("SET search_path = pg_catalog; SET datestyle = ISO; SET intervalstyle = postgres; "
-						  "SET extra_float_digits = 3; "
-						  "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-						  PGRES_COMMAND_OK, "starting the transaction on production");
+/*
+ * Start production's REPEATABLE READ, READ ONLY transaction on a new
+ * connection, in an exported snapshot when one is given.
+ */
+static void
+conn_begin(PGconn *conn, const char *snapshot)
+{
+	PGresult   *res;
+
+	res = conn_send(conn, "SET search_path = pg_catalog; SET datestyle = ISO; SET intervalstyle = postgres; "
+					"SET extra_float_digits = 3; "
+					"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+					0, NULL, PGRES_COMMAND_OK, "starting the transaction on production");
 	PQclear(res);
-	TdgenRemoteFinish("starting the transaction on production");
+	conn_finish(conn, "starting the transaction on production");
 	if (snapshot != NULL)
 	{
 		char	   *literal = PQescapeLiteral(conn, snapshot, strlen(snapshot));
@@ -410,9 +514,9 @@ remote_open(Oid serverid, const char *snapshot)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid snapshot name")));
 		if (!PQsendQuery(conn, psprintf("SET TRANSACTION SNAPSHOT %s", literal)))
-			TdgenRemoteError(NULL, "taking production's snapshot");
+			conn_error(conn, NULL, "taking production's snapshot");
 		PQfreemem(literal);
-		remote_wait("taking production's snapshot");
+		conn_wait(conn, "taking production's snapshot");
 		res = PQgetResult(conn);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		{
@@ -430,13 +534,26 @@ remote_open(Oid serverid, const char *snapshot)
 						 errmsg("production: the snapshot of this refresh is gone"),
 						 errhint("The refresh's connection to production, which holds it, ended: killed, or production restarted.")));
 			}
-			TdgenRemoteError(res, "taking production's snapshot");
+			conn_error(conn, res, "taking production's snapshot");
 		}
 		PQclear(res);
-		TdgenRemoteFinish("taking production's snapshot");
+		conn_finish(conn, "taking production's snapshot");
 	}
-	pfree(keywords);
-	pfree(values);
+}
+
+static void
+remote_open(Oid serverid, const char *snapshot)
+{
+	remote_conn = conn_connect(serverid);
+	remote_server = serverid;
+	remote_subid = GetCurrentSubTransactionId();
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(remote_xact_callback, NULL);
+		RegisterSubXactCallback(remote_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+	conn_begin(remote_conn, snapshot);
 }
 
 /*
@@ -622,6 +739,192 @@ tdgen_remote_query(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(remote_json(text_to_cstring(PG_GETARG_TEXT_PP(0))));
 }
 
+static void
+target_init(RowTarget *t, Tuplestorestate *store, TupleDesc desc)
+{
+	t->store = store;
+	t->meta = TupleDescGetAttInMetadata(desc);
+	t->values = palloc(sizeof(char *) * Max(desc->natts, 1));
+	t->row_mcxt = AllocSetContextCreate(CurrentMemoryContext, "tdgen remote row", ALLOCSET_DEFAULT_SIZES);
+	t->rows = 0;
+}
+
+static void
+early_init(RowTarget *t, int nfields)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	ResourceOwner owner = CurrentResourceOwner;
+	TupleDesc	desc = CreateTemplateTupleDesc(nfields);
+
+	for (int c = 0; c < nfields; c++)
+		TupleDescInitEntry(desc, (AttrNumber) (c + 1), NULL, TEXTOID, -1, 0);
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	target_init(t, tuplestore_begin_heap(false, false, work_mem), desc);
+	CurrentResourceOwner = owner;
+	MemoryContextSwitchTo(old);
+}
+
+/* Store one row (values as text; NULL for NULL), typed; frees the result. */
+static void
+target_put(RowTarget *t, PGresult *res, bool early)
+{
+	int			natts;
+	MemoryContext old;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	if (early && t->store == NULL)
+		early_init(t, PQnfields(res));
+	natts = t->meta->tupdesc->natts;
+	if (PQnfields(res) != natts)
+	{
+		int			got = PQnfields(res);
+
+		PQclear(res);
+		elog(ERROR, "production returned %d columns where %d were defined", got, natts);
+	}
+	/* the row's values copied out, libpq's result freed, then typed */
+	old = MemoryContextSwitchTo(t->row_mcxt);
+	for (int c = 0; c < natts; c++)
+		t->values[c] = PQgetisnull(res, 0, c) ? NULL : pstrdup(PQgetvalue(res, 0, c));
+	PQclear(res);
+	if (early)
+		CurrentResourceOwner = TopTransactionResourceOwner;
+	tuplestore_puttuple(t->store, BuildTupleFromCStrings(t->meta, t->values));
+	CurrentResourceOwner = owner;
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(t->row_mcxt);
+	t->rows++;
+}
+
+/* Send a query with text parameters, its rows to come one at a time. */
+static void
+rows_send(PGconn *conn, text *query, ArrayType *arr, const char *doing)
+{
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			nparams;
+	const char **params;
+	char	   *sql = text_to_cstring(query);
+
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elem_nulls, &nparams);
+	params = palloc0(sizeof(char *) * Max(nparams, 1));
+	for (int i = 0; i < nparams; i++)
+		params[i] = elem_nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+	if (!(nparams == 0 ? PQsendQuery(conn, sql)
+		  : PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)))
+		conn_error(conn, NULL, doing);
+	if (!PQsetSingleRowMode(conn))
+		conn_error(conn, NULL, doing);
+}
+
+/*
+ * Take the rows a connection has ready, waiting for none; whether the
+ * query's results have ended.  A query's error is raised, or, for one
+ * read before its turn (error not NULL), kept there.
+ */
+static bool
+rows_ready(PGconn *conn, RowTarget *t, PGresult **error, const char *doing)
+{
+	for (;;)
+	{
+		PGresult   *res;
+		ExecStatusType status;
+
+		if (PQisBusy(conn))
+			return false;
+		res = PQgetResult(conn);
+		if (res == NULL)
+			return true;
+		status = PQresultStatus(res);
+		if (status == PGRES_TUPLES_OK)
+		{
+			/* the end of the rows */
+			PQclear(res);
+			continue;
+		}
+		if (status != PGRES_SINGLE_TUPLE)
+		{
+			if (error == NULL)
+				conn_error(conn, res, doing);
+			/* the rest of its results, to the end, go unread */
+			if (*error == NULL)
+				*error = res;
+			else
+				PQclear(res);
+			continue;
+		}
+		if (error != NULL && *error != NULL)
+			PQclear(res);
+		else
+			target_put(t, res, error != NULL);
+	}
+}
+
+/*
+ * The events a take waits for, in long-lived memory: an error leaves it
+ * behind, and the next take frees it.
+ */
+static WaitEventSet *take_events = NULL;
+
+static void
+take_events_free(void)
+{
+	if (take_events != NULL)
+		FreeWaitEventSet(take_events);
+	take_events = NULL;
+}
+
+/*
+ * Take all the rows of a query, interruptibly; meanwhile, the rows the
+ * query sent ahead after it (other, if any) has ready go to its early
+ * store.
+ */
+static void
+rows_take(PGconn *conn, RowTarget *t, Flight *other, const char *doing)
+{
+	take_events_free();
+	while (!rows_ready(conn, t, NULL, doing))
+	{
+		WaitEvent	events[4];
+		int			n;
+
+		CHECK_FOR_INTERRUPTS();
+		if (take_events == NULL)
+		{
+			take_events = CreateWaitEventSet(TopMemoryContext, 4);
+			AddWaitEventToSet(take_events, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+			AddWaitEventToSet(take_events, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+			AddWaitEventToSet(take_events, WL_SOCKET_READABLE, PQsocket(conn), NULL, NULL);
+			if (other != NULL && !other->ended)
+				AddWaitEventToSet(take_events, WL_SOCKET_READABLE, PQsocket(other->conn), NULL, other);
+		}
+		n = WaitEventSetWait(take_events, -1L, events, lengthof(events), PG_WAIT_EXTENSION);
+		for (int i = 0; i < n; i++)
+		{
+			if (events[i].events & WL_LATCH_SET)
+				ResetLatch(MyLatch);
+			if (!(events[i].events & WL_SOCKET_READABLE))
+				continue;
+			if (events[i].user_data == NULL)
+			{
+				if (!PQconsumeInput(conn))
+					conn_error(conn, NULL, doing);
+				continue;
+			}
+			if (!PQconsumeInput(other->conn))
+				conn_error(other->conn, NULL, doing);
+			if (rows_ready(other->conn, &other->early, &other->error, doing))
+			{
+				/* its socket has nothing more to say */
+				other->ended = true;
+				take_events_free();
+				break;
+			}
+		}
+	}
+	take_events_free();
+}
+
 /*
  * tdgen.remote_rows(query text, params text[]) returns setof record
  *
@@ -638,74 +941,147 @@ Datum
 tdgen_remote_rows(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
 	const char *doing = "reading keys from production";
-	Datum	   *elems;
-	bool	   *elem_nulls;
-	int			nparams;
-	const char **params;
-	AttInMetadata *attinmeta;
-	int			natts;
-	char	  **values;
-	MemoryContext row_mcxt;
+	RowTarget	t;
 
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elem_nulls, &nparams);
-	params = palloc0(sizeof(char *) * Max(nparams, 1));
-	for (int i = 0; i < nparams; i++)
-		params[i] = elem_nulls[i] ? NULL : TextDatumGetCString(elems[i]);
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	attinmeta = TupleDescGetAttInMetadata(rsinfo->setDesc);
-	natts = rsinfo->setDesc->natts;
-	values = palloc(sizeof(char *) * Max(natts, 1));
-	row_mcxt = AllocSetContextCreate(CurrentMemoryContext, "tdgen remote row", ALLOCSET_DEFAULT_SIZES);
+	target_init(&t, rsinfo->setResult, rsinfo->setDesc);
 	remote_rows_returned = 0;
+	require_idle();
+	rows_send(remote_conn, PG_GETARG_TEXT_PP(0), PG_GETARG_ARRAYTYPE_P(1), doing);
+	rows_take(remote_conn, &t, NULL, doing);
+	remote_rows_returned = t.rows;
+	return (Datum) 0;
+}
+
+/* Open the second connection, in the snapshot of the first. */
+static void
+second_open(void)
+{
+	PGresult   *res = conn_send(remote_conn, "SELECT pg_export_snapshot()", 0, NULL, PGRES_TUPLES_OK,
+								"exporting production's snapshot");
+	char	   *snapshot = pstrdup(PQgetvalue(res, 0, 0));
+
+	PQclear(res);
+	conn_finish(remote_conn, "exporting production's snapshot");
+	second_conn = conn_connect(remote_server);
+	conn_begin(second_conn, snapshot);
+}
+
+/* Forget the queries sent ahead and close the second connection. */
+static void
+flights_drop(bool cancel)
+{
+	for (int i = 0; i < nflights; i++)
+	{
+		if (flights[i].early.store != NULL)
+			tuplestore_end(flights[i].early.store);
+		PQclear(flights[i].error);
+	}
+	nflights = 0;
+	if (second_conn != NULL)
+	{
+		PGconn	   *conn = second_conn;
+
+		second_conn = NULL;
+		conn_close(conn, cancel);
+	}
+}
+
+/*
+ * tdgen.remote_send(query text, params text[]) returns void
+ *
+ * Sends a query as tdgen.remote_rows would, without waiting for its
+ * rows: tdgen.remote_take() takes them, in the order the queries were
+ * sent.  Two at most wait to be taken (55000 for a third); the second
+ * runs on a second connection in the same snapshot, side by side with
+ * the first.
+ */
+Datum
+tdgen_remote_send(PG_FUNCTION_ARGS)
+{
+	PGconn	   *conn;
 
 	require_connection();
-	if (!(nparams == 0 ? PQsendQuery(remote_conn, query)
-		  : PQsendQueryParams(remote_conn, query, nparams, NULL, params, NULL, NULL, 0)))
-		TdgenRemoteError(NULL, doing);
-	if (!PQsetSingleRowMode(remote_conn))
-		TdgenRemoteError(NULL, doing);
-	for (;;)
+	if (nflights == MAX_FLIGHTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%d queries sent ahead to production wait to be taken", MAX_FLIGHTS),
+				 errhint("tdgen.remote_take() takes the oldest first.")));
+	if (second_conn == NULL)
 	{
-		PGresult   *res;
-		ExecStatusType status;
-		MemoryContext old;
-
-		CHECK_FOR_INTERRUPTS();
-		remote_wait(doing);
-		res = PQgetResult(remote_conn);
-		if (res == NULL)
-			break;
-		status = PQresultStatus(res);
-		if (status == PGRES_TUPLES_OK)
-		{
-			/* the end of the rows */
-			PQclear(res);
-			continue;
-		}
-		if (status != PGRES_SINGLE_TUPLE)
-			TdgenRemoteError(res, doing);
-		if (PQnfields(res) != natts)
-		{
-			int			got = PQnfields(res);
-
-			PQclear(res);
-			elog(ERROR, "production returned %d columns where %d were defined", got, natts);
-		}
-
-		/* the row's values copied out, libpq's result freed, then typed */
-		old = MemoryContextSwitchTo(row_mcxt);
-		for (int c = 0; c < natts; c++)
-			values[c] = PQgetisnull(res, 0, c) ? NULL : pstrdup(PQgetvalue(res, 0, c));
-		PQclear(res);
-		tuplestore_puttuple(rsinfo->setResult, BuildTupleFromCStrings(attinmeta, values));
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(row_mcxt);
-		remote_rows_returned++;
+		require_idle();
+		second_open();
 	}
-	MemoryContextDelete(row_mcxt);
+	conn = nflights == 1 && flights[0].conn == remote_conn ? second_conn : remote_conn;
+	rows_send(conn, PG_GETARG_TEXT_PP(0), PG_GETARG_ARRAYTYPE_P(1), "sending a query to production");
+	memset(&flights[nflights], 0, sizeof(Flight));
+	flights[nflights].conn = conn;
+	nflights++;
+	PG_RETURN_VOID();
+}
+
+/*
+ * tdgen.remote_take() returns setof record
+ *
+ * The rows of the oldest query tdgen.remote_send sent, typed as the
+ * caller's column definition list says; tdgen.remote_rows_read() counts
+ * them.  While it waits, the other query's rows are read into their own
+ * store, so that production keeps working on it.
+ */
+Datum
+tdgen_remote_take(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const char *doing = "reading keys from production";
+	RowTarget	t;
+	Flight		head;
+
+	if (nflights == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no query sent ahead to production waits to be taken"),
+				 errhint("tdgen.remote_send(query, params) sends one.")));
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	target_init(&t, rsinfo->setResult, rsinfo->setDesc);
+	remote_rows_returned = 0;
+	head = flights[0];
+	flights[0] = flights[1];
+	nflights--;
+	if (head.error != NULL)
+	{
+		if (head.early.store != NULL)
+			tuplestore_end(head.early.store);
+		conn_error(head.conn, head.error, doing);
+	}
+
+	/* the rows read before its turn, typed now */
+	if (head.early.store != NULL)
+	{
+		TupleTableSlot *slot = MakeSingleTupleTableSlot(head.early.meta->tupdesc, &TTSOpsMinimalTuple);
+		int			natts = t.meta->tupdesc->natts;
+
+		if (head.early.meta->tupdesc->natts != natts)
+			elog(ERROR, "production returned %d columns where %d were defined", head.early.meta->tupdesc->natts,
+				 natts);
+		while (tuplestore_gettupleslot(head.early.store, true, false, slot))
+		{
+			MemoryContext old = MemoryContextSwitchTo(t.row_mcxt);
+
+			slot_getallattrs(slot);
+			for (int c = 0; c < natts; c++)
+				t.values[c] = slot->tts_isnull[c] ? NULL : TextDatumGetCString(slot->tts_values[c]);
+			tuplestore_puttuple(t.store, BuildTupleFromCStrings(t.meta, t.values));
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(t.row_mcxt);
+			t.rows++;
+		}
+		ExecDropSingleTupleTableSlot(slot);
+		tuplestore_end(head.early.store);
+	}
+	if (!head.ended)
+		rows_take(head.conn, &t, nflights > 0 ? &flights[0] : NULL, doing);
+	remote_rows_returned = t.rows;
 	return (Datum) 0;
 }
 

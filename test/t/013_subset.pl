@@ -558,6 +558,47 @@ is(sqlstate($err), '42501', 'nor ask why a row is there');
 is(sqlstate($err), '42501', 'nor send production a query of its own');
 (undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT tdgen.remote_rows_read()});
 is(sqlstate($err), '42501', 'nor count the rows tdgen read from production');
+(undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT tdgen.remote_send('SELECT 1', '{}')});
+is(sqlstate($err), '42501', 'nor send production a query ahead');
+(undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT * FROM tdgen.remote_take() AS r(x int)});
+is(sqlstate($err), '42501', 'nor take the rows of one');
+
+# queries sent ahead: their rows taken in the order sent, the second
+# answered by production while the first still runs, its rows read into
+# their own store meanwhile (so production is not held up); its error
+# raised in its turn, not before; misuse refused; a cancel while taking
+# leaves the next transaction a clean start
+my $out;
+# the lines of psql's output that are rows (a void result prints none)
+my $rows = sub { join "\n", grep { $_ ne '' } split /\n/, shift // '' };
+my @ahead = ('BEGIN', q{SET work_mem = '64kB'}, q{SELECT tdgen.remote_begin('prod')},
+	q{SELECT tdgen.remote_send('SELECT g, clock_timestamp() FROM (SELECT pg_sleep(1)) AS s, generate_series(1, 20000) AS g', '{}')},
+	q{SELECT tdgen.remote_send('SELECT g, $1::bigint * g, clock_timestamp() FROM generate_series(1, 300000) AS g', '{3}')});
+is($rows->(sql('staging', [@ahead, q{CREATE TEMP TABLE first_rows AS SELECT * FROM tdgen.remote_take() AS r(x int, at timestamptz)},
+		q{CREATE TEMP TABLE second_rows AS SELECT * FROM tdgen.remote_take() AS r(x int, y bigint, at timestamptz)},
+		q{SELECT count(*), sum(x) FROM first_rows}, q{SELECT count(*), sum(y), bool_and(y = 3 * x) FROM second_rows},
+		q{SELECT (SELECT max(at) FROM second_rows) < (SELECT min(at) FROM first_rows)}, 'COMMIT'])),
+	"20000|200010000\n300000|135000450000|t\nt",
+	'two queries sent ahead give their rows in the order sent; the second was answered whole while the first still slept');
+($rc, $out, $err) = sql_result('staging', [@ahead[0 .. 3], q{SELECT tdgen.remote_send('SELECT 1 / (g - 5) FROM generate_series(1, 10) AS g', '{}')},
+		q{SELECT count(*) FROM tdgen.remote_take() AS r(x int, at timestamptz)}, q{SELECT * FROM tdgen.remote_take() AS r(x int)}]);
+is($rows->($out), '20000', 'an error in the second query leaves the first its rows');
+is(sqlstate($err), '22012', 'and is raised when the second is taken, with production\'s SQLSTATE');
+($rc, $out, $err) = sql_result('staging', [@ahead[0 .. 2], q{SELECT * FROM tdgen.remote_take() AS r(x int)}]);
+is(sqlstate($err), '55000', 'taking with nothing sent ahead is refused');
+($rc, $out, $err) = sql_result('staging', [@ahead, q{SELECT tdgen.remote_send('SELECT 1', '{}')}]);
+is(sqlstate($err), '55000', 'a third query sent ahead is refused');
+($rc, $out, $err) = sql_result('staging', [@ahead[0 .. 3], q{SELECT * FROM tdgen.remote_rows('SELECT 1', '{}') AS r(x int)}]);
+is(sqlstate($err), '55000', 'a query over a connection whose rows were not taken is refused');
+($rc, $out, $err) = sql_result('staging', [@ahead[0 .. 2], q{SET statement_timeout = '300ms'},
+		q{SELECT tdgen.remote_send('SELECT pg_sleep(30)', '{}')}, q{SELECT tdgen.remote_send('SELECT pg_sleep(30)', '{}')},
+		q{SELECT * FROM tdgen.remote_take() AS r(x text)}]);
+is(sqlstate($err), '57014', 'a take waits interruptibly');
+is($rows->(sql('staging', [@ahead[0 .. 2], q{SELECT * FROM tdgen.remote_rows('SELECT 7', '{}') AS r(x int)}, 'COMMIT'])), '7',
+	'and the next transaction starts clean');
+is(poll_until('prod', q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tdgen' AND query LIKE '%pg_sleep(30)%'}, '0', 10),
+	'0', 'production runs nothing left of the cancelled queries');
+
 sql('staging', q{SELECT tdgen_environment('small', 'prod', options => '{"transfer": "fdw"}')});
 ($rc, $err) = refresh('small');
 is(sql('staging', q{SELECT sqlstate FROM tdgen.run WHERE environment = 'small' ORDER BY id DESC LIMIT 1}), '0A000',
