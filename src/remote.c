@@ -161,7 +161,11 @@ remote_xact_callback(XactEvent event, void *arg)
 			if (nflights > 0)
 				remote_close(true);
 			else if (remote_held)
+			{
+				/* the second connection serves one transaction's queries */
+				flights_drop(false);
 				remote_subid = InvalidSubTransactionId;
+			}
 			else
 				remote_close(false);
 			break;

@@ -598,6 +598,17 @@ is($rows->(sql('staging', [@ahead[0 .. 2], q{SELECT * FROM tdgen.remote_rows('SE
 	'and the next transaction starts clean');
 is(poll_until('prod', q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tdgen' AND query LIKE '%pg_sleep(30)%'}, '0', 10),
 	'0', 'production runs nothing left of the cancelled queries');
+($rc, $out, $err) = sql_result('staging', ['BEGIN', q{SELECT tdgen.remote_begin('prod', hold => true)},
+		q{SELECT tdgen.remote_send('SELECT 1', '{}')}, q{SELECT tdgen.remote_send('SELECT 2', '{}')},
+		q{SELECT * FROM tdgen.remote_take() AS r(x int)}, q{SELECT * FROM tdgen.remote_take() AS r(x int)},
+		q{SELECT * FROM tdgen.remote_rows('SELECT count(*) FROM pg_stat_activity WHERE application_name = $1', '{tdgen}') AS r(n bigint)},
+		'COMMIT', q{SELECT FROM pg_sleep(1)},
+		# production's view of its sessions, taken anew in its long transaction
+		q{SELECT FROM tdgen.remote_rows('SELECT pg_stat_clear_snapshot()', '{}') AS r(x text)},
+		q{SELECT * FROM tdgen.remote_rows('SELECT count(*) FROM pg_stat_activity WHERE application_name = $1', '{tdgen}') AS r(n bigint)},
+		q{SELECT tdgen.remote_end()}]);
+is($rows->($out), "1\n2\n2\n1", 'a held connection keeps its second one until its transaction commits (its backend gone a second later)')
+	or diag($err);
 
 sql('staging', q{SELECT tdgen_environment('small', 'prod', options => '{"transfer": "fdw"}')});
 ($rc, $err) = refresh('small');
