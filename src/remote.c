@@ -659,6 +659,18 @@ tdgen_remote_begin(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* Export the open connection's snapshot; its name. */
+static char *
+snapshot_export(void)
+{
+	PGresult   *res = TdgenRemoteSend("SELECT pg_export_snapshot()", PGRES_TUPLES_OK, "exporting production's snapshot");
+	char	   *name = pstrdup(PQgetvalue(res, 0, 0));
+
+	PQclear(res);
+	TdgenRemoteFinish("exporting production's snapshot");
+	return name;
+}
+
 /*
  * tdgen.remote_export() returns text
  *
@@ -667,14 +679,7 @@ tdgen_remote_begin(PG_FUNCTION_ARGS)
 Datum
 tdgen_remote_export(PG_FUNCTION_ARGS)
 {
-	PGresult   *res;
-	text	   *name;
-
-	res = TdgenRemoteSend("SELECT pg_export_snapshot()", PGRES_TUPLES_OK, "exporting production's snapshot");
-	name = cstring_to_text(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	TdgenRemoteFinish("exporting production's snapshot");
-	PG_RETURN_TEXT_P(name);
+	PG_RETURN_TEXT_P(cstring_to_text(snapshot_export()));
 }
 
 /*
@@ -798,6 +803,17 @@ target_put(RowTarget *t, PGresult *res, bool early)
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(t->row_mcxt);
 	t->rows++;
+}
+
+/* A set-returning call's rows, as the caller's column definition list types them. */
+static void
+rows_begin(FunctionCallInfo fcinfo, RowTarget *t)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	target_init(t, rsinfo->setResult, rsinfo->setDesc);
+	remote_rows_returned = 0;
 }
 
 /* Send a query with text parameters, its rows to come one at a time. */
@@ -944,13 +960,10 @@ rows_take(PGconn *conn, RowTarget *t, Flight *other, const char *doing)
 Datum
 tdgen_remote_rows(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	const char *doing = "reading keys from production";
 	RowTarget	t;
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	target_init(&t, rsinfo->setResult, rsinfo->setDesc);
-	remote_rows_returned = 0;
+	rows_begin(fcinfo, &t);
 	require_idle();
 	rows_send(remote_conn, PG_GETARG_TEXT_PP(0), PG_GETARG_ARRAYTYPE_P(1), doing);
 	rows_take(remote_conn, &t, NULL, doing);
@@ -962,12 +975,8 @@ tdgen_remote_rows(PG_FUNCTION_ARGS)
 static void
 second_open(void)
 {
-	PGresult   *res = conn_send(remote_conn, "SELECT pg_export_snapshot()", 0, NULL, PGRES_TUPLES_OK,
-								"exporting production's snapshot");
-	char	   *snapshot = pstrdup(PQgetvalue(res, 0, 0));
+	char	   *snapshot = snapshot_export();
 
-	PQclear(res);
-	conn_finish(remote_conn, "exporting production's snapshot");
 	second_conn = conn_connect(remote_server);
 	conn_begin(second_conn, snapshot);
 }
@@ -1036,7 +1045,6 @@ tdgen_remote_send(PG_FUNCTION_ARGS)
 Datum
 tdgen_remote_take(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	const char *doing = "reading keys from production";
 	RowTarget	t;
 	Flight		head;
@@ -1046,9 +1054,7 @@ tdgen_remote_take(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("no query sent ahead to production waits to be taken"),
 				 errhint("tdgen.remote_send(query, params) sends one.")));
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	target_init(&t, rsinfo->setResult, rsinfo->setDesc);
-	remote_rows_returned = 0;
+	rows_begin(fcinfo, &t);
 	head = flights[0];
 	flights[0] = flights[1];
 	nflights--;
