@@ -141,6 +141,15 @@ BEGIN ATOMIC
 	ORDER BY n.i;
 END;
 
+-- Whether a schema's name is prefix followed by a number.  No regular
+-- expression: a run's record is closed with a cancel held off, and the
+-- regular expression engine gives up on a pending cancel all the same.
+CREATE FUNCTION tdgen.numbered_name(schema_name name, prefix text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE
+RETURN starts_with(schema_name, prefix) AND length(schema_name) > length(prefix)
+	   AND ltrim(substr(schema_name, length(prefix) + 1), '0123456789') = '';
+
 -- Shadow and old schemas an environment's refreshes left behind (a
 -- refresh that died, or one that failed and could not drop them).
 CREATE FUNCTION tdgen.leftover_schemas(environment text)
@@ -148,7 +157,8 @@ RETURNS SETOF name
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	SELECT n.nspname FROM pg_namespace AS n
-	WHERE n.nspname ~ ('^tdgen_(shadow|old)_' || environment || '_[0-9]+$')
+	WHERE tdgen.numbered_name(n.nspname, 'tdgen_shadow_' || environment || '_')
+	   OR tdgen.numbered_name(n.nspname, 'tdgen_old_' || environment || '_')
 	ORDER BY 1;
 END;
 
@@ -584,7 +594,8 @@ END;
 -- The *_by functions run as tdgen's owner for the entry points alone.
 REVOKE ALL ON FUNCTION tdgen.check_may_configure(tdgen.environment, oid),
 	tdgen.may_refresh(text, oid), tdgen.environment_owner(text, oid, name, name), tdgen.check_target_schema(text, name),
-	tdgen.schema_map(tdgen.environment, name[]), tdgen.leftover_schemas(text), tdgen.swapped_targets(tdgen.environment, jsonb),
+	tdgen.schema_map(tdgen.environment, name[]), tdgen.numbered_name(name, text), tdgen.leftover_schemas(text),
+	tdgen.swapped_targets(tdgen.environment, jsonb),
 	tdgen.target_dependents(name[]), tdgen.check_target(tdgen.environment, name[]),
 	tdgen.environment_by(regrole, text, text, name, jsonb, name), tdgen.drop_environment_by(regrole, text),
 	tdgen.grant_environment(oid, text, text, name), tdgen.grant_by(regrole, text, text, name),
@@ -608,6 +619,8 @@ COMMENT ON FUNCTION tdgen.schema_map(tdgen.environment, name[]) IS
 	'the schemas an environment''s refresh builds (the source''s, then extra ones its objects need), each with its target, shadow and old schema names';
 COMMENT ON FUNCTION tdgen.swapped_targets(tdgen.environment, jsonb) IS
 	'the schemas a refresh''s swap replaces: the targets of its schema map and other schemas marked as the environment''s target';
+COMMENT ON FUNCTION tdgen.numbered_name(name, text) IS
+	'whether a schema name is a prefix followed by a number (no regular expression: it runs with a cancel held off)';
 COMMENT ON FUNCTION tdgen.leftover_schemas(text) IS
 	'shadow and old schemas an environment''s refreshes left behind';
 COMMENT ON FUNCTION tdgen.target_dependents(name[]) IS

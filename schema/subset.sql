@@ -1265,7 +1265,7 @@ RETURNS SETOF name
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	SELECT n.nspname FROM pg_namespace AS n
-	WHERE n.nspname ~ ('^tdgen_keys_' || environment || '_[0-9]+$') AND n.nspowner = current_user::regrole
+	WHERE tdgen.numbered_name(n.nspname, 'tdgen_keys_' || environment || '_') AND n.nspowner = current_user::regrole
 	ORDER BY 1;
 END;
 
