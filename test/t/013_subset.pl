@@ -518,6 +518,13 @@ is(sql('staging', q{SELECT count(*) FROM tdgen.run_table WHERE run_id = (SELECT 
 	'before any table was loaded');
 is(sql('staging', q{SELECT count(*) FROM small.orders}), $print, 'and the target keeps its rows');
 is(sql('staging', q{SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tdgen_keys_%'}), '0', 'no key set is left behind');
+# a run's schemas are found by name without a regular expression (its
+# record is closed with a cancel held off, which the engine ignores):
+# the environment's own numbered schemas, not another's whose name it starts
+is(sql('staging', q{SELECT string_agg(format('%s=%s', x, tdgen.numbered_name(x, 'tdgen_keys_qa_')), ' ' ORDER BY x)
+	FROM unnest(ARRAY['tdgen_keys_qa_7', 'tdgen_keys_qa_123', 'tdgen_keys_qa_', 'tdgen_keys_qa_x_7', 'tdgen_keys_qa_7x', 'tdgen_keys_q_7']::name[]) AS x}),
+	'tdgen_keys_q_7=f tdgen_keys_qa_=f tdgen_keys_qa_123=t tdgen_keys_qa_7=t tdgen_keys_qa_7x=f tdgen_keys_qa_x_7=f',
+	'a run\'s schemas are its environment\'s prefix and a number, nothing else');
 
 # on_absent null: a nullable key to a parent not otherwise in the subset
 sql('staging', q{SELECT tdgen_environment('small', 'prod', options => '{}')});
