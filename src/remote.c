@@ -773,36 +773,55 @@ early_init(RowTarget *t, int nfields)
 	MemoryContextSwitchTo(old);
 }
 
-/* Store one row (values as text; NULL for NULL), typed; frees the result. */
+/* Rows must have the columns the caller defined; res (if any) is freed on error. */
 static void
-target_put(RowTarget *t, PGresult *res, bool early)
+target_check(RowTarget *t, int got, PGresult *res)
 {
-	int			natts;
-	MemoryContext old;
-	ResourceOwner owner = CurrentResourceOwner;
+	int			natts = t->meta->tupdesc->natts;
 
-	if (early && t->store == NULL)
-		early_init(t, PQnfields(res));
-	natts = t->meta->tupdesc->natts;
-	if (PQnfields(res) != natts)
+	if (got != natts)
 	{
-		int			got = PQnfields(res);
-
 		PQclear(res);
 		elog(ERROR, "production returned %d columns where %d were defined", got, natts);
 	}
-	/* the row's values copied out, libpq's result freed, then typed */
-	old = MemoryContextSwitchTo(t->row_mcxt);
-	for (int c = 0; c < natts; c++)
-		t->values[c] = PQgetisnull(res, 0, c) ? NULL : pstrdup(PQgetvalue(res, 0, c));
-	PQclear(res);
+}
+
+/*
+ * Store the row whose values t->values holds (text forms, NULL for NULL,
+ * copied in t->row_mcxt), typed; then forget them.
+ */
+static void
+target_store(RowTarget *t, bool early)
+{
+	MemoryContext old = MemoryContextSwitchTo(t->row_mcxt);
+	ResourceOwner owner = CurrentResourceOwner;
+	HeapTuple	tuple = BuildTupleFromCStrings(t->meta, t->values);
+
 	if (early)
 		CurrentResourceOwner = TopTransactionResourceOwner;
-	tuplestore_puttuple(t->store, BuildTupleFromCStrings(t->meta, t->values));
+	tuplestore_puttuple(t->store, tuple);
 	CurrentResourceOwner = owner;
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(t->row_mcxt);
 	t->rows++;
+}
+
+/* Store one row (values as text; NULL for NULL), typed; frees the result. */
+static void
+target_put(RowTarget *t, PGresult *res, bool early)
+{
+	MemoryContext old;
+
+	if (early && t->store == NULL)
+		early_init(t, PQnfields(res));
+	target_check(t, PQnfields(res), res);
+	/* the row's values copied out, libpq's result freed, then typed */
+	old = MemoryContextSwitchTo(t->row_mcxt);
+	for (int c = 0; c < PQnfields(res); c++)
+		t->values[c] = PQgetisnull(res, 0, c) ? NULL : pstrdup(PQgetvalue(res, 0, c));
+	MemoryContextSwitchTo(old);
+	PQclear(res);
+	target_store(t, early);
 }
 
 /* A set-returning call's rows, as the caller's column definition list types them. */
@@ -1069,11 +1088,9 @@ tdgen_remote_take(PG_FUNCTION_ARGS)
 	if (head.early.store != NULL)
 	{
 		TupleTableSlot *slot = MakeSingleTupleTableSlot(head.early.meta->tupdesc, &TTSOpsMinimalTuple);
-		int			natts = t.meta->tupdesc->natts;
+		int			natts = head.early.meta->tupdesc->natts;
 
-		if (head.early.meta->tupdesc->natts != natts)
-			elog(ERROR, "production returned %d columns where %d were defined", head.early.meta->tupdesc->natts,
-				 natts);
+		target_check(&t, natts, NULL);
 		while (tuplestore_gettupleslot(head.early.store, true, false, slot))
 		{
 			MemoryContext old = MemoryContextSwitchTo(t.row_mcxt);
@@ -1081,10 +1098,8 @@ tdgen_remote_take(PG_FUNCTION_ARGS)
 			slot_getallattrs(slot);
 			for (int c = 0; c < natts; c++)
 				t.values[c] = slot->tts_isnull[c] ? NULL : TextDatumGetCString(slot->tts_values[c]);
-			tuplestore_puttuple(t.store, BuildTupleFromCStrings(t.meta, t.values));
 			MemoryContextSwitchTo(old);
-			MemoryContextReset(t.row_mcxt);
-			t.rows++;
+			target_store(&t, false);
 		}
 		ExecDropSingleTupleTableSlot(slot);
 		tuplestore_end(head.early.store);

@@ -593,6 +593,9 @@ is($rows->($out), '20000', 'an error in the second query leaves the first its ro
 is(sqlstate($err), '22012', 'and is raised when the second is taken, with production\'s SQLSTATE');
 ($rc, $out, $err) = sql_result('staging', [@ahead[0 .. 2], q{SELECT * FROM tdgen.remote_take() AS r(x int)}]);
 is(sqlstate($err), '55000', 'taking with nothing sent ahead is refused');
+($rc, $out, $err) = sql_result('staging', [@ahead, q{SELECT count(*) FROM tdgen.remote_take() AS r(x int, at timestamptz)},
+		q{SELECT count(*) FROM tdgen.remote_take() AS r(x int)}]);
+like($err, qr/production returned 3 columns where 1 were defined/, 'rows read early are checked against the columns defined when taken');
 ($rc, $out, $err) = sql_result('staging', [@ahead, q{SELECT tdgen.remote_send('SELECT 1', '{}')}]);
 is(sqlstate($err), '55000', 'a third query sent ahead is refused');
 ($rc, $out, $err) = sql_result('staging', [@ahead[0 .. 3], q{SELECT * FROM tdgen.remote_rows('SELECT 1', '{}') AS r(x int)}]);
