@@ -128,6 +128,15 @@ sql('shapes', q{CREATE SCHEMA shapes; SET search_path = shapes;
 	INSERT INTO student SELECT generate_series(1, 20);
 	INSERT INTO course SELECT generate_series(1, 5);
 	INSERT INTO enrollment SELECT s, c FROM generate_series(1, 20) AS s, generate_series(1, 5) AS c WHERE (s + c) % 2 = 0;
+	-- a partitioned table with an indexed composite foreign key to a
+	-- composite primary key (course NULL in stays 2, 42, 82)
+	CREATE TABLE stay (id int NOT NULL, kind text NOT NULL, student_id int, course_id int, PRIMARY KEY (id, kind),
+		FOREIGN KEY (student_id, course_id) REFERENCES enrollment) PARTITION BY LIST (kind);
+	CREATE TABLE stay_x PARTITION OF stay FOR VALUES IN ('x');
+	CREATE TABLE stay_y PARTITION OF stay FOR VALUES IN ('y');
+	CREATE INDEX ON stay (student_id, course_id);
+	INSERT INTO stay SELECT g, CASE WHEN g % 2 = 0 THEN 'x' ELSE 'y' END, (g - 1) % 20 + 1,
+		CASE WHEN g % 40 = 2 THEN NULL WHEN (g - 1) % 20 % 2 = 1 THEN 2 ELSE 1 END FROM generate_series(1, 100) AS g;
 	-- MATCH FULL
 	CREATE TABLE visit (id int PRIMARY KEY, country text, code text,
 		FOREIGN KEY (country, code) REFERENCES region (country, code) MATCH FULL);
@@ -214,6 +223,13 @@ target(q{SELECT tdgen_subset_target('shapes', 'shapes.event', "where" => 'id BET
 ($rc, $err) = refresh('shapes');
 is($rc, 0, 'a foreign key declared on one partition') or diag($err);
 is(rows('shapes.event') . ' ' . rows('shapes.a'), '10 5', 'events 1-10 bring the a of the five on partition x only');
+
+# a partitioned child found by a join to the batch (composite, indexed)
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.enrollment', "where" => 'student_id IN (2, 3)')});
+($rc, $err) = refresh('shapes');
+is($rc, 0, 'downward into a partitioned table by a composite foreign key') or diag($err);
+is(join(' ', map { rows("shapes.$_") } qw(enrollment stay student course)), '5 7 2 5',
+	'students 2 and 3 enrol in five courses; their stays come from both partitions but 2, 42 and 82 (course NULL)');
 
 # lookup, unreached, percent 0 and 100, limit with ties
 target(q{SELECT tdgen_subset_target('shapes', 'shapes.a', percent => 0)});
