@@ -481,6 +481,13 @@ LANGUAGE sql IMMUTABLE
 RETURN format('NOT EXISTS (SELECT FROM %s AS tdgen_x WHERE (%s) = (%s))', key_table,
 			  tdgen.sql_list(tdgen.sql_names('k', n), 'tdgen_x.'), tdgen.row_cols('got', 1, n));
 
+-- A batch's array parameters, $first::type1[], $first+1::type2[], ...
+CREATE FUNCTION tdgen.batch_params(types text[], first integer)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+RETURN (SELECT string_agg(format('$%s::%s[]', first + i - 1, types[i]), ', ' ORDER BY i)
+		FROM generate_series(1, cardinality(types)) AS i);
+
 -- The rows of a relation (its alias) whose columns equal one of a batch's
 -- rows, given as one array parameter a column ($1::type[], ...): = ANY on
 -- the first column, which production plans from the array's size (an
@@ -489,17 +496,17 @@ RETURN format('NOT EXISTS (SELECT FROM %s AS tdgen_x WHERE (%s) = (%s))', key_ta
 -- with, the batch hidden from production's planner behind a subquery (the
 -- index takes it as it runs; weighing a million constants one by one takes
 -- the planner seconds, per partition).  Never without such an index: a
--- scan would compare each row with the whole list.
-CREATE FUNCTION tdgen.batch_filter(alias text, columns text[], types text[], opaque boolean DEFAULT false)
+-- scan would compare each row with the whole list.  first: the number of
+-- the first parameter ($1 unless the query has others before).
+CREATE FUNCTION tdgen.batch_filter(alias text, columns text[], types text[], opaque boolean DEFAULT false, first integer DEFAULT 1)
 RETURNS text
 LANGUAGE sql IMMUTABLE
 RETURN CASE WHEN opaque AND cardinality(columns) = 1
-			THEN format('%s%s = ANY ((SELECT $1::%s[])::%3$s[])', alias, columns[1], types[1])
-			ELSE format('%s%s = ANY ($1::%s[])', alias, columns[1], types[1])
+			THEN format('%s%s = ANY ((SELECT $%s::%s[])::%4$s[])', alias, columns[1], first, types[1])
+			ELSE format('%s%s = ANY ($%s::%s[])', alias, columns[1], first, types[1])
 				 || CASE WHEN cardinality(columns) > 1
 						 THEN format(' AND (%s) IN (SELECT * FROM unnest(%s))', tdgen.sql_list(columns, alias),
-									 (SELECT string_agg(format('$%s::%s[]', i, types[i]), ', ' ORDER BY i)
-									  FROM generate_series(1, cardinality(columns)) AS i))
+									 tdgen.batch_params(types, first))
 						 ELSE '' END END;
 
 -- The rows of a partitioned table whose columns equal one of a batch's
@@ -508,11 +515,10 @@ RETURN CASE WHEN opaque AND cardinality(columns) = 1
 -- behind a subquery would probe every partition's index with the whole
 -- batch (without such an index, tdgen.batch_filter's hashed list over a
 -- scan is quicker still).
-CREATE FUNCTION tdgen.batch_join(columns text[], types text[])
+CREATE FUNCTION tdgen.batch_join(columns text[], types text[], first integer DEFAULT 1)
 RETURNS text
 LANGUAGE sql IMMUTABLE
-RETURN format(' JOIN unnest(%s) AS tdgen_b(%s) ON (%s) = (%s)',
-			  (SELECT string_agg(format('$%s::%s[]', i, types[i]), ', ' ORDER BY i) FROM generate_series(1, cardinality(columns)) AS i),
+RETURN format(' JOIN unnest(%s) AS tdgen_b(%s) ON (%s) = (%s)', tdgen.batch_params(types, first),
 			  array_to_string(tdgen.sql_names('tdgen_b', cardinality(columns)), ', '), array_to_string(columns, ', '),
 			  tdgen.sql_list(tdgen.sql_names('tdgen_b', cardinality(columns)), 'tdgen_b.'));
 
@@ -541,9 +547,10 @@ $$;
 -- batch's (child) rows whose parent production lacks; with batch false,
 -- 'up' from every row of the child table, only the parents' keys and
 -- values.  A self-reference with no per_parent or max_depth is followed to
--- its end in one recursive query.
+-- its end in one recursive query.  first: the number of the first
+-- parameter.
 CREATE FUNCTION tdgen.subset_edge_sql(g record, direction text, src_key text[], src_types text[], dst_key text[],
-									  dst_vals text[], batch boolean DEFAULT true)
+									  dst_vals text[], batch boolean DEFAULT true, first integer DEFAULT 1)
 RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -570,7 +577,7 @@ BEGIN
 			RETURN format('SELECT %s, %s FROM (SELECT %s, %s FROM %s AS tdgen_p WHERE %s) AS tdgen_p '
 						  'CROSS JOIN LATERAL (SELECT %s FROM %s WHERE (%s) = (%s) AND %s ORDER BY %s LIMIT %s) AS tdgen_x',
 						  tdgen.sql_list(i, 'tdgen_x.'), tdgen.sql_list(s, 'tdgen_p.'), tdgen.sql_list(src_key, 'tdgen_p.', 'tdgen_s'),
-						  tdgen.sql_list(pf, 'tdgen_p.', 'tdgen_q'), g.parent_rel, tdgen.batch_filter('tdgen_p.', src_key, src_types, true),
+						  tdgen.sql_list(pf, 'tdgen_p.', 'tdgen_q'), g.parent_rel, tdgen.batch_filter('tdgen_p.', src_key, src_types, true, first),
 						  dst_i, g.child_rel, array_to_string(cf, ', '),
 						  tdgen.sql_list(q, 'tdgen_p.'), conds, concat_ws(', ', g.order_by || E'\n', array_to_string(dst_key, ', ')),
 						  g.per_parent);
@@ -583,16 +590,16 @@ BEGIN
 			child := format('SELECT %s%s, %s%s FROM %s%s WHERE %s AND %s', dst_i,
 							CASE WHEN rec THEN ', ' || tdgen.sql_list(pf, '', 'tdgen_q') ELSE '' END,
 							tdgen.sql_list(cf, '', 'tdgen_s'), CASE WHEN rec THEN ', NULL::text[]' ELSE '' END, g.child_rel,
-							CASE WHEN g.child_partitioned AND g.child_indexed THEN tdgen.batch_join(cf, src_types) ELSE '' END,
+							CASE WHEN g.child_partitioned AND g.child_indexed THEN tdgen.batch_join(cf, src_types, first) ELSE '' END,
 							CASE WHEN g.child_partitioned AND g.child_indexed THEN 'true'
-								 ELSE tdgen.batch_filter('', cf, src_types, g.child_indexed) END, conds);
+								 ELSE tdgen.batch_filter('', cf, src_types, g.child_indexed, first) END, conds);
 		ELSE
 			child := format('SELECT %s%s, %s%s FROM %s AS tdgen_p JOIN (SELECT %s%s, %s FROM %s WHERE %s) AS tdgen_c ON (%s) = (%s) WHERE %s',
 							tdgen.sql_list(i, 'tdgen_c.'), CASE WHEN rec THEN ', ' || tdgen.sql_list(q, 'tdgen_c.') ELSE '' END,
 							tdgen.sql_list(src_key, 'tdgen_p.', 'tdgen_s'), CASE WHEN rec THEN ', NULL::text[]' ELSE '' END,
 							g.parent_rel, dst_i, CASE WHEN rec THEN ', ' || tdgen.sql_list(pf, '', 'tdgen_q') ELSE '' END,
 							tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, conds, tdgen.sql_list(f, 'tdgen_c.'),
-							tdgen.sql_list(pf, 'tdgen_p.'), tdgen.batch_filter('tdgen_p.', src_key, src_types));
+							tdgen.sql_list(pf, 'tdgen_p.'), tdgen.batch_filter('tdgen_p.', src_key, src_types, false, first));
 		END IF;
 		IF NOT rec THEN
 			RETURN child;
@@ -621,7 +628,7 @@ BEGIN
 					  g.parent_rel, tdgen.sql_list(pf, 'tdgen_p.'), tdgen.sql_list(f, 'tdgen_c.'));
 	END IF;
 	child := format('(SELECT %s, %s FROM %s WHERE %s AND %s) AS tdgen_c', tdgen.sql_list(src_key, '', 'tdgen_s'),
-					tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, tdgen.batch_filter('', src_key, src_types, true), conds);
+					tdgen.sql_list(cf, '', 'tdgen_f'), g.child_rel, tdgen.batch_filter('', src_key, src_types, true, first), conds);
 	IF direction = 'orphans' THEN
 		-- the batch's rows whose parent production lacks
 		RETURN format('SELECT %s FROM %s WHERE NOT EXISTS (SELECT FROM %s AS tdgen_p WHERE (%s) = (%s))',
@@ -681,14 +688,24 @@ $$;
 -- INSERT of tdgen.remote_take()'s rows into a key set, run with its mark,
 -- depth and edge as $1, $2, $3; then its temporary table dropped, if it
 -- names one, and the query, the keys read and the rows added counted for
--- its edge and direction.  Nothing for NULL.
+-- its edge and direction; with names (edge numbers to names), a query of
+-- several edges, whose sql returns each edge's rows read and added (edge,
+-- got, added).  Nothing for NULL.
 CREATE FUNCTION tdgen.subset_land(landing jsonb, stats jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	added bigint;
+	r record;
 BEGIN
 	IF landing IS NULL THEN
+		RETURN stats;
+	END IF;
+	IF landing ? 'names' THEN
+		-- several edges' rows (tdgen.subset_gather): its sql counts them
+		FOR r IN EXECUTE landing ->> 'sql' LOOP
+			stats := tdgen.subset_count(stats, landing -> 'names' ->> r.edge::text, 'down', 1, r.got, r.added);
+		END LOOP;
 		RETURN stats;
 	END IF;
 	EXECUTE landing ->> 'sql' USING landing ->> 'mark', (landing ->> 'depth')::integer, (landing ->> 'edge')::integer;
@@ -728,11 +745,7 @@ DECLARE
 	dst_cols text := tdgen.row_cols('got', 1, nd + CASE WHEN direction = 'orphans' THEN 0 ELSE nv END);
 	src_cols text := tdgen.row_cols('got', nd + nv + 1, nk);
 	last bigint := lo;
-	-- the row that brought each, and its depth, matter to tdgen_subset_why
-	-- (whose key sets are temporary) and to max_depth: without them a
-	-- refresh skips the join to the batch's set that finds them
-	traced boolean := src.key_table LIKE 'pg\_temp.%'
-					  OR EXISTS (SELECT FROM tdgen_subset_edge AS y WHERE y.max_depth IS NOT NULL);
+	traced boolean := tdgen.subset_traced();
 	params text[];
 	top_depth integer;
 	kept boolean;
@@ -880,6 +893,161 @@ BEGIN
 END
 $$;
 
+-- Whether a closure records the row that brought each row and its depth:
+-- tdgen_subset_why needs them (its key sets are temporary), and so does
+-- max_depth; without them a refresh skips the joins that find them.
+CREATE FUNCTION tdgen.subset_traced()
+RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	RETURN EXISTS (SELECT FROM tdgen_subset_table AS x WHERE x.key_table LIKE 'pg\_temp.%')
+		   OR EXISTS (SELECT FROM tdgen_subset_edge AS y WHERE y.max_depth IS NOT NULL);
+END
+$$;
+
+-- Follow several edges down into one table at once (edges, all into the
+-- same set), each from its parent's rows numbered after lo[i] up to hi[i]:
+-- one query a batch of each, in which production gives each row once,
+-- with the first edge that brings it; sent ahead as tdgen.subset_follow
+-- sends its own (pending, stats).  Untraced: no row's path is kept.
+CREATE FUNCTION tdgen.subset_gather(edges integer[], lo bigint[], hi bigint[], INOUT pending jsonb, INOUT stats jsonb)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	dst record := (SELECT x FROM tdgen_subset_table AS x JOIN tdgen_subset_edge AS y
+				   ON (y.child_schema, y.child_table) = (x.schema_name, x.table_name) WHERE y.n = edges[1]);
+	nd integer := cardinality(dst.key_columns);
+	-- the keys and values each branch returns, and the edge's number
+	cols text[] := tdgen.sql_names('tdgen_i', nd) || tdgen.sql_names('tdgen_v', cardinality(dst.val_exprs));
+	names jsonb := (SELECT jsonb_object_agg(y.n, y.name) FROM tdgen_subset_edge AS y WHERE y.n = ANY (edges));
+	last bigint[] := lo;
+	g record;
+	src record;
+	branches text[];
+	params text[];
+	batch text[];
+	asked integer[];
+	top bigint;
+BEGIN
+	FOR i IN 1 .. cardinality(edges) LOOP
+		stats := tdgen.subset_count(stats, names ->> edges[i]::text, 'down', 0, 0, 0);
+	END LOOP;
+	LOOP
+		branches := '{}';
+		params := '{}';
+		asked := '{}';
+		FOR i IN 1 .. cardinality(edges) LOOP
+			CONTINUE WHEN last[i] >= hi[i];
+			SELECT * INTO g FROM tdgen_subset_edge AS y WHERE y.n = edges[i];
+			SELECT * INTO src FROM tdgen_subset_table AS x WHERE (x.schema_name, x.table_name) = (g.parent_schema, g.parent_table);
+			EXECUTE format('SELECT max(seq), ARRAY[%s] FROM (SELECT * FROM %s WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3) AS s',
+						   (SELECT string_agg(format('array_agg(k%s)::text', k), ', ')
+							FROM generate_series(1, cardinality(src.key_columns)) AS k), src.key_table)
+			INTO top, batch USING last[i], hi[i], tdgen.subset_batch();
+			last[i] := coalesce(top, hi[i]);
+			CONTINUE WHEN top IS NULL;
+			branches := branches || format('SELECT %s, %s AS tdgen_e FROM (%s) AS tdgen_w', array_to_string(cols, ', '), g.n,
+										   tdgen.subset_edge_sql(g, 'down', src.key_columns, src.key_types, dst.key_columns,
+																 dst.val_exprs, true, cardinality(params) + 1));
+			params := params || batch;
+			asked := asked || g.n;
+		END LOOP;
+		EXIT WHEN cardinality(branches) = 0;
+		-- (one edge's query gives each row once itself)
+		SELECT * INTO pending, stats FROM tdgen.subset_send(
+			CASE WHEN cardinality(branches) = 1 THEN branches[1]
+				 ELSE format('SELECT DISTINCT ON (%1$s) * FROM (%2$s) AS tdgen_u ORDER BY %1$s, tdgen_e',
+							 array_to_string(tdgen.sql_names('tdgen_i', nd), ', '), array_to_string(branches, ' UNION ALL ')) END,
+			params,
+			-- one edge's rows counted as tdgen.subset_follow counts its own,
+			-- several edges' by the edge that brought each
+			CASE WHEN cardinality(asked) = 1
+				 THEN jsonb_build_object('sql', format(
+						  'INSERT INTO %s (%s, mark, depth, via_edge) SELECT %s, $1, $2, $3 FROM tdgen.remote_take() AS got(%s) WHERE %s',
+						  dst.key_table, array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '),
+						  tdgen.row_cols('got', 1, cardinality(cols)), tdgen.row_defs(dst.set_types || dst.val_types || ARRAY['integer']),
+						  tdgen.key_absent(dst.key_table, nd)),
+						  'mark', 'd', 'depth', 0, 'edge', asked[1], 'name', names ->> asked[1]::text, 'direction', 'down')
+				 ELSE jsonb_build_object('names', names, 'sql', format(
+						  'WITH got AS MATERIALIZED (SELECT * FROM tdgen.remote_take() AS got(%1$s)),
+								added AS (INSERT INTO %2$s (%3$s, mark, depth, via_edge) SELECT %4$s, ''d'', 0, got.r%5$s FROM got WHERE %6$s
+										  RETURNING via_edge)
+						   SELECT e.edge, (SELECT count(*) FROM got WHERE got.r%5$s = e.edge) AS got,
+								  (SELECT count(*) FROM added WHERE added.via_edge = e.edge) AS added
+						   FROM unnest(%7$L::integer[]) AS e(edge)',
+						  tdgen.row_defs(dst.set_types || dst.val_types || ARRAY['integer']), dst.key_table,
+						  array_to_string(tdgen.sql_names('k', nd) || dst.val_names, ', '), tdgen.row_cols('got', 1, cardinality(cols)),
+						  cardinality(cols) + 1, tdgen.key_absent(dst.key_table, nd), asked)) END,
+			pending, stats);
+	END LOOP;
+END
+$$;
+
+-- Downward, untraced (tdgen.subset_traced): a table's rows are asked of
+-- production once its parents have what they will get, by one query for
+-- all the edges into it (tdgen.subset_gather), so a row under two parents
+-- (a diamond) is read once, not once a path.  Each round follows, from
+-- the rows its parent gained since it was last followed, every edge into
+-- a table whose parents no edge still to follow can reach; every edge
+-- left, when each waits on another (a cycle).  stats as
+-- tdgen.subset_rounds.
+CREATE FUNCTION tdgen.subset_waves(stats jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	-- how far each edge has followed its parent's set, and each set's top
+	done bigint[] := array_fill(0::bigint, ARRAY[(SELECT count(*) FROM tdgen_subset_edge)::integer]);
+	tops bigint[] := array_fill(0::bigint, ARRAY[(SELECT count(*) FROM tdgen_subset_table)::integer]);
+	t record;
+	w record;
+	top bigint;
+	open integer[];
+	ready integer[];
+	pending jsonb;
+BEGIN
+	LOOP
+		FOR t IN SELECT x.n, x.key_table FROM tdgen_subset_table AS x WHERE x.mode = 'subset' LOOP
+			EXECUTE format('SELECT coalesce(max(seq), 0) FROM %s', t.key_table) INTO top;
+			tops[t.n] := top;
+		END LOOP;
+		WITH RECURSIVE down AS (
+			SELECT y.n, p.n AS src, c.n AS dst FROM tdgen_subset_edge AS y
+			JOIN tdgen_subset_table AS p ON (p.schema_name, p.table_name) = (y.parent_schema, y.parent_table) AND p.mode = 'subset'
+			JOIN tdgen_subset_table AS c ON (c.schema_name, c.table_name) = (y.child_schema, y.child_table) AND c.mode = 'subset'
+			WHERE y.downward
+		), opened AS (
+			SELECT * FROM down AS d WHERE tops[d.src] > done[d.n]
+		), growing AS (
+			SELECT o.dst AS n FROM opened AS o
+			UNION
+			SELECT d.dst FROM growing AS g JOIN down AS d ON d.src = g.n
+		)
+		SELECT coalesce(array_agg(o.n ORDER BY o.n), '{}'),
+			   coalesce(array_agg(o.n ORDER BY o.n) FILTER (WHERE NOT EXISTS (SELECT FROM down AS d JOIN growing AS g ON g.n = d.src
+																			  WHERE d.dst = o.dst)), '{}')
+		INTO open, ready
+		FROM opened AS o;
+		EXIT WHEN cardinality(open) = 0;
+		IF cardinality(ready) = 0 THEN
+			ready := open;
+		END IF;
+		FOR w IN SELECT c.n AS dst, array_agg(y.n ORDER BY y.n) AS edges, array_agg(done[y.n] ORDER BY y.n) AS lo,
+						array_agg(tops[p.n] ORDER BY y.n) AS hi
+				 FROM tdgen_subset_edge AS y
+				 JOIN tdgen_subset_table AS p ON (p.schema_name, p.table_name) = (y.parent_schema, y.parent_table)
+				 JOIN tdgen_subset_table AS c ON (c.schema_name, c.table_name) = (y.child_schema, y.child_table)
+				 WHERE y.n = ANY (ready) GROUP BY c.n ORDER BY c.n LOOP
+			SELECT * INTO pending, stats FROM tdgen.subset_gather(w.edges, w.lo, w.hi, pending, stats);
+			FOR i IN 1 .. cardinality(w.edges) LOOP
+				done[w.edges[i]] := w.hi[i];
+			END LOOP;
+		END LOOP;
+		stats := tdgen.subset_land(pending, stats);
+		pending := NULL;
+	END LOOP;
+	RETURN stats;
+END
+$$;
+
 -- The rounds of a closure over the key sets of tdgen.subset_keys (its
 -- temporary tables pg_temp.tdgen_subset_table and _edge): each round
 -- follows the edges from the rows each set gained since the round before,
@@ -906,6 +1074,9 @@ DECLARE
 	g record;
 	pending jsonb;
 BEGIN
+	IF direction = 'down' AND NOT tdgen.subset_traced() THEN
+		RETURN tdgen.subset_waves(stats);
+	END IF;
 	LOOP
 		tops := done;
 		FOR t IN SELECT x.n, CASE WHEN removing THEN x.gone_table ELSE x.key_table END AS set_table
@@ -1392,11 +1563,12 @@ GRANT EXECUTE ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint,
 	tdgen_relation(text, text[], text, text[], text, text, text), tdgen_drop_relation(text, text) TO tdgen_admin;
 REVOKE ALL ON FUNCTION tdgen.subset_foreign_table(text, name[]), tdgen.check_subset_clauses(text, name[], text, text),
 	tdgen.check_clause(regclass, text, text, text), tdgen.subset_tables(text, jsonb), tdgen.subset_edges(text, jsonb),
-	tdgen.subset_recurses(record, text), tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean), tdgen.batch_filter(text, text[], text[], boolean),
-	tdgen.batch_join(text[], text[]),
+	tdgen.subset_recurses(record, text), tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean, integer),
+	tdgen.batch_filter(text, text[], text[], boolean, integer), tdgen.batch_join(text[], text[], integer), tdgen.batch_params(text[], integer),
 	tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean, jsonb, jsonb), tdgen.subset_batch(),
 	tdgen.subset_send(text, text[], jsonb, jsonb, jsonb), tdgen.subset_land(jsonb, jsonb),
 	tdgen.subset_lift(record, record, record, bigint, bigint, jsonb, jsonb), tdgen.snapshot_type(jsonb, oid), tdgen.subset_rounds(text, jsonb), tdgen.subset_keys(text, jsonb, name, bigint),
+	tdgen.subset_traced(), tdgen.subset_gather(integer[], bigint[], bigint[], jsonb, jsonb), tdgen.subset_waves(jsonb),
 	tdgen.key_schemas(text), tdgen.drop_key_sets(text), tdgen.subset_prepare(tdgen.environment, jsonb, bigint),
 	tdgen.subset_now(text), tdgen.subset_plan_by(regrole, text), tdgen.subset_why_by(regrole, text, text, jsonb) FROM PUBLIC;
 
@@ -1424,9 +1596,11 @@ COMMENT ON FUNCTION tdgen.subset_edges(text, jsonb) IS
 	'production''s foreign keys between the root tables of key sets, with the environment''s options for each';
 COMMENT ON FUNCTION tdgen.sql_list(text[], text, text) IS
 	'SQL expressions as a comma-separated list, each prefixed, optionally aliased alias1, alias2...';
-COMMENT ON FUNCTION tdgen.batch_filter(text, text[], text[], boolean) IS
+COMMENT ON FUNCTION tdgen.batch_filter(text, text[], text[], boolean, integer) IS
 	'the condition that a relation''s columns equal one row of a batch of keys given as array parameters';
-COMMENT ON FUNCTION tdgen.batch_join(text[], text[]) IS
+COMMENT ON FUNCTION tdgen.batch_params(text[], integer) IS
+	'a batch''s array parameters as SQL, numbered from first';
+COMMENT ON FUNCTION tdgen.batch_join(text[], text[], integer) IS
 	'a join of a partitioned table to a batch of keys given as array parameters, hashed once instead of probed per partition';
 COMMENT ON FUNCTION tdgen.row_defs(text[]) IS
 	'the column definition list r1 type1, r2 type2, ... of a row tdgen.remote_rows reads';
@@ -1438,7 +1612,7 @@ COMMENT ON FUNCTION tdgen.sql_names(text, integer) IS
 	'the names alias1 to aliasN';
 COMMENT ON FUNCTION tdgen.subset_recurses(record, text) IS
 	'whether following an edge one way is one recursive query to the end of a self-reference, its rows naming their predecessor';
-COMMENT ON FUNCTION tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean) IS
+COMMENT ON FUNCTION tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean, integer) IS
 	'the production query that follows a foreign key from a batch of keys, down to children or up to parents';
 COMMENT ON FUNCTION tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean, jsonb, jsonb) IS
 	'follows a foreign key from the new rows of a key set, a batch at a time, each query sent ahead and its keys added to the other set when the next is sent';
@@ -1452,6 +1626,12 @@ COMMENT ON FUNCTION tdgen.subset_lift(record, record, record, bigint, bigint, js
 	'follows a foreign key up from the values that travel with the child''s keys: the parents without production when they are its keys, else asked by value';
 COMMENT ON FUNCTION tdgen.snapshot_type(jsonb, oid) IS
 	'a type of production''s snapshot as a key set names it: production''s name and the type the set holds it as';
+COMMENT ON FUNCTION tdgen.subset_traced() IS
+	'whether a subset''s closure keeps each row''s path and depth (for tdgen_subset_why and max_depth)';
+COMMENT ON FUNCTION tdgen.subset_gather(integer[], bigint[], bigint[], jsonb, jsonb) IS
+	'follows several foreign keys down into one table in one query a batch, each row read once';
+COMMENT ON FUNCTION tdgen.subset_waves(jsonb) IS
+	'the downward closure of a refresh: a table''s rows asked once its parents have theirs, all its edges in one query';
 COMMENT ON FUNCTION tdgen.subset_rounds(text, jsonb) IS
 	'the rounds of a subset''s closure one way (down, up, or drop for the rows that reference rows left out), until no key set gains a row';
 COMMENT ON FUNCTION tdgen.subset_keys(text, jsonb, name, bigint) IS

@@ -194,6 +194,16 @@ is(join(' ', map { rows("shapes.$_") } qw(a b c d tag)), '2 2 2 2 2',
 	'a 1 brings b 1 and c 100 (children), d 1 and d 100 (theirs) and their tags; upward, b 100, c 1 and a 100');
 is(sql('staging', q{SELECT string_agg(id::text, ',' ORDER BY id) FROM shapes.b}), '1,100', 'parents reached upward are loaded but not expanded');
 
+# a row under two parents is read from production once, not once a path
+target(q{SELECT tdgen_subset_target('shapes', 'shapes.a', "where" => 'id IN (1, 100)')});
+($rc, $err) = refresh('shapes');
+is(join(' ', map { rows("shapes.$_") } qw(a b c d tag)), '2 2 2 2 2', 'a 1 and 100 bring d 1 and 100 both through b and through c');
+is(sql('staging', q{SELECT string_agg(edge || ' ' || keys_read || ' ' || new_rows, ', ' ORDER BY edge) FROM tdgen.run_subset_edge
+	WHERE run_id = (SELECT max(id) FROM tdgen.run WHERE environment = 'shapes') AND direction = 'down'
+	  AND edge IN ('shapes.d_b_id_fkey', 'shapes.d_c_id_fkey', 'shapes.tag_a_id_fkey', 'shapes.tag_d_id_fkey')}),
+	'shapes.d_b_id_fkey 2 2, shapes.d_c_id_fkey 0 0, shapes.tag_a_id_fkey 2 2, shapes.tag_d_id_fkey 0 0',
+	'each of d and tag asked for once, by both its edges in one query: every row read once, credited to its first edge');
+
 # a self-reference 10,000 deep: one recursive query a batch, both ways
 target(q{SELECT tdgen_subset_target('shapes', 'shapes.node', "where" => 'id = 10000')});
 ($rc, $err) = refresh('shapes');
