@@ -352,7 +352,7 @@ RETURNS TABLE (n integer, name text, child_schema name, child_table name, child_
 			   parent_schema name, parent_table name, parent_rel text, parent_columns name[], validated boolean,
 			   not_null boolean, "when" text, downward boolean, "where" text, per_parent integer, order_by text,
 			   max_depth integer, on_absent text, child_types text[], child_set_types text[], carried boolean,
-			   child_indexed boolean, child_partitioned boolean)
+			   child_indexed boolean, child_partitions integer)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET enable_nestloop = off
 BEGIN ATOMIC
 	WITH RECURSIVE ec AS MATERIALIZED (
@@ -368,6 +368,14 @@ BEGIN ATOMIC
 		UNION
 		SELECT t.root, i.inhrelid FROM tree AS t
 		JOIN jsonb_to_recordset(production #> '{snap,inherits}') AS i(inhrelid oid, inhparent oid) ON i.inhparent = t.oid
+	), part AS (
+		-- the partitions that hold each partitioned table's rows
+		SELECT r.oid AS top, r.oid FROM rel AS r WHERE r.relkind = 'p'
+		UNION
+		SELECT t.top, i.inhrelid FROM part AS t
+		JOIN jsonb_to_recordset(production #> '{snap,inherits}') AS i(inhrelid oid, inhparent oid) ON i.inhparent = t.oid
+	), leaves AS MATERIALIZED (
+		SELECT t.top, count(*)::integer AS n FROM part AS t JOIN rel AS r ON r.oid = t.oid AND r.relkind = 'r' GROUP BY t.top
 	), fk AS (
 		SELECT k.*, cn.nspname AS con_schema
 		FROM jsonb_to_recordset(production #> '{snap,constraint}') AS k(conname name, connamespace oid, contype "char",
@@ -389,7 +397,7 @@ BEGIN ATOMIC
 			   pt.nspname AS parent_schema, pt.relname AS parent_table, tdgen.qualified(pr.nspname, pr.relname) AS parent_rel,
 			   tdgen.attribute_names(production -> 'snap', f.confrelid, f.confkey) AS parent_columns,
 			   f.convalidated AS validated, f.conrelid AS relid, f.conkey AS attnums, NULL::text AS "when",
-			   cr.relkind = 'p' AS partitioned
+			   coalesce((SELECT l.n FROM leaves AS l WHERE l.top = cr.oid), 0) AS partitions
 		FROM fk AS f
 		JOIN rel AS cr ON cr.oid = f.conrelid
 		JOIN rel AS pr ON pr.oid = f.confrelid
@@ -401,7 +409,7 @@ BEGIN ATOMIC
 			   v.ref_schema, v.ref_table, tdgen.qualified(v.ref_schema, v.ref_table), v.ref_columns, false, r.oid,
 			   ARRAY(SELECT a.attnum FROM jsonb_to_recordset(production #> ARRAY['snap', 'attribute_by_rel', r.oid::text])
 									   AS a(attnum int2, attname name) WHERE a.attname = ANY (v.columns)),
-			   v."when", r.relkind = 'p'
+			   v."when", coalesce((SELECT l.n FROM leaves AS l WHERE l.top = r.oid), 0)
 		FROM (SELECT DISTINCT ON (x.schema_name, x.name) x.* FROM tdgen.relation AS x
 			  WHERE x.environment IS NULL OR x.environment = subset_edges.environment
 			  ORDER BY x.schema_name, x.name, x.environment NULLS LAST) AS v
@@ -425,7 +433,7 @@ BEGIN ATOMIC
 		   AND coalesce(o.on_absent, 'include') <> 'null'
 		   AND NOT EXISTS (SELECT FROM ec AS c WHERE (c.schema_name, c.table_name) = (g.child_schema, g.child_table)
 						   AND c.column_name = ANY (g.child_columns) AND c.action = 'mask'),
-		   EXISTS (SELECT FROM lead AS l WHERE l.indrelid = g.relid AND l.attnum = g.attnums[1]), g.partitioned
+		   EXISTS (SELECT FROM lead AS l WHERE l.indrelid = g.relid AND l.attnum = g.attnums[1]), g.partitions
 	FROM edge AS g
 	CROSS JOIN LATERAL (SELECT array_agg(t.type_name ORDER BY a.i) AS type_names, array_agg(t.set_type ORDER BY a.i) AS set_types
 						FROM unnest(g.attnums) WITH ORDINALITY AS a(attnum, i)
@@ -522,6 +530,18 @@ RETURN format(' JOIN unnest(%s) AS tdgen_b(%s) ON (%s) = (%s)', tdgen.batch_para
 			  array_to_string(tdgen.sql_names('tdgen_b', cardinality(columns)), ', '), array_to_string(columns, ', '),
 			  tdgen.sql_list(tdgen.sql_names('tdgen_b', cardinality(columns)), 'tdgen_b.'));
 
+-- Whether a batch of keys finds its rows in a partitioned child better by
+-- a join (tdgen.batch_join: the table read once) than by = ANY (every
+-- partition's index probed with every key): when the probes, each taken
+-- as costing four rows read, would cost more than reading the table.
+CREATE FUNCTION tdgen.batch_joins(g record, keys bigint, child_rows bigint)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	RETURN g.child_partitions > 1 AND g.child_indexed AND keys * g.child_partitions * 4 > child_rows;
+END
+$$;
+
 -- Whether following an edge one way is one recursive query to the end of
 -- a self-reference, whose rows then name their predecessor: down with no
 -- per_parent or max_depth, and always up.
@@ -548,9 +568,11 @@ $$;
 -- 'up' from every row of the child table, only the parents' keys and
 -- values.  A self-reference with no per_parent or max_depth is followed to
 -- its end in one recursive query.  first: the number of the first
--- parameter.
+-- parameter; joined: down, the children found by a join to the batch
+-- (tdgen.batch_joins).
 CREATE FUNCTION tdgen.subset_edge_sql(g record, direction text, src_key text[], src_types text[], dst_key text[],
-									  dst_vals text[], batch boolean DEFAULT true, first integer DEFAULT 1)
+									  dst_vals text[], batch boolean DEFAULT true, first integer DEFAULT 1,
+									  joined boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -590,8 +612,8 @@ BEGIN
 			child := format('SELECT %s%s, %s%s FROM %s%s WHERE %s AND %s', dst_i,
 							CASE WHEN rec THEN ', ' || tdgen.sql_list(pf, '', 'tdgen_q') ELSE '' END,
 							tdgen.sql_list(cf, '', 'tdgen_s'), CASE WHEN rec THEN ', NULL::text[]' ELSE '' END, g.child_rel,
-							CASE WHEN g.child_partitioned AND g.child_indexed THEN tdgen.batch_join(cf, src_types, first) ELSE '' END,
-							CASE WHEN g.child_partitioned AND g.child_indexed THEN 'true'
+							CASE WHEN joined THEN tdgen.batch_join(cf, src_types, first) ELSE '' END,
+							CASE WHEN joined THEN 'true'
 								 ELSE tdgen.batch_filter('', cf, src_types, g.child_indexed, first) END, conds);
 		ELSE
 			child := format('SELECT %s%s, %s%s FROM %s AS tdgen_p JOIN (SELECT %s%s, %s FROM %s WHERE %s) AS tdgen_c ON (%s) = (%s) WHERE %s',
@@ -732,7 +754,7 @@ CREATE FUNCTION tdgen.subset_follow(g record, direction text, src record, dst re
 									removing boolean, INOUT pending jsonb, INOUT stats jsonb)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	sql text := tdgen.subset_edge_sql(g, direction, src.key_columns, src.key_types, dst.key_columns, dst.val_exprs);
+	sql text;
 	nk integer := cardinality(src.key_columns);
 	nd integer := cardinality(dst.key_columns);
 	nv integer := cardinality(dst.val_names);
@@ -748,7 +770,7 @@ DECLARE
 	traced boolean := tdgen.subset_traced();
 	params text[];
 	top_depth integer;
-	kept boolean;
+	kept bigint;
 	got bigint;
 	added bigint;
 BEGIN
@@ -760,7 +782,7 @@ BEGIN
 		pending := NULL;
 	END IF;
 	LOOP
-		EXECUTE format('SELECT max(seq), max(depth) FILTER (WHERE keep), bool_or(keep),
+		EXECUTE format('SELECT max(seq), max(depth) FILTER (WHERE keep), count(*) FILTER (WHERE keep),
 							   ARRAY[%s]
 						FROM (SELECT *, NOT (mark = ''d'' AND via_edge = $5 AND $6) AS keep FROM %s
 							  WHERE seq > $1 AND seq <= $2 AND depth < $3 ORDER BY seq LIMIT $4) AS s',
@@ -773,7 +795,9 @@ BEGIN
 			  tdgen.subset_batch(),
 			  g.n, direction IN ('up', 'orphans');
 		EXIT WHEN last IS NULL;
-		CONTINUE WHEN NOT kept;
+		CONTINUE WHEN kept = 0;
+		sql := tdgen.subset_edge_sql(g, direction, src.key_columns, src.key_types, dst.key_columns, dst.val_exprs, true, 1,
+									 direction = 'down' AND tdgen.batch_joins(g, kept, dst.estimated_rows));
 		IF removing THEN
 			EXECUTE format('WITH got AS MATERIALIZED (SELECT * FROM tdgen.remote_rows($1, $2) AS r(%6$s)),
 								 del AS (DELETE FROM %1$s AS t USING got WHERE (%2$s) = (%3$s) RETURNING %2$s, t.mark, t.depth),
@@ -927,6 +951,7 @@ DECLARE
 	batch text[];
 	asked integer[];
 	top bigint;
+	keys bigint;
 BEGIN
 	FOR i IN 1 .. cardinality(edges) LOOP
 		stats := tdgen.subset_count(stats, names ->> edges[i]::text, 'down', 0, 0, 0);
@@ -939,15 +964,17 @@ BEGIN
 			CONTINUE WHEN last[i] >= hi[i];
 			SELECT * INTO g FROM tdgen_subset_edge AS y WHERE y.n = edges[i];
 			SELECT * INTO src FROM tdgen_subset_table AS x WHERE (x.schema_name, x.table_name) = (g.parent_schema, g.parent_table);
-			EXECUTE format('SELECT max(seq), ARRAY[%s] FROM (SELECT * FROM %s WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3) AS s',
+			EXECUTE format('SELECT max(seq), count(*), ARRAY[%s]
+							FROM (SELECT * FROM %s WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3) AS s',
 						   (SELECT string_agg(format('array_agg(k%s)::text', k), ', ')
 							FROM generate_series(1, cardinality(src.key_columns)) AS k), src.key_table)
-			INTO top, batch USING last[i], hi[i], tdgen.subset_batch();
+			INTO top, keys, batch USING last[i], hi[i], tdgen.subset_batch();
 			last[i] := coalesce(top, hi[i]);
 			CONTINUE WHEN top IS NULL;
 			branches := branches || format('SELECT %s, %s AS tdgen_e FROM (%s) AS tdgen_w', array_to_string(cols, ', '), g.n,
 										   tdgen.subset_edge_sql(g, 'down', src.key_columns, src.key_types, dst.key_columns,
-																 dst.val_exprs, true, cardinality(params) + 1));
+																 dst.val_exprs, true, cardinality(params) + 1,
+																 tdgen.batch_joins(g, keys, dst.estimated_rows)));
 			params := params || batch;
 			asked := asked || g.n;
 		END LOOP;
@@ -986,10 +1013,10 @@ $$;
 -- production once its parents have what they will get, by one query for
 -- all the edges into it (tdgen.subset_gather), so a row under two parents
 -- (a diamond) is read once, not once a path.  Each round follows, from
--- the rows its parent gained since it was last followed, every edge into
--- a table whose parents no edge still to follow can reach; every edge
--- left, when each waits on another (a cycle).  stats as
--- tdgen.subset_rounds.
+-- the rows its parent gained since it was last followed, every edge that
+-- is the only one into its table, and every edge into a table whose
+-- parents no edge still to follow can reach; every edge left, when each
+-- waits on another (a cycle).  stats as tdgen.subset_rounds.
 CREATE FUNCTION tdgen.subset_waves(stats jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -1022,8 +1049,10 @@ BEGIN
 			SELECT d.dst FROM growing AS g JOIN down AS d ON d.src = g.n
 		)
 		SELECT coalesce(array_agg(o.n ORDER BY o.n), '{}'),
-			   coalesce(array_agg(o.n ORDER BY o.n) FILTER (WHERE NOT EXISTS (SELECT FROM down AS d JOIN growing AS g ON g.n = d.src
-																			  WHERE d.dst = o.dst)), '{}')
+			   coalesce(array_agg(o.n ORDER BY o.n)
+							FILTER (WHERE (SELECT count(*) FROM down AS d WHERE d.dst = o.dst) = 1
+										  OR NOT EXISTS (SELECT FROM down AS d JOIN growing AS g ON g.n = d.src WHERE d.dst = o.dst)),
+						'{}')
 		INTO open, ready
 		FROM opened AS o;
 		EXIT WHEN cardinality(open) = 0;
@@ -1094,7 +1123,7 @@ BEGIN
 							CASE WHEN NOT removing THEN y.per_parent END AS per_parent,
 							CASE WHEN NOT removing THEN y.order_by END AS order_by,
 							CASE WHEN NOT removing THEN y.max_depth END AS max_depth, y.on_absent, y.child_types,
-							y.child_set_types, y.carried, y.child_indexed, y.child_partitioned
+							y.child_set_types, y.carried, y.child_indexed, y.child_partitions
 					 FROM tdgen_subset_edge AS y
 					 WHERE CASE direction
 							   WHEN 'down' THEN (y.parent_schema, y.parent_table) = (src.schema_name, src.table_name) AND y.downward
@@ -1563,8 +1592,9 @@ GRANT EXECUTE ON FUNCTION tdgen_subset_target(text, text, numeric, text, bigint,
 	tdgen_relation(text, text[], text, text[], text, text, text), tdgen_drop_relation(text, text) TO tdgen_admin;
 REVOKE ALL ON FUNCTION tdgen.subset_foreign_table(text, name[]), tdgen.check_subset_clauses(text, name[], text, text),
 	tdgen.check_clause(regclass, text, text, text), tdgen.subset_tables(text, jsonb), tdgen.subset_edges(text, jsonb),
-	tdgen.subset_recurses(record, text), tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean, integer),
+	tdgen.subset_recurses(record, text), tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean, integer, boolean),
 	tdgen.batch_filter(text, text[], text[], boolean, integer), tdgen.batch_join(text[], text[], integer), tdgen.batch_params(text[], integer),
+	tdgen.batch_joins(record, bigint, bigint),
 	tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean, jsonb, jsonb), tdgen.subset_batch(),
 	tdgen.subset_send(text, text[], jsonb, jsonb, jsonb), tdgen.subset_land(jsonb, jsonb),
 	tdgen.subset_lift(record, record, record, bigint, bigint, jsonb, jsonb), tdgen.snapshot_type(jsonb, oid), tdgen.subset_rounds(text, jsonb), tdgen.subset_keys(text, jsonb, name, bigint),
@@ -1600,6 +1630,8 @@ COMMENT ON FUNCTION tdgen.batch_filter(text, text[], text[], boolean, integer) I
 	'the condition that a relation''s columns equal one row of a batch of keys given as array parameters';
 COMMENT ON FUNCTION tdgen.batch_params(text[], integer) IS
 	'a batch''s array parameters as SQL, numbered from first';
+COMMENT ON FUNCTION tdgen.batch_joins(record, bigint, bigint) IS
+	'whether a batch of keys finds a partitioned child''s rows better by a join than by every partition''s index';
 COMMENT ON FUNCTION tdgen.batch_join(text[], text[], integer) IS
 	'a join of a partitioned table to a batch of keys given as array parameters, hashed once instead of probed per partition';
 COMMENT ON FUNCTION tdgen.row_defs(text[]) IS
@@ -1612,7 +1644,7 @@ COMMENT ON FUNCTION tdgen.sql_names(text, integer) IS
 	'the names alias1 to aliasN';
 COMMENT ON FUNCTION tdgen.subset_recurses(record, text) IS
 	'whether following an edge one way is one recursive query to the end of a self-reference, its rows naming their predecessor';
-COMMENT ON FUNCTION tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean, integer) IS
+COMMENT ON FUNCTION tdgen.subset_edge_sql(record, text, text[], text[], text[], text[], boolean, integer, boolean) IS
 	'the production query that follows a foreign key from a batch of keys, down to children or up to parents';
 COMMENT ON FUNCTION tdgen.subset_follow(record, text, record, record, bigint, bigint, boolean, jsonb, jsonb) IS
 	'follows a foreign key from the new rows of a key set, a batch at a time, each query sent ahead and its keys added to the other set when the next is sent';
