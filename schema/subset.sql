@@ -739,6 +739,46 @@ BEGIN
 END
 $$;
 
+-- The next batch of a key set's rows numbered after lo up to hi (seq):
+-- at most tdgen.subset_batch() of them in order, only those less than
+-- max_depth deep, and not those that came down edge skip (NULL: none).
+-- Returns the batch's last number (NULL when no row is left), its rows'
+-- greatest depth, how many, and their keys as a text array a column, in
+-- the rows' order, the same for each column's array (production sorts
+-- them itself where an index takes them).
+CREATE FUNCTION tdgen.subset_next_batch(key_table text, nk integer, lo bigint, hi bigint, max_depth integer, skip integer,
+										OUT last bigint, OUT depth integer, OUT keys bigint, OUT params text[])
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	EXECUTE format('SELECT max(seq), max(depth) FILTER (WHERE keep), count(*) FILTER (WHERE keep), ARRAY[%s]
+					FROM (SELECT *, NOT (mark = ''d'' AND coalesce(via_edge = $5, false)) AS keep FROM %s
+						  WHERE seq > $1 AND seq <= $2 AND depth < $3 ORDER BY seq LIMIT $4) AS s',
+				   (SELECT string_agg(format('(array_agg(k%s) FILTER (WHERE keep))::text', n), ', ')
+					FROM generate_series(1, nk) AS n), key_table)
+	INTO last, depth, keys, params
+	USING lo, hi, max_depth, tdgen.subset_batch(), skip;
+END
+$$;
+
+-- Each set's greatest number (seq) now, by table number (0 for a table
+-- without a set): of its key set, or removing, of its rows left out.
+CREATE FUNCTION tdgen.subset_tops(removing boolean)
+RETURNS bigint[]
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	tops bigint[] := array_fill(0::bigint, ARRAY[(SELECT count(*) FROM tdgen_subset_table)::integer]);
+	t record;
+	top bigint;
+BEGIN
+	FOR t IN SELECT x.n, CASE WHEN removing THEN x.gone_table ELSE x.key_table END AS set_table
+			 FROM tdgen_subset_table AS x WHERE x.mode = 'subset' LOOP
+		EXECUTE format('SELECT coalesce(max(seq), 0) FROM %s', t.set_table) INTO top;
+		tops[t.n] := top;
+	END LOOP;
+	RETURN tops;
+END
+$$;
+
 -- Follow one edge from the rows of a key set numbered after lo up to hi
 -- (seq), a batch at a time: each batch's keys to production, the keys
 -- that come back into the key set at the other end, marked, with the row
@@ -782,18 +822,10 @@ BEGIN
 		pending := NULL;
 	END IF;
 	LOOP
-		EXECUTE format('SELECT max(seq), max(depth) FILTER (WHERE keep), count(*) FILTER (WHERE keep),
-							   ARRAY[%s]
-						FROM (SELECT *, NOT (mark = ''d'' AND via_edge = $5 AND $6) AS keep FROM %s
-							  WHERE seq > $1 AND seq <= $2 AND depth < $3 ORDER BY seq LIMIT $4) AS s',
-					   -- in the rows' order, the same for each column's array
-					   -- (production sorts them itself where an index takes them)
-					   (SELECT string_agg(format('(array_agg(k%s) FILTER (WHERE keep))::text', n), ', ')
-						FROM generate_series(1, nk) AS n), src.key_table)
-		INTO last, top_depth, kept, params
-		USING last, hi, CASE WHEN direction = 'down' THEN coalesce(g.max_depth, 2147483647) ELSE 2147483647 END,
-			  tdgen.subset_batch(),
-			  g.n, direction IN ('up', 'orphans');
+		SELECT * INTO last, top_depth, kept, params
+		FROM tdgen.subset_next_batch(src.key_table, nk, last, hi,
+									 CASE WHEN direction = 'down' THEN coalesce(g.max_depth, 2147483647) ELSE 2147483647 END,
+									 CASE WHEN direction IN ('up', 'orphans') THEN g.n END);
 		EXIT WHEN last IS NULL;
 		CONTINUE WHEN kept = 0;
 		sql := tdgen.subset_edge_sql(g, direction, src.key_columns, src.key_types, dst.key_columns, dst.val_exprs, true, 1,
@@ -964,11 +996,8 @@ BEGIN
 			CONTINUE WHEN last[i] >= hi[i];
 			SELECT * INTO g FROM tdgen_subset_edge AS y WHERE y.n = edges[i];
 			SELECT * INTO src FROM tdgen_subset_table AS x WHERE (x.schema_name, x.table_name) = (g.parent_schema, g.parent_table);
-			EXECUTE format('SELECT max(seq), count(*), ARRAY[%s]
-							FROM (SELECT * FROM %s WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3) AS s',
-						   (SELECT string_agg(format('array_agg(k%s)::text', k), ', ')
-							FROM generate_series(1, cardinality(src.key_columns)) AS k), src.key_table)
-			INTO top, keys, batch USING last[i], hi[i], tdgen.subset_batch();
+			SELECT b.last, b.keys, b.params INTO top, keys, batch
+			FROM tdgen.subset_next_batch(src.key_table, cardinality(src.key_columns), last[i], hi[i], 2147483647, NULL) AS b;
 			last[i] := coalesce(top, hi[i]);
 			CONTINUE WHEN top IS NULL;
 			branches := branches || format('SELECT %s, %s AS tdgen_e FROM (%s) AS tdgen_w', array_to_string(cols, ', '), g.n,
@@ -1023,19 +1052,14 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	-- how far each edge has followed its parent's set, and each set's top
 	done bigint[] := array_fill(0::bigint, ARRAY[(SELECT count(*) FROM tdgen_subset_edge)::integer]);
-	tops bigint[] := array_fill(0::bigint, ARRAY[(SELECT count(*) FROM tdgen_subset_table)::integer]);
-	t record;
+	tops bigint[];
 	w record;
-	top bigint;
 	open integer[];
 	ready integer[];
 	pending jsonb;
 BEGIN
 	LOOP
-		FOR t IN SELECT x.n, x.key_table FROM tdgen_subset_table AS x WHERE x.mode = 'subset' LOOP
-			EXECUTE format('SELECT coalesce(max(seq), 0) FROM %s', t.key_table) INTO top;
-			tops[t.n] := top;
-		END LOOP;
+		tops := tdgen.subset_tops(false);
 		WITH RECURSIVE down AS (
 			SELECT y.n, p.n AS src, c.n AS dst FROM tdgen_subset_edge AS y
 			JOIN tdgen_subset_table AS p ON (p.schema_name, p.table_name) = (y.parent_schema, y.parent_table) AND p.mode = 'subset'
@@ -1095,9 +1119,7 @@ DECLARE
 	removing boolean := direction = 'drop';
 	done bigint[] := array_fill(0::bigint, ARRAY[(SELECT count(*) FROM tdgen_subset_table)::integer]);
 	tops bigint[];
-	top bigint;
 	moved boolean;
-	t record;
 	src record;
 	dst record;
 	g record;
@@ -1107,12 +1129,7 @@ BEGIN
 		RETURN tdgen.subset_waves(stats);
 	END IF;
 	LOOP
-		tops := done;
-		FOR t IN SELECT x.n, CASE WHEN removing THEN x.gone_table ELSE x.key_table END AS set_table
-				 FROM tdgen_subset_table AS x WHERE x.mode = 'subset' LOOP
-			EXECUTE format('SELECT coalesce(max(seq), 0) FROM %s', t.set_table) INTO top;
-			tops[t.n] := top;
-		END LOOP;
+		tops := tdgen.subset_tops(removing);
 		moved := false;
 		FOR src IN SELECT x.n, x.schema_name, x.table_name, x.key_columns, x.key_types, x.set_types,
 						  CASE WHEN removing THEN x.gone_table ELSE x.key_table END AS key_table
@@ -1599,6 +1616,7 @@ REVOKE ALL ON FUNCTION tdgen.subset_foreign_table(text, name[]), tdgen.check_sub
 	tdgen.subset_send(text, text[], jsonb, jsonb, jsonb), tdgen.subset_land(jsonb, jsonb),
 	tdgen.subset_lift(record, record, record, bigint, bigint, jsonb, jsonb), tdgen.snapshot_type(jsonb, oid), tdgen.subset_rounds(text, jsonb), tdgen.subset_keys(text, jsonb, name, bigint),
 	tdgen.subset_traced(), tdgen.subset_gather(integer[], bigint[], bigint[], jsonb, jsonb), tdgen.subset_waves(jsonb),
+	tdgen.subset_next_batch(text, integer, bigint, bigint, integer, integer), tdgen.subset_tops(boolean),
 	tdgen.key_schemas(text), tdgen.drop_key_sets(text), tdgen.subset_prepare(tdgen.environment, jsonb, bigint),
 	tdgen.subset_now(text), tdgen.subset_plan_by(regrole, text), tdgen.subset_why_by(regrole, text, text, jsonb) FROM PUBLIC;
 
@@ -1658,6 +1676,10 @@ COMMENT ON FUNCTION tdgen.subset_lift(record, record, record, bigint, bigint, js
 	'follows a foreign key up from the values that travel with the child''s keys: the parents without production when they are its keys, else asked by value';
 COMMENT ON FUNCTION tdgen.snapshot_type(jsonb, oid) IS
 	'a type of production''s snapshot as a key set names it: production''s name and the type the set holds it as';
+COMMENT ON FUNCTION tdgen.subset_next_batch(text, integer, bigint, bigint, integer, integer) IS
+	'the next batch of a key set''s new rows to follow an edge from: its last number, depth, size and keys as arrays';
+COMMENT ON FUNCTION tdgen.subset_tops(boolean) IS
+	'each subset table''s greatest key-set number now (or of its rows left out)';
 COMMENT ON FUNCTION tdgen.subset_traced() IS
 	'whether a subset''s closure keeps each row''s path and depth (for tdgen_subset_why and max_depth)';
 COMMENT ON FUNCTION tdgen.subset_gather(integer[], bigint[], bigint[], jsonb, jsonb) IS
