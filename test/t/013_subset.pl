@@ -603,6 +603,15 @@ is(sqlstate($err), '42501', 'nor count the rows tdgen read from production');
 is(sqlstate($err), '42501', 'nor send production a query ahead');
 (undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT * FROM tdgen.remote_take() AS r(x int)});
 is(sqlstate($err), '42501', 'nor take the rows of one');
+(undef, undef, $err) = sql_result('staging', q{SET ROLE subset_intruder; SELECT tdgen.subset_waves('{}')});
+is(sqlstate($err), '42501', 'nor run the rounds of a closure');
+is(sql('staging', q{SELECT coalesce(string_agg(f, ' '), 'none') FROM unnest(ARRAY[
+		'tdgen.subset_gather(integer[], bigint[], bigint[], jsonb, jsonb)',
+		'tdgen.subset_next_batch(text, integer, bigint, bigint, integer, integer)', 'tdgen.subset_tops(boolean)',
+		'tdgen.subset_traced()', 'tdgen.batch_joins(record, bigint, bigint)', 'tdgen.batch_join(text[], text[], integer)',
+		'tdgen.batch_params(text[], integer)']) AS f
+	WHERE has_function_privilege('subset_intruder', f, 'EXECUTE')}), 'none',
+	'nor any of the closure\'s other parts (key-set batches and tops, the query of several edges, the join to a batch)');
 
 # queries sent ahead: their rows taken in the order sent, the second
 # answered by production while the first still runs, its rows read into
